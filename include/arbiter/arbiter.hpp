@@ -1,0 +1,10 @@
+#pragma once
+
+/// \file
+/// The umbrella header: every area of arbiter except opt-in headers with heavy dependencies
+/// (the spdlog adapter, the HTTP probe server, the OTLP/HTTP exporter).
+
+#include <arbiter/clock.hpp>
+#include <arbiter/logging.hpp>
+#include <arbiter/tracing.hpp>
+#include <arbiter/version.hpp>

@@ -1,0 +1,58 @@
+#pragma once
+
+/// \file
+/// trace(tracer, name, fn, attributes...): runs fn inside a span, records an escaping exception as an error
+/// and rethrows it, and returns fn's result.
+
+#include <exception>
+#include <functional>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include <arbiter/tracing/scoped_span.hpp>
+
+namespace arbiter::inline v1 {
+
+/// Runs `fn` inside a span named `name` with `attributes` set on it, and returns what `fn` returns.
+/// `fn` may take the span (`scoped_span<T>&`) or nothing. An exception from `fn` is recorded on the span
+/// (an "exception" event, status error with its message) and rethrown unchanged.
+/// With a tracer whose spans never record (null_tracer) this is exactly `fn()`.
+template <class T, class F, class... A>
+  requires(std::convertible_to<const A&, attribute> && ...)
+decltype(auto) trace(T& tracer, std::string_view name, F&& fn, const A&... attributes) {
+  static_assert(assert_tracer<T>());
+  static_assert(std::is_invocable_v<F&&, scoped_span<T>&> || std::is_invocable_v<F&&>,
+                "====> arbiter: trace(tracer, name, fn) needs fn callable with no arguments or with "
+                "arbiter::scoped_span<Tracer>&.");
+  if constexpr (detail::never_records<typename T::span_type>) {
+    if constexpr (std::is_invocable_v<F&&, scoped_span<T>&>) {
+      scoped_span<T> span(tracer, name);
+      return std::invoke(std::forward<F>(fn), span);
+    } else {
+      return std::invoke(std::forward<F>(fn));
+    }
+  } else {
+    scoped_span<T> span(tracer, name);
+    (span.set_attribute(static_cast<const attribute&>(attributes).key,
+                        static_cast<const attribute&>(attributes).value),
+     ...);
+    try {
+      if constexpr (std::is_invocable_v<F&&, scoped_span<T>&>) {
+        return std::invoke(std::forward<F>(fn), span);
+      } else {
+        return std::invoke(std::forward<F>(fn));
+      }
+    } catch (const std::exception& error) {
+      span.record_exception(error);
+      span.set_status(span_status::error, error.what());
+      throw;
+    } catch (...) {
+      span.add_event("exception");
+      span.set_status(span_status::error, "unknown exception");
+      throw;
+    }
+  }
+}
+
+}  // namespace arbiter::inline v1
