@@ -31,7 +31,8 @@ void BM_span_null(benchmark::State& state) {
   std::uint64_t x = 1;
   for (auto _ : state) {
     benchmark::DoNotOptimize(x);
-    x = arbiter::trace(tracer, "work", [x] { return work(x); }, arbiter::attr("x", 1));
+    x = arbiter::trace(
+        tracer, "work", [x] { return work(x); }, arbiter::attr("x", 1));
     benchmark::DoNotOptimize(x);
   }
 }
@@ -42,7 +43,8 @@ void BM_span_recording(benchmark::State& state) {
   std::uint32_t n = 0;
   for (auto _ : state) {
     benchmark::DoNotOptimize(x);
-    x = arbiter::trace(tracer, "work", [x] { return work(x); }, arbiter::attr("x", 1));
+    x = arbiter::trace(
+        tracer, "work", [x] { return work(x); }, arbiter::attr("x", 1));
     benchmark::DoNotOptimize(x);
     if (++n % 4096 == 0) tracer.clear();  // keep memory flat; amortized over 4096 spans
   }

@@ -64,7 +64,8 @@ TEST(fmt_logger, json_line_escapes_and_keeps_numbers_bare) {
   arbiter::fmt_logger logger(
       {.out = file.get(), .format = arbiter::log_format::json, .name = "svc", .timestamps = false});
   logger.log(arbiter::log_level::error, "bad\nthing", arbiter::kv("count", std::uint64_t{18446744073709551615ULL}),
-             arbiter::kv("path", "a\\b"), arbiter::kv("ok", true), arbiter::kv("nan", std::numeric_limits<double>::quiet_NaN()),
+             arbiter::kv("path", "a\\b"), arbiter::kv("ok", true),
+             arbiter::kv("nan", std::numeric_limits<double>::quiet_NaN()),
              arbiter::kv("ctl", std::string_view("\x01", 1)));
   EXPECT_EQ(file.read(),
             "{\"level\":\"error\",\"logger\":\"svc\",\"msg\":\"bad\\nthing\",\"count\":18446744073709551615,"
@@ -131,7 +132,8 @@ TEST(fmt_logger, concurrent_writers_never_interleave_lines) {
     const int t = line[27] - '0';
     ASSERT_GE(t, 0);
     ASSERT_LT(t, threads);
-    const std::string expected = "level=info msg=tick thread=" + std::to_string(t) + " i=" + std::to_string(next[static_cast<std::size_t>(t)]) +
+    const std::string expected = "level=info msg=tick thread=" + std::to_string(t) +
+                                 " i=" + std::to_string(next[static_cast<std::size_t>(t)]) +
                                  " pad=" + std::string(64, static_cast<char>('a' + t));
     ASSERT_EQ(line, expected) << "a line was torn or reordered within its thread";
     ++next[static_cast<std::size_t>(t)];

@@ -59,9 +59,9 @@ TEST(null_logger, is_empty_and_never_enabled) {
 }
 
 TEST(log_level, names_round_trip_and_aliases_parse) {
-  for (auto level : {arbiter::log_level::trace, arbiter::log_level::debug, arbiter::log_level::info,
-                     arbiter::log_level::warn, arbiter::log_level::error, arbiter::log_level::critical,
-                     arbiter::log_level::off}) {
+  for (auto level :
+       {arbiter::log_level::trace, arbiter::log_level::debug, arbiter::log_level::info, arbiter::log_level::warn,
+        arbiter::log_level::error, arbiter::log_level::critical, arbiter::log_level::off}) {
     EXPECT_EQ(arbiter::parse_log_level(arbiter::to_string(level)), level);
   }
   EXPECT_EQ(arbiter::parse_log_level("WARNING"), arbiter::log_level::warn);

@@ -11,7 +11,8 @@ namespace {
 
 TEST(trace, returns_the_result_and_sets_attributes) {
   arbiter::recording_tracer tracer;
-  const int result = arbiter::trace(tracer, "add", [] { return 2 + 3; }, arbiter::attr("a", 2), arbiter::attr("op", "+"));
+  const int result = arbiter::trace(
+      tracer, "add", [] { return 2 + 3; }, arbiter::attr("a", 2), arbiter::attr("op", "+"));
   EXPECT_EQ(result, 5);
   const auto span = tracer.last("add");
   ASSERT_TRUE(span);
@@ -59,16 +60,17 @@ TEST(trace, void_callables_and_references_pass_through) {
 
 TEST(trace, null_tracer_runs_the_callable_and_propagates_exceptions) {
   arbiter::null_tracer tracer;
-  EXPECT_EQ(arbiter::trace(tracer, "x", [] { return 11; }, arbiter::attr("k", 1)), 11);
+  EXPECT_EQ(arbiter::trace(
+                tracer, "x", [] { return 11; }, arbiter::attr("k", 1)),
+            11);
   EXPECT_THROW(arbiter::trace(tracer, "x", [] { throw std::runtime_error("boom"); }), std::runtime_error);
   EXPECT_EQ(arbiter::trace(tracer, "x", [](auto& span) { return span.is_recording(); }), false);
 }
 
 TEST(trace, nested_spans_link_through_the_parent_context) {
   arbiter::recording_tracer tracer;
-  arbiter::trace(tracer, "outer", [&](auto& outer) {
-    arbiter::scoped_span inner(tracer, "inner", {.parent = outer.context()});
-  });
+  arbiter::trace(tracer, "outer",
+                 [&](auto& outer) { arbiter::scoped_span inner(tracer, "inner", {.parent = outer.context()}); });
   EXPECT_EQ(tracer.last("inner")->parent_span_id, tracer.last("outer")->context.span_id);
 }
 

@@ -19,7 +19,8 @@ template <class C>
 concept Clock = std::copy_constructible<C> && requires(const C& clock) {
   typename C::duration;
   typename C::time_point;
-  { clock.now() } noexcept -> std::same_as<typename C::time_point>;
+  { clock.now() }
+  noexcept->std::same_as<typename C::time_point>;
 };
 
 /// Checks that `C` is a Clock and says what is missing if it is not.

@@ -20,8 +20,8 @@ struct coarse_clock {
 #if defined(CLOCK_MONOTONIC_COARSE)
     timespec ts{};
     ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return time_point(std::chrono::duration_cast<duration>(std::chrono::seconds(ts.tv_sec) +
-                                                           std::chrono::nanoseconds(ts.tv_nsec)));
+    return time_point(
+        std::chrono::duration_cast<duration>(std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
 #else
     return std::chrono::steady_clock::now();
 #endif

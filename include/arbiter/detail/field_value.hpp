@@ -20,7 +20,8 @@ namespace arbiter::inline v1::detail {
 enum class text_style : unsigned char { logfmt, json };
 
 template <class T>
-concept string_like = std::convertible_to<const T&, std::string_view> && !std::is_same_v<std::decay_t<T>, std::nullptr_t>;
+concept string_like =
+    std::convertible_to<const T&, std::string_view> && !std::is_same_v<std::decay_t<T>, std::nullptr_t>;
 
 template <class T>
 concept has_adl_to_string = std::is_enum_v<T> && requires(const T& value) {
@@ -35,13 +36,20 @@ struct is_duration<std::chrono::duration<Rep, Period>> : std::true_type {};
 /// Returns the unit suffix of a std::chrono period ("ns", "ms", "s", ...), or an empty view for odd periods.
 template <class Period>
 [[nodiscard]] constexpr std::string_view duration_suffix() noexcept {
-  if constexpr (std::is_same_v<Period, std::nano>) return "ns";
-  else if constexpr (std::is_same_v<Period, std::micro>) return "us";
-  else if constexpr (std::is_same_v<Period, std::milli>) return "ms";
-  else if constexpr (std::is_same_v<Period, std::ratio<1>>) return "s";
-  else if constexpr (std::is_same_v<Period, std::ratio<60>>) return "min";
-  else if constexpr (std::is_same_v<Period, std::ratio<3600>>) return "h";
-  else return {};
+  if constexpr (std::is_same_v<Period, std::nano>)
+    return "ns";
+  else if constexpr (std::is_same_v<Period, std::micro>)
+    return "us";
+  else if constexpr (std::is_same_v<Period, std::milli>)
+    return "ms";
+  else if constexpr (std::is_same_v<Period, std::ratio<1>>)
+    return "s";
+  else if constexpr (std::is_same_v<Period, std::ratio<60>>)
+    return "min";
+  else if constexpr (std::is_same_v<Period, std::ratio<3600>>)
+    return "h";
+  else
+    return {};
 }
 
 template <class Buffer>
@@ -59,7 +67,7 @@ inline constexpr bool is_bare_value = std::is_arithmetic_v<T> && !std::is_same_v
 
 /// Appends a number or boolean as its shortest decimal text.
 template <class Buffer, class T>
-  requires is_bare_value<T>
+requires is_bare_value<T>
 void append_bare(Buffer& out, const T& value) {
   if constexpr (std::is_same_v<T, bool>) {
     const std::string_view text = value ? "true" : "false";

@@ -24,13 +24,27 @@ void append_json_escaped(Buffer& out, std::string_view text) {
     out.append(run, p);
     out.push_back('\\');
     switch (c) {
-      case '"': out.push_back('"'); break;
-      case '\\': out.push_back('\\'); break;
-      case '\n': out.push_back('n'); break;
-      case '\r': out.push_back('r'); break;
-      case '\t': out.push_back('t'); break;
-      case '\b': out.push_back('b'); break;
-      case '\f': out.push_back('f'); break;
+      case '"':
+        out.push_back('"');
+        break;
+      case '\\':
+        out.push_back('\\');
+        break;
+      case '\n':
+        out.push_back('n');
+        break;
+      case '\r':
+        out.push_back('r');
+        break;
+      case '\t':
+        out.push_back('t');
+        break;
+      case '\b':
+        out.push_back('b');
+        break;
+      case '\f':
+        out.push_back('f');
+        break;
       default: {
         const char u[] = {'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
         out.append(u, u + sizeof u);

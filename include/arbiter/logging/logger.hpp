@@ -33,7 +33,8 @@ namespace detail {
 
 template <class L>
 concept logger_has_enabled = requires(const L& logger, log_level level) {
-  { logger.enabled(level) } noexcept -> std::convertible_to<bool>;
+  { logger.enabled(level) }
+  noexcept->std::convertible_to<bool>;
 };
 
 template <class L>

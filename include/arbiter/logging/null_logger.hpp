@@ -16,7 +16,8 @@ struct null_logger {
 
   /// Does nothing.
   template <class... T>
-  static constexpr void log(log_level /*level*/, std::string_view /*message*/, const log_field<T>&... /*fields*/) noexcept {}
+  static constexpr void log(log_level /*level*/, std::string_view /*message*/,
+                            const log_field<T>&... /*fields*/) noexcept {}
 };
 
 static_assert(Logger<null_logger>);

@@ -19,13 +19,20 @@ namespace arbiter::inline v1 {
 /// Maps an arbiter level to spdlog's.
 [[nodiscard]] constexpr spdlog::level::level_enum to_spdlog(log_level level) noexcept {
   switch (level) {
-    case log_level::trace: return spdlog::level::trace;
-    case log_level::debug: return spdlog::level::debug;
-    case log_level::info: return spdlog::level::info;
-    case log_level::warn: return spdlog::level::warn;
-    case log_level::error: return spdlog::level::err;
-    case log_level::critical: return spdlog::level::critical;
-    case log_level::off: return spdlog::level::off;
+    case log_level::trace:
+      return spdlog::level::trace;
+    case log_level::debug:
+      return spdlog::level::debug;
+    case log_level::info:
+      return spdlog::level::info;
+    case log_level::warn:
+      return spdlog::level::warn;
+    case log_level::error:
+      return spdlog::level::err;
+    case log_level::critical:
+      return spdlog::level::critical;
+    case log_level::off:
+      return spdlog::level::off;
   }
   return spdlog::level::off;
 }

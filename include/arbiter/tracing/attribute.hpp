@@ -26,15 +26,17 @@ class attribute_view {
   constexpr attribute_view(bool value) noexcept : type_(attribute_type::boolean), bool_(value) {}  // NOLINT
 
   template <std::integral T>
-    requires(!std::same_as<T, bool> && !std::same_as<T, char>)
-  constexpr attribute_view(T value) noexcept : type_(attribute_type::int64), int_(saturate(value)) {}  // NOLINT
+  requires(!std::same_as<T, bool> && !std::same_as<T, char>) constexpr attribute_view(T value) noexcept
+      : type_(attribute_type::int64), int_(saturate(value)) {}  // NOLINT
 
   template <std::floating_point T>
-  constexpr attribute_view(T value) noexcept : type_(attribute_type::float64), double_(static_cast<double>(value)) {}  // NOLINT
+  constexpr attribute_view(T value) noexcept
+      : type_(attribute_type::float64), double_(static_cast<double>(value)) {}  // NOLINT
 
   template <class T>
-    requires(std::convertible_to<const T&, std::string_view> && !std::same_as<std::decay_t<T>, std::nullptr_t>)
-  constexpr attribute_view(const T& value) noexcept : type_(attribute_type::string), string_(value) {}  // NOLINT
+  requires(std::convertible_to<const T&, std::string_view> &&
+           !std::same_as<std::decay_t<T>, std::nullptr_t>) constexpr attribute_view(const T& value) noexcept
+      : type_(attribute_type::string), string_(value) {}  // NOLINT
 
   [[nodiscard]] constexpr attribute_type type() const noexcept { return type_; }
   [[nodiscard]] constexpr std::string_view as_string() const noexcept { return string_; }
@@ -75,10 +77,14 @@ using attribute_value = std::variant<std::string, std::int64_t, double, bool>;
 /// Copies a view into an owning value.
 [[nodiscard]] inline attribute_value to_value(attribute_view view) {
   switch (view.type()) {
-    case attribute_type::string: return std::string(view.as_string());
-    case attribute_type::int64: return view.as_int64();
-    case attribute_type::float64: return view.as_double();
-    case attribute_type::boolean: return view.as_bool();
+    case attribute_type::string:
+      return std::string(view.as_string());
+    case attribute_type::int64:
+      return view.as_int64();
+    case attribute_type::float64:
+      return view.as_double();
+    case attribute_type::boolean:
+      return view.as_bool();
   }
   return std::string();
 }

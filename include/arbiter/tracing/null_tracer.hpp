@@ -25,7 +25,8 @@ struct null_span {
 /// A Tracer that traces nothing.
 struct null_tracer {
   using span_type = null_span;
-  [[nodiscard]] constexpr span_type start_span(std::string_view /*name*/, span_options /*options*/ = {}) const noexcept {
+  [[nodiscard]] constexpr span_type start_span(std::string_view /*name*/,
+                                               span_options /*options*/ = {}) const noexcept {
     return {};
   }
 };

@@ -15,8 +15,10 @@ namespace arbiter::inline v1 {
 namespace detail {
 /// True for span types that say, at compile time, that they never record (null_span and its kind).
 template <class S>
-concept never_records = requires { requires std::bool_constant<(S::is_recording(), true)>::value; } &&
-                        (!S::is_recording());
+concept never_records = requires {
+  requires std::bool_constant<(S::is_recording(), true)>::value;
+}
+&&(!S::is_recording());
 }  // namespace detail
 
 /// Owns one span of tracer `T` and ends it when it goes out of scope.
@@ -28,8 +30,7 @@ class scoped_span {
   using span_type = typename T::span_type;
 
   /// Starts span `name` on `tracer`.
-  scoped_span(T& tracer, std::string_view name, span_options options = {})
-      : span_(tracer.start_span(name, options)) {}
+  scoped_span(T& tracer, std::string_view name, span_options options = {}) : span_(tracer.start_span(name, options)) {}
 
   /// Adopts a span that is already started.
   explicit scoped_span(span_type&& span) noexcept(std::is_nothrow_move_constructible_v<span_type>)

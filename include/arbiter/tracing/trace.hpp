@@ -19,8 +19,8 @@ namespace arbiter::inline v1 {
 /// (an "exception" event, status error with its message) and rethrown unchanged.
 /// With a tracer whose spans never record (null_tracer) this is exactly `fn()`.
 template <class T, class F, class... A>
-  requires(std::convertible_to<const A&, attribute> && ...)
-decltype(auto) trace(T& tracer, std::string_view name, F&& fn, const A&... attributes) {
+requires(std::convertible_to<const A&, attribute>&&...) decltype(auto)
+    trace(T& tracer, std::string_view name, F&& fn, const A&... attributes) {
   static_assert(assert_tracer<T>());
   static_assert(std::is_invocable_v<F&&, scoped_span<T>&> || std::is_invocable_v<F&&>,
                 "====> arbiter: trace(tracer, name, fn) needs fn callable with no arguments or with "
@@ -34,8 +34,7 @@ decltype(auto) trace(T& tracer, std::string_view name, F&& fn, const A&... attri
     }
   } else {
     scoped_span<T> span(tracer, name);
-    (span.set_attribute(static_cast<const attribute&>(attributes).key,
-                        static_cast<const attribute&>(attributes).value),
+    (span.set_attribute(static_cast<const attribute&>(attributes).key, static_cast<const attribute&>(attributes).value),
      ...);
     try {
       if constexpr (std::is_invocable_v<F&&, scoped_span<T>&>) {

@@ -31,20 +31,28 @@ enum class span_status : unsigned char { unset, ok, error };
 
 [[nodiscard]] constexpr std::string_view to_string(span_kind kind) noexcept {
   switch (kind) {
-    case span_kind::internal: return "internal";
-    case span_kind::server: return "server";
-    case span_kind::client: return "client";
-    case span_kind::producer: return "producer";
-    case span_kind::consumer: return "consumer";
+    case span_kind::internal:
+      return "internal";
+    case span_kind::server:
+      return "server";
+    case span_kind::client:
+      return "client";
+    case span_kind::producer:
+      return "producer";
+    case span_kind::consumer:
+      return "consumer";
   }
   return "unknown";
 }
 
 [[nodiscard]] constexpr std::string_view to_string(span_status status) noexcept {
   switch (status) {
-    case span_status::unset: return "unset";
-    case span_status::ok: return "ok";
-    case span_status::error: return "error";
+    case span_status::unset:
+      return "unset";
+    case span_status::ok:
+      return "ok";
+    case span_status::error:
+      return "error";
   }
   return "unknown";
 }
@@ -78,7 +86,9 @@ concept span_has_context = requires(const S& span) {
 };
 
 template <class T>
-concept tracer_has_span_type = requires { typename T::span_type; };
+concept tracer_has_span_type = requires {
+  typename T::span_type;
+};
 
 template <class T>
 concept tracer_has_start_span = tracer_has_span_type<T> && requires(T& tracer, std::string_view name, span_options o) {
@@ -91,7 +101,7 @@ concept tracer_has_start_span = tracer_has_span_type<T> && requires(T& tracer, s
 /// A span as handed out by a Tracer.
 template <class S>
 concept Span = detail::span_has_attributes<S> && detail::span_has_events<S> && detail::span_has_status_and_end<S> &&
-               detail::span_has_context<S> && std::move_constructible<S>;
+    detail::span_has_context<S> && std::move_constructible<S>;
 
 /// A Tracer policy (see the file comment).
 template <class T>
@@ -100,8 +110,9 @@ concept Tracer = detail::tracer_has_start_span<T> && Span<typename T::span_type>
 /// Checks that `S` is a Span and names what is missing if it is not.
 template <class S>
 consteval bool assert_span() {
-  static_assert(detail::span_has_attributes<S>,
-                "====> arbiter: the Tracer's span_type lacks `set_attribute(std::string_view, arbiter::attribute_view)`.");
+  static_assert(
+      detail::span_has_attributes<S>,
+      "====> arbiter: the Tracer's span_type lacks `set_attribute(std::string_view, arbiter::attribute_view)`.");
   static_assert(detail::span_has_events<S>,
                 "====> arbiter: the Tracer's span_type lacks `add_event(std::string_view)` or "
                 "`record_exception(const std::exception&)`.");
