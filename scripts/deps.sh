@@ -1,0 +1,32 @@
+# Sourced by scripts/demo and scripts/test: makes sure the Debian packages a step needs are installed.
+# As root it installs what is missing (after apt-get update); otherwise it prints the exact install line and stops.
+
+# ensure_packages PACKAGE...
+ensure_packages() {
+  local missing=()
+  local pkg
+  for pkg in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$pkg")
+    fi
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "arbiter: missing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    if apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+      echo "arbiter: installed ${missing[*]}"
+      return 0
+    fi
+  fi
+  echo "arbiter: cannot install them from here. Run this, then try again:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+}
+
+# What building arbiter's demo needs.
+ARBITER_DEMO_PACKAGES=(g++ cmake ninja-build libboost-dev libfmt-dev nlohmann-json3-dev)
+# What the whole test suite needs on top: both compilers, sanitizer runtimes, GoogleTest, Google Benchmark,
+# spdlog (for its adapter), pkg-config (a consumer build).
+ARBITER_TEST_PACKAGES=("${ARBITER_DEMO_PACKAGES[@]}" clang-14 libclang-rt-14-dev libgtest-dev libgmock-dev
+  libbenchmark-dev libspdlog-dev pkg-config)
