@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,8 +28,8 @@ enum class log_format : unsigned char {
 
 /// Writes one line per record to a FILE*. Copies share the sink and the level.
 ///
-/// \notes Each line is formatted into a local buffer and written with a single fwrite, which the C library
-///        locks per call: lines from different threads never interleave, and no lock is held while formatting.
+/// \notes Each line is formatted into a local buffer with no lock held, then written with a single fwrite under
+///        a mutex held only for the write: lines from different threads never interleave.
 ///        The FILE* is not owned; it must outlive every copy of the logger.
 class fmt_logger {
  public:
@@ -114,6 +115,7 @@ class fmt_logger {
       ((key(fields.key), detail::append_field_value(line, fields.value, detail::text_style::logfmt)), ...);
     }
     line.push_back('\n');
+    const std::lock_guard lock(state_->write_mutex);
     std::fwrite(line.data(), 1, line.size(), s.out);
     if (s.flush) std::fflush(s.out);
   }
@@ -128,6 +130,7 @@ class fmt_logger {
     std::string name;
     bool timestamps;
     bool flush;
+    std::mutex write_mutex;  // held for the write only; stdio's own FILE lock is invisible to ThreadSanitizer
   };
   std::shared_ptr<state> state_;
 };
