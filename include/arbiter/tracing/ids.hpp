@@ -35,7 +35,7 @@ constexpr void put_hex(char* out, std::uint64_t value, int digits) noexcept {
     if (c >= '0' && c <= '9') {
       digit = static_cast<std::uint64_t>(c - '0');
     } else if (c >= 'a' && c <= 'f') {
-      digit = static_cast<std::uint64_t>(c - 'a' + 10);
+      digit = static_cast<std::uint64_t>(c - 'a') + 10;
     } else {
       return std::nullopt;
     }
@@ -105,9 +105,9 @@ struct trace_id {
   /// Returns the 16 bytes, most significant first (the wire order).
   [[nodiscard]] constexpr std::array<std::uint8_t, 16> bytes() const noexcept {
     std::array<std::uint8_t, 16> b{};
-    for (int i = 0; i < 8; ++i) {
-      b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(high >> (56 - 8 * i));
-      b[static_cast<std::size_t>(8 + i)] = static_cast<std::uint8_t>(low >> (56 - 8 * i));
+    for (std::size_t i = 0; i < 8; ++i) {
+      b[i] = static_cast<std::uint8_t>(high >> (56 - 8 * i));
+      b[8 + i] = static_cast<std::uint8_t>(low >> (56 - 8 * i));
     }
     return b;
   }
