@@ -111,7 +111,7 @@ class child_process {
         break;
       }
       if (std::chrono::steady_clock::now() >= until) return std::nullopt;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
     while (read_some(std::chrono::steady_clock::now() + std::chrono::seconds(2))) {  // the rest, up to EOF
     }
