@@ -334,6 +334,28 @@ TEST(shutdown_manager, thread_started_through_it_runs_the_fatal_path_once) {
   EXPECT_EQ(f.exit.codes().back(), arbiter::exit_codes{}.fatal);
 }
 
+TEST(shutdown_manager, fatal_error_during_a_running_shutdown_does_not_rerun_hooks_and_ends_fatal) {
+  fixture f;
+  auto manager = f.make();
+  auto flag = std::make_shared<release_flag>();
+  std::atomic<int> runs{0};
+  manager.add_hook("slow", 0, [&runs, flag] {
+    runs.fetch_add(1);
+    flag->wait();
+  });
+  manager.trigger_shutdown("deploy");
+  ASSERT_TRUE(eventually([&] { return runs.load() == 1; }));
+  manager.fatal("a worker crashed while we were stopping");
+  EXPECT_EQ(f.exit.count(), 0U) << "the running sequence finishes first and exits with the fatal code";
+  flag->release();
+  const auto& result = manager.wait();
+  EXPECT_EQ(runs.load(), 1);
+  EXPECT_EQ(result.cause.reason, arbiter::shutdown_reason::requested);
+  EXPECT_TRUE(result.fatal);
+  EXPECT_EQ(result.exit_code, arbiter::exit_codes{}.fatal);
+  EXPECT_EQ(f.exit.codes(), std::vector<int>{arbiter::exit_codes{}.fatal});
+}
+
 TEST(shutdown_manager, threads_started_through_it_see_the_shutdown_stop) {
   fixture f;
   auto manager = f.make();
