@@ -14,6 +14,7 @@
 /// is forced out through the Exit policy. A second SIGTERM or SIGINT forces the exit at once.
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <concepts>
@@ -130,24 +131,27 @@ class shutdown_manager {
   }
 
   /// Registers static hooks in the order their `stops_before` declarations give, computed at compile time.
-  template <StaticHook... Hooks>
+  template <class... Hooks>
   void add_ordered_hooks(int phase, Hooks... hooks) {
-    using order = static_hook_order<Hooks...>;
-    constexpr std::size_t n = sizeof...(Hooks);
-    std::array<step, n> steps;
-    std::size_t i = 0;
-    ((steps[i++] =
-          step{std::string(std::string_view(Hooks::name)), phase, 0,
-               [h = std::make_shared<Hooks>(std::move(hooks))] { (*h)(); }, detail::static_hook_timeout<Hooks>()}),
-     ...);
-    for (const auto& s : steps) check_step(s.name, s.fn, s.timeout, "shutdown hook");
-    const std::lock_guard lock(mutex_);
-    if (n > 0) reject_if_started(steps[0].name, "shutdown hook");
-    // Later registration stops first, so register the stop order backwards.
-    for (std::size_t slot = n; slot-- > 0;) {
-      step s = std::move(steps[order::order[slot]]);
-      s.sequence = next_sequence_++;
-      hooks_.push_back(std::move(s));
+    static_assert((assert_static_hook<Hooks>() && ...));
+    if constexpr ((StaticHook<Hooks> && ...)) {  // otherwise only the message above, not a page of errors
+      using order = static_hook_order<Hooks...>;
+      constexpr std::size_t n = sizeof...(Hooks);
+      std::array<step, n> steps;
+      std::size_t i = 0;
+      ((steps[i++] =
+            step{std::string(std::string_view(Hooks::name)), phase, 0,
+                 [h = std::make_shared<Hooks>(std::move(hooks))] { (*h)(); }, detail::static_hook_timeout<Hooks>()}),
+       ...);
+      for (const auto& s : steps) check_step(s.name, s.fn, s.timeout, "shutdown hook");
+      const std::lock_guard lock(mutex_);
+      if (n > 0) reject_if_started(steps[0].name, "shutdown hook");
+      // Later registration stops first, so register the stop order backwards.
+      for (std::size_t slot = n; slot-- > 0;) {
+        step s = std::move(steps[order::order[slot]]);
+        s.sequence = next_sequence_++;
+        hooks_.push_back(std::move(s));
+      }
     }
   }
 
