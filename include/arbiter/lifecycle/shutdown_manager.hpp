@@ -1,0 +1,580 @@
+#pragma once
+
+/// \file
+/// shutdown_manager: turns SIGTERM / SIGINT / a request / a fatal error into one orderly shutdown.
+///
+/// The sequence, on its own thread, each step bounded by the overall deadline:
+///   1. readiness off   the on_readiness_off callbacks (the health monitor's manual switch), in order
+///   2. grace           options.readiness_grace, so load balancers see "not ready" before intake stops
+///   3. stop intake     the drain gate refuses new entries and the stop_token is signalled
+///   4. drain           wait until in-flight work reaches zero (options.drain_timeout)
+///   5. hooks           by phase (lowest first); within a phase the last registered stops first
+///   6. result          every step's outcome and duration, logged and returned by wait()
+/// A hook that passes its timeout is left running and the rest go on; at the overall deadline the process
+/// is forced out through the Exit policy. A second SIGTERM or SIGINT forces the exit at once.
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <concepts>
+#include <condition_variable>
+#include <csignal>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <arbiter/clock/clock.hpp>
+#include <arbiter/lifecycle/drain_gate.hpp>
+#include <arbiter/lifecycle/exit_policy.hpp>
+#include <arbiter/lifecycle/shutdown_options.hpp>
+#include <arbiter/lifecycle/shutdown_plan.hpp>
+#include <arbiter/lifecycle/signal_listener.hpp>
+#include <arbiter/logging/logger.hpp>
+#include <arbiter/logging/null_logger.hpp>
+
+namespace arbiter::inline v1 {
+
+namespace detail {
+
+/// Where std::terminate goes: the started shutdown_manager, reached through a plain function pointer.
+struct fatal_target {
+  void* self = nullptr;
+  void (*on_terminate)(void* self, std::string what) noexcept = nullptr;
+};
+
+inline std::atomic<fatal_target*> active_fatal_target{nullptr};
+inline thread_local bool inside_terminate_handler = false;
+
+/// The terminate handler: runs the hooks once with a fatal reason (through the manager), then aborts.
+[[noreturn]] inline void arbiter_terminate_handler() noexcept {
+  if (!inside_terminate_handler) {
+    inside_terminate_handler = true;
+    std::string what = "std::terminate called without an active exception";
+    try {
+      if (const auto error = std::current_exception()) std::rethrow_exception(error);
+    } catch (const std::exception& error) {
+      what = std::string("uncaught exception: ") + error.what();
+    } catch (...) {
+      what = "uncaught exception of a type not derived from std::exception";
+    }
+    if (auto* target = active_fatal_target.load(std::memory_order_acquire)) {
+      target->on_terminate(target->self, std::move(what));
+    }
+  }
+  std::abort();
+}
+
+}  // namespace detail
+
+/// Runs the shutdown sequence (see the file comment). Thread-safe.
+/// \tparam Logger  where steps and results are logged
+/// \tparam Clock   what deadlines and durations are measured with (manual_clock in tests)
+/// \tparam Exit    how the process is forced out (process_exit; recording_exit in tests)
+template <class Logger = null_logger, class Clock = steady_clock, class Exit = process_exit>
+class shutdown_manager {
+  static_assert(assert_logger<Logger>());
+  static_assert(assert_clock<Clock>());
+  static_assert(assert_exit_policy<Exit>());
+
+ public:
+  using logger_type = Logger;
+  using clock_type = Clock;
+  using exit_type = Exit;
+  using time_point = typename Clock::time_point;
+
+  /// Checks `options` and keeps the policies. \throws std::invalid_argument naming a bad option
+  explicit shutdown_manager(Logger logger = Logger{}, shutdown_options options = {}, Clock clock = Clock{},
+                            Exit exit = Exit{})
+      : logger_(std::move(logger)), clock_(std::move(clock)), exit_(std::move(exit)), options_(std::move(options)) {
+    options_.validate();
+    fatal_target_.self = this;
+    fatal_target_.on_terminate = [](void* self, std::string what) noexcept {
+      static_cast<shutdown_manager*>(self)->on_fatal(std::move(what), true);
+    };
+  }
+
+  shutdown_manager(const shutdown_manager&) = delete;
+  shutdown_manager& operator=(const shutdown_manager&) = delete;
+
+  /// Restores the signal dispositions and terminate handler, and waits for a running sequence to end.
+  /// Does not start a shutdown; hooks left behind after a timeout keep running on their own threads.
+  ~shutdown_manager() {
+    listener_.reset();
+    auto* expected = &fatal_target_;
+    if (detail::active_fatal_target.compare_exchange_strong(expected, nullptr)) std::set_terminate(previous_terminate_);
+    if (sequence_.joinable() && sequence_.get_id() != std::this_thread::get_id()) sequence_.join();
+  }
+
+  /// Registers a hook: phases run lowest first; within a phase the last registered runs first.
+  /// \throws std::invalid_argument for an empty name or function or a non-positive timeout,
+  ///         std::logic_error once the shutdown has started
+  void add_hook(std::string name, int phase, std::function<void()> fn,
+                std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
+    check_step(name, fn, timeout, "shutdown hook");
+    const std::lock_guard lock(mutex_);
+    reject_if_started(name, "shutdown hook");
+    hooks_.push_back(step{std::move(name), phase, next_sequence_++, std::move(fn), timeout});
+  }
+
+  /// Registers static hooks in the order their `stops_before` declarations give, computed at compile time.
+  template <class... Hooks>
+  void add_ordered_hooks(int phase, Hooks... hooks) {
+    static_assert((assert_static_hook<Hooks>() && ...));
+    if constexpr ((StaticHook<Hooks> && ...)) {  // otherwise only the message above, not a page of errors
+      using order = static_hook_order<Hooks...>;
+      constexpr std::size_t n = sizeof...(Hooks);
+      std::array<step, n> steps;
+      std::size_t i = 0;
+      ((steps[i++] =
+            step{std::string(std::string_view(Hooks::name)), phase, 0,
+                 [h = std::make_shared<Hooks>(std::move(hooks))] { (*h)(); }, detail::static_hook_timeout<Hooks>()}),
+       ...);
+      for (const auto& s : steps) check_step(s.name, s.fn, s.timeout, "shutdown hook");
+      const std::lock_guard lock(mutex_);
+      if (n > 0) reject_if_started(steps[0].name, "shutdown hook");
+      // Later registration stops first, so register the stop order backwards.
+      for (std::size_t slot = n; slot-- > 0;) {
+        step s = std::move(steps[order::order[slot]]);
+        s.sequence = next_sequence_++;
+        hooks_.push_back(std::move(s));
+      }
+    }
+  }
+
+  /// Registers a step that runs before anything else: flip readiness to "refusing traffic" (the health
+  /// monitor's manual switch). Runs in registration order, bounded by `timeout` and the deadline.
+  void on_readiness_off(std::string name, std::function<void()> fn,
+                        std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
+    check_step(name, fn, timeout, "readiness-off step");
+    const std::lock_guard lock(mutex_);
+    reject_if_started(name, "readiness-off step");
+    readiness_.push_back(step{std::move(name), -1, next_sequence_++, std::move(fn), timeout});
+  }
+
+  /// Subscribes to SIGHUP (config reload). Runs on the listener thread; exceptions are logged.
+  void on_reload(std::function<void()> fn) {
+    if (!fn) throw std::invalid_argument("shutdown_manager::on_reload: the function is empty");
+    const std::lock_guard lock(mutex_);
+    reload_.push_back(std::move(fn));
+  }
+
+  /// Installs the signal handlers (SIGTERM, and SIGINT / SIGHUP per options) and the terminate handler.
+  /// \throws std::logic_error when called twice or while another manager owns the signals
+  void start() {
+    const std::lock_guard lock(mutex_);
+    if (started_) throw std::logic_error("shutdown_manager::start(): already started");
+    std::vector<int> signals{SIGTERM};
+    if (options_.handle_sigint) signals.push_back(SIGINT);
+    if (options_.handle_sighup) signals.push_back(SIGHUP);
+    listener_ = std::make_unique<signal_listener>(std::move(signals), [this](int signo) { on_signal(signo); });
+    if (options_.handle_terminate) {
+      detail::fatal_target* expected = nullptr;
+      if (detail::active_fatal_target.compare_exchange_strong(expected, &fatal_target_)) {
+        previous_terminate_ = std::set_terminate(&detail::arbiter_terminate_handler);
+      }
+    }
+    started_ = true;
+    logger_.log(log_level::debug, "shutdown manager started", kv("sigint", options_.handle_sigint),
+                kv("sighup", options_.handle_sighup), kv("deadline_ms", std::int64_t{options_.deadline.count()}));
+  }
+
+  /// Starts the shutdown; returns false when it had already started (the hooks never run twice).
+  bool trigger_shutdown(std::string reason = "requested") {
+    return begin(shutdown_cause{shutdown_reason::requested, 0, std::move(reason)});
+  }
+
+  /// Returns whether the shutdown has started.
+  [[nodiscard]] bool is_shutting_down() const noexcept { return shutting_down_.load(std::memory_order_acquire); }
+
+  /// Returns a token that is stopped when intake stops (after readiness off and the grace).
+  [[nodiscard]] std::stop_token stop_token() const noexcept { return stop_.get_token(); }
+
+  /// Returns the gate request handlers pass through.
+  [[nodiscard]] drain_gate& gate() noexcept { return gate_; }
+
+  /// Blocks until the shutdown has run; returns what it did. Do not call from a hook.
+  const shutdown_result& wait() {
+    std::unique_lock lock(mutex_);
+    finished_.wait(lock, [this] { return state_ == run_state::done; });
+    return result_;
+  }
+
+  /// Starts a thread whose escaping exception runs the fatal path (hooks once, then the fatal exit code).
+  /// `fn` may take a std::stop_token, stopped when intake stops or when the jthread is asked to stop.
+  template <class F>
+  requires std::invocable<F&> || std::invocable<F&, std::stop_token>
+  [[nodiscard]] std::jthread start_thread(std::string name, F fn) {
+    return std::jthread([this, name = std::move(name), fn = std::move(fn)](std::stop_token own) mutable {
+      std::stop_source combined;
+      const std::stop_callback on_own(own, [&combined] { combined.request_stop(); });
+      const std::stop_callback on_shutdown(stop_.get_token(), [&combined] { combined.request_stop(); });
+      try {
+        if constexpr (std::invocable<F&, std::stop_token>) {
+          fn(combined.get_token());
+        } else {
+          fn();
+        }
+      } catch (const std::exception& error) {
+        on_fatal(fmt::format("thread {}: uncaught exception: {}", name, error.what()), false);
+      } catch (...) {
+        on_fatal(fmt::format("thread {}: uncaught exception of a type not derived from std::exception", name), false);
+      }
+    });
+  }
+
+  /// Runs the fatal path for `what`: the hooks once with a fatal reason, then the fatal exit code.
+  /// Returns (in a thread other than the sequence's) while the sequence runs; it ends the process itself.
+  void fatal(std::string what) noexcept { on_fatal(std::move(what), false); }
+
+  [[nodiscard]] const shutdown_options& options() const noexcept { return options_; }
+
+ private:
+  struct step {
+    std::string name;
+    int phase = 0;
+    std::uint64_t sequence = 0;
+    std::function<void()> fn;
+    std::optional<std::chrono::milliseconds> timeout;
+  };
+
+  /// The state one running step shares with its thread, which may outlive the manager after a timeout.
+  struct step_run {
+    std::function<void()> fn;
+    std::mutex mutex;
+    std::condition_variable finished;
+    bool done = false;
+    bool failed = false;
+    std::string error;
+  };
+
+  enum class run_state : std::uint8_t { idle, running, finishing, done };
+
+  static void check_step(std::string_view name, const std::function<void()>& fn,
+                         std::optional<std::chrono::milliseconds> timeout, std::string_view what) {
+    if (name.empty()) throw std::invalid_argument(fmt::format("{}: the name is empty", what));
+    if (!fn) throw std::invalid_argument(fmt::format("{} \"{}\": the function is empty", what, name));
+    if (timeout && timeout->count() <= 0) {
+      throw std::invalid_argument(
+          fmt::format("{} \"{}\": timeout {} ms must be positive", what, name, std::int64_t{timeout->count()}));
+    }
+  }
+
+  void reject_if_started(std::string_view name, std::string_view what) const {
+    if (state_ != run_state::idle) {
+      throw std::logic_error(
+          fmt::format("{} \"{}\": registered after the shutdown started, so it would never run", what, name));
+    }
+  }
+
+  bool begin(shutdown_cause cause) {
+    const std::lock_guard lock(mutex_);
+    if (cause.reason == shutdown_reason::fatal) fatal_seen_ = true;
+    if (state_ != run_state::idle) return false;
+    cause_ = std::move(cause);
+    state_ = run_state::running;
+    shutting_down_.store(true, std::memory_order_release);
+    sequence_ = std::thread([this] { run_sequence(); });
+    sequence_id_ = sequence_.get_id();
+    return true;
+  }
+
+  void on_signal(int signo) {
+    if (signo == SIGHUP) {
+      std::vector<std::function<void()>> subscribers;
+      {
+        const std::lock_guard lock(mutex_);
+        subscribers = reload_;
+      }
+      if (subscribers.empty()) {
+        logger_.log(log_level::warn, "SIGHUP ignored: no reload subscriber");
+        return;
+      }
+      logger_.log(log_level::info, "SIGHUP: reloading",
+                  kv("subscribers", static_cast<std::int64_t>(subscribers.size())));
+      for (auto& subscriber : subscribers) {
+        try {
+          subscriber();
+        } catch (const std::exception& error) {
+          logger_.log(log_level::error, "reload subscriber failed", kv("error", std::string_view(error.what())));
+        } catch (...) {
+          logger_.log(log_level::error, "reload subscriber failed", kv("error", std::string_view("non-std exception")));
+        }
+      }
+      return;
+    }
+    const std::string name = signal_name(signo);
+    if (begin(shutdown_cause{shutdown_reason::signal, signo, name})) return;
+    const int code = options_.codes.forced_signal_base + signo;
+    logger_.log(log_level::critical, "second signal during shutdown: forcing exit",
+                kv("signal", std::string_view(name)), kv("exit_code", std::int64_t{code}));
+    exit_.exit(code);
+  }
+
+  void on_fatal(std::string what, bool from_terminate) noexcept {
+    try {
+      logger_.log(log_level::critical, "fatal error: running the shutdown hooks once",
+                  kv("error", std::string_view(what)));
+      begin(shutdown_cause{shutdown_reason::fatal, 0, what});
+      std::unique_lock lock(mutex_);
+      if (std::this_thread::get_id() == sequence_id_) {  // the sequence itself broke: nothing else will exit
+        lock.unlock();
+        exit_.exit(options_.codes.fatal);
+        return;
+      }
+      if (state_ == run_state::finishing || state_ == run_state::done) {  // too late for the sequence to see it
+        lock.unlock();
+        exit_.exit(options_.codes.fatal);
+        return;
+      }
+      if (!from_terminate) return;  // the sequence ends the process with the fatal code when it is done
+      finished_.wait(lock, [this] { return state_ == run_state::done; });
+      lock.unlock();
+      exit_.exit(options_.codes.fatal);
+    } catch (...) {
+      exit_.exit(options_.codes.fatal);
+    }
+  }
+
+  [[nodiscard]] static std::int64_t to_ms(std::chrono::nanoseconds d) noexcept {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  }
+
+  [[nodiscard]] time_point after(time_point from, std::chrono::milliseconds by) const noexcept {
+    return from + std::chrono::duration_cast<typename Clock::duration>(by);
+  }
+
+  void sleep_until(time_point limit) const {
+    for (auto now = clock_.now(); now < limit; now = clock_.now()) {
+      std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(limit - now, options_.poll_interval));
+    }
+  }
+
+  /// Runs one step on its own thread and waits for it until `phase_limit`, its timeout or `deadline`.
+  hook_report run_step(const step& s, time_point phase_limit, std::optional<std::chrono::milliseconds> phase_timeout,
+                       time_point deadline, bool& deadline_hit) {
+    hook_report report{s.name, s.phase, hook_outcome::skipped, std::chrono::nanoseconds(0), {}};
+    const auto started = clock_.now();
+    if (deadline_hit || started >= deadline) {
+      deadline_hit = true;
+      report.error =
+          fmt::format("not started: the overall deadline of {} ms had passed", std::int64_t{options_.deadline.count()});
+      log_step(report);
+      return report;
+    }
+    if (started >= phase_limit) {
+      report.error = fmt::format("not started: phase {}'s timeout of {} ms had passed", s.phase,
+                                 std::int64_t{phase_timeout.value_or(options_.deadline).count()});
+      log_step(report);
+      return report;
+    }
+    auto limit = std::min(phase_limit, deadline);
+    if (s.timeout) limit = std::min(limit, after(started, *s.timeout));
+
+    auto run = std::make_shared<step_run>();
+    run->fn = s.fn;
+    std::thread worker;
+    try {
+      worker = std::thread([run] {
+        bool failed = false;
+        std::string error;
+        try {
+          run->fn();
+        } catch (const std::exception& e) {
+          failed = true;
+          error = e.what();
+        } catch (...) {
+          failed = true;
+          error = "an exception of a type not derived from std::exception";
+        }
+        const std::lock_guard lock(run->mutex);
+        run->failed = failed;
+        run->error = std::move(error);
+        run->done = true;
+        run->finished.notify_all();
+      });
+    } catch (const std::exception& e) {
+      report.outcome = hook_outcome::failed;
+      report.error = fmt::format("could not start its thread: {}", e.what());
+      log_step(report);
+      return report;
+    }
+
+    bool done = false;
+    {
+      std::unique_lock lock(run->mutex);
+      while (!run->done) {
+        const auto now = clock_.now();
+        if (now >= limit) break;
+        run->finished.wait_for(lock, std::min<std::chrono::nanoseconds>(limit - now, options_.poll_interval));
+      }
+      done = run->done;
+      if (done) {
+        report.outcome = run->failed ? hook_outcome::failed : hook_outcome::completed;
+        report.error = run->error;
+      }
+    }
+    report.duration = clock_.now() - started;
+    if (done) {
+      worker.join();
+    } else {
+      worker.detach();  // left behind: it owns `run`, so it may finish whenever it likes
+      report.outcome = hook_outcome::timed_out;
+      if (limit == deadline) {
+        deadline_hit = true;
+        report.error = fmt::format("still running at the overall deadline of {} ms; left behind",
+                                   std::int64_t{options_.deadline.count()});
+      } else if (limit == phase_limit) {
+        report.error = fmt::format("still running when phase {}'s timeout of {} ms passed; left behind", s.phase,
+                                   std::int64_t{phase_timeout.value_or(options_.deadline).count()});
+      } else {
+        report.error = fmt::format("passed its timeout of {} ms; left behind",
+                                   std::int64_t{s.timeout.value_or(options_.deadline).count()});
+      }
+    }
+    log_step(report);
+    return report;
+  }
+
+  void log_step(const hook_report& report) {
+    const auto level = report.outcome == hook_outcome::completed ? log_level::info : log_level::error;
+    if (!logger_.enabled(level)) return;
+    if (report.error.empty()) {
+      logger_.log(level, "shutdown step finished", kv("step", std::string_view(report.name)),
+                  kv("phase", std::int64_t{report.phase}), kv("outcome", to_string(report.outcome)),
+                  kv("duration_ms", to_ms(report.duration)));
+    } else {
+      logger_.log(level, "shutdown step finished", kv("step", std::string_view(report.name)),
+                  kv("phase", std::int64_t{report.phase}), kv("outcome", to_string(report.outcome)),
+                  kv("duration_ms", to_ms(report.duration)), kv("error", std::string_view(report.error)));
+    }
+  }
+
+  [[nodiscard]] std::optional<std::chrono::milliseconds> timeout_of_phase(int phase) const noexcept {
+    for (const auto& limit : options_.phase_timeouts) {
+      if (limit.phase == phase) return limit.timeout;
+    }
+    return std::nullopt;
+  }
+
+  void run_sequence() {
+    shutdown_result result;
+    std::vector<step> readiness;
+    std::vector<step> hooks;
+    {
+      const std::lock_guard lock(mutex_);
+      result.cause = cause_;
+      readiness = readiness_;
+      hooks = hooks_;
+    }
+    std::stable_sort(hooks.begin(), hooks.end(), [](const step& a, const step& b) {
+      return a.phase != b.phase ? a.phase < b.phase : a.sequence > b.sequence;
+    });
+    const auto started = clock_.now();
+    const auto deadline = after(started, options_.deadline);
+    logger_.log(log_level::warn, "shutdown started", kv("reason", to_string(result.cause.reason)),
+                kv("detail", std::string_view(result.cause.detail)),
+                kv("deadline_ms", std::int64_t{options_.deadline.count()}),
+                kv("hooks", static_cast<std::int64_t>(hooks.size())));
+    bool deadline_hit = false;
+
+    // 1. readiness off, 2. grace
+    for (const auto& s : readiness)
+      result.readiness.push_back(run_step(s, deadline, std::nullopt, deadline, deadline_hit));
+    if (!deadline_hit && options_.readiness_grace.count() > 0) {
+      sleep_until(std::min(after(clock_.now(), options_.readiness_grace), deadline));
+    }
+
+    // 3. stop intake, 4. drain
+    gate_.close();
+    stop_.request_stop();
+    const auto drain_started = clock_.now();
+    const auto drain_limit = std::min(after(drain_started, options_.drain_timeout), deadline);
+    result.drain.drained = gate_.wait_drained_until(clock_, drain_limit, options_.poll_interval);
+    result.drain.in_flight_left = result.drain.drained ? 0 : gate_.in_flight();
+    result.drain.duration = clock_.now() - drain_started;
+    if (result.drain.drained) {
+      logger_.log(log_level::info, "drained", kv("duration_ms", to_ms(result.drain.duration)));
+    } else {
+      if (clock_.now() >= deadline) deadline_hit = true;
+      logger_.log(log_level::error, "drain incomplete",
+                  kv("in_flight", static_cast<std::int64_t>(result.drain.in_flight_left)),
+                  kv("duration_ms", to_ms(result.drain.duration)));
+    }
+
+    // 5. hooks by phase
+    for (std::size_t i = 0; i < hooks.size();) {
+      const int phase = hooks[i].phase;
+      const auto phase_timeout = timeout_of_phase(phase);
+      const auto phase_limit = phase_timeout ? std::min(after(clock_.now(), *phase_timeout), deadline) : deadline;
+      for (; i < hooks.size() && hooks[i].phase == phase; ++i) {
+        result.hooks.push_back(run_step(hooks[i], phase_limit, phase_timeout, deadline, deadline_hit));
+      }
+    }
+
+    // 6. result
+    result.deadline_hit = deadline_hit;
+    result.duration = clock_.now() - started;
+    {
+      const std::lock_guard lock(mutex_);
+      result.fatal = fatal_seen_;
+      state_ = run_state::finishing;
+    }
+    result.exit_code = choose_exit_code(result, options_.codes);
+    logger_.log(result.clean() ? log_level::info : log_level::error, "shutdown finished",
+                kv("reason", to_string(result.cause.reason)), kv("exit_code", std::int64_t{result.exit_code}),
+                kv("duration_ms", to_ms(result.duration)), kv("drained", result.drain.drained),
+                kv("deadline_hit", result.deadline_hit), kv("fatal", result.fatal));
+    if (result.deadline_hit || result.fatal) {
+      logger_.log(log_level::critical, "forcing exit", kv("exit_code", std::int64_t{result.exit_code}));
+      exit_.exit(result.exit_code);  // returns only with a test Exit policy
+    }
+    {
+      const std::lock_guard lock(mutex_);
+      result_ = std::move(result);
+      state_ = run_state::done;
+    }
+    finished_.notify_all();
+  }
+
+  Logger logger_;
+  Clock clock_;
+  Exit exit_;
+  shutdown_options options_;
+  drain_gate gate_;
+  std::stop_source stop_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable finished_;
+  run_state state_ = run_state::idle;
+  bool started_ = false;
+  bool fatal_seen_ = false;
+  std::atomic<bool> shutting_down_{false};
+  std::uint64_t next_sequence_ = 0;
+  std::vector<step> hooks_;
+  std::vector<step> readiness_;
+  std::vector<std::function<void()>> reload_;
+  shutdown_cause cause_;
+  shutdown_result result_;
+  std::thread sequence_;
+  std::thread::id sequence_id_;
+
+  std::unique_ptr<signal_listener> listener_;
+  detail::fatal_target fatal_target_;
+  std::terminate_handler previous_terminate_ = nullptr;
+};
+
+}  // namespace arbiter::inline v1

@@ -1,0 +1,462 @@
+#include <arbiter/clock/manual_clock.hpp>
+#include <arbiter/lifecycle/shutdown_manager.hpp>
+#include <arbiter/logging/recording_logger.hpp>
+
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <latch>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+using manager_type =
+    arbiter::shutdown_manager<arbiter::recording_logger, arbiter::manual_clock, arbiter::recording_exit>;
+
+/// Records the order steps run in, across threads.
+class journal {
+ public:
+  std::function<void()> step(std::string name) {
+    return [this, name = std::move(name)] { add(name); };
+  }
+  void add(const std::string& name) {
+    const std::lock_guard lock(mutex_);
+    entries_.push_back(name);
+  }
+  std::vector<std::string> entries() const {
+    const std::lock_guard lock(mutex_);
+    return entries_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> entries_;
+};
+
+/// A flag a left-behind hook blocks on; shared so the hook may outlive the test body.
+struct release_flag {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool open = false;
+  void wait() {
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [this] { return open; });
+  }
+  void release() {
+    {
+      const std::lock_guard lock(mutex);
+      open = true;
+    }
+    cv.notify_all();
+  }
+};
+
+template <class Predicate>
+bool eventually(Predicate predicate, std::chrono::milliseconds limit = 10s) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (!predicate()) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+arbiter::shutdown_options fast_options() {
+  arbiter::shutdown_options options;
+  options.poll_interval = 1ms;
+  return options;
+}
+
+struct fixture {
+  arbiter::recording_logger logger;
+  arbiter::manual_clock clock;
+  arbiter::recording_exit exit;
+  manager_type make(arbiter::shutdown_options options = fast_options()) {
+    return manager_type(logger, std::move(options), clock, exit);
+  }
+};
+
+TEST(shutdown_manager, runs_readiness_then_drain_then_hooks_by_phase_last_registered_first) {
+  fixture f;
+  auto manager = f.make();
+  journal order;
+  manager.add_hook("db", 2, order.step("db"));
+  manager.add_hook("cache", 1, order.step("cache"));
+  manager.add_hook("server", 1, order.step("server"));
+  manager.add_hook("metrics", -5, order.step("metrics"));
+  manager.on_readiness_off("health", order.step("readiness off"));
+  manager.on_readiness_off("lb", order.step("lb off"));
+  EXPECT_FALSE(manager.is_shutting_down());
+  EXPECT_TRUE(manager.trigger_shutdown("test over"));
+  EXPECT_TRUE(manager.is_shutting_down());
+  const auto& result = manager.wait();
+  const std::vector<std::string> expected{"readiness off", "lb off", "metrics", "server", "cache", "db"};
+  EXPECT_EQ(order.entries(), expected);
+  EXPECT_EQ(result.cause.reason, arbiter::shutdown_reason::requested);
+  EXPECT_EQ(result.cause.detail, "test over");
+  ASSERT_EQ(result.hooks.size(), 4U);
+  EXPECT_EQ(result.hooks[0].name, "metrics");
+  EXPECT_EQ(result.hooks[3].phase, 2);
+  for (const auto& hook : result.hooks) EXPECT_EQ(hook.outcome, arbiter::hook_outcome::completed) << hook.name;
+  EXPECT_TRUE(result.clean());
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(f.exit.count(), 0U) << "a clean shutdown returns the code; it does not force the exit";
+  EXPECT_EQ(f.logger.count("shutdown step finished"), 6U);
+  const auto finished = f.logger.last("shutdown finished");
+  ASSERT_TRUE(finished.has_value());
+  EXPECT_EQ(finished->field("exit_code"), "0");
+  EXPECT_EQ(finished->field("reason"), "requested");
+}
+
+TEST(shutdown_manager, hooks_run_once_however_often_the_shutdown_is_triggered) {
+  fixture f;
+  auto manager = f.make();
+  std::atomic<int> runs{0};
+  manager.add_hook("once", 0, [&] { runs.fetch_add(1); });
+  std::vector<std::thread> triggers;
+  std::atomic<int> started{0};
+  for (int i = 0; i < 4; ++i) {
+    triggers.emplace_back([&] { started += manager.trigger_shutdown() ? 1 : 0; });
+  }
+  for (auto& t : triggers) t.join();
+  manager.wait();
+  EXPECT_EQ(started.load(), 1);
+  EXPECT_EQ(runs.load(), 1);
+  EXPECT_FALSE(manager.trigger_shutdown());
+  EXPECT_EQ(runs.load(), 1);
+}
+
+TEST(shutdown_manager, hook_past_its_timeout_is_left_behind_and_the_rest_run) {
+  fixture f;
+  auto manager = f.make();
+  auto flag = std::make_shared<release_flag>();
+  journal order;
+  manager.add_hook(
+      "stuck", 0,
+      [clock = f.clock, flag] {
+        clock.advance(1500ms);  // the manual clock says this hook took 1.5 s of its 1 s
+        flag->wait();
+      },
+      1s);
+  manager.add_hook("after", 1, order.step("after"));
+  manager.trigger_shutdown();
+  const auto& result = manager.wait();
+  flag->release();
+  ASSERT_EQ(result.hooks.size(), 2U);
+  EXPECT_EQ(result.hooks[0].outcome, arbiter::hook_outcome::timed_out);
+  EXPECT_GE(result.hooks[0].duration, 1500ms);
+  EXPECT_NE(result.hooks[0].error.find("timeout of 1000 ms"), std::string::npos) << result.hooks[0].error;
+  EXPECT_EQ(result.hooks[1].outcome, arbiter::hook_outcome::completed);
+  EXPECT_EQ(order.entries(), std::vector<std::string>{"after"});
+  EXPECT_FALSE(result.deadline_hit);
+  EXPECT_EQ(result.exit_code, arbiter::exit_codes{}.timed_out);
+  EXPECT_EQ(f.exit.count(), 0U);
+  const auto report = f.logger.last("shutdown step finished");
+  ASSERT_TRUE(report.has_value());
+}
+
+TEST(shutdown_manager, phase_timeout_bounds_a_whole_phase_and_skips_what_is_left) {
+  fixture f;
+  auto options = fast_options();
+  options.phase_timeouts = {{1, 2s}};
+  auto manager = f.make(options);
+  auto flag = std::make_shared<release_flag>();
+  journal order;
+  manager.add_hook("late", 1, order.step("late"));  // registered first: would run second in phase 1
+  manager.add_hook("slow", 1, [clock = f.clock, flag] {
+    clock.advance(3s);
+    flag->wait();
+  });
+  manager.add_hook("next phase", 2, order.step("next phase"));
+  manager.trigger_shutdown();
+  const auto& result = manager.wait();
+  flag->release();
+  ASSERT_EQ(result.hooks.size(), 3U);
+  EXPECT_EQ(result.hooks[0].outcome, arbiter::hook_outcome::timed_out);
+  EXPECT_NE(result.hooks[0].error.find("phase 1"), std::string::npos) << result.hooks[0].error;
+  EXPECT_EQ(result.hooks[1].outcome, arbiter::hook_outcome::skipped);
+  EXPECT_EQ(result.hooks[2].outcome, arbiter::hook_outcome::completed);
+  EXPECT_EQ(order.entries(), std::vector<std::string>{"next phase"});
+  EXPECT_EQ(result.exit_code, arbiter::exit_codes{}.timed_out);
+}
+
+TEST(shutdown_manager, overall_deadline_skips_the_rest_and_forces_the_exit) {
+  fixture f;
+  auto options = fast_options();
+  options.deadline = 5s;
+  options.drain_timeout = 1s;
+  auto manager = f.make(options);
+  auto flag = std::make_shared<release_flag>();
+  journal order;
+  manager.add_hook("forever", 0, [clock = f.clock, flag] {
+    clock.advance(6s);
+    flag->wait();
+  });
+  manager.add_hook("after", 1, order.step("after"));
+  manager.trigger_shutdown();
+  const auto& result = manager.wait();
+  flag->release();
+  EXPECT_TRUE(result.deadline_hit);
+  ASSERT_EQ(result.hooks.size(), 2U);
+  EXPECT_EQ(result.hooks[0].outcome, arbiter::hook_outcome::timed_out);
+  EXPECT_EQ(result.hooks[1].outcome, arbiter::hook_outcome::skipped);
+  EXPECT_TRUE(order.entries().empty());
+  EXPECT_EQ(result.exit_code, arbiter::exit_codes{}.deadline);
+  EXPECT_EQ(f.exit.codes(), std::vector<int>{arbiter::exit_codes{}.deadline});
+  EXPECT_EQ(f.logger.count("forcing exit"), 1U);
+}
+
+TEST(shutdown_manager, throwing_hook_is_logged_and_the_rest_still_run) {
+  fixture f;
+  auto manager = f.make();
+  journal order;
+  manager.add_hook("bad", 0, [] { throw std::runtime_error("disk full"); });
+  manager.add_hook("odd", 0, [] { throw 42; });
+  manager.add_hook("after", 1, order.step("after"));
+  manager.trigger_shutdown();
+  const auto& result = manager.wait();
+  EXPECT_EQ(order.entries(), std::vector<std::string>{"after"});
+  const auto* bad = result.find("bad");
+  ASSERT_NE(bad, nullptr);
+  EXPECT_EQ(bad->outcome, arbiter::hook_outcome::failed);
+  EXPECT_EQ(bad->error, "disk full");
+  EXPECT_EQ(result.find("odd")->outcome, arbiter::hook_outcome::failed);
+  EXPECT_EQ(result.exit_code, arbiter::exit_codes{}.hook_failed);
+  bool logged = false;
+  for (const auto& record : f.logger.records()) {
+    logged = logged || (record.field("step") == "bad" && record.field("error") == "disk full" &&
+                        record.level == arbiter::log_level::error);
+  }
+  EXPECT_TRUE(logged);
+}
+
+TEST(shutdown_manager, drain_waits_for_in_flight_work_before_the_hooks_bounded_by_drain_timeout) {
+  fixture f;
+  auto options = fast_options();
+  options.drain_timeout = 2s;
+  auto manager = f.make(options);
+  journal order;
+  manager.add_hook("server", 0, order.step("server"));
+  auto pass = manager.gate().enter();
+  ASSERT_TRUE(pass);
+  manager.trigger_shutdown();
+  ASSERT_TRUE(eventually([&] { return manager.gate().is_closed(); }));
+  EXPECT_FALSE(manager.gate().enter()) << "no new entries once the shutdown started";
+  std::this_thread::sleep_for(30ms);
+  EXPECT_TRUE(order.entries().empty()) << "hooks wait for the work in flight";
+  // Move the manual clock on until the drain gives up (it reads the clock when it starts waiting).
+  ASSERT_TRUE(eventually([&] {
+    f.clock.advance(100ms);
+    return f.logger.count("drain incomplete") == 1;
+  }));
+  const auto& result = manager.wait();
+  EXPECT_FALSE(result.drain.drained);
+  EXPECT_EQ(result.drain.in_flight_left, 1U);
+  EXPECT_EQ(order.entries(), std::vector<std::string>{"server"});
+  EXPECT_EQ(result.exit_code, arbiter::exit_codes{}.timed_out);
+  pass.release();
+}
+
+TEST(shutdown_manager, drain_completes_when_the_last_request_leaves) {
+  fixture f;
+  auto manager = f.make();
+  journal order;
+  manager.add_hook("server", 0, order.step("server"));
+  auto pass = manager.gate().enter();
+  manager.trigger_shutdown();
+  ASSERT_TRUE(eventually([&] { return manager.gate().is_closed(); }));
+  std::this_thread::sleep_for(20ms);
+  order.add("request done");
+  pass.release();
+  const auto& result = manager.wait();
+  EXPECT_TRUE(result.drain.drained);
+  EXPECT_EQ(order.entries(), (std::vector<std::string>{"request done", "server"}));
+  EXPECT_EQ(result.exit_code, 0);
+}
+
+TEST(shutdown_manager, stop_token_is_signalled_after_readiness_off_and_before_hooks) {
+  fixture f;
+  auto manager = f.make();
+  const auto token = manager.stop_token();
+  std::atomic<bool> stopped_during_readiness{true};
+  std::atomic<bool> stopped_during_hook{false};
+  manager.on_readiness_off("health", [&] { stopped_during_readiness = token.stop_requested(); });
+  manager.add_hook("check", 0, [&] { stopped_during_hook = token.stop_requested(); });
+  EXPECT_FALSE(token.stop_requested());
+  manager.trigger_shutdown();
+  manager.wait();
+  EXPECT_FALSE(stopped_during_readiness.load());
+  EXPECT_TRUE(stopped_during_hook.load());
+}
+
+TEST(shutdown_manager, readiness_grace_waits_on_the_clock_before_intake_stops) {
+  fixture f;
+  auto options = fast_options();
+  options.readiness_grace = 3s;
+  auto manager = f.make(options);
+  manager.trigger_shutdown();
+  std::this_thread::sleep_for(30ms);
+  EXPECT_FALSE(manager.gate().is_closed()) << "still in the grace period";
+  ASSERT_TRUE(eventually([&] {
+    f.clock.advance(100ms);
+    return manager.gate().is_closed();
+  }));
+  const auto& result = manager.wait();
+  EXPECT_TRUE(manager.gate().is_closed());
+  EXPECT_GE(result.duration, 3s);
+}
+
+TEST(shutdown_manager, thread_started_through_it_runs_the_fatal_path_once) {
+  fixture f;
+  auto manager = f.make();
+  std::atomic<int> runs{0};
+  manager.add_hook("db", 0, [&] { runs.fetch_add(1); });
+  auto worker = manager.start_thread("worker", [] { throw std::runtime_error("lost the database"); });
+  worker.join();
+  const auto& result = manager.wait();
+  EXPECT_EQ(result.cause.reason, arbiter::shutdown_reason::fatal);
+  EXPECT_NE(result.cause.detail.find("lost the database"), std::string::npos) << result.cause.detail;
+  EXPECT_TRUE(result.fatal);
+  EXPECT_EQ(result.exit_code, arbiter::exit_codes{}.fatal);
+  EXPECT_EQ(f.exit.first(), arbiter::exit_codes{}.fatal);
+  EXPECT_EQ(runs.load(), 1);
+  manager.fatal("a second fatal error after the end");
+  EXPECT_EQ(runs.load(), 1) << "the hooks never run twice";
+  EXPECT_EQ(f.exit.codes().back(), arbiter::exit_codes{}.fatal);
+}
+
+TEST(shutdown_manager, fatal_error_during_a_running_shutdown_does_not_rerun_hooks_and_ends_fatal) {
+  fixture f;
+  auto manager = f.make();
+  auto flag = std::make_shared<release_flag>();
+  std::atomic<int> runs{0};
+  manager.add_hook("slow", 0, [&runs, flag] {
+    runs.fetch_add(1);
+    flag->wait();
+  });
+  manager.trigger_shutdown("deploy");
+  ASSERT_TRUE(eventually([&] { return runs.load() == 1; }));
+  manager.fatal("a worker crashed while we were stopping");
+  EXPECT_EQ(f.exit.count(), 0U) << "the running sequence finishes first and exits with the fatal code";
+  flag->release();
+  const auto& result = manager.wait();
+  EXPECT_EQ(runs.load(), 1);
+  EXPECT_EQ(result.cause.reason, arbiter::shutdown_reason::requested);
+  EXPECT_TRUE(result.fatal);
+  EXPECT_EQ(result.exit_code, arbiter::exit_codes{}.fatal);
+  EXPECT_EQ(f.exit.codes(), std::vector<int>{arbiter::exit_codes{}.fatal});
+}
+
+TEST(shutdown_manager, threads_started_through_it_see_the_shutdown_stop) {
+  fixture f;
+  auto manager = f.make();
+  std::atomic<bool> saw_stop{false};
+  auto worker = manager.start_thread("poller", [&](std::stop_token token) {
+    while (!token.stop_requested()) std::this_thread::sleep_for(1ms);
+    saw_stop = true;
+  });
+  manager.trigger_shutdown();
+  worker.join();
+  EXPECT_TRUE(saw_stop.load());
+  EXPECT_EQ(manager.wait().exit_code, 0);
+}
+
+TEST(shutdown_manager, rejects_bad_registrations_with_the_name_and_value) {
+  fixture f;
+  auto manager = f.make();
+  try {
+    manager.add_hook(
+        "db", 0, [] {}, -5ms);
+    FAIL() << "a negative timeout must be rejected";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_NE(std::string(error.what()).find("\"db\": timeout -5 ms must be positive"), std::string::npos)
+        << error.what();
+  }
+  EXPECT_THROW(manager.add_hook("", 0, [] {}), std::invalid_argument);
+  EXPECT_THROW(manager.add_hook("empty", 0, std::function<void()>{}), std::invalid_argument);
+  EXPECT_THROW(manager.on_reload({}), std::invalid_argument);
+  manager.trigger_shutdown();
+  try {
+    manager.add_hook("late", 0, [] {});
+    FAIL() << "registering after the start must be rejected";
+  } catch (const std::logic_error& error) {
+    EXPECT_NE(std::string(error.what()).find("\"late\": registered after the shutdown started"), std::string::npos);
+  }
+  manager.wait();
+}
+
+TEST(shutdown_manager, real_sigterm_starts_it_sighup_reloads_and_a_second_signal_forces_exit) {
+  fixture f;
+  auto options = fast_options();
+  struct sigaction before {};
+  ASSERT_EQ(::sigaction(SIGTERM, nullptr, &before), 0);
+  {
+    manager_type manager(f.logger, options, arbiter::manual_clock{}, f.exit);
+    std::atomic<int> reloads{0};
+    manager.on_reload([&] { reloads.fetch_add(1); });
+    manager.add_hook("db", 0, [] {});
+    manager.start();
+    EXPECT_THROW(manager.start(), std::logic_error);
+    manager_type other(f.logger, options, arbiter::manual_clock{}, f.exit);
+    EXPECT_THROW(other.start(), std::logic_error) << "only one manager owns the signals";
+
+    ASSERT_EQ(::kill(::getpid(), SIGHUP), 0);
+    ASSERT_TRUE(eventually([&] { return reloads.load() == 1; }));
+    EXPECT_FALSE(manager.is_shutting_down()) << "SIGHUP is a reload, not a shutdown";
+
+    ASSERT_EQ(::kill(::getpid(), SIGTERM), 0);
+    const auto& result = manager.wait();
+    EXPECT_EQ(result.cause.reason, arbiter::shutdown_reason::signal);
+    EXPECT_EQ(result.cause.signal_number, SIGTERM);
+    EXPECT_EQ(result.cause.detail, "SIGTERM");
+    EXPECT_EQ(result.exit_code, 0) << "supervisors read 143 as a failure";
+
+    ASSERT_EQ(::kill(::getpid(), SIGINT), 0);
+    ASSERT_TRUE(eventually([&] { return f.exit.count() == 1; }));
+    EXPECT_EQ(f.exit.codes(), std::vector<int>{128 + SIGINT});
+  }
+  struct sigaction after {};
+  ASSERT_EQ(::sigaction(SIGTERM, nullptr, &after), 0);
+  EXPECT_EQ(after.sa_handler, before.sa_handler) << "the previous SIGTERM disposition is restored";
+}
+
+TEST(shutdown_manager, options_are_validated_with_field_value_and_source) {
+  arbiter::shutdown_options options;
+  options.deadline = 0ms;
+  try {
+    options.validate("ARBITER_SHUTDOWN_DEADLINE");
+    FAIL();
+  } catch (const std::invalid_argument& error) {
+    EXPECT_STREQ(error.what(), "shutdown.deadline: 0 ms from ARBITER_SHUTDOWN_DEADLINE must be positive");
+  }
+  options.deadline = 10s;
+  options.drain_timeout = 5s;
+  options.phase_timeouts = {{0, 3s}, {1, 4s}};
+  EXPECT_THROW(options.validate(), std::invalid_argument) << "5 + 3 + 4 s do not fit in 10 s";
+  options.phase_timeouts = {{0, 3s}};
+  EXPECT_NO_THROW(options.validate());
+  EXPECT_THROW((manager_type(arbiter::recording_logger{}, arbiter::shutdown_options{.deadline = -1s})),
+               std::invalid_argument);
+}
+
+TEST(exit_codes, defaults_are_distinct_and_clean_is_zero) {
+  const arbiter::exit_codes codes;
+  EXPECT_EQ(codes.clean, 0);
+  const std::vector<int> failures{codes.hook_failed, codes.timed_out, codes.deadline, codes.fatal,
+                                  codes.forced_signal_base + SIGTERM};
+  for (std::size_t i = 0; i < failures.size(); ++i) {
+    EXPECT_NE(failures[i], 0);
+    for (std::size_t j = i + 1; j < failures.size(); ++j) EXPECT_NE(failures[i], failures[j]);
+  }
+}
+
+}  // namespace
