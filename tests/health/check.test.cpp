@@ -67,6 +67,7 @@ TEST(check_traits, fill_in_defaults_and_read_what_is_declared) {
   static_assert(!full::critical && full::external);
   static_assert(full::timeout == 3000ms && full::cache_ttl == 500ms && full::failure_grace == 10s);
   static_assert(full::failure_threshold == 3 && full::component_id == "primary");
+  static_assert(full::type == arbiter::component_type::datastore);
   static_assert(arbiter::HealthCheck<bare_check> && arbiter::HealthCheck<full_check>);
   static_assert(!arbiter::HealthCheck<int>);
   SUCCEED();

@@ -100,6 +100,31 @@ TEST(health_monitor_threads, a_hung_check_answers_at_its_deadline_without_thread
   hang->release();
 }
 
+TEST(health_monitor_threads, a_saturated_pool_still_answers_at_the_deadline) {
+  auto hang = std::make_shared<gate>();
+  auto quick_calls = std::make_shared<std::atomic<int>>(0);
+  auto monitor = arbiter::make_health_monitor(
+      {.max_threads = 1},
+      arbiter::make_check<"db:ping", check_options{.timeout_ms = 100}>([hang](std::stop_token stop) {
+        std::unique_lock lock(hang->mutex);
+        hang->cv.wait(lock, stop, [&] { return hang->open; });
+        return true;
+      }),
+      arbiter::make_check<"self:ok", check_options{.timeout_ms = 100}>([quick_calls] {
+        ++*quick_calls;
+        return true;
+      }));
+  const auto begin = clock_type::now();
+  const auto report = monitor.check(probe::readiness);
+  EXPECT_LT(clock_type::now() - begin, 1500ms);
+  EXPECT_EQ(report.find("self:ok")->result.message, "timed out after 100 ms") << "its deadline counts its queue wait";
+  EXPECT_EQ(monitor.thread_count(), 1U);
+  hang->release();
+  for (int i = 0; i < 2000 && !monitor.is_ready(); ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_TRUE(monitor.is_ready());
+  EXPECT_GE(*quick_calls, 1);
+}
+
 TEST(health_monitor_threads, destruction_stops_checks_that_honour_their_stop_token) {
   auto hang = std::make_shared<gate>();
   const auto begin = clock_type::now();

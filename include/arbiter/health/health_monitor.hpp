@@ -35,6 +35,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <tuple>
 #include <type_traits>
@@ -151,6 +152,7 @@ class health_core : public std::enable_shared_from_this<health_core<Policies, Ch
         clock_anchor_(clock_.now()),
         first_due_(clock_anchor_ + settings.initial_delay) {
     for (auto& s : slots_) s.result = check_result::unhealthy("not checked yet");
+    workers_.reserve(thread_limit_);  // spawning never reallocates, so a new thread is never dropped unjoined
     overall_ = fold_all();
   }
 
@@ -202,10 +204,11 @@ class health_core : public std::enable_shared_from_this<health_core<Policies, Ch
       const slot& s = slots_[i];
       out.checks.push_back(check_report{names[i], types[i], component_ids[i], critical[i], s.checked, s.result});
       if (s.result.status != health_status::healthy) {
-        if (!failing.empty()) failing += ", ";
+        if (!failing.empty()) failing += "; ";
         failing += names[i];
         failing += ' ';
         failing += to_ietf_status(s.result.status);
+        if (!s.result.message.empty()) failing += ": " + s.result.message;
       }
     }
     lock.unlock();
@@ -509,10 +512,17 @@ class health_core : public std::enable_shared_from_this<health_core<Policies, Ch
     return next;
   }
 
+  /// Adds a pool thread. If the system refuses one, the pool works with the threads it has; with none at all the
+  /// queued run times out at its deadline like a hung check.
   void spawn_worker() {
     auto busy = std::make_shared<std::atomic<bool>>(false);
     auto self = this->shared_from_this();
-    workers_.push_back(worker{std::jthread([self, busy] { self->work(*busy); }), busy});
+    try {
+      workers_.push_back(worker{std::jthread([self, busy] { self->work(*busy); }), busy});
+    } catch (const std::system_error& error) {
+      logger_.log(log_level::error, "health pool could not start a thread", kv("error", std::string_view(error.what())),
+                  kv("threads", workers_.size()));
+    }
   }
 
   /// A pool thread: takes queued runs until stop is requested.
@@ -526,6 +536,11 @@ class health_core : public std::enable_shared_from_this<health_core<Policies, Ch
       if (stop.stop_requested()) return;
       const pending_run job = queue_.front();
       queue_.pop_front();
+      if (slot& s = slots_[job.index]; s.run == job.run && s.timed_out) {
+        s.running = false;  // it waited in the queue past its deadline (a saturated pool): already reported, drop it
+        done_cv_.notify_all();
+        continue;
+      }
       busy.store(true, std::memory_order_release);
       ++busy_workers_;
       lock.unlock();
@@ -807,8 +822,9 @@ class basic_health_monitor {
   /// Returns the readiness switch.
   [[nodiscard]] bool accepting_traffic() const noexcept { return core_->accepting(); }
 
-  /// Calls `fn` on every status change (a check's, the overall status, the readiness switch), in order, on the
-  /// thread that caused it. `fn` must not block for long; it may call the monitor. Returns an id for unsubscribe.
+  /// Calls `fn` on every status change (a check's, the overall status, the readiness switch), in order, from a
+  /// probe thread or the schedule thread, never a pool thread. `fn` should be quick; it may call the monitor.
+  /// Returns an id for unsubscribe.
   std::uint64_t subscribe(std::function<void(const status_change&)> fn) { return core_->subscribe(std::move(fn)); }
 
   /// Stops calling a subscriber; returns false for an unknown id.

@@ -38,17 +38,17 @@ inline constexpr std::string_view health_plain_content_type = "text/plain; chars
 
 /// Optional top-level fields of the health+json document; empty fields are left out.
 struct health_json_options {
-  std::string_view service_id;
-  std::string_view version;
-  std::string_view release_id;
-  std::string_view description;
+  std::string_view service_id{};
+  std::string_view version{};
+  std::string_view release_id{};
+  std::string_view description{};
 };
 
 /// A rendered probe answer, ready for any HTTP server.
 struct probe_response {
   int http_status = 200;
-  std::string_view content_type;
-  std::string body;
+  std::string_view content_type{};
+  std::string body{};
 };
 
 namespace detail {

@@ -117,22 +117,22 @@ enum class component_type : std::uint8_t { component, datastore, system };
 /// One instance inside a check that covers several (a dynamic_checks set, a pool of replicas): rendered as its
 /// own element of the check's health+json array.
 struct check_instance {
-  std::string component_id;
+  std::string component_id{};
   health_status status = health_status::healthy;
-  std::string message;
+  std::string message{};
 };
 
 /// What a check reports. A check fills status, message and (optionally) details, an observed value and instances;
 /// the monitor fills `duration` and `time`.
 struct check_result {
   health_status status = health_status::healthy;
-  std::string message;
-  std::vector<std::pair<std::string, std::string>> details;  ///< key/value pairs, in insertion order
-  std::optional<double> observed_value;                      ///< the IETF observedValue, when the check measures one
-  std::string observed_unit;                                 ///< the IETF observedUnit ("ms", "percent", ...)
-  std::vector<check_instance> instances;                     ///< per-instance results, when the check covers several
-  std::chrono::nanoseconds duration{0};                      ///< how long the check ran (by the monitor's Clock)
-  std::chrono::system_clock::time_point time{};              ///< when the check finished, as wall time
+  std::string message{};
+  std::vector<std::pair<std::string, std::string>> details{};  ///< key/value pairs, in insertion order
+  std::optional<double> observed_value{};                      ///< the IETF observedValue, when the check measures one
+  std::string observed_unit{};                                 ///< the IETF observedUnit ("ms", "percent", ...)
+  std::vector<check_instance> instances{};                     ///< per-instance results, when the check covers several
+  std::chrono::nanoseconds duration{0};                        ///< how long the check ran (by the monitor's Clock)
+  std::chrono::system_clock::time_point time{};                ///< when the check finished, as wall time
 
   /// Makes a HEALTHY result.
   [[nodiscard]] static check_result healthy(std::string message = {}) {
