@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -144,6 +145,31 @@ TEST(health_monitor, background_runs_after_the_initial_delay_and_then_every_inte
   (void)monitor.tick();
   EXPECT_EQ(fast->calls, 3);
   EXPECT_EQ(slow->calls, 2);
+}
+
+TEST(health_monitor, background_own_thread_follows_a_manual_clock) {
+  const arbiter::manual_clock clock;
+  auto db = std::make_shared<control>();
+  auto monitor =
+      arbiter::make_health_monitor({.mode = arbiter::health_mode::background, .interval = 10s, .initial_delay = 1s},
+                                   manual_policies{clock}, arbiter::make_check<"db:ping">(controlled(db)));
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(db->calls, 0) << "the initial delay is monitor time: nothing runs until the clock moves";
+  clock.advance(1s);
+  for (int i = 0; i < 2000 && !monitor.is_ready(); ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_TRUE(monitor.is_ready());
+  EXPECT_EQ(db->calls, 1);
+  db->status = health_status::unhealthy;
+  clock.advance(10s);
+  for (int i = 0; i < 2000 && monitor.is_ready(); ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_FALSE(monitor.is_ready());
+  EXPECT_EQ(db->calls, 2);
+}
+
+TEST(health_monitor, do_nothing_policies_take_no_space) {
+  static_assert(sizeof(arbiter::health_policies<>) == 1);
+  static_assert(std::is_empty_v<arbiter::worst_of_critical_capped>);
+  SUCCEED();
 }
 
 TEST(health_monitor, tolerates_consecutive_failures_before_unhealthy) {
