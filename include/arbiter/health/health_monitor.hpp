@@ -324,7 +324,6 @@ class health_core : public std::enable_shared_from_this<health_core<Policies, Ch
     }
   }
 
-  [[nodiscard]] std::stop_token stop_token() const noexcept { return stop_.get_token(); }
   [[nodiscard]] const health_config& config() const noexcept { return config_; }
   [[nodiscard]] std::size_t thread_count() const {
     const std::lock_guard lock(mutex_);
