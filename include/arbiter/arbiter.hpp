@@ -5,6 +5,7 @@
 /// (the spdlog adapter, the HTTP probe server, the OTLP/HTTP exporter).
 
 #include <arbiter/clock.hpp>
+#include <arbiter/health.hpp>
 #include <arbiter/lifecycle.hpp>
 #include <arbiter/logging.hpp>
 #include <arbiter/tracing.hpp>
