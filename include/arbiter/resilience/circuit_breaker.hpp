@@ -291,7 +291,10 @@ class circuit_breaker {
   /// Exceptions from `fn` are classified, recorded and rethrown.
   template <class F>
   call_result_t<F> execute(F&& fn) {
-    const permit p = try_acquire();
+    const std::uint64_t word = word_.load(std::memory_order_acquire);
+    if (code_of(word) == code_closed) [[likely]]
+      return run(permit(word), fn);
+    const permit p = acquire_not_closed(word);
     if (!p.admitted_) [[unlikely]]
       throw_rejected(p.why_);
     return run(p, fn);
@@ -311,8 +314,11 @@ class circuit_breaker {
     static_assert(std::is_invocable_v<G&, const rejection&> || std::is_invocable_v<G&>,
                   "====> arbiter: execute(fn, fallback) needs fallback callable with (const arbiter::rejection&) "
                   "or with no arguments.");
-    const permit p = try_acquire();
-    if (!p.admitted_) [[unlikely]] {
+    const std::uint64_t word = word_.load(std::memory_order_acquire);
+    if (code_of(word) == code_closed) [[likely]]
+      return run(permit(word), fn);
+    const permit p = acquire_not_closed(word);
+    if (!p.admitted_) {
       if constexpr (std::is_invocable_v<G&, const rejection&>) {
         if constexpr (std::is_void_v<R>) {
           std::invoke(fallback, p.why_);
@@ -335,7 +341,8 @@ class circuit_breaker {
   /// Runs `fn` if admitted; a rejection comes back as the result's error, never as an exception.
   template <class F>
   breaker_result<std::decay_t<call_result_t<F>>> try_execute(F&& fn) {
-    const permit p = try_acquire();
+    const std::uint64_t word = word_.load(std::memory_order_acquire);
+    const permit p = code_of(word) == code_closed ? permit(word) : acquire_not_closed(word);
     if (!p.admitted_) [[unlikely]]
       return p.why_;
     if constexpr (std::is_void_v<call_result_t<F>>) {
@@ -354,13 +361,7 @@ class circuit_breaker {
     const std::uint64_t word = word_.load(std::memory_order_acquire);
     if (code_of(word) == code_closed) [[likely]]
       return permit(word);
-    if (code_of(word) == code_open) {
-      const std::int64_t now = ticks(clock_.now());
-      const std::int64_t until = open_until_.load(std::memory_order_relaxed);
-      if (now < until) [[likely]]
-        return reject(rejection_reason::open, breaker_state::open, until - now);
-    }
-    return acquire_slow(word);
+    return acquire_not_closed(word);
   }
 
   /// Reports how an admitted call went. `slow` and `timeout` feed the statistics and rate windows.
@@ -374,7 +375,7 @@ class circuit_breaker {
           return;
       }
     }
-    record_slow(p, o, slow);
+    record_slow(p.word_, o, slow);
   }
 
   // ---- state by hand ---------------------------------------------------------------------------------------
@@ -567,6 +568,17 @@ class circuit_breaker {
   }
 
   // ---- admission -------------------------------------------------------------------------------------------
+  /// Admits or rejects when the state word is not closed; an open rejection is one load and one clock read.
+  permit acquire_not_closed(std::uint64_t word) noexcept {
+    if (code_of(word) == code_open) {
+      const std::int64_t now = ticks(clock_.now());
+      const std::int64_t until = open_until_.load(std::memory_order_relaxed);
+      if (now < until) [[likely]]
+        return reject(rejection_reason::open, breaker_state::open, until - now);
+    }
+    return acquire_slow(word);
+  }
+
   permit reject(rejection_reason reason, breaker_state state, std::int64_t retry_after) noexcept {
     stats_.record_rejection();
     return permit(rejection{reason, state, std::chrono::nanoseconds(retry_after)});
@@ -640,20 +652,20 @@ class circuit_breaker {
   }
 
   // ---- outcomes --------------------------------------------------------------------------------------------
-  ARBITER_BREAKER_NOINLINE void record_slow(const permit& p, outcome o, bool slow) noexcept {
+  ARBITER_BREAKER_NOINLINE void record_slow(std::uint64_t taken, outcome o, bool slow) noexcept {
     if (o == outcome::force_open || o == outcome::force_close) {
       forced_by_result(o == outcome::force_open);
       return;
     }
     if (o == outcome::ignored) {
-      if (code_of(p.word_) == code_half_open) release_trial(p.word_, false, false);
+      if (code_of(taken) == code_half_open) release_trial(taken, false, false);
       return;
     }
     const bool failure = o == outcome::failure;
-    if (code_of(p.word_) == code_closed) {
-      record_closed(p.word_, failure, slow);
-    } else if (code_of(p.word_) == code_half_open) {
-      release_trial(p.word_, true, failure || (slow && detector_type::judges_slow_calls && timing_type::enabled));
+    if (code_of(taken) == code_closed) {
+      record_closed(taken, failure, slow);
+    } else if (code_of(taken) == code_half_open) {
+      release_trial(taken, true, failure || (slow && detector_type::judges_slow_calls && timing_type::enabled));
     }
   }
 
