@@ -164,11 +164,15 @@ struct classify_with : default_classifier {
 
   template <class R>
   [[nodiscard]] constexpr outcome classify_result(const R& result) const {
-    if constexpr (std::is_invocable_r_v<outcome, const F&, const R&> &&
-                  std::is_same_v<std::invoke_result_t<const F&, const R&>, outcome>) {
-      return predicate(result);
-    } else if constexpr (std::is_invocable_r_v<bool, const F&, const R&>) {
-      return predicate(result) ? outcome::failure : outcome::success;
+    if constexpr (std::is_invocable_v<const F&, const R&>) {
+      if constexpr (std::is_same_v<std::invoke_result_t<const F&, const R&>, outcome>) {
+        return predicate(result);
+      } else {
+        static_assert(
+            std::is_convertible_v<std::invoke_result_t<const F&, const R&>, bool>,
+            "====> arbiter: classify_with's predicate must return arbiter::outcome or bool (true = failure).");
+        return predicate(result) ? outcome::failure : outcome::success;
+      }
     } else {
       return default_classifier::classify_result(result);
     }
