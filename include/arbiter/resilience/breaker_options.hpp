@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -47,11 +48,17 @@ struct breaker_options {
   static constexpr std::uint32_t max_window_buckets = 1024;
 };
 
+/// What is wrong with a breaker_options: the field's name and a sentence naming value, origin and limit.
+struct breaker_options_problem {
+  std::string field;
+  std::string message;
+};
+
 /// The error validate() throws: names the field, the value, where it came from and the allowed range.
 class invalid_breaker_options : public std::invalid_argument {
  public:
-  invalid_breaker_options(std::string field, const std::string& message)
-      : std::invalid_argument(message), field_(std::move(field)) {}
+  explicit invalid_breaker_options(breaker_options_problem problem)
+      : std::invalid_argument(problem.message), field_(std::move(problem.field)) {}
   /// Returns the name of the offending field ("failure_threshold").
   [[nodiscard]] const std::string& field() const noexcept { return field_; }
 
@@ -61,63 +68,81 @@ class invalid_breaker_options : public std::invalid_argument {
 
 namespace detail {
 
-template <class V, class L>
-[[noreturn]] inline void option_error(std::string_view where, std::string_view field, const V& value,
-                                      std::string_view relation, const L& limit) {
-  throw invalid_breaker_options(std::string(field),
-                                fmt::format("{}.{}: {} is {} {}", where, field, value, relation, limit));
-}
+/// Checks fields one by one and keeps the first problem.
+class option_checker {
+ public:
+  explicit option_checker(std::string_view where) : where_(where) {}
 
-inline void check_at_least(std::string_view where, std::string_view field, std::uint64_t value, std::uint64_t min) {
-  if (value < min) option_error(where, field, value, "below the minimum", min);
-}
-inline void check_at_most(std::string_view where, std::string_view field, std::uint64_t value, std::uint64_t max) {
-  if (value > max) option_error(where, field, value, "above the maximum", max);
-}
-inline void check_positive(std::string_view where, std::string_view field, std::chrono::milliseconds value) {
-  if (value.count() <= 0)
-    option_error(where, field, fmt::format("{}ms", value.count()), "not above the minimum", "0ms");
-}
-inline void check_percent(std::string_view where, std::string_view field, double value) {
-  if (!(value > 0.0) || std::isnan(value)) option_error(where, field, value, "not above the minimum", "0 %");
-  if (value > 100.0) option_error(where, field, value, "above the maximum", "100 %");
-}
+  void at_least(std::string_view field, std::uint64_t value, std::uint64_t min) {
+    if (value < min) fail(field, value, "below the minimum", min);
+  }
+  void at_most(std::string_view field, std::uint64_t value, std::uint64_t max) {
+    if (value > max) fail(field, value, "above the maximum", max);
+  }
+  void positive(std::string_view field, std::chrono::milliseconds value) {
+    if (value.count() <= 0) fail(field, fmt::format("{}ms", value.count()), "not above the minimum", "0ms");
+  }
+  void percent(std::string_view field, double value) {
+    if (!(value > 0.0)) fail(field, value, "not above the minimum", "0 %");
+    if (value > 100.0) fail(field, value, "above the maximum", "100 %");
+  }
+  template <class V, class L>
+  void fail(std::string_view field, const V& value, std::string_view relation, const L& limit) {
+    if (problem_) return;  // keep the first
+    problem_ = breaker_options_problem{std::string(field),
+                                       fmt::format("{}.{}: {} is {} {}", where_, field, value, relation, limit)};
+  }
+  [[nodiscard]] std::optional<breaker_options_problem> result() && { return std::move(problem_); }
+
+ private:
+  std::string_view where_;
+  std::optional<breaker_options_problem> problem_;
+};
 
 }  // namespace detail
 
-/// Checks every field and throws invalid_breaker_options naming the first bad one, e.g.
-/// `resilience.payments.failure_threshold: 0 is below the minimum 1`. `where` says where the options came from.
-inline void validate(const breaker_options& o, std::string_view where = "breaker_options") {
-  using detail::check_at_least, detail::check_at_most, detail::check_positive, detail::check_percent;
-  check_at_least(where, "failure_threshold", o.failure_threshold, 1);
-  check_at_least(where, "success_threshold", o.success_threshold, 1);
-  check_at_most(where, "success_threshold", o.success_threshold, breaker_options::max_half_open_count);
-  check_positive(where, "open_duration", o.open_duration);
-  check_at_least(where, "half_open_max_trials", o.half_open_max_trials, 1);
-  check_at_most(where, "half_open_max_trials", o.half_open_max_trials, breaker_options::max_half_open_count);
-  check_positive(where, "half_open_max_wait", o.half_open_max_wait);
+/// Returns the first bad field of `o`, if any, e.g. `resilience.payments.failure_threshold: 0 is below the
+/// minimum 1`. `where` says where the options came from. For builds without exceptions.
+[[nodiscard]] inline std::optional<breaker_options_problem> check(const breaker_options& o,
+                                                                  std::string_view where = "breaker_options") {
+  detail::option_checker c(where);
+  c.at_least("failure_threshold", o.failure_threshold, 1);
+  c.at_least("success_threshold", o.success_threshold, 1);
+  c.at_most("success_threshold", o.success_threshold, breaker_options::max_half_open_count);
+  c.positive("open_duration", o.open_duration);
+  c.at_least("half_open_max_trials", o.half_open_max_trials, 1);
+  c.at_most("half_open_max_trials", o.half_open_max_trials, breaker_options::max_half_open_count);
+  c.positive("half_open_max_wait", o.half_open_max_wait);
   if (!(o.open_backoff_multiplier >= 1.0) || o.open_backoff_multiplier > 1000.0) {
-    detail::option_error(where, "open_backoff_multiplier", o.open_backoff_multiplier, "outside the range", "[1, 1000]");
+    c.fail("open_backoff_multiplier", o.open_backoff_multiplier, "outside the range", "[1, 1000]");
   }
   if (o.max_open_duration < o.open_duration) {
-    detail::option_error(where, "max_open_duration", fmt::format("{}ms", o.max_open_duration.count()),
-                         "below open_duration", fmt::format("{}ms", o.open_duration.count()));
+    c.fail("max_open_duration", fmt::format("{}ms", o.max_open_duration.count()), "below open_duration",
+           fmt::format("{}ms", o.open_duration.count()));
   }
-  check_positive(where, "operation_timeout", o.operation_timeout);
-  check_positive(where, "slow_call_threshold", o.slow_call_threshold);
-  check_at_least(where, "window_size", o.window_size, 1);
-  check_at_most(where, "window_size", o.window_size, breaker_options::max_window_size);
-  check_at_least(where, "minimum_calls", o.minimum_calls, 1);
-  check_percent(where, "failure_rate_threshold", o.failure_rate_threshold);
-  check_percent(where, "slow_call_rate_threshold", o.slow_call_rate_threshold);
-  check_positive(where, "window_length", o.window_length);
-  check_at_least(where, "window_buckets", o.window_buckets, 1);
-  check_at_most(where, "window_buckets", o.window_buckets, breaker_options::max_window_buckets);
-  if (o.window_length.count() < static_cast<std::int64_t>(o.window_buckets)) {
-    detail::option_error(where, "window_length", fmt::format("{}ms", o.window_length.count()),
-                         "shorter than one millisecond per bucket for window_buckets", o.window_buckets);
+  c.positive("operation_timeout", o.operation_timeout);
+  c.positive("slow_call_threshold", o.slow_call_threshold);
+  c.at_least("window_size", o.window_size, 1);
+  c.at_most("window_size", o.window_size, breaker_options::max_window_size);
+  c.at_least("minimum_calls", o.minimum_calls, 1);
+  c.percent("failure_rate_threshold", o.failure_rate_threshold);
+  c.percent("slow_call_rate_threshold", o.slow_call_rate_threshold);
+  c.positive("window_length", o.window_length);
+  c.at_least("window_buckets", o.window_buckets, 1);
+  c.at_most("window_buckets", o.window_buckets, breaker_options::max_window_buckets);
+  if (o.window_length.count() > 0 && o.window_length.count() < static_cast<std::int64_t>(o.window_buckets)) {
+    c.fail("window_length", fmt::format("{}ms", o.window_length.count()),
+           "shorter than one millisecond per bucket for window_buckets", o.window_buckets);
   }
+  return std::move(c).result();
 }
+
+#if defined(__cpp_exceptions)
+/// Checks every field and throws invalid_breaker_options naming the first bad one (see check()).
+inline void validate(const breaker_options& o, std::string_view where = "breaker_options") {
+  if (auto problem = check(o, where)) throw invalid_breaker_options(std::move(*problem));
+}
+#endif
 
 /// Thresholds fixed at compile time: `fixed_options<[] { return breaker_options{.failure_threshold = 3}; }>{}`.
 /// Every field is checked by a static_assert, so a bad constant never compiles. Converts to breaker_options.

@@ -22,6 +22,8 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <limits>
@@ -555,7 +557,15 @@ class circuit_breaker {
   }
 
   static const breaker_options& checked(const breaker_options& options, const std::string& name) {
+#if defined(__cpp_exceptions)
     validate(options, name);
+#else
+    if (const auto problem = check(options, name)) {  // no way to report it: say why, then stop
+      std::fputs(problem->message.c_str(), stderr);
+      std::fputc('\n', stderr);
+      std::abort();
+    }
+#endif
     return options;
   }
 
