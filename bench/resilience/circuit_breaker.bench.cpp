@@ -79,6 +79,24 @@ void open_reject(benchmark::State& state) {
   if (counter != 0) state.SkipWithError("an open breaker let a call through");
 }
 
+template <class Breaker>
+void closed_with_failures(benchmark::State& state) {
+  // Every other call fails (never 5 in a row), so each call writes the word: a failure adds one, the success
+  // after it clears the count. Shows the cost of a write the healthy path avoids.
+  static Breaker* shared = nullptr;
+  if (state.thread_index() == 0) shared = new Breaker("bench");
+  std::uint64_t counter = 0;
+  const auto call = [&counter] { return ++counter % 2 == 0 ? arbiter::outcome::failure : arbiter::outcome::success; };
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(shared->execute(call));
+  }
+  if (state.thread_index() == 0) {
+    if (shared->state() != arbiter::breaker_state::closed) state.SkipWithError("the breaker left the closed state");
+    delete shared;
+    shared = nullptr;
+  }
+}
+
 void BM_breaker_half_open(benchmark::State& state) {
   // A half-open round that never ends: each trial reports a neutral outcome, so every iteration is one permit
   // taken (compare-exchange plus a coarse clock read for the silent-trial timer) and one given back.
@@ -118,6 +136,8 @@ BENCHMARK(closed<closed_lock_free>)->Name("BM_breaker_closed/lock_free");
 BENCHMARK(closed<closed_single_thread>)->Name("BM_breaker_closed/single_thread");
 BENCHMARK(closed<closed_counting>)->Name("BM_breaker_closed/lock_free_counting_stats");
 BENCHMARK(closed<closed_lock_free>)->Name("BM_breaker_closed/lock_free")->Threads(2);
+BENCHMARK(closed_with_failures<closed_lock_free>)->Name("BM_breaker_closed_every_other_fails/lock_free");
+BENCHMARK(closed_with_failures<closed_lock_free>)->Name("BM_breaker_closed_every_other_fails/lock_free")->Threads(2);
 BENCHMARK(open_reject<open_coarse>)->Name("BM_breaker_open_reject/lock_free");
 BENCHMARK(open_reject<open_steady>)->Name("BM_breaker_open_reject/lock_free_steady_clock");
 BENCHMARK(BM_breaker_half_open)->Name("BM_breaker_half_open/lock_free");

@@ -947,3 +947,6 @@ class circuit_breaker {
 using default_circuit_breaker = circuit_breaker<>;
 
 }  // namespace arbiter::inline v1
+
+#undef ARBITER_BREAKER_COLD
+#undef ARBITER_BREAKER_NOINLINE

@@ -121,7 +121,8 @@ class count_ring {
 
 /// A ring of time buckets. Each bucket is one 64-bit word: [bucket tag:22][calls:14][failures:14][slow:14],
 /// updated by compare-exchange, so a bucket that rolls over is reset and counted in one step. A bucket stops
-/// counting at 16383 calls (the rest of its interval is sampled by its first 16383 calls).
+/// counting at 16383 calls (the rest of its interval is sampled by its first 16383 calls). The 22-bit tag tells a
+/// live bucket from a stale one unless the stale one sat untouched for exactly a multiple of 2^22 bucket widths.
 template <class Sync>
 class time_ring {
  public:
