@@ -123,6 +123,8 @@ using closed_single_thread = arbiter::circuit_breaker<arbiter::single_thread>;
 using closed_counting = arbiter::circuit_breaker<arbiter::lock_free, arbiter::counting_stats>;
 using timed_steady = arbiter::circuit_breaker<arbiter::lock_free, arbiter::timed<arbiter::steady_clock>>;
 using timed_coarse = arbiter::circuit_breaker<arbiter::lock_free, arbiter::timed<arbiter::coarse_clock>>;
+using closed_count_window = arbiter::circuit_breaker<arbiter::lock_free, arbiter::count_window>;
+using closed_time_window = arbiter::circuit_breaker<arbiter::lock_free, arbiter::time_window, arbiter::coarse_clock>;
 using open_coarse = arbiter::circuit_breaker<arbiter::lock_free, arbiter::coarse_clock>;
 using open_steady = arbiter::circuit_breaker<arbiter::lock_free, arbiter::steady_clock>;
 
@@ -136,6 +138,9 @@ BENCHMARK(closed<closed_lock_free>)->Name("BM_breaker_closed/lock_free");
 BENCHMARK(closed<closed_single_thread>)->Name("BM_breaker_closed/single_thread");
 BENCHMARK(closed<closed_counting>)->Name("BM_breaker_closed/lock_free_counting_stats");
 BENCHMARK(closed<closed_lock_free>)->Name("BM_breaker_closed/lock_free")->Threads(2);
+BENCHMARK(closed<closed_count_window>)->Name("BM_breaker_closed/lock_free_count_window");
+BENCHMARK(closed<closed_count_window>)->Name("BM_breaker_closed/lock_free_count_window")->Threads(2);
+BENCHMARK(closed<closed_time_window>)->Name("BM_breaker_closed/lock_free_time_window_coarse");
 BENCHMARK(closed_with_failures<closed_lock_free>)->Name("BM_breaker_closed_every_other_fails/lock_free");
 BENCHMARK(closed_with_failures<closed_lock_free>)->Name("BM_breaker_closed_every_other_fails/lock_free")->Threads(2);
 BENCHMARK(open_reject<open_coarse>)->Name("BM_breaker_open_reject/lock_free");

@@ -157,9 +157,13 @@ consteval bool assert_breaker_policies() {
 
 /// A member padded to its own cache line when it is written by many threads.
 template <class T, bool Pad>
-struct maybe_padded : T {};
+struct maybe_padded : T {
+  using T::T;
+};
 template <class T>
-struct alignas(64) maybe_padded<T, true> : T {};
+struct alignas(64) maybe_padded<T, true> : T {
+  using T::T;
+};
 
 /// Arms the shared watchdog for one call that takes a std::stop_token.
 class call_watch {
@@ -931,7 +935,10 @@ class circuit_breaker {
   cell<std::int64_t> last_grant_{0};
   cell<std::uint32_t> reopens_{0};
   cell<std::uint64_t> transitions_{0};
-  [[no_unique_address]] typename detector_type::template state<sync_type> detector_;
+  // Rate windows are written by every call: keep them off the state word's line.
+  [[no_unique_address]] detail::maybe_padded<typename detector_type::template state<sync_type>,
+                                             shared && !detector_type::counts_in_state_word>
+      detector_;
   [[no_unique_address]] detail::maybe_padded<typename stats_type::template counters<sync_type>,
                                              shared && stats_type::template counters<sync_type>::enabled>
       stats_;
@@ -945,6 +952,10 @@ class circuit_breaker {
 
 /// The seed's default assembly: consecutive failures, lock-free, steady clock, untimed, no statistics.
 using default_circuit_breaker = circuit_breaker<>;
+/// The seed's assembly with its operation timeout on (5000 ms by default): every call is timed.
+using timed_circuit_breaker = circuit_breaker<timed<steady_clock>>;
+/// A breaker for one thread or one strand: no atomic instruction at all.
+using single_thread_circuit_breaker = circuit_breaker<single_thread>;
 
 }  // namespace arbiter::inline v1
 
