@@ -1,0 +1,15 @@
+#pragma once
+
+/// \file
+/// Every resilience header: circuit_breaker<> with its options, detectors, sync, timing, classifier and stats
+/// policies.
+
+#include <arbiter/resilience/breaker_options.hpp>
+#include <arbiter/resilience/breaker_result.hpp>
+#include <arbiter/resilience/breaker_state.hpp>
+#include <arbiter/resilience/circuit_breaker.hpp>
+#include <arbiter/resilience/detectors.hpp>
+#include <arbiter/resilience/outcome.hpp>
+#include <arbiter/resilience/stats.hpp>
+#include <arbiter/resilience/sync.hpp>
+#include <arbiter/resilience/timing.hpp>

@@ -1,0 +1,963 @@
+#pragma once
+
+/// \file
+/// circuit_breaker<Policies...>: a circuit breaker assembled at compile time from policies given in any order:
+///   failure detector   consecutive_failures (default), count_window, time_window, slow_call_rate
+///   Sync               lock_free (default), single_thread
+///   Clock              steady_clock (default), coarse_clock, manual_clock: reads open deadlines
+///   Timing             untimed (default), timed<Clock>: operation timeout and slow calls
+///   Outcome classifier default_classifier (default), ignore_exceptions<E...>, classify_with<F>, your own
+///   Stats              no_stats (default), counting_stats
+///   Logger, Tracer     null_logger, null_tracer (defaults), or any model; every transition is logged and traced
+/// Thresholds come from a breaker_options (checked at run time) or a fixed_options<> (checked at compile time).
+///
+/// The whole state is one 64-bit word: [state:3][epoch:29][payload:32]. The epoch counts transitions, so an
+/// outcome from a call admitted before a transition is recognised as stale and ignored. Payload: the
+/// consecutive-failure count when closed; [in-flight trials:12][successes:12][reclaim round:8] when half-open.
+/// A closed call therefore costs one load to admit and, when it succeeds with no failure pending, one more
+/// load to report: no write at all.
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include <arbiter/clock/clock.hpp>
+#include <arbiter/logging/logger.hpp>
+#include <arbiter/logging/null_logger.hpp>
+#include <arbiter/resilience/breaker_options.hpp>
+#include <arbiter/resilience/breaker_result.hpp>
+#include <arbiter/resilience/breaker_state.hpp>
+#include <arbiter/resilience/detectors.hpp>
+#include <arbiter/resilience/outcome.hpp>
+#include <arbiter/resilience/stats.hpp>
+#include <arbiter/resilience/sync.hpp>
+#include <arbiter/resilience/timing.hpp>
+#include <arbiter/tracing/null_tracer.hpp>
+#include <arbiter/tracing/scoped_span.hpp>
+#include <arbiter/tracing/tracer.hpp>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define ARBITER_BREAKER_COLD [[gnu::cold, gnu::noinline]]
+#define ARBITER_BREAKER_NOINLINE [[gnu::noinline]]
+#else
+#define ARBITER_BREAKER_COLD
+#define ARBITER_BREAKER_NOINLINE
+#endif
+
+namespace arbiter::inline v1 {
+
+/// A breaker's state as a plain struct, for a restart or a warm standby: export_state() and restore().
+/// Window detectors start with an empty window after a restore.
+struct breaker_snapshot {
+  breaker_state state = breaker_state::closed;
+  std::uint32_t consecutive_failures = 0;      ///< closed, consecutive_failures detector
+  std::uint32_t half_open_successes = 0;       ///< half-open
+  std::chrono::nanoseconds open_remaining{0};  ///< open: time left before trials
+  std::uint32_t reopen_count = 0;              ///< failed half-open rounds in a row (drives the open backoff)
+  breaker_stats stats{};                       ///< counters (restored when the breaker counts)
+};
+
+namespace detail {
+
+template <class T, class Kind>
+concept policy_of_kind = requires {
+  typename T::policy_kind;
+}
+&&std::same_as<typename T::policy_kind, Kind>;
+
+template <class T>
+concept plain_clock = Clock<T> && !requires {
+  typename T::policy_kind;
+};
+
+template <class T>
+struct is_detector_policy : std::bool_constant<policy_of_kind<T, failure_detector_policy>> {};
+template <class T>
+struct is_sync_policy : std::bool_constant<policy_of_kind<T, sync_policy>> {};
+template <class T>
+struct is_timing_policy : std::bool_constant<policy_of_kind<T, timing_policy>> {};
+template <class T>
+struct is_classifier_policy : std::bool_constant<policy_of_kind<T, outcome_classifier_policy>> {};
+template <class T>
+struct is_stats_policy : std::bool_constant<policy_of_kind<T, stats_policy>> {};
+template <class T>
+struct is_clock_policy : std::bool_constant<plain_clock<T>> {};
+template <class T>
+struct is_logger_policy : std::bool_constant<Logger<T>> {};
+template <class T>
+struct is_tracer_policy : std::bool_constant<Tracer<T>> {};
+
+/// The first of `P...` that `Match` accepts, or `Default`.
+template <template <class> class Match, class Default, class... P>
+struct pick_policy {
+  using type = Default;
+};
+template <template <class> class Match, class Default, class H, class... T>
+struct pick_policy<Match, Default, H, T...> {
+  using type = std::conditional_t<Match<H>::value, H, typename pick_policy<Match, Default, T...>::type>;
+};
+
+template <template <class> class Match, class... P>
+inline constexpr std::size_t count_policies = (std::size_t{0} + ... + std::size_t{Match<P>::value});
+
+template <class P>
+inline constexpr std::size_t kinds_of =
+    std::size_t{is_detector_policy<P>::value} + std::size_t{is_sync_policy<P>::value} +
+    std::size_t{is_timing_policy<P>::value} + std::size_t{is_classifier_policy<P>::value} +
+    std::size_t{is_stats_policy<P>::value} + std::size_t{is_clock_policy<P>::value} +
+    std::size_t{is_logger_policy<P>::value} + std::size_t{is_tracer_policy<P>::value};
+
+/// Checks one template argument of circuit_breaker<...>.
+template <class P>
+consteval bool assert_breaker_policy() {
+  static_assert(kinds_of<P> != 0,
+                "====> arbiter: circuit_breaker<...> takes policies only: a failure detector (consecutive_failures, "
+                "count_window, time_window, slow_call_rate), a Sync (lock_free, single_thread), a Clock, a Timing "
+                "(untimed, timed<Clock>), an Outcome classifier, a Stats (no_stats, counting_stats), a Logger and a "
+                "Tracer. The argument named below is none of them.");
+  static_assert(kinds_of<P> <= 1, "====> arbiter: a circuit_breaker policy must be of exactly one kind.");
+  return true;
+}
+
+/// Checks that no kind of policy is given twice.
+template <class... P>
+consteval bool assert_breaker_policies() {
+  static_assert((assert_breaker_policy<P>() && ...));
+  static_assert(count_policies<is_detector_policy, P...> <= 1,
+                "====> arbiter: circuit_breaker<...> got two failure detectors; pass at most one.");
+  static_assert(count_policies<is_sync_policy, P...> <= 1,
+                "====> arbiter: circuit_breaker<...> got two Sync policies; pass lock_free or single_thread.");
+  static_assert(count_policies<is_timing_policy, P...> <= 1,
+                "====> arbiter: circuit_breaker<...> got two Timing policies; pass at most one.");
+  static_assert(count_policies<is_classifier_policy, P...> <= 1,
+                "====> arbiter: circuit_breaker<...> got two Outcome classifiers; pass at most one.");
+  static_assert(count_policies<is_stats_policy, P...> <= 1,
+                "====> arbiter: circuit_breaker<...> got two Stats policies; pass at most one.");
+  static_assert(count_policies<is_clock_policy, P...> <= 1,
+                "====> arbiter: circuit_breaker<...> got two Clocks; pass at most one.");
+  static_assert(count_policies<is_logger_policy, P...> <= 1,
+                "====> arbiter: circuit_breaker<...> got two Loggers; pass at most one.");
+  static_assert(count_policies<is_tracer_policy, P...> <= 1,
+                "====> arbiter: circuit_breaker<...> got two Tracers; pass at most one.");
+  return true;
+}
+
+/// A member padded to its own cache line when it is written by many threads.
+template <class T, bool Pad>
+struct maybe_padded : T {
+  using T::T;
+};
+template <class T>
+struct alignas(64) maybe_padded<T, true> : T {
+  using T::T;
+};
+
+/// Arms the shared watchdog for one call that takes a std::stop_token.
+class call_watch {
+ public:
+  call_watch() = default;
+  call_watch(const call_watch&) = delete;
+  call_watch& operator=(const call_watch&) = delete;
+  ~call_watch() { (void)disarm(); }
+
+  /// Returns the token the call receives; stop is requested `timeout` from now.
+  std::stop_token arm(std::chrono::milliseconds timeout) {
+    source_.emplace();
+    ticket_ = deadline_watchdog::instance().arm(std::chrono::steady_clock::now() + timeout, *source_);
+    armed_ = true;
+    return source_->get_token();
+  }
+
+  /// Disarms the watchdog; returns true when it had already requested stop (the call ran out of time).
+  bool disarm() noexcept {
+    if (!source_) return false;
+    if (armed_) {
+      armed_ = false;
+#if defined(__cpp_exceptions)
+      try {
+        deadline_watchdog::instance().disarm(ticket_);
+      } catch (...) {  // a failed lock: the watchdog fires on a token nobody holds, harmlessly
+      }
+#else
+      deadline_watchdog::instance().disarm(ticket_);
+#endif
+    }
+    return source_->stop_requested();
+  }
+
+ private:
+  std::optional<std::stop_source> source_;
+  deadline_watchdog::ticket ticket_{};
+  bool armed_ = false;
+};
+
+}  // namespace detail
+
+/// A circuit breaker (see the file comment for the policies).
+template <class... Policies>
+class circuit_breaker {
+  static_assert(detail::assert_breaker_policies<Policies...>());
+
+ public:
+  using detector_type =
+      typename detail::pick_policy<detail::is_detector_policy, consecutive_failures, Policies...>::type;
+  using sync_type = typename detail::pick_policy<detail::is_sync_policy, lock_free, Policies...>::type;
+  using clock_type = typename detail::pick_policy<detail::is_clock_policy, steady_clock, Policies...>::type;
+  using timing_type = typename detail::pick_policy<detail::is_timing_policy, untimed, Policies...>::type;
+  using classifier_type =
+      typename detail::pick_policy<detail::is_classifier_policy, default_classifier, Policies...>::type;
+  using stats_type = typename detail::pick_policy<detail::is_stats_policy, no_stats, Policies...>::type;
+  using logger_type = typename detail::pick_policy<detail::is_logger_policy, null_logger, Policies...>::type;
+  using tracer_type = typename detail::pick_policy<detail::is_tracer_policy, null_tracer, Policies...>::type;
+
+  static_assert(assert_failure_detector<detector_type>());
+  static_assert(SyncPolicy<sync_type>, "====> arbiter: the Sync policy must be arbiter::lock_free or single_thread.");
+  static_assert(assert_clock<clock_type>());
+  static_assert(TimingPolicy<timing_type>, "====> arbiter: the Timing policy must be untimed or timed<Clock>.");
+  static_assert(assert_outcome_classifier<classifier_type>());
+  static_assert(StatsPolicy<stats_type>, "====> arbiter: the Stats policy must be no_stats or counting_stats.");
+  static_assert(assert_logger<logger_type>());
+  static_assert(assert_tracer<tracer_type>());
+  static_assert(
+      !requires { detector_type::requires_timing; } || timing_type::enabled,
+      "====> arbiter: the slow_call_rate detector needs call durations: add arbiter::timed<Clock> to the "
+      "circuit_breaker's policies.");
+
+  /// An admission: what try_acquire() hands out and record() takes back.
+  class permit {
+   public:
+    /// Returns true when the call may go ahead.
+    [[nodiscard]] bool admitted() const noexcept { return admitted_; }
+    explicit operator bool() const noexcept { return admitted_; }
+    /// Returns true for a half-open trial call.
+    [[nodiscard]] bool is_trial() const noexcept { return admitted_ && code_of(word_) == code_half_open; }
+    /// Returns the half-open round (epoch) this permit belongs to; equal rounds share the trial limit.
+    [[nodiscard]] std::uint64_t round() const noexcept { return identity(word_) | (word_ & round_mask); }
+    /// Returns why the call was rejected (meaningful when not admitted).
+    [[nodiscard]] const rejection& why() const noexcept { return why_; }
+
+   private:
+    friend class circuit_breaker;
+    constexpr explicit permit(std::uint64_t word) noexcept : word_(word), admitted_(true) {}
+    constexpr explicit permit(const rejection& why) noexcept : why_(why) {}
+    std::uint64_t word_ = 0;
+    rejection why_{};
+    bool admitted_ = false;
+  };
+
+  /// Builds a closed breaker with the seed's defaults.
+  circuit_breaker() : circuit_breaker(std::string("circuit_breaker")) {}
+
+  /// Builds a closed breaker. `options` are validated (the error names `name` and the field); `policies` are
+  /// instances of this breaker's stateful policies (a manual_clock, a recording_logger, ...) in any order.
+  template <class... A>
+  explicit circuit_breaker(std::string name, const breaker_options& options = {}, A&&... policies)
+      : name_(std::move(name)),
+        options_(checked(options, name_)),
+        detector_(options_),
+        clock_(take<clock_type>(policies...)),
+        timing_(take<timing_type>(policies...)),
+        classifier_(take<classifier_type>(policies...)),
+        logger_(take<logger_type>(policies...)),
+        tracer_(take<tracer_type>(policies...)) {
+    static_assert((is_policy_instance<std::remove_cvref_t<A>> && ...),
+                  "====> arbiter: circuit_breaker's constructor takes instances of its own policy types only "
+                  "(its Clock, Timing, Outcome classifier, Logger or Tracer).");
+  }
+
+  circuit_breaker(const circuit_breaker&) = delete;
+  circuit_breaker& operator=(const circuit_breaker&) = delete;
+  circuit_breaker(circuit_breaker&&) = delete;
+  circuit_breaker& operator=(circuit_breaker&&) = delete;
+  ~circuit_breaker() = default;
+
+  // ---- calls -----------------------------------------------------------------------------------------------
+
+  /// The result type of calling `F` (with a std::stop_token when it takes one).
+  template <class F>
+  using call_result_t =
+      typename std::conditional_t<std::is_invocable_v<F&, std::stop_token>, std::invoke_result<F&, std::stop_token>,
+                                  std::invoke_result<F&>>::type;
+
+#if defined(__cpp_exceptions)
+  /// Runs `fn` if the breaker admits it and returns its result; throws circuit_open when rejected.
+  /// Exceptions from `fn` are classified, recorded and rethrown.
+  template <class F>
+  call_result_t<F> execute(F&& fn) {
+    const std::uint64_t word = word_.load(std::memory_order_acquire);
+    if (code_of(word) == code_closed) [[likely]]
+      return run(permit(word), fn);
+    const permit p = acquire_not_closed(word);
+    if (!p.admitted_) [[unlikely]]
+      throw_rejected(p.why_);
+    return run(p, fn);
+  }
+#else
+  /// Runs `fn` if the breaker admits it; without exceptions a rejection comes back as an error result.
+  template <class F>
+  breaker_result<std::decay_t<call_result_t<F>>> execute(F&& fn) {
+    return try_execute(fn);
+  }
+#endif
+
+  /// Runs `fn` if admitted, else `fallback` (called with the rejection, or with nothing) and returns its result.
+  template <class F, class G>
+  call_result_t<F> execute(F&& fn, G&& fallback) {
+    using R = call_result_t<F>;
+    static_assert(std::is_invocable_v<G&, const rejection&> || std::is_invocable_v<G&>,
+                  "====> arbiter: execute(fn, fallback) needs fallback callable with (const arbiter::rejection&) "
+                  "or with no arguments.");
+    const std::uint64_t word = word_.load(std::memory_order_acquire);
+    if (code_of(word) == code_closed) [[likely]]
+      return run(permit(word), fn);
+    const permit p = acquire_not_closed(word);
+    if (!p.admitted_) {
+      if constexpr (std::is_invocable_v<G&, const rejection&>) {
+        if constexpr (std::is_void_v<R>) {
+          std::invoke(fallback, p.why_);
+          return;
+        } else {
+          return static_cast<R>(std::invoke(fallback, p.why_));
+        }
+      } else {
+        if constexpr (std::is_void_v<R>) {
+          std::invoke(fallback);
+          return;
+        } else {
+          return static_cast<R>(std::invoke(fallback));
+        }
+      }
+    }
+    return run(p, fn);
+  }
+
+  /// Runs `fn` if admitted; a rejection comes back as the result's error, never as an exception.
+  template <class F>
+  breaker_result<std::decay_t<call_result_t<F>>> try_execute(F&& fn) {
+    const std::uint64_t word = word_.load(std::memory_order_acquire);
+    const permit p = code_of(word) == code_closed ? permit(word) : acquire_not_closed(word);
+    if (!p.admitted_) [[unlikely]]
+      return p.why_;
+    if constexpr (std::is_void_v<call_result_t<F>>) {
+      run(p, fn);
+      return {};
+    } else {
+      return run(p, fn);
+    }
+  }
+
+  // ---- the low-level protocol ------------------------------------------------------------------------------
+
+  /// Asks to make one call. An admitted permit must be handed back to record() exactly once
+  /// (a half-open trial that is never reported gives its permit back after half_open_max_wait).
+  [[nodiscard]] permit try_acquire() noexcept {
+    const std::uint64_t word = word_.load(std::memory_order_acquire);
+    if (code_of(word) == code_closed) [[likely]]
+      return permit(word);
+    return acquire_not_closed(word);
+  }
+
+  /// Reports how an admitted call went. `slow` and `timeout` feed the statistics and rate windows.
+  void record(const permit& p, outcome o, bool slow = false, bool timeout = false) noexcept {
+    if (!p.admitted_) return;
+    stats_.record(o, slow, timeout);
+    if constexpr (detector_type::counts_in_state_word) {
+      if (o == outcome::success) {
+        // Closed with no failure pending (or any state whose payload is empty): nothing to change.
+        if (word_.load(std::memory_order_relaxed) < payload_one) [[likely]]
+          return;
+      }
+    }
+    record_slow(p.word_, o, slow);
+  }
+
+  // ---- state by hand ---------------------------------------------------------------------------------------
+
+  /// Returns the current state.
+  [[nodiscard]] breaker_state state() const noexcept { return public_state(word_.load(std::memory_order_acquire)); }
+
+  /// Opens the breaker until reset(); outcomes of calls are ignored meanwhile.
+  void force_open() { move_by_hand(code_forced_open, transition_reason::forced_open); }
+
+  /// Lets every call through and ignores outcomes until reset().
+  void disable() { move_by_hand(code_disabled, transition_reason::disabled); }
+
+  /// Closes the breaker and forgets every count (failures, window, open backoff).
+  void reset() { move_by_hand(code_closed, transition_reason::reset); }
+
+  /// Calls `hook` after every state change, on the thread that made it. Set it before sharing the breaker.
+  void on_state_change(std::function<void(const state_change&)> hook) { on_change_ = std::move(hook); }
+
+  // ---- introspection ---------------------------------------------------------------------------------------
+
+  /// Returns one snapshot of the statistics (counters are zero without a Stats policy, see breaker_stats).
+  [[nodiscard]] breaker_stats stats() const noexcept {
+    breaker_stats out;
+    stats_.read(out);
+    out.state = state();
+    out.transitions = transitions_.load(std::memory_order_relaxed);
+    const double window_rate = detector_.failure_rate(detector_now());
+    if (!std::isnan(window_rate)) {
+      out.failure_rate = window_rate;
+    } else if (out.successes + out.failures != 0) {
+      out.failure_rate = static_cast<double>(out.failures) * 100.0 / static_cast<double>(out.successes + out.failures);
+    }
+    return out;
+  }
+
+  /// Returns the state as a plain struct (see breaker_snapshot).
+  [[nodiscard]] breaker_snapshot export_state() const noexcept {
+    breaker_snapshot out;
+    const std::uint64_t word = word_.load(std::memory_order_acquire);
+    out.state = public_state(word);
+    if (code_of(word) == code_closed && detector_type::counts_in_state_word) {
+      out.consecutive_failures = static_cast<std::uint32_t>(word >> payload_shift);
+    } else if (code_of(word) == code_half_open) {
+      out.half_open_successes = static_cast<std::uint32_t>(successes_of(word));
+    } else if (code_of(word) == code_open) {
+      const std::int64_t left = open_until_.load(std::memory_order_relaxed) - ticks(clock_.now());
+      out.open_remaining = std::chrono::nanoseconds(std::max<std::int64_t>(0, left));
+    } else if (code_of(word) == code_opening) {
+      out.open_remaining = options_.open_duration;
+    }
+    out.reopen_count = reopens_.load(std::memory_order_relaxed);
+    out.stats = stats();
+    return out;
+  }
+
+  /// Installs an exported state (counts above this breaker's thresholds are clamped just below them).
+  void restore(const breaker_snapshot& in) {
+    if (in.stats.counted) stats_.restore(in.stats);
+    reopens_.store(in.reopen_count, std::memory_order_relaxed);
+    detector_.clear();
+    std::uint64_t word = word_.load(std::memory_order_acquire);
+    for (;;) {
+      const std::uint64_t epoch = next_epoch(word);
+      std::uint64_t payload = 0;
+      std::uint8_t code = code_closed;
+      switch (in.state) {
+        case breaker_state::closed:
+          if constexpr (detector_type::counts_in_state_word) {
+            payload = std::min<std::uint64_t>(in.consecutive_failures, options_.failure_threshold - 1u);
+          }
+          break;
+        case breaker_state::open:
+          code = code_opening;
+          break;
+        case breaker_state::half_open:
+          code = code_half_open;
+          payload = std::min<std::uint64_t>(in.half_open_successes, options_.success_threshold - 1u) << 12;
+          break;
+        case breaker_state::forced_open:
+          code = code_forced_open;
+          break;
+        case breaker_state::disabled:
+          code = code_disabled;
+          break;
+      }
+      const std::uint64_t next = make_word(code, epoch, payload);
+      if (!word_.compare_exchange_weak(word, next, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+      if (code == code_opening) {
+        open_until_.store(
+            ticks(clock_.now()) +
+                std::chrono::duration_cast<std::chrono::steady_clock::duration>(in.open_remaining).count(),
+            std::memory_order_relaxed);
+        std::uint64_t expected = next;
+        word_.compare_exchange_strong(expected, make_word(code_open, epoch, 0), std::memory_order_release,
+                                      std::memory_order_relaxed);
+      }
+      announce(public_state(word), in.state, transition_reason::restored, epoch);
+      return;
+    }
+  }
+
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] const breaker_options& options() const noexcept { return options_; }
+  [[nodiscard]] const clock_type& clock() const noexcept { return clock_; }
+  [[nodiscard]] const logger_type& logger() const noexcept { return logger_; }
+  [[nodiscard]] const tracer_type& tracer() const noexcept { return tracer_; }
+
+ private:
+  // ---- the state word --------------------------------------------------------------------------------------
+  static constexpr std::uint8_t code_closed = 0, code_open = 1, code_half_open = 2, code_forced_open = 3,
+                                code_disabled = 4,
+                                code_opening = 5;  // open, deadline not yet published: reject without reading it
+  static constexpr std::uint64_t code_mask = 7;
+  static constexpr unsigned epoch_shift = 3, payload_shift = 32;
+  static constexpr std::uint64_t epoch_mask = (std::uint64_t{1} << 29) - 1;
+  static constexpr std::uint64_t identity_mask = (std::uint64_t{1} << payload_shift) - 1;
+  static constexpr std::uint64_t payload_one = std::uint64_t{1} << payload_shift;  // one failure, or one trial
+  static constexpr std::uint64_t count12 = 0xFFF;
+  static constexpr unsigned successes_shift = payload_shift + 12, round_shift = payload_shift + 24;
+  static constexpr std::uint64_t success_one = std::uint64_t{1} << successes_shift;
+  static constexpr std::uint64_t round_mask = std::uint64_t{0xFF} << round_shift;
+
+  static constexpr std::uint8_t code_of(std::uint64_t word) noexcept {
+    return static_cast<std::uint8_t>(word & code_mask);
+  }
+  static constexpr std::uint64_t identity(std::uint64_t word) noexcept { return word & identity_mask; }
+  static constexpr std::uint64_t epoch_of(std::uint64_t word) noexcept { return (word >> epoch_shift) & epoch_mask; }
+  static constexpr std::uint64_t next_epoch(std::uint64_t word) noexcept { return (epoch_of(word) + 1) & epoch_mask; }
+  static constexpr std::uint64_t in_flight_of(std::uint64_t word) noexcept { return (word >> payload_shift) & count12; }
+  static constexpr std::uint64_t successes_of(std::uint64_t word) noexcept {
+    return (word >> successes_shift) & count12;
+  }
+  static constexpr std::uint64_t make_word(std::uint8_t code, std::uint64_t epoch, std::uint64_t payload) noexcept {
+    return code | (epoch << epoch_shift) | (payload << payload_shift);
+  }
+  /// True when `word` is in the same half-open round as the permit taken at `taken`.
+  static constexpr bool same_round(std::uint64_t word, std::uint64_t taken) noexcept {
+    return identity(word) == identity(taken) && (word & round_mask) == (taken & round_mask);
+  }
+  static constexpr breaker_state public_state(std::uint64_t word) noexcept {
+    switch (code_of(word)) {
+      case code_closed:
+        return breaker_state::closed;
+      case code_half_open:
+        return breaker_state::half_open;
+      case code_forced_open:
+        return breaker_state::forced_open;
+      case code_disabled:
+        return breaker_state::disabled;
+      default:
+        return breaker_state::open;
+    }
+  }
+
+  template <class TimePoint>
+  static std::int64_t ticks(TimePoint t) noexcept {
+    return std::chrono::duration_cast<std::chrono::steady_clock::duration>(t.time_since_epoch()).count();
+  }
+
+  template <class T>
+  static constexpr bool is_policy_instance =
+      std::is_same_v<T, clock_type> || std::is_same_v<T, timing_type> || std::is_same_v<T, classifier_type> ||
+      std::is_same_v<T, logger_type> || std::is_same_v<T, tracer_type>;
+
+  template <class M>
+  static M take() {
+    return M{};
+  }
+  template <class M, class First, class... Rest>
+  static M take(First& first, Rest&... rest) {
+    if constexpr (std::is_same_v<std::remove_cvref_t<First>, M>) {
+      return first;
+    } else {
+      return take<M>(rest...);
+    }
+  }
+
+  static const breaker_options& checked(const breaker_options& options, const std::string& name) {
+#if defined(__cpp_exceptions)
+    validate(options, name);
+#else
+    if (const auto problem = check(options, name)) {  // no way to report it: say why, then stop
+      std::fputs(problem->message.c_str(), stderr);
+      std::fputc('\n', stderr);
+      std::abort();
+    }
+#endif
+    return options;
+  }
+
+  [[nodiscard]] std::chrono::steady_clock::time_point detector_now() const noexcept {
+    if constexpr (detector_type::needs_clock) {
+      return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(ticks(clock_.now())));
+    } else {
+      return {};
+    }
+  }
+
+  // ---- admission -------------------------------------------------------------------------------------------
+  /// Admits or rejects when the state word is not closed; an open rejection is one load and one clock read.
+  permit acquire_not_closed(std::uint64_t word) noexcept {
+    if (code_of(word) == code_open) {
+      const std::int64_t now = ticks(clock_.now());
+      const std::int64_t until = open_until_.load(std::memory_order_relaxed);
+      if (now < until) [[likely]]
+        return reject(rejection_reason::open, breaker_state::open, until - now);
+    }
+    return acquire_slow(word);
+  }
+
+  permit reject(rejection_reason reason, breaker_state state, std::int64_t retry_after) noexcept {
+    stats_.record_rejection();
+    return permit(rejection{reason, state, std::chrono::nanoseconds(retry_after)});
+  }
+
+  /// Raises `cell` to `value` (never lowers it).
+  static void raise_to(typename sync_type::template cell<std::int64_t>& cell, std::int64_t value) noexcept {
+    std::int64_t current = cell.load(std::memory_order_relaxed);
+    while (current < value && !cell.compare_exchange_weak(current, value, std::memory_order_relaxed)) {
+    }
+  }
+
+  ARBITER_BREAKER_NOINLINE permit acquire_slow(std::uint64_t word) noexcept {
+    for (;;) {
+      switch (code_of(word)) {
+        case code_closed:
+        case code_disabled:
+          return permit(word);
+        case code_forced_open:
+          return reject(rejection_reason::forced_open, breaker_state::forced_open, 0);
+        case code_opening:
+          return reject(rejection_reason::open, breaker_state::open,
+                        std::chrono::nanoseconds(options_.open_duration).count());
+        case code_open: {
+          const std::int64_t now = ticks(clock_.now());
+          const std::int64_t until = open_until_.load(std::memory_order_relaxed);
+          if (now < until) return reject(rejection_reason::open, breaker_state::open, until - now);
+          // The open duration has passed: become half-open, taking the first trial permit.
+          raise_to(last_grant_, now);
+          const std::uint64_t next = make_word(code_half_open, next_epoch(word), 1);
+          if (word_.compare_exchange_strong(word, next, std::memory_order_acq_rel, std::memory_order_acquire)) {
+            announce(breaker_state::open, breaker_state::half_open, transition_reason::open_elapsed, epoch_of(next));
+            return permit(next);
+          }
+          break;  // someone else moved: look again
+        }
+        case code_half_open: {
+          const std::int64_t now = ticks(clock_.now());
+          std::uint64_t next = 0;
+          if (in_flight_of(word) < options_.half_open_max_trials) {
+            next = word + payload_one;
+          } else if (now - last_grant_.load(std::memory_order_relaxed) >=
+                     std::chrono::nanoseconds(options_.half_open_max_wait).count()) {
+            // Every permit is out and none came back in time: reclaim them all (their reports become stale).
+            const std::uint64_t round = ((word >> round_shift) + 1) & 0xFF;
+            next = (word & ~(round_mask | (count12 << payload_shift))) | payload_one | (round << round_shift);
+          } else {
+            const std::int64_t wait = last_grant_.load(std::memory_order_relaxed) +
+                                      std::chrono::nanoseconds(options_.half_open_max_wait).count() - now;
+            return reject(rejection_reason::half_open_full, breaker_state::half_open, std::max<std::int64_t>(0, wait));
+          }
+          raise_to(last_grant_, now);
+          if (word_.compare_exchange_weak(word, next, std::memory_order_acq_rel, std::memory_order_acquire)) {
+            return permit(next);
+          }
+          break;
+        }
+        default:
+          return reject(rejection_reason::open, breaker_state::open, 0);
+      }
+    }
+  }
+
+  [[noreturn]] ARBITER_BREAKER_COLD void throw_rejected(const rejection& why) const {
+#if defined(__cpp_exceptions)
+    throw circuit_open(name_, why);
+#else
+    (void)why;
+    std::terminate();
+#endif
+  }
+
+  // ---- outcomes --------------------------------------------------------------------------------------------
+  ARBITER_BREAKER_NOINLINE void record_slow(std::uint64_t taken, outcome o, bool slow) noexcept {
+    if (o == outcome::force_open || o == outcome::force_close) {
+      forced_by_result(o == outcome::force_open);
+      return;
+    }
+    if (o == outcome::ignored) {
+      if (code_of(taken) == code_half_open) release_trial(taken, false, false);
+      return;
+    }
+    const bool failure = o == outcome::failure;
+    if (code_of(taken) == code_closed) {
+      record_closed(taken, failure, slow);
+    } else if (code_of(taken) == code_half_open) {
+      release_trial(taken, true, failure || (slow && detector_type::judges_slow_calls && timing_type::enabled));
+    }
+  }
+
+  void record_closed(std::uint64_t taken, bool failure, bool slow) noexcept {
+    std::uint64_t word = word_.load(std::memory_order_acquire);
+    if constexpr (detector_type::counts_in_state_word) {
+      (void)slow;
+      for (;;) {
+        if (identity(word) != identity(taken)) return;  // a transition happened since: stale outcome
+        const std::uint64_t failures = word >> payload_shift;
+        std::uint64_t next = identity(word);
+        if (!failure) {
+          if (failures == 0) return;
+        } else if (failures + 1 >= options_.failure_threshold) {
+          if (begin_open(word, transition_reason::failure_threshold)) return;
+          continue;
+        } else {
+          next = word + payload_one;
+        }
+        if (word_.compare_exchange_weak(word, next, std::memory_order_acq_rel, std::memory_order_acquire)) return;
+      }
+    } else {
+      if (identity(word) != identity(taken)) return;
+      if (const auto why = detector_.record(failure, slow, detector_now())) {
+        while (identity(word) == identity(taken)) {
+          if (begin_open(word, *why)) return;
+        }
+      }
+    }
+  }
+
+  /// Gives back a half-open trial permit; `counted` trials move the round toward closing or reopen on `failed`.
+  void release_trial(std::uint64_t taken, bool counted, bool failed) noexcept {
+    std::uint64_t word = word_.load(std::memory_order_acquire);
+    for (;;) {
+      if (!same_round(word, taken) || in_flight_of(word) == 0) return;  // stale or reclaimed
+      std::uint64_t next = word - payload_one;
+      if (counted && failed) {
+        if (begin_open(word, transition_reason::trial_failed)) return;
+        continue;
+      }
+      if (counted) {
+        if (successes_of(word) + 1 >= options_.success_threshold) {
+          if (close_from(word, transition_reason::trials_succeeded)) return;
+          continue;
+        }
+        next += success_one;
+      }
+      if (word_.compare_exchange_weak(word, next, std::memory_order_acq_rel, std::memory_order_acquire)) return;
+    }
+  }
+
+  /// Applies a result's force_open / force_close (forced and disabled breakers ignore it).
+  void forced_by_result(bool to_open) noexcept {
+    std::uint64_t word = word_.load(std::memory_order_acquire);
+    for (;;) {
+      const auto code = code_of(word);
+      if (code == code_forced_open || code == code_disabled) return;
+      if (to_open) {
+        if (code == code_open || code == code_opening) return;
+        if (begin_open(word, transition_reason::result_forced_open)) return;
+      } else if (code == code_closed) {
+        detector_.clear();
+        if (word < payload_one) return;
+        if (word_.compare_exchange_weak(word, identity(word), std::memory_order_acq_rel, std::memory_order_acquire))
+          return;
+      } else {
+        if (close_from(word, transition_reason::result_forced_close)) return;
+      }
+    }
+  }
+
+  /// Moves from `expected` to open; false (with `expected` reloaded) when another thread moved first.
+  bool begin_open(std::uint64_t& expected, transition_reason why) noexcept {
+    const std::uint64_t epoch = next_epoch(expected);
+    const std::uint64_t opening = make_word(code_opening, epoch, 0);
+    const breaker_state from = public_state(expected);
+    const bool after_trial = code_of(expected) == code_half_open;
+    if (!word_.compare_exchange_strong(expected, opening, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      return false;
+    }
+    // Only the winner is here: publish the deadline, then the open state.
+    const std::uint32_t reopens = after_trial ? reopens_.load(std::memory_order_relaxed) + 1 : 0;
+    reopens_.store(reopens, std::memory_order_relaxed);
+    open_until_.store(ticks(clock_.now()) + open_duration(reopens).count(), std::memory_order_relaxed);
+    std::uint64_t current = opening;
+    word_.compare_exchange_strong(current, make_word(code_open, epoch, 0), std::memory_order_release,
+                                  std::memory_order_relaxed);
+    announce(from, breaker_state::open, why, epoch);
+    return true;
+  }
+
+  /// Moves from `expected` to closed, forgetting the detector's counts.
+  bool close_from(std::uint64_t& expected, transition_reason why) noexcept {
+    detector_.clear();
+    const std::uint64_t next = make_word(code_closed, next_epoch(expected), 0);
+    const breaker_state from = public_state(expected);
+    if (!word_.compare_exchange_strong(expected, next, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      return false;
+    }
+    reopens_.store(0, std::memory_order_relaxed);
+    announce(from, breaker_state::closed, why, epoch_of(next));
+    return true;
+  }
+
+  void move_by_hand(std::uint8_t code, transition_reason why) {
+    std::uint64_t word = word_.load(std::memory_order_acquire);
+    for (;;) {
+      if (code == code_closed) {
+        detector_.clear();
+        reopens_.store(0, std::memory_order_relaxed);
+        if (code_of(word) == code_closed) {  // already closed: just forget the counts
+          if (word < payload_one ||
+              word_.compare_exchange_weak(word, identity(word), std::memory_order_acq_rel, std::memory_order_acquire))
+            return;
+          continue;
+        }
+        if (close_from(word, why)) return;
+        continue;
+      }
+      if (code_of(word) == code) return;
+      const std::uint64_t next = make_word(code, next_epoch(word), 0);
+      if (word_.compare_exchange_weak(word, next, std::memory_order_acq_rel, std::memory_order_acquire)) {
+        announce(public_state(word), public_state(next), why, epoch_of(next));
+        return;
+      }
+    }
+  }
+
+  /// Returns the open duration after `reopens` failed half-open rounds: grown by the backoff, capped.
+  [[nodiscard]] std::chrono::nanoseconds open_duration(std::uint32_t reopens) const noexcept {
+    const std::chrono::nanoseconds base = options_.open_duration;
+    if (reopens == 0 || options_.open_backoff_multiplier <= 1.0) return base;
+    const double grown =
+        static_cast<double>(base.count()) * std::pow(options_.open_backoff_multiplier, static_cast<double>(reopens));
+    const auto cap = std::chrono::nanoseconds(options_.max_open_duration).count();
+    return std::chrono::nanoseconds(grown >= static_cast<double>(cap) ? cap : static_cast<std::int64_t>(grown));
+  }
+
+  /// Logs, traces and reports one state change; runs on the thread that made it.
+  ARBITER_BREAKER_COLD void announce(breaker_state from, breaker_state to, transition_reason why,
+                                     std::uint64_t epoch) noexcept {
+    transitions_.fetch_add(1, std::memory_order_relaxed);
+    const state_change change{from, to, why, static_cast<std::uint32_t>(epoch)};
+#if defined(__cpp_exceptions)
+    try {
+#endif
+      const log_level level =
+          (to == breaker_state::closed || to == breaker_state::half_open) ? log_level::info : log_level::warn;
+      if (logger_.enabled(level)) {
+        logger_.log(level, "circuit breaker state changed", kv("breaker", std::string_view(name_)), kv("from", from),
+                    kv("to", to), kv("reason", why), kv("sequence", change.sequence));
+      }
+      if constexpr (!detail::never_records<typename tracer_type::span_type>) {
+        auto span = tracer_.start_span("circuit_breaker.transition");
+        span.set_attribute("breaker.name", std::string_view(name_));
+        span.set_attribute("breaker.from", to_string(from));
+        span.set_attribute("breaker.to", to_string(to));
+        span.set_attribute("breaker.reason", to_string(why));
+        span.set_attribute("breaker.sequence", change.sequence);
+        span.end();
+      }
+      if (on_change_) on_change_(change);
+#if defined(__cpp_exceptions)
+    } catch (...) {  // the transition is made; a failing logger, tracer or hook must not undo or hide it
+    }
+#endif
+  }
+
+  // ---- running a call --------------------------------------------------------------------------------------
+  template <class F>
+  static decltype(auto) invoke_call(F& fn, const std::stop_token& token) {
+    if constexpr (std::is_invocable_v<F&, std::stop_token>) {
+      return std::invoke(fn, token);
+    } else {
+      (void)token;
+      return std::invoke(fn);
+    }
+  }
+
+  template <class F>
+  call_result_t<F> run(const permit& p, F& fn) {
+    using R = call_result_t<F>;
+    if constexpr (timing_type::enabled) {
+      return run_timed(p, fn);
+    } else if constexpr (std::is_void_v<R>) {
+      guarded(p, fn, std::stop_token{}, [](outcome) {});
+      record(p, outcome::success);
+    } else {
+      R result = guarded(p, fn, std::stop_token{}, [](outcome) {});
+      record(p, classifier_.classify_result(result));
+      return result;  // moved (or elided) for values, passed on for references
+    }
+  }
+
+  /// Calls `fn`; an exception is classified, handed to `on_throw` (or recorded), and rethrown.
+  template <class F, class OnThrow>
+  call_result_t<F> guarded(const permit& p, F& fn, const std::stop_token& token, OnThrow&& on_throw) {
+#if defined(__cpp_exceptions)
+    try {
+      return invoke_call(fn, token);
+    } catch (...) {
+      const outcome o = classifier_.classify_exception(std::current_exception());
+      if constexpr (timing_type::enabled) {
+        on_throw(o);
+      } else {
+        (void)on_throw;
+        record(p, o);
+      }
+      throw;
+    }
+#else
+    (void)p;
+    (void)on_throw;
+    return invoke_call(fn, token);
+#endif
+  }
+
+  template <class F>
+  call_result_t<F> run_timed(const permit& p, F& fn) {
+    using R = call_result_t<F>;
+    detail::call_watch watch;
+    std::stop_token token;
+    const auto start = timing_.clock.now();
+    if constexpr (std::is_invocable_v<F&, std::stop_token>) token = watch.arm(options_.operation_timeout);
+    const auto finish = [&](outcome o) noexcept {
+      const auto elapsed = timing_.clock.now() - start;
+      const bool timed_out = watch.disarm() || elapsed > options_.operation_timeout;
+      const bool slow = elapsed > options_.slow_call_threshold;
+      if (timed_out && o != outcome::force_open && o != outcome::force_close) o = outcome::failure;
+      record(p, o, slow, timed_out);
+    };
+    if constexpr (std::is_void_v<R>) {
+      guarded(p, fn, token, finish);
+      finish(outcome::success);
+    } else {
+      R result = guarded(p, fn, token, finish);
+      finish(classifier_.classify_result(result));
+      return result;  // moved (or elided) for values, passed on for references
+    }
+  }
+
+  // ---- members ---------------------------------------------------------------------------------------------
+  template <class T>
+  using cell = typename sync_type::template cell<T>;
+  static constexpr bool shared = sync_type::is_thread_safe;
+
+  std::string name_;
+  breaker_options options_;
+  // The hot line: read by every call, written only by failures and transitions.
+  alignas(shared ? 64 : alignof(std::uint64_t)) cell<std::uint64_t> word_{make_word(code_closed, 0, 0)};
+  cell<std::int64_t> open_until_{0};
+  cell<std::int64_t> last_grant_{0};
+  cell<std::uint32_t> reopens_{0};
+  cell<std::uint64_t> transitions_{0};
+  // Rate windows are written by every call: keep them off the state word's line.
+  [[no_unique_address]] detail::maybe_padded<typename detector_type::template state<sync_type>,
+                                             shared && !detector_type::counts_in_state_word>
+      detector_;
+  [[no_unique_address]] detail::maybe_padded<typename stats_type::template counters<sync_type>,
+                                             shared && stats_type::template counters<sync_type>::enabled>
+      stats_;
+  [[no_unique_address]] clock_type clock_;
+  [[no_unique_address]] timing_type timing_;
+  [[no_unique_address]] classifier_type classifier_;
+  [[no_unique_address]] logger_type logger_;
+  [[no_unique_address]] tracer_type tracer_;
+  std::function<void(const state_change&)> on_change_;
+};
+
+/// The seed's default assembly: consecutive failures, lock-free, steady clock, untimed, no statistics.
+using default_circuit_breaker = circuit_breaker<>;
+/// The seed's assembly with its operation timeout on (5000 ms by default): every call is timed.
+using timed_circuit_breaker = circuit_breaker<timed<steady_clock>>;
+/// A breaker for one thread or one strand: no atomic instruction at all.
+using single_thread_circuit_breaker = circuit_breaker<single_thread>;
+
+}  // namespace arbiter::inline v1
+
+#undef ARBITER_BREAKER_COLD
+#undef ARBITER_BREAKER_NOINLINE

@@ -1,0 +1,133 @@
+#pragma once
+
+/// \file
+/// The Timing policy: whether a breaker times its calls. `untimed` (the default) reads no clock on the closed
+/// path; `timed<Clock>` reads `Clock` before and after each call, so a call longer than operation_timeout is a
+/// timeout failure and one longer than slow_call_threshold is slow. A callable that takes a std::stop_token is
+/// asked to stop at its deadline by one shared watchdog thread (joined at exit): the call runs on the caller's
+/// thread and nothing is ever detached or abandoned.
+
+#include <chrono>
+#include <concepts>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <stop_token>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <arbiter/clock/clock.hpp>
+#include <arbiter/resilience/outcome.hpp>
+
+namespace arbiter::inline v1 {
+
+/// Times nothing: the fastest closed path. Timeouts and slow calls are not detected.
+struct untimed {
+  using policy_kind = timing_policy;
+  static constexpr bool enabled = false;
+};
+
+/// Times every call with `C` (steady_clock for accuracy; coarse_clock is cheaper but only tick-accurate).
+template <class C = steady_clock>
+struct timed {
+  static_assert(assert_clock<C>());
+  using policy_kind = timing_policy;
+  using clock_type = C;
+  static constexpr bool enabled = true;
+  [[no_unique_address]] C clock{};
+};
+
+/// A Timing policy (see the file comment).
+template <class T>
+concept TimingPolicy = std::same_as<typename T::policy_kind, timing_policy> && requires {
+  { T::enabled } -> std::convertible_to<bool>;
+};
+
+namespace detail {
+
+/// One thread shared by every timed breaker: it requests stop on call tokens whose deadline passed.
+/// Arming and disarming take a mutex (only for callables that accept a std::stop_token).
+class deadline_watchdog {
+ public:
+  using time_point = std::chrono::steady_clock::time_point;
+  using ticket = std::pair<time_point, std::uint64_t>;
+
+  /// Returns the process's watchdog, starting its thread on first use.
+  static deadline_watchdog& instance() {
+    static deadline_watchdog watchdog;
+    return watchdog;
+  }
+
+  deadline_watchdog(const deadline_watchdog&) = delete;
+  deadline_watchdog& operator=(const deadline_watchdog&) = delete;
+
+  ~deadline_watchdog() {
+    thread_.request_stop();
+    wake_.notify_all();
+  }
+
+  /// Requests stop on `source` at `deadline` unless disarmed first.
+  [[nodiscard]] ticket arm(time_point deadline, std::stop_source source) {
+    ticket t;
+    {
+      const std::lock_guard lock(mutex_);
+      t = ticket{deadline, next_id_++};
+      const bool earliest = pending_.empty() || deadline < pending_.begin()->first.first;
+      pending_.emplace(t, std::move(source));
+      if (!earliest) return t;
+    }
+    wake_.notify_one();
+    return t;
+  }
+
+  /// Forgets a ticket (the call finished first). Harmless if it already fired.
+  void disarm(const ticket& t) {
+    const std::lock_guard lock(mutex_);
+    pending_.erase(t);
+  }
+
+ private:
+  deadline_watchdog() : thread_([this](const std::stop_token& stop) { run(stop); }) {}
+
+  void run(const std::stop_token& stop) {
+    std::unique_lock lock(mutex_);
+    std::vector<std::stop_source> due;
+    while (!stop.stop_requested()) {
+      if (pending_.empty()) {
+        wake_.wait(lock, stop, [&] { return !pending_.empty(); });
+        continue;
+      }
+      const auto next = pending_.begin()->first.first;
+      if (std::chrono::steady_clock::now() < next) {
+        const auto first_id = pending_.begin()->first.second;
+        wake_.wait_until(lock, stop, next,
+                         [&] { return pending_.empty() || pending_.begin()->first.second != first_id; });
+        if (!pending_.empty() && std::chrono::steady_clock::now() < pending_.begin()->first.first) continue;
+      }
+      const auto now = std::chrono::steady_clock::now();
+      while (!pending_.empty() && pending_.begin()->first.first <= now) {
+        due.push_back(std::move(pending_.begin()->second));
+        pending_.erase(pending_.begin());
+      }
+      // Stop callbacks are user code: run them without the lock.
+      lock.unlock();
+      for (auto& source : due) source.request_stop();
+      due.clear();
+      lock.lock();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  std::map<ticket, std::stop_source> pending_;
+  std::uint64_t next_id_ = 0;
+  std::jthread thread_;  // last: started after the members it uses, joined before they die
+};
+
+}  // namespace detail
+
+static_assert(TimingPolicy<untimed> && TimingPolicy<timed<>>);
+
+}  // namespace arbiter::inline v1

@@ -1,0 +1,170 @@
+// The rate detectors, driven by a manual clock: minimum calls, window roll-over, slow calls, trials.
+#include <arbiter/resilience/detectors.hpp>
+
+#include <arbiter/clock/manual_clock.hpp>
+#include <arbiter/resilience/circuit_breaker.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <initializer_list>
+
+namespace {
+
+using namespace std::chrono_literals;
+using arbiter::breaker_options;
+using arbiter::breaker_state;
+using arbiter::outcome;
+using arbiter::transition_reason;
+
+template <class Breaker>
+void feed(Breaker& breaker, std::initializer_list<char> outcomes) {
+  for (const char c : outcomes) {
+    auto p = breaker.try_acquire();
+    ASSERT_TRUE(p.admitted()) << "rejected while feeding '" << c << "'";
+    breaker.record(p, c == 'F' ? outcome::failure : outcome::success);
+  }
+}
+
+template <class Sync>
+class rate_window_test : public ::testing::Test {};
+using syncs = ::testing::Types<arbiter::lock_free, arbiter::single_thread>;
+TYPED_TEST_SUITE(rate_window_test, syncs);
+
+TYPED_TEST(rate_window_test, CountWindowWaitsForTheMinimumCalls) {
+  arbiter::circuit_breaker<arbiter::count_window, TypeParam, arbiter::manual_clock> breaker(
+      "w", breaker_options{.window_size = 10, .minimum_calls = 5, .failure_rate_threshold = 50.0});
+  feed(breaker, {'F', 'F', 'F', 'F'});  // 100 % failures, but only 4 calls
+  EXPECT_EQ(breaker.state(), breaker_state::closed);
+  EXPECT_DOUBLE_EQ(breaker.stats().failure_rate, 100.0);
+  feed(breaker, {'F'});
+  EXPECT_EQ(breaker.state(), breaker_state::open);
+}
+
+TYPED_TEST(rate_window_test, CountWindowStaysClosedBelowTheRate) {
+  arbiter::circuit_breaker<arbiter::count_window, TypeParam, arbiter::manual_clock> breaker(
+      "w", breaker_options{.window_size = 10, .minimum_calls = 10, .failure_rate_threshold = 50.0});
+  feed(breaker, {'S', 'F', 'S', 'F', 'S', 'F', 'S', 'F', 'S', 'S'});  // 40 %
+  EXPECT_EQ(breaker.state(), breaker_state::closed);
+  EXPECT_DOUBLE_EQ(breaker.stats().failure_rate, 40.0);
+}
+
+TYPED_TEST(rate_window_test, CountWindowRollsOverTheOldestCall) {
+  std::vector<arbiter::state_change> changes;
+  arbiter::circuit_breaker<arbiter::count_window, TypeParam, arbiter::manual_clock> breaker(
+      "w", breaker_options{.window_size = 4, .minimum_calls = 4, .failure_rate_threshold = 50.0});
+  breaker.on_state_change([&](const arbiter::state_change& c) { changes.push_back(c); });
+  feed(breaker, {'F', 'S', 'S', 'S'});  // 25 %
+  feed(breaker, {'S'});                 // the failure rolls out: [S S S S]
+  EXPECT_DOUBLE_EQ(breaker.stats().failure_rate, 0.0);
+  feed(breaker, {'F'});  // [S S S F] 25 %
+  EXPECT_EQ(breaker.state(), breaker_state::closed);
+  feed(breaker, {'F'});  // [S S F F] 50 %
+  EXPECT_EQ(breaker.state(), breaker_state::open);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].reason, transition_reason::failure_rate);
+}
+
+TYPED_TEST(rate_window_test, CountWindowStartsEmptyAfterClosing) {
+  arbiter::manual_clock clock;
+  arbiter::circuit_breaker<arbiter::count_window, TypeParam, arbiter::manual_clock> breaker(
+      "w", breaker_options{.window_size = 4, .minimum_calls = 2, .failure_rate_threshold = 50.0}, clock);
+  feed(breaker, {'F', 'F'});
+  ASSERT_EQ(breaker.state(), breaker_state::open);
+  clock.advance(5s);
+  feed(breaker, {'S', 'S'});  // trials close it
+  ASSERT_EQ(breaker.state(), breaker_state::closed);
+  EXPECT_DOUBLE_EQ(breaker.stats().failure_rate, 0.0);
+  feed(breaker, {'F'});  // one call in the window: below the minimum
+  EXPECT_EQ(breaker.state(), breaker_state::closed);
+}
+
+TYPED_TEST(rate_window_test, TimeWindowForgetsCallsOlderThanItsLength) {
+  arbiter::manual_clock clock;
+  arbiter::circuit_breaker<arbiter::time_window, TypeParam, arbiter::manual_clock> breaker(
+      "t",
+      breaker_options{.minimum_calls = 4, .failure_rate_threshold = 50.0, .window_length = 10s, .window_buckets = 10},
+      clock);
+  feed(breaker, {'F', 'F', 'F'});  // below the minimum
+  EXPECT_EQ(breaker.state(), breaker_state::closed);
+  clock.advance(11s);  // those three roll out of the window
+  feed(breaker, {'F'});
+  EXPECT_EQ(breaker.state(), breaker_state::closed);
+  EXPECT_DOUBLE_EQ(breaker.stats().failure_rate, 100.0);
+  feed(breaker, {'S', 'S', 'S'});  // 1 of 4
+  EXPECT_DOUBLE_EQ(breaker.stats().failure_rate, 25.0);
+  feed(breaker, {'F'});  // 2 of 5: 40 %
+  EXPECT_EQ(breaker.state(), breaker_state::closed);
+  feed(breaker, {'F'});  // 3 of 6: 50 %
+  EXPECT_EQ(breaker.state(), breaker_state::open);
+}
+
+TYPED_TEST(rate_window_test, TimeWindowSlidesBucketByBucket) {
+  arbiter::manual_clock clock;
+  arbiter::circuit_breaker<arbiter::time_window, TypeParam, arbiter::manual_clock> breaker(
+      "t",
+      breaker_options{.minimum_calls = 4, .failure_rate_threshold = 60.0, .window_length = 10s, .window_buckets = 10},
+      clock);
+  feed(breaker, {'S', 'S', 'S', 'S'});  // bucket 0
+  clock.advance(5s);
+  feed(breaker, {'F', 'F', 'F'});  // 3 of 7: 43 %
+  EXPECT_EQ(breaker.state(), breaker_state::closed);
+  clock.advance(5s);  // bucket 0 has rolled out: 3 failures of 3
+  EXPECT_DOUBLE_EQ(breaker.stats().failure_rate, 100.0);
+  feed(breaker, {'S'});  // 3 of 4: 75 %, but a success never opens
+  EXPECT_EQ(breaker.state(), breaker_state::closed);
+  feed(breaker, {'F'});  // 4 of 5: 80 %
+  EXPECT_EQ(breaker.state(), breaker_state::open);
+}
+
+TEST(slow_call_rate, SlowCallsOpenFailuresAloneDoNot) {
+  arbiter::manual_clock clock;
+  using breaker_type = arbiter::circuit_breaker<arbiter::slow_call_rate, arbiter::single_thread, arbiter::manual_clock,
+                                                arbiter::timed<arbiter::manual_clock>, arbiter::counting_stats>;
+  breaker_type breaker(
+      "slow",
+      breaker_options{
+          .slow_call_threshold = 1000ms, .window_size = 10, .minimum_calls = 4, .slow_call_rate_threshold = 50.0},
+      clock, arbiter::timed<arbiter::manual_clock>{clock});
+  const auto fast_failure = [] { return std::make_error_code(std::errc::io_error); };
+  const auto slow_success = [&] {
+    clock.advance(1500ms);
+    return 1;
+  };
+  for (int i = 0; i < 6; ++i) (void)breaker.execute(fast_failure);
+  EXPECT_EQ(breaker.state(), breaker_state::closed);  // 100 % failures, 0 % slow
+  (void)breaker.execute(slow_success);
+  (void)breaker.execute(slow_success);
+  (void)breaker.execute(slow_success);
+  EXPECT_EQ(breaker.state(), breaker_state::closed);  // 3 of 9 slow
+  EXPECT_EQ(breaker.stats().slow_calls, 3u);
+  (void)breaker.execute(slow_success);
+  (void)breaker.execute(slow_success);  // 5 of 10 slow
+  EXPECT_EQ(breaker.state(), breaker_state::open);
+
+  // In half-open a slow trial counts as a failed one.
+  clock.advance(5s);
+  (void)breaker.execute(slow_success);
+  EXPECT_EQ(breaker.state(), breaker_state::open);
+  clock.advance(5s);
+  (void)breaker.execute([] { return 1; });
+  (void)breaker.execute([] { return 1; });
+  EXPECT_EQ(breaker.state(), breaker_state::closed);
+}
+
+TEST(count_window, JudgesSlowCallsWhenTimed) {
+  arbiter::manual_clock clock;
+  arbiter::circuit_breaker<arbiter::count_window, arbiter::single_thread, arbiter::timed<arbiter::manual_clock>>
+      breaker(
+          "w",
+          breaker_options{
+              .slow_call_threshold = 100ms, .window_size = 4, .minimum_calls = 2, .slow_call_rate_threshold = 100.0},
+          arbiter::timed<arbiter::manual_clock>{clock});
+  const auto slow = [&] { clock.advance(200ms); };
+  breaker.execute(slow);
+  EXPECT_EQ(breaker.state(), breaker_state::closed);  // below the minimum
+  breaker.execute(slow);
+  EXPECT_EQ(breaker.state(), breaker_state::open);
+}
+
+}  // namespace
