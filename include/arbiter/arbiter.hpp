@@ -8,5 +8,6 @@
 #include <arbiter/health.hpp>
 #include <arbiter/lifecycle.hpp>
 #include <arbiter/logging.hpp>
+#include <arbiter/resilience.hpp>
 #include <arbiter/tracing.hpp>
 #include <arbiter/version.hpp>
