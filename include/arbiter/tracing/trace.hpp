@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <arbiter/tracing/active_span.hpp>
 #include <arbiter/tracing/scoped_span.hpp>
 
 namespace arbiter::inline v1 {
@@ -17,6 +18,7 @@ namespace arbiter::inline v1 {
 /// Runs `fn` inside a span named `name` with `attributes` set on it, and returns what `fn` returns.
 /// `fn` may take the span (`scoped_span<T>&`) or nothing. An exception from `fn` is recorded on the span
 /// (an "exception" event, status error with its message) and rethrown unchanged.
+/// While `fn` runs the span is the thread's active span, so spans started inside become its children.
 /// With a tracer whose spans never record (null_tracer) this is exactly `fn()`.
 template <class T, class F, class... A>
 requires(std::convertible_to<const A&, attribute>&&...) decltype(auto)
@@ -34,6 +36,7 @@ requires(std::convertible_to<const A&, attribute>&&...) decltype(auto)
     }
   } else {
     scoped_span<T> span(tracer, name);
+    const active_span_scope active(span.context());
     (span.set_attribute(static_cast<const attribute&>(attributes).key, static_cast<const attribute&>(attributes).value),
      ...);
     try {
