@@ -171,7 +171,10 @@ class batch_processor {
     const std::size_t per_shard =
         std::bit_ceil(std::max<std::size_t>(2, (options_.max_queue_size + shard_count - 1) / shard_count));
     shards_.reserve(shard_count);
-    for (std::size_t i = 0; i < shard_count; ++i) shards_.push_back(std::make_unique<detail::span_ring>(per_shard));
+    for (std::size_t i = 0; i < shard_count; ++i) {
+      shards_.push_back(std::make_unique<detail::span_ring>(per_shard));
+      free_.push_back(std::make_unique<detail::span_ring>(per_shard));
+    }
     shard_mask_ = shard_count - 1;
     shard_capacity_ = per_shard;
     wake_mask_ = std::bit_floor(std::max<std::size_t>(1, std::min(options_.max_export_batch_size, per_shard / 2))) - 1;
@@ -185,7 +188,14 @@ class batch_processor {
   ~batch_processor() {
     shutdown(options_.export_timeout);
     discard_queued();
+    for (auto& ring : free_) {
+      while (span_data* item = ring->pop()) delete item;
+    }
   }
+
+  /// Returns a cleared span record recycled from an exported batch (its strings and vectors keep their capacity,
+  /// so recording the next span allocates nothing), or nullptr when none is free. The tracer calls it.
+  [[nodiscard]] span_data* acquire_span() noexcept { return free_[detail::thread_shard_hint() & shard_mask_]->pop(); }
 
   /// Queues a finished span; never blocks. A full queue or a processor that is shut down drops it and counts it.
   void on_end(std::unique_ptr<span_data>&& span) noexcept {
@@ -272,7 +282,7 @@ class batch_processor {
 
   void run(const std::stop_token& stop) {
     std::vector<span_data> batch;
-    batch.reserve(options_.max_export_batch_size);
+    batch.reserve(options_.max_export_batch_size);  // grows to the batch size once, then its records circulate
     while (true) {
       std::uint64_t flush_target = 0;
       bool stopping = false;
@@ -295,28 +305,53 @@ class batch_processor {
     }
   }
 
-  /// Exports everything queued now, in batches.
+  /// Exports everything queued now, in batches. Records are swapped into the reused batch vector, and what they
+  /// held before (an earlier, exported span) is cleared and offered back to producers through the free rings.
   void drain(std::vector<span_data>& batch) {
     while (true) {
-      batch.clear();
-      for (std::size_t s = 0; s <= shard_mask_ && batch.size() < options_.max_export_batch_size; ++s) {
-        while (batch.size() < options_.max_export_batch_size) {
+      std::size_t count = 0;
+      for (std::size_t s = 0; s <= shard_mask_ && count < options_.max_export_batch_size; ++s) {
+        while (count < options_.max_export_batch_size) {
           span_data* item = shards_[s]->pop();
           if (item == nullptr) break;
-          batch.push_back(std::move(*item));
-          delete item;
+          if (count == batch.size()) batch.emplace_back();
+          std::swap(batch[count], *item);
+          ++count;
+          recycle(item, s);
         }
       }
-      if (batch.empty()) return;
+      if (count == 0) return;
+      const std::span<const span_data> ready(batch.data(), count);
       if (abort_.load(std::memory_order_relaxed)) {
-        dropped_after_shutdown_.fetch_add(batch.size(), std::memory_order_relaxed);
+        dropped_after_shutdown_.fetch_add(count, std::memory_order_relaxed);
         continue;
       }
-      export_with_retries(batch);
+      export_with_retries(ready);
     }
   }
 
-  void export_with_retries(const std::vector<span_data>& batch) {
+  /// Clears `item` but keeps its capacity, and gives it to shard `s`'s producers (or frees it when they have
+  /// enough).
+  void recycle(span_data* item, std::size_t s) noexcept {
+    item->name.clear();
+    item->context = {};
+    item->parent_span_id = {};
+    item->kind = span_kind::internal;
+    item->attributes.clear();
+    item->events.clear();
+    item->links.clear();
+    item->status = span_status::unset;
+    item->status_description.clear();
+    item->dropped_attributes = 0;
+    item->dropped_events = 0;
+    item->dropped_links = 0;
+    if (item->attributes.capacity() > 64 || item->events.capacity() > 16 || item->name.capacity() > 256 ||
+        free_[s]->push(item) == detail::span_ring::full) {
+      delete item;
+    }
+  }
+
+  void export_with_retries(std::span<const span_data> batch) {
     const auto deadline = std::chrono::steady_clock::now() + options_.export_timeout;
     auto backoff = options_.initial_backoff;
     for (unsigned attempt = 1;; ++attempt) {
@@ -325,8 +360,7 @@ class batch_processor {
       export_result result;
       export_calls_.fetch_add(1, std::memory_order_relaxed);
       try {
-        result = exporter_.export_spans(std::span<const span_data>(batch),
-                                        std::max(remaining, std::chrono::milliseconds(1)));
+        result = exporter_.export_spans(batch, std::max(remaining, std::chrono::milliseconds(1)));
       } catch (const std::exception& error) {
         result = export_result::fail(std::string("the exporter threw: ") + error.what());
       } catch (...) {
@@ -371,6 +405,7 @@ class batch_processor {
   Exporter exporter_;
   const batch_options options_;
   std::vector<std::unique_ptr<detail::span_ring>> shards_;
+  std::vector<std::unique_ptr<detail::span_ring>> free_;  ///< cleared records for producers to reuse
   std::size_t shard_mask_ = 0;
   std::size_t shard_capacity_ = 0;
   std::size_t wake_mask_ = 0;

@@ -11,6 +11,8 @@
 ///   void on_end(std::unique_ptr<span_data>&& span) noexcept;   // called on the thread that ended the span
 ///   bool force_flush(std::chrono::milliseconds timeout);
 ///   void shutdown();
+/// and optionally `span_data* acquire_span() noexcept`: a cleared record to reuse (or nullptr), so that recording a
+/// span need not allocate.
 
 #include <chrono>
 #include <concepts>

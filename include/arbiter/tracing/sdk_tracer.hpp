@@ -13,6 +13,8 @@
 /// the last copy of its tracer is destroyed.
 
 #include <chrono>
+#include <concepts>
+#include <cstdint>
 #include <exception>
 #include <initializer_list>
 #include <memory>
@@ -211,7 +213,16 @@ class tracer {
 
   span_type start_recording(std::string_view name, const span_options& options, const span_context& parent,
                             const span_context& context) const {
-    auto data = std::make_unique<span_data>();
+    std::unique_ptr<span_data> data;
+    if constexpr (requires(Processor & p) {
+                    { p.acquire_span() } -> std::same_as<span_data*>;
+                  }) {
+      data.reset(core_->processor->acquire_span());
+    }
+    if (!data) {
+      data = std::make_unique<span_data>();
+      data->attributes.reserve(4);
+    }
     data->name.assign(name);
     data->context = context;
     data->parent_span_id = parent.span_id;
