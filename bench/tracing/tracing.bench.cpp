@@ -146,7 +146,7 @@ void BM_otlp_encode(benchmark::State& state) {
     benchmark::DoNotOptimize(body.data());
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 512);
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * body.size()));
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(body.size()));
 }
 
 }  // namespace

@@ -185,11 +185,24 @@ using attribute_value = std::variant<std::string, std::int64_t, double, bool, st
 
 /// Copies a view into `slot`, reusing the storage `slot` already owns when the types match.
 inline void assign_value(attribute_value& slot, attribute_view view) {
-  if (view.type() == attribute_type::string) {
-    if (auto* text = std::get_if<std::string>(&slot)) {
-      text->assign(view.as_string());
+  switch (view.type()) {
+    case attribute_type::string:
+      if (auto* text = std::get_if<std::string>(&slot)) {
+        text->assign(view.as_string());
+        return;
+      }
+      break;
+    case attribute_type::int64:
+      slot.emplace<std::int64_t>(view.as_int64());
       return;
-    }
+    case attribute_type::float64:
+      slot.emplace<double>(view.as_double());
+      return;
+    case attribute_type::boolean:
+      slot.emplace<bool>(view.as_bool());
+      return;
+    default:
+      break;
   }
   slot = to_value(view);
 }

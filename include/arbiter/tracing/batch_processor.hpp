@@ -29,6 +29,10 @@
 #include <utility>
 #include <vector>
 
+#if defined(__linux__)
+#include <pthread.h>
+#endif
+
 #include <arbiter/tracing/exporter.hpp>
 #include <arbiter/tracing/ids.hpp>
 #include <arbiter/tracing/span_data.hpp>
@@ -179,6 +183,9 @@ class batch_processor {
     shard_capacity_ = per_shard;
     wake_mask_ = std::bit_floor(std::max<std::size_t>(1, std::min(options_.max_export_batch_size, per_shard / 2))) - 1;
     worker_ = std::jthread([this](std::stop_token stop) { run(stop); });
+#if defined(__linux__)
+    pthread_setname_np(worker_.native_handle(), "arbiter-export");  // shows in top, perf and debuggers
+#endif
   }
 
   batch_processor(const batch_processor&) = delete;
@@ -213,8 +220,8 @@ class batch_processor {
         return;
       }
     }
-    delete item;
     dropped_queue_full_.fetch_add(1, std::memory_order_relaxed);
+    recycle(item, hint & shard_mask_);  // keeps the record for the next span: dropping costs no free + malloc
   }
 
   /// Exports everything queued before the call; returns false when that did not finish within `timeout`.
@@ -331,7 +338,7 @@ class batch_processor {
   }
 
   /// Clears `item` but keeps its capacity, and gives it to shard `s`'s producers (or frees it when they have
-  /// enough).
+  /// enough). Called by the worker, and by a producer whose span was dropped.
   void recycle(span_data* item, std::size_t s) noexcept {
     item->name.clear();
     item->context = {};

@@ -44,19 +44,31 @@ constexpr void put_hex(char* out, std::uint64_t value, int digits) noexcept {
   return value;
 }
 
-/// A per-thread SplitMix64 stream, seeded once per thread from std::random_device and the thread's identity.
+/// The state of this thread's SplitMix64 stream; 0 until first use. Constant-initialized, so reading it is a plain
+/// TLS load with no initialization guard.
+inline thread_local std::uint64_t random_state = 0;
+
+/// Seeds this thread's stream from std::random_device and the thread's identity (never 0).
+[[gnu::noinline]] inline std::uint64_t seed_random_state() noexcept {
+  std::uint64_t seed = std::hash<std::thread::id>{}(std::this_thread::get_id());
+  try {
+    std::random_device device;
+    seed ^= (static_cast<std::uint64_t>(device()) << 32) ^ device();
+  } catch (...) {  // no entropy source: the thread identity and the address of the state still differ
+  }
+  seed ^= reinterpret_cast<std::uintptr_t>(&random_state);
+  return seed == 0 ? 0x2545F4914F6CDD1DULL : seed;
+}
+
+/// A per-thread SplitMix64 stream: no lock, no shared state, about a nanosecond a value.
 /// Not cryptographic: ids must be unique and well spread, not unguessable.
 [[nodiscard]] inline std::uint64_t random_u64() noexcept {
-  thread_local std::uint64_t state = [] {
-    std::uint64_t seed = std::hash<std::thread::id>{}(std::this_thread::get_id());
-    try {
-      std::random_device device;
-      seed ^= (static_cast<std::uint64_t>(device()) << 32) ^ device();
-    } catch (...) {  // no entropy source: the thread identity and the address of this variable still differ
-    }
-    return seed ^ reinterpret_cast<std::uintptr_t>(&seed);
-  }();
-  std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+  std::uint64_t state = random_state;
+  if (state == 0) [[unlikely]]
+    state = seed_random_state();
+  state += 0x9E3779B97F4A7C15ULL;
+  random_state = state;
+  std::uint64_t z = state;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
   return z ^ (z >> 31);

@@ -63,7 +63,9 @@ inline void set_limited_attribute(attribute_list& attributes, std::uint32_t limi
     ++dropped;
     return;
   }
-  attributes.emplace_back(std::string(key), to_value(value));
+  auto& [new_key, new_value] = attributes.emplace_back();  // built in place: one copy of each string, no moves
+  new_key.assign(key);
+  assign_value(new_value, value);
 }
 
 }  // namespace detail
@@ -155,6 +157,8 @@ class sdk_span {
   }
 
   [[nodiscard]] span_context context() const noexcept { return context_; }
+  /// Returns the context by reference, valid while this span lives (lets trace() activate it without a copy).
+  [[nodiscard]] const span_context& context_ref() const noexcept { return context_; }
   [[nodiscard]] bool is_recording() const noexcept { return data_ != nullptr; }
 
  private:
