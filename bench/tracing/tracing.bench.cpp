@@ -46,6 +46,7 @@ void BM_no_tracing(benchmark::State& state) {
     x = work(x);
     benchmark::DoNotOptimize(x);
   }
+  state.SetItemsProcessed(state.iterations());
 }
 
 void BM_span_null(benchmark::State& state) {
@@ -56,6 +57,7 @@ void BM_span_null(benchmark::State& state) {
     x = traced_work(tracer, x);
     benchmark::DoNotOptimize(x);
   }
+  state.SetItemsProcessed(state.iterations());
 }
 
 /// An exporter that does the full OTLP JSON encoding of every batch and then discards the bytes.
@@ -84,6 +86,7 @@ void BM_span_sampled_out(benchmark::State& state) {
     x = traced_work(tracer, x);
     benchmark::DoNotOptimize(x);
   }
+  state.SetItemsProcessed(state.iterations());
 }
 
 void BM_span_recording(benchmark::State& state) {
@@ -97,6 +100,7 @@ void BM_span_recording(benchmark::State& state) {
     benchmark::DoNotOptimize(x);
     if (++n % 4096 == 0 && state.thread_index() == 0) tracer.clear();  // keep memory flat
   }
+  state.SetItemsProcessed(state.iterations());
 }
 
 void BM_span_batch_otlp(benchmark::State& state) {
@@ -115,6 +119,7 @@ void BM_span_batch_otlp(benchmark::State& state) {
     x = traced_work(tracer, x);
     benchmark::DoNotOptimize(x);
   }
+  state.SetItemsProcessed(state.iterations());
   if (state.thread_index() == 0) {
     processor->force_flush(std::chrono::seconds(30));
     const auto after = processor->stats();
@@ -151,9 +156,10 @@ void BM_otlp_encode(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_no_tracing)->Threads(1)->Threads(2);
-BENCHMARK(BM_span_null)->Name("BM_span/null")->Threads(1)->Threads(2);
-BENCHMARK(BM_span_sampled_out)->Name("BM_span/sampled_out")->Threads(1)->Threads(2);
-BENCHMARK(BM_span_recording)->Name("BM_span/recording")->Threads(1)->Threads(2);
-BENCHMARK(BM_span_batch_otlp)->Name("BM_span/batch_otlp")->Threads(1)->Threads(2);
+// Real time, so that items_per_second of the 2-thread runs is the combined throughput of both threads.
+BENCHMARK(BM_no_tracing)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_span_null)->Name("BM_span/null")->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_span_sampled_out)->Name("BM_span/sampled_out")->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_span_recording)->Name("BM_span/recording")->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_span_batch_otlp)->Name("BM_span/batch_otlp")->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_otlp_encode);

@@ -31,6 +31,26 @@ struct fixture {
   explicit fixture(S sampler = {}, arbiter::span_limits limits = {}) : tracer(proc, std::move(sampler), limits) {}
 };
 
+TEST(attribute_view, arrays_view_their_elements_and_copy_into_values) {
+  const std::array<std::string_view, 2> views{"a", "b"};
+  const std::vector<double> doubles{0.5, 1.5};
+  const std::array<bool, 3> bools{true, false, true};
+  const std::array<std::int64_t, 1> ints{7};
+  EXPECT_EQ(arbiter::attribute_view(views).type(), arbiter::attribute_type::string_array);
+  EXPECT_EQ(arbiter::to_value(views), arbiter::attribute_value(std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(arbiter::to_value(doubles), arbiter::attribute_value(doubles));
+  EXPECT_EQ(arbiter::to_value(bools), arbiter::attribute_value(std::vector<bool>{true, false, true}));
+  EXPECT_EQ(arbiter::to_value(ints), arbiter::attribute_value(std::vector<std::int64_t>{7}));
+  EXPECT_EQ(arbiter::attribute_view("text").type(), arbiter::attribute_type::string) << "a string is not an array";
+  EXPECT_EQ(arbiter::attribute_view(std::string("s")).type(), arbiter::attribute_type::string);
+  EXPECT_EQ(arbiter::attribute_view(3).as_string(), "") << "reading another type gives its empty value";
+  arbiter::attribute_value slot = std::string("old");
+  arbiter::assign_value(slot, 42);
+  EXPECT_EQ(slot, arbiter::attribute_value(std::int64_t{42}));
+  arbiter::assign_value(slot, "new");
+  EXPECT_EQ(slot, arbiter::attribute_value(std::string("new")));
+}
+
 TEST(sampler, trace_id_ratio_decides_from_the_trace_id_alone) {
   const arbiter::trace_id_ratio half(0.5);
   const arbiter::trace_id low{0, 0x0000000000000001ULL};
