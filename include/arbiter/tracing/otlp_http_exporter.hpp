@@ -30,6 +30,11 @@
 #include <string_view>
 #include <system_error>
 
+// Asio 1.74 trips g++ 12's -Wnull-dereference at -O2 and above (a false positive inside its scheduler).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnull-dereference"
+#endif
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -39,6 +44,9 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 #include <arbiter/tracing/exporter.hpp>
 #include <arbiter/tracing/otel_env.hpp>
