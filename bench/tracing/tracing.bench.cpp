@@ -3,6 +3,7 @@
 // batch_processor whose exporter encodes every span as OTLP JSON in the background. Every traced variant does
 // start + 3 attributes + end around the function; each runs on 1 and 2 threads.
 // BM_otlp_encode measures the exporter's own throughput (spans encoded per second).
+#include <arbiter/clock/coarse_clock.hpp>
 #include <arbiter/tracing/batch_processor.hpp>
 #include <arbiter/tracing/null_tracer.hpp>
 #include <arbiter/tracing/otlp_json.hpp>
@@ -103,7 +104,8 @@ void BM_span_recording(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_span_batch_otlp(benchmark::State& state) {
+template <class Clock>
+void batch_otlp(benchmark::State& state) {
   static const auto processor = [] {
     arbiter::batch_options options;
     options.max_queue_size = 8192;
@@ -111,7 +113,7 @@ void BM_span_batch_otlp(benchmark::State& state) {
     options.schedule_delay = std::chrono::milliseconds(50);
     return std::make_shared<batch>(encoding_sink{}, options);
   }();
-  const arbiter::tracer<arbiter::always_on, batch> tracer(processor);
+  const arbiter::tracer<arbiter::always_on, batch, Clock> tracer(processor);
   const auto before = processor->stats();
   std::uint64_t x = 1;
   for (auto _ : state) {
@@ -130,6 +132,11 @@ void BM_span_batch_otlp(benchmark::State& state) {
         benchmark::Counter(100.0 * static_cast<double>(after.dropped() - before.dropped()) / ended);
   }
 }
+
+void BM_span_batch_otlp(benchmark::State& state) { batch_otlp<arbiter::steady_clock>(state); }
+
+/// The same with coarse_clock (kernel-tick resolution, unfit for span times): shows what the two clock reads cost.
+void BM_span_batch_otlp_coarse_clock(benchmark::State& state) { batch_otlp<arbiter::coarse_clock>(state); }
 
 /// The exporter's own throughput: spans encoded as OTLP JSON per second, in batches of 512.
 void BM_otlp_encode(benchmark::State& state) {
@@ -162,4 +169,5 @@ BENCHMARK(BM_span_null)->Name("BM_span/null")->Threads(1)->Threads(2)->UseRealTi
 BENCHMARK(BM_span_sampled_out)->Name("BM_span/sampled_out")->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_span_recording)->Name("BM_span/recording")->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_span_batch_otlp)->Name("BM_span/batch_otlp")->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_span_batch_otlp_coarse_clock)->Name("BM_span/batch_otlp_coarse_clock")->UseRealTime();
 BENCHMARK(BM_otlp_encode);
