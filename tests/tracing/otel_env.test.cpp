@@ -46,7 +46,7 @@ TEST(otel_env, defaults_match_the_opentelemetry_sdks) {
 }
 
 TEST(otel_env, every_variable_is_honoured) {
-  const auto s = read({{"OTEL_SDK_DISABLED", "TRUE"},
+  const auto s = read({{"OTEL_SDK_DISABLED", "false"},
                        {"OTEL_TRACES_EXPORTER", "console"},
                        {"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/"},
                        {"OTEL_EXPORTER_OTLP_HEADERS", "api-key=abc%3D%3D, x-tenant = acme"},
@@ -61,7 +61,7 @@ TEST(otel_env, every_variable_is_honoured) {
                        {"OTEL_BSP_EXPORT_TIMEOUT", "1000"},
                        {"OTEL_BSP_MAX_QUEUE_SIZE", "4096"},
                        {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "1024"}});
-  EXPECT_TRUE(s.sdk_disabled);
+  EXPECT_FALSE(s.sdk_disabled);
   EXPECT_EQ(s.exporter, arbiter::otel_settings::exporter_kind::console);
   EXPECT_EQ(s.otlp.endpoint.host, "collector");
   EXPECT_EQ(s.otlp.endpoint.port, 4318);
@@ -81,6 +81,13 @@ TEST(otel_env, every_variable_is_honoured) {
   EXPECT_EQ(s.batch.export_timeout, 1000ms);
   EXPECT_EQ(s.batch.max_queue_size, 4096U);
   EXPECT_EQ(s.batch.max_export_batch_size, 1024U);
+}
+
+TEST(otel_env, disabled_sdk_samples_nothing_and_exports_nothing) {
+  const auto s = read({{"OTEL_SDK_DISABLED", "True"}, {"OTEL_TRACES_SAMPLER", "always_on"}});
+  EXPECT_TRUE(s.sdk_disabled);
+  EXPECT_EQ(s.sampler.get_kind(), arbiter::configured_sampler::kind::always_off);
+  EXPECT_EQ(s.exporter, arbiter::otel_settings::exporter_kind::none);
 }
 
 TEST(otel_env, traces_endpoint_is_used_as_is_and_wins) {

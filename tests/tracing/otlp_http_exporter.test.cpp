@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -353,6 +354,39 @@ TEST(otlp_http_exporter, receiver_gone_after_a_kept_alive_connection_is_retryabl
   rx.reset();  // the receiver goes away, closing the kept-alive connection
   const auto down = exporter.export_spans(spans, 3s);
   EXPECT_EQ(down.status, arbiter::export_result::code::retryable) << down.error;
+}
+
+TEST(configured_exporter, follows_otel_traces_exporter) {
+  receiver rx;
+  const std::map<std::string, std::string> vars = {
+      {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://127.0.0.1:" + std::to_string(rx.port()) + "/v1/traces"},
+      {"OTEL_SERVICE_NAME", "from-env"}};
+  const auto lookup = [&vars](const char* name) -> const char* {
+    const auto it = vars.find(name);
+    return it == vars.end() ? nullptr : it->second.c_str();
+  };
+  auto settings = arbiter::read_otel_environment(lookup);
+  std::vector<arbiter::span_data> spans(3);
+  arbiter::configured_exporter otlp(settings);
+  ASSERT_TRUE(otlp.export_spans(spans, 3s).ok());
+  ASSERT_EQ(rx.accepted_spans().size(), 3U);
+  EXPECT_EQ(
+      json::parse(rx.requests().at(0).body)["resourceSpans"][0]["resource"]["attributes"][0]["value"]["stringValue"],
+      "from-env");
+  otlp.shutdown();
+
+  settings.exporter = arbiter::otel_settings::exporter_kind::console;
+  std::FILE* file = std::tmpfile();
+  ASSERT_NE(file, nullptr);
+  arbiter::configured_exporter console(settings, file);
+  ASSERT_TRUE(console.export_spans(spans, 3s).ok());
+  EXPECT_GT(std::ftell(file), 0L) << "JSON lines written";
+  std::fclose(file);
+
+  settings.exporter = arbiter::otel_settings::exporter_kind::none;
+  arbiter::configured_exporter none(settings);
+  EXPECT_TRUE(none.export_spans(spans, 3s).ok());
+  EXPECT_EQ(rx.requests().size(), 1U) << "none sends nothing";
 }
 
 }  // namespace

@@ -6,7 +6,7 @@
 ///
 /// | variable | meaning |
 /// | --- | --- |
-/// | OTEL_SDK_DISABLED | `true` turns tracing off |
+/// | OTEL_SDK_DISABLED | `true` turns tracing off: the sampler becomes always_off and the exporter none |
 /// | OTEL_TRACES_EXPORTER | `otlp` (default), `console` (JSON lines on stdout), `none` |
 /// | OTEL_EXPORTER_OTLP_ENDPOINT | base URL, `/v1/traces` is appended (default `http://127.0.0.1:4318`) |
 /// | OTEL_EXPORTER_OTLP_TRACES_ENDPOINT | full URL, used as is; wins over the base URL |
@@ -315,6 +315,10 @@ template <class T>
     throw std::invalid_argument("OTEL_BSP_MAX_EXPORT_BATCH_SIZE=" + std::to_string(s.batch.max_export_batch_size) +
                                 " is above OTEL_BSP_MAX_QUEUE_SIZE=" + std::to_string(s.batch.max_queue_size) +
                                 "; a batch cannot be larger than the queue");
+  }
+  if (s.sdk_disabled) {  // a disabled SDK traces nothing: sampled-out spans (which still propagate), no exporter
+    s.sampler = configured_sampler(configured_sampler::kind::always_off);
+    s.exporter = otel_settings::exporter_kind::none;
   }
   return s;
 }

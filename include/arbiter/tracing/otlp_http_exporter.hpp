@@ -24,7 +24,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -49,6 +51,7 @@
 #endif
 
 #include <arbiter/tracing/exporter.hpp>
+#include <arbiter/tracing/json_lines_exporter.hpp>
 #include <arbiter/tracing/otel_env.hpp>
 #include <arbiter/tracing/otlp_json.hpp>
 
@@ -245,5 +248,44 @@ class otlp_http_exporter {
 };
 
 static_assert(SpanExporter<otlp_http_exporter>);
+
+/// The exporter OTEL_TRACES_EXPORTER chose at run time: OTLP/HTTP (`otlp`), JSON lines on stdout (`console`), or
+/// nothing (`none`, and a disabled SDK), behind one type so the tracer's type does not depend on the environment.
+///
+///   auto settings = arbiter::read_otel_environment();
+///   auto processor = std::make_shared<arbiter::batch_processor<arbiter::configured_exporter>>(
+///       arbiter::configured_exporter(settings), settings.batch);
+class configured_exporter {
+ public:
+  explicit configured_exporter(const otel_settings& settings, std::FILE* console = stdout)
+      : kind_(settings.exporter), console_(console) {
+    if (kind_ == otel_settings::exporter_kind::otlp) otlp_.emplace(settings.otlp);
+  }
+
+  export_result export_spans(std::span<const span_data> batch, std::chrono::milliseconds timeout) {
+    switch (kind_) {
+      case otel_settings::exporter_kind::otlp:
+        return otlp_->export_spans(batch, timeout);
+      case otel_settings::exporter_kind::console:
+        return console_.export_spans(batch, timeout);
+      case otel_settings::exporter_kind::none:
+        break;
+    }
+    return export_result::success();
+  }
+
+  void shutdown() {
+    if (otlp_) otlp_->shutdown();
+  }
+
+  [[nodiscard]] otel_settings::exporter_kind kind() const noexcept { return kind_; }
+
+ private:
+  otel_settings::exporter_kind kind_;
+  std::optional<otlp_http_exporter> otlp_;
+  json_lines_exporter console_;
+};
+
+static_assert(SpanExporter<configured_exporter>);
 
 }  // namespace arbiter::inline v1
