@@ -4,6 +4,7 @@
 /// 128-bit trace ids and 64-bit span ids, their lowercase hex form, and a fast per-thread generator.
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <random>
@@ -60,19 +61,29 @@ inline thread_local std::uint64_t random_state = 0;
   return seed == 0 ? 0x2545F4914F6CDD1DULL : seed;
 }
 
-/// A per-thread SplitMix64 stream: no lock, no shared state, about a nanosecond a value.
-/// Not cryptographic: ids must be unique and well spread, not unguessable.
-[[nodiscard]] inline std::uint64_t random_u64() noexcept {
-  std::uint64_t state = random_state;
-  if (state == 0) [[unlikely]]
-    state = seed_random_state();
-  state += 0x9E3779B97F4A7C15ULL;
-  random_state = state;
-  std::uint64_t z = state;
+/// SplitMix64's output function.
+[[nodiscard]] constexpr std::uint64_t mix64(std::uint64_t z) noexcept {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
   return z ^ (z >> 31);
 }
+
+/// Returns the next `N` values of this thread's SplitMix64 stream with one read and one write of its state, so the
+/// values are computed side by side (a span start needs three). No lock, no shared state.
+/// Not cryptographic: ids must be unique and well spread, not unguessable.
+template <std::size_t N>
+[[nodiscard, gnu::always_inline]] inline std::array<std::uint64_t, N> random_u64s() noexcept {
+  std::uint64_t state = random_state;
+  if (state == 0) [[unlikely]]
+    state = seed_random_state();
+  std::array<std::uint64_t, N> out{};
+  for (std::size_t i = 0; i < N; ++i) out[i] = mix64(state + (i + 1) * 0x9E3779B97F4A7C15ULL);
+  random_state = state + N * 0x9E3779B97F4A7C15ULL;
+  return out;
+}
+
+/// Returns the next value of this thread's stream.
+[[nodiscard, gnu::always_inline]] inline std::uint64_t random_u64() noexcept { return random_u64s<1>()[0]; }
 
 /// Returns a random value that is never zero (zero means "invalid" for both id kinds).
 [[nodiscard]] inline std::uint64_t random_nonzero_u64() noexcept {
@@ -90,6 +101,11 @@ struct trace_id {
 
   /// Returns a fresh random id, never all zero.
   [[nodiscard]] static trace_id generate() noexcept { return {detail::random_u64(), detail::random_nonzero_u64()}; }
+
+  /// Makes an id from two random values (the low half made non-zero).
+  [[nodiscard]] static trace_id from_random(std::uint64_t high, std::uint64_t low) noexcept {
+    return {high, low != 0 ? low : detail::random_nonzero_u64()};
+  }
 
   /// Parses 32 lowercase hex characters; anything else (or all zero) gives nullopt.
   [[nodiscard]] static constexpr std::optional<trace_id> from_hex(std::string_view text) noexcept {
@@ -133,6 +149,11 @@ struct span_id {
 
   /// Returns a fresh random id, never zero.
   [[nodiscard]] static span_id generate() noexcept { return {detail::random_nonzero_u64()}; }
+
+  /// Makes an id from a random value (made non-zero).
+  [[nodiscard]] static span_id from_random(std::uint64_t value) noexcept {
+    return {value != 0 ? value : detail::random_nonzero_u64()};
+  }
 
   /// Parses 16 lowercase hex characters; anything else (or zero) gives nullopt.
   [[nodiscard]] static constexpr std::optional<span_id> from_hex(std::string_view text) noexcept {

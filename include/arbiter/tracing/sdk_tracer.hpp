@@ -197,12 +197,14 @@ class tracer {
     span_context context;
     if (parent.valid()) {
       context.trace_id = parent.trace_id;
+      context.span_id = span_id::from_random(detail::random_u64());
       context.flags = static_cast<std::uint8_t>(parent.flags & trace_flags::random);
     } else {
-      context.trace_id = trace_id::generate();
+      const auto r = detail::random_u64s<3>();
+      context.trace_id = trace_id::from_random(r[0], r[1]);
+      context.span_id = span_id::from_random(r[2]);
       context.flags = trace_flags::random;
     }
-    context.span_id = span_id::generate();
     if (!sampler_.should_sample(parent, context.trace_id, name, options.kind)) return span_type(context);
     context.flags |= trace_flags::sampled;
     return start_recording(name, options, parent, context);
