@@ -39,10 +39,10 @@ struct pending_restart {
 
 /// What a reload did.
 struct reload_result {
-  bool applied = false;                       ///< a new snapshot was published
-  std::vector<std::string> changed;           ///< paths whose value changed and took effect
+  bool applied = false;                        ///< a new snapshot was published
+  std::vector<std::string> changed;            ///< paths whose value changed and took effect
   std::vector<pending_restart> needs_restart;  ///< restart-only paths that changed but were kept
-  std::vector<config_issue> issues;           ///< errors (nothing applied) and warnings
+  std::vector<config_issue> issues;            ///< errors (nothing applied) and warnings
 
   /// True when the sources were valid (whether or not anything changed).
   [[nodiscard]] bool ok() const noexcept {
@@ -110,8 +110,7 @@ class basic_config {
     if (!result.ok()) {
       for (const auto& issue : result.issues) {
         if (issue.severity == issue_severity::error) {
-          logger_.log(log_level::error, "config reload rejected", kv("path", issue.path),
-                      kv("problem", issue.message));
+          logger_.log(log_level::error, "config reload rejected", kv("path", issue.path), kv("problem", issue.message));
         }
       }
       notify(result, before);

@@ -65,7 +65,9 @@ template <class T>
 
 /// True for things with a length: strings and lists.
 template <class T>
-concept sized = requires(const T& v) { v.size(); };
+concept sized = requires(const T& v) {
+  v.size();
+};
 
 }  // namespace detail
 
@@ -289,8 +291,7 @@ struct field_rule {
 template <detail::fixed_string Name, class... Items>
 [[nodiscard]] constexpr auto field(Items... items) {
   static_assert(((std::is_base_of_v<element_constraint, Items> || std::is_base_of_v<whole_constraint, Items> ||
-                  std::is_base_of_v<field_marker, Items>) &&
-                 ...),
+                  std::is_base_of_v<field_marker, Items>)&&...),
                 "====> arbiter: field<\"name\">(...) takes constraints (range, min, max, min_length, max_length, "
                 "non_empty, one_of, check) and markers (env_name, restart_only, bare_unit).");
   return field_rule<Name, Items...>{boost::hana::make_tuple(items...)};

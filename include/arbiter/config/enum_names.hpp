@@ -6,7 +6,8 @@
 ///
 ///   enum class color { red, green };
 ///   constexpr auto enum_entries(color) {
-///     return std::array{arbiter::enum_entry<color>{color::red, "red"}, arbiter::enum_entry<color>{color::green, "green"}};
+///     return std::array{arbiter::enum_entry<color>{color::red, "red"}, arbiter::enum_entry<color>{color::green,
+///     "green"}};
 ///   }
 
 #include <array>

@@ -32,8 +32,7 @@ class json_source {
   explicit json_source(std::string path, json_options options = {}) : path_(std::move(path)), options_(options) {}
 
   /// Reads `text`, naming it `name` in messages.
-  [[nodiscard]] static json_source from_text(std::string text, std::string name = "<json>",
-                                             json_options options = {}) {
+  [[nodiscard]] static json_source from_text(std::string text, std::string name = "<json>", json_options options = {}) {
     json_source source(std::move(name), options);
     source.text_ = std::move(text);
     source.from_text_ = true;

@@ -166,7 +166,9 @@ struct path_index {
 };
 
 template <class S>
-concept has_validate = requires(const S& s, validation_context& context) { s.validate(context); };
+concept has_validate = requires(const S& s, validation_context& context) {
+  s.validate(context);
+};
 
 }  // namespace detail
 
@@ -224,9 +226,9 @@ template <class Schema, class... Sources>
       T parsed{};
       if (auto problem = detail::parse_field(entry->value, parsed, info.options)) {
         const std::string shown = info.secret ? std::string(redacted) : detail::shown_value(entry->value);
-        result.issues.push_back({issue_severity::error, std::string(info.path.view()),
-                                 std::string(info.path.view()) + ": " + shown + " from " + entry->origin.describe() +
-                                     " " + *problem});
+        result.issues.push_back(
+            {issue_severity::error, std::string(info.path.view()),
+             std::string(info.path.view()) + ": " + shown + " from " + entry->origin.describe() + " " + *problem});
       } else {
         member = std::move(parsed);
         result.origins[i] = entry->origin;
@@ -235,9 +237,9 @@ template <class Schema, class... Sources>
     decltype(tag)::for_each_rule([&](const auto& rule) {
       detail::apply_constraint(rule, member, [&](const std::string& problem) {
         const std::string shown = info.secret ? std::string(redacted) : detail::shown_value(value_text(member));
-        result.issues.push_back({issue_severity::error, std::string(info.path.view()),
-                                 std::string(info.path.view()) + ": " + shown + " from " +
-                                     result.origins[i].describe() + " " + problem});
+        result.issues.push_back(
+            {issue_severity::error, std::string(info.path.view()),
+             std::string(info.path.view()) + ": " + shown + " from " + result.origins[i].describe() + " " + problem});
       });
     });
   });

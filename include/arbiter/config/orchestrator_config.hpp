@@ -26,8 +26,9 @@ enum class deployment_environment : std::uint8_t { development, staging, product
 
 [[nodiscard]] constexpr auto enum_entries(deployment_environment /*tag*/) noexcept {
   using e = enum_entry<deployment_environment>;
-  return std::array{e{deployment_environment::development, "development"}, e{deployment_environment::staging, "staging"},
-                    e{deployment_environment::production, "production"}, e{deployment_environment::test, "test"}};
+  return std::array{e{deployment_environment::development, "development"},
+                    e{deployment_environment::staging, "staging"}, e{deployment_environment::production, "production"},
+                    e{deployment_environment::test, "test"}};
 }
 
 /// Returns the name of an environment ("production").
@@ -38,8 +39,8 @@ struct server_settings {
   std::string host = "0.0.0.0";
   std::uint16_t port = 8080;
 
-  static constexpr auto config_rules = rules(field<"host">(non_empty, restart_only),
-                                             field<"port">(range(1, 65535), restart_only));
+  static constexpr auto config_rules =
+      rules(field<"host">(non_empty, restart_only), field<"port">(range(1, 65535), restart_only));
 };
 
 /// The agent registry: how many agents it tracks and how long lookups are cached.
@@ -49,7 +50,8 @@ struct agent_registry_settings {
   std::chrono::milliseconds cache_ttl{std::chrono::minutes(5)};
 
   static constexpr auto config_rules =
-      rules(field<"max_agents">(range(1, 1'000'000)), field<"cache_ttl">(range(std::chrono::milliseconds(1), std::chrono::hours(24))));
+      rules(field<"max_agents">(range(1, 1'000'000)),
+            field<"cache_ttl">(range(std::chrono::milliseconds(1), std::chrono::hours(24))));
 };
 
 /// Task routing: per-task time limits and how often routing explores a non-best agent.
@@ -59,9 +61,10 @@ struct task_routing_settings {
   double exploration_rate = 0.1;
   std::uint32_t max_retries = 3;
 
-  static constexpr auto config_rules = rules(
-      field<"default_timeout">(min(std::chrono::milliseconds(1))), field<"max_timeout">(min(std::chrono::milliseconds(1))),
-      field<"exploration_rate">(range(0.0, 1.0)), field<"max_retries">(max(100)));
+  static constexpr auto config_rules =
+      rules(field<"default_timeout">(min(std::chrono::milliseconds(1))),
+            field<"max_timeout">(min(std::chrono::milliseconds(1))), field<"exploration_rate">(range(0.0, 1.0)),
+            field<"max_retries">(max(100)));
 
   /// Rejects a default timeout above the maximum.
   void validate(validation_context& context) const {
@@ -149,8 +152,12 @@ struct orchestrator_config {
 };
 
 /// Returns the global orchestrator config (the seed's getConfig()): the installed one, or defaults plus the
-/// ARBITER_* environment on first use. Tests call `global_config<orchestrator_config>::reset()`.
-[[nodiscard]] inline snapshot<orchestrator_config> get_config() { return global_config<orchestrator_config>::current(); }
+/// ARBITER_* environment on first use. Tests call `global_config<orchestrator_config>::reset()`. A template
+/// only so that including this header does not compile the loader until a program calls it.
+template <class Schema = orchestrator_config>
+[[nodiscard]] snapshot<Schema> get_config() {
+  return global_config<Schema>::current();
+}
 
 }  // namespace arbiter::inline v1
 

@@ -55,9 +55,9 @@ template <class R, class P>
 inline constexpr bool is_chrono_duration_v<std::chrono::duration<R, P>> = true;
 
 template <class T>
-concept config_integer = std::integral<T> && !std::same_as<T, bool> && !std::same_as<T, char> &&
-                         !std::same_as<T, char8_t> && !std::same_as<T, char16_t> && !std::same_as<T, char32_t> &&
-                         !std::same_as<T, wchar_t>;
+concept config_integer =
+    std::integral<T> && !std::same_as<T, bool> && !std::same_as<T, char> && !std::same_as<T, char8_t> &&
+    !std::same_as<T, char16_t> && !std::same_as<T, char32_t> && !std::same_as<T, wchar_t>;
 
 /// Appends an integer in decimal.
 template <class T>
@@ -85,31 +85,42 @@ template <std::floating_point T>
 /// Returns the plural English name of a chrono period ("milliseconds"), used in "is not a whole number of ...".
 template <class Period>
 [[nodiscard]] constexpr std::string_view period_name() noexcept {
-  if constexpr (std::is_same_v<Period, std::nano>) return "nanoseconds";
-  else if constexpr (std::is_same_v<Period, std::micro>) return "microseconds";
-  else if constexpr (std::is_same_v<Period, std::milli>) return "milliseconds";
-  else if constexpr (std::is_same_v<Period, std::ratio<1>>) return "seconds";
-  else if constexpr (std::is_same_v<Period, std::ratio<60>>) return "minutes";
-  else if constexpr (std::is_same_v<Period, std::ratio<3600>>) return "hours";
-  else if constexpr (std::is_same_v<Period, std::ratio<86400>>) return "days";
-  else return "ticks of this field's unit";
+  if constexpr (std::is_same_v<Period, std::nano>)
+    return "nanoseconds";
+  else if constexpr (std::is_same_v<Period, std::micro>)
+    return "microseconds";
+  else if constexpr (std::is_same_v<Period, std::milli>)
+    return "milliseconds";
+  else if constexpr (std::is_same_v<Period, std::ratio<1>>)
+    return "seconds";
+  else if constexpr (std::is_same_v<Period, std::ratio<60>>)
+    return "minutes";
+  else if constexpr (std::is_same_v<Period, std::ratio<3600>>)
+    return "hours";
+  else if constexpr (std::is_same_v<Period, std::ratio<86400>>)
+    return "days";
+  else
+    return "ticks of this field's unit";
 }
 
 /// A decimal number with an optional fraction, as written before a unit: "1", "1.5", "250".
 struct decimal {
   std::uint64_t whole = 0;
-  std::uint64_t fraction = 0;     ///< the digits after the point, as an integer
+  std::uint64_t fraction = 0;        ///< the digits after the point, as an integer
   std::uint64_t fraction_scale = 1;  ///< 10^(number of fraction digits)
 };
 
 /// Reads a decimal at `pos`; false when there is no digit or it does not fit.
-[[nodiscard]] constexpr bool read_decimal(std::string_view text, std::size_t& pos, decimal& out, bool& overflow) noexcept {
+[[nodiscard]] constexpr bool read_decimal(std::string_view text, std::size_t& pos, decimal& out,
+                                          bool& overflow) noexcept {
   const std::size_t start = pos;
   overflow = false;
   while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
     const auto digit = static_cast<std::uint64_t>(text[pos] - '0');
-    if (out.whole > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) overflow = true;
-    else out.whole = out.whole * 10 + digit;
+    if (out.whole > (std::numeric_limits<std::uint64_t>::max() - digit) / 10)
+      overflow = true;
+    else
+      out.whole = out.whole * 10 + digit;
     ++pos;
   }
   const bool had_whole = pos > start;
@@ -301,8 +312,8 @@ template <class Rep, class Period>
   constexpr std::uint64_t ns_per_tick =
       static_cast<std::uint64_t>(Period::num) * (1'000'000'000ULL / static_cast<std::uint64_t>(Period::den));
   if constexpr (std::is_floating_point_v<Rep>) {
-    out = std::chrono::duration<Rep, Period>(static_cast<Rep>(static_cast<double>(total_ns) /
-                                                              static_cast<double>(ns_per_tick)));
+    out = std::chrono::duration<Rep, Period>(
+        static_cast<Rep>(static_cast<double>(total_ns) / static_cast<double>(ns_per_tick)));
   } else {
     if (total_ns % ns_per_tick != 0) {
       return "is not a whole number of " + std::string(detail::period_name<Period>());
@@ -343,8 +354,7 @@ template <class Rep, class Period>
       factor = std::uint64_t{1} << (10 * power);
     } else if (rest.empty()) {
       const std::string upper(1, detail::ascii_upper(lower[0]));
-      return "is ambiguous: write " + upper + "iB for binary (1024-based) or " + upper +
-             "B for decimal (1000-based)";
+      return "is ambiguous: write " + upper + "iB for binary (1024-based) or " + upper + "B for decimal (1000-based)";
     }
   }
   if (factor == 0) {
@@ -365,8 +375,7 @@ template <class Rep, class Period>
 /// True for the types `parse_scalar` reads from one piece of text.
 template <class T>
 concept config_scalar = std::same_as<T, bool> || detail::config_integer<T> || std::floating_point<T> ||
-                        std::same_as<T, std::string> || named_enum<T> || detail::is_chrono_duration_v<T> ||
-                        std::same_as<T, byte_size>;
+    std::same_as<T, std::string> || named_enum<T> || detail::is_chrono_duration_v<T> || std::same_as<T, byte_size>;
 
 /// Parses one scalar value of any supported type. Strings are taken verbatim (whitespace kept).
 template <config_scalar T>

@@ -28,6 +28,7 @@
 #include <arbiter/config/detail/text.hpp>
 #include <arbiter/config/parse.hpp>
 #include <arbiter/config/secret.hpp>
+#include <arbiter/detail/json_text.hpp>
 
 namespace arbiter::inline v1 {
 
@@ -64,7 +65,9 @@ constexpr void for_each_member(F&& f) {
 }
 
 template <class S>
-concept has_config_rules = requires { S::config_rules; };
+concept has_config_rules = requires {
+  S::config_rules;
+};
 
 /// Calls `f(item)` for every constraint and marker declared for member `Key` of section S.
 template <class S, class Key, class F>
@@ -156,13 +159,30 @@ constexpr void for_each_checked(const T& value, F&& f) {
   }
 }
 
-/// Applies one constraint to a member value; calls `fail(problem)` for each violation.
+/// Applies one constraint to a member value; calls `fail(problem)` for each violation. A list element that
+/// fails is named by position ("has item 2 (99999) that is above ..."), masked inside a secret.
 template <class C, class T, class Fail>
-void apply_constraint(const C& constraint, const T& value, Fail&& fail) {
-  if constexpr (std::is_base_of_v<element_constraint, C> || std::is_base_of_v<whole_constraint, C>) {
-    for_each_checked<std::is_base_of_v<element_constraint, C>>(value, [&](const auto& v) {
-      if (!constraint.accepts(v)) fail(constraint.problem(v));
-    });
+void apply_constraint(const C& constraint, const T& value, Fail&& fail, bool masked = false) {
+  constexpr bool elementwise = std::is_base_of_v<element_constraint, C>;
+  if constexpr (!elementwise && !std::is_base_of_v<whole_constraint, C>) {
+    return;  // a marker
+  } else if constexpr (is_secret_v<T>) {
+    apply_constraint(constraint, value.reveal(), fail, true);
+  } else if constexpr (is_optional_v<T>) {
+    if (value) apply_constraint(constraint, *value, fail, masked);
+  } else if constexpr (elementwise && is_vector_v<T>) {
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      if (constraint.accepts(value[i])) continue;
+      std::string shown;
+      if (masked) {
+        shown = redacted;
+      } else {
+        append_logfmt_value(shown, scalar_text(value[i]));
+      }
+      fail("has item " + integer_text(i + 1) + " (" + shown + ") that " + constraint.problem(value[i]));
+    }
+  } else {
+    if (!constraint.accepts(value)) fail(constraint.problem(value));
   }
 }
 
@@ -189,7 +209,9 @@ template <class S>
 /// True when S{} is a constant expression, so its defaults can be checked at compile time. (Not with clang 14
 /// for sections holding a std::string; g++ checks those.)
 template <class S>
-concept constexpr_default = requires { typename std::bool_constant<make_default<S>()>; };
+concept constexpr_default = requires {
+  typename std::bool_constant<make_default<S>()>;
+};
 
 template <class S, class Key, class Accessor>
 [[nodiscard]] consteval bool default_satisfies_rules() {
@@ -213,9 +235,8 @@ template <class S>
 [[nodiscard]] constexpr bool check_section() {
   static_cast<void>(check_rule_names<S>());
   if constexpr (constexpr_default<S>) {
-    for_each_member<S>([](auto key, auto accessor) {
-      static_cast<void>(default_check<S, decltype(key), decltype(accessor)>::value);
-    });
+    for_each_member<S>(
+        [](auto key, auto accessor) { static_cast<void>(default_check<S, decltype(key), decltype(accessor)>::value); });
   }
   return true;
 }
