@@ -1,7 +1,8 @@
 #pragma once
 
 /// \file
-/// The whole config area except the opt-in file sources (arbiter/config/json_source.hpp needs nlohmann/json).
+/// The whole config area except the opt-in JSON source (arbiter/config/json_source.hpp needs nlohmann/json).
+/// The file watcher (inotify) is included on Linux only.
 
 #include <arbiter/config/byte_size.hpp>
 #include <arbiter/config/config.hpp>
@@ -18,3 +19,6 @@
 #include <arbiter/config/secret.hpp>
 #include <arbiter/config/snapshot.hpp>
 #include <arbiter/config/source.hpp>
+#if defined(__linux__)
+#include <arbiter/config/watcher.hpp>
+#endif
