@@ -418,6 +418,14 @@ TEST(ConfigHelp, ListsTypeDefaultRulesAndVariableOfEveryKey) {
   EXPECT_NE(help.find("env:     DATABASE_URL"), std::string::npos) << help;
   EXPECT_NE(help.find("type:    enum (fast|safe)"), std::string::npos) << help;
   EXPECT_NE(help.find("rules:   an odd number"), std::string::npos) << help;
+
+  const std::string table = arbiter::help_markdown<app_config, "APP">();
+  EXPECT_EQ(table.rfind("| key | type | default | rules | environment variable |\n| --- |", 0), 0U) << table;
+  EXPECT_NE(table.find("| `srv.host` | string | `localhost` | non-empty; restart-only | `APP_SRV_HOST` |\n"),
+            std::string::npos)
+      << table;
+  EXPECT_NE(table.find("| `lim.strategy` | enum (fast\\|safe) | `safe` |  | `APP_LIM_STRATEGY` |\n"), std::string::npos)
+      << table;
 }
 
 // ---- the orchestrator preset ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include <arbiter/config/env_source.hpp>
 #include <arbiter/config/schema.hpp>
@@ -114,40 +115,85 @@ template <class Schema>
   return out;
 }
 
+/// One key of the reference that help_text and help_markdown print.
+struct help_entry {
+  std::string path;
+  std::string type;
+  std::string default_value;
+  std::string rules;  ///< constraints and bare units, "; "-separated
+  bool restart_only = false;
+  std::string env;
+};
+
+/// Collects the reference of every key: type, default, constraints, restart need, environment variable.
+template <class Schema, detail::fixed_string Prefix = "ARBITER">
+[[nodiscard]] std::vector<help_entry> help_entries() {
+  const Schema defaults{};
+  std::vector<help_entry> entries;
+  visit_leaves(defaults, [&](std::size_t i, const auto& member, auto tag) {
+    using T = typename decltype(tag)::value_type;
+    const leaf_info& info = schema_leaves<Schema>[i];
+    help_entry entry;
+    entry.path = std::string(info.path.view());
+    entry.type = type_name<T>();
+    if constexpr (is_secret_v<T>) {
+      entry.default_value = member == T{} ? std::string("(empty)") : std::string(redacted);
+    } else {
+      entry.default_value = value_text(member);
+      if (entry.default_value.empty()) entry.default_value = "(empty)";
+    }
+    decltype(tag)::for_each_rule([&](const auto& rule) {
+      if constexpr (!std::is_base_of_v<field_marker, std::remove_cvref_t<decltype(rule)>>) {
+        if (!entry.rules.empty()) entry.rules.append("; ");
+        entry.rules.append(rule.describe());
+      }
+    });
+    if (info.options.bare_unit_num != 0) {
+      if (!entry.rules.empty()) entry.rules.append("; ");
+      entry.rules.append("a bare number is in ").append(detail::bare_unit_name(info.options));
+    }
+    entry.restart_only = info.restart_only;
+    entry.env = std::string(env_variable_names<Schema, Prefix>[i].view());
+    entries.push_back(std::move(entry));
+  });
+  return entries;
+}
+
 /// Renders the reference for `--help-config`: for every key its type, default, constraints, whether it needs
 /// a restart, and the environment variable that sets it (under `Prefix`).
 template <class Schema, detail::fixed_string Prefix = "ARBITER">
 [[nodiscard]] std::string help_text() {
-  const Schema defaults{};
   std::string out;
-  visit_leaves(defaults, [&](std::size_t i, const auto& member, auto tag) {
-    using T = typename decltype(tag)::value_type;
-    const leaf_info& info = schema_leaves<Schema>[i];
-    out.append(info.path.view()).append("\n");
-    out.append("    type:    ").append(type_name<T>()).append("\n");
-    out.append("    default: ");
-    if constexpr (is_secret_v<T>) {
-      out.append(member == T{} ? "(empty)" : std::string(redacted));
-    } else {
-      const std::string text = value_text(member);
-      out.append(text.empty() ? std::string("(empty)") : text);
+  for (const auto& entry : help_entries<Schema, Prefix>()) {
+    out.append(entry.path).append("\n");
+    out.append("    type:    ").append(entry.type).append("\n");
+    out.append("    default: ").append(entry.default_value).append("\n");
+    if (!entry.rules.empty()) out.append("    rules:   ").append(entry.rules).append("\n");
+    if (entry.restart_only) out.append("    restart: needed to change\n");
+    out.append("    env:     ").append(entry.env).append("\n");
+  }
+  return out;
+}
+
+/// Renders the same reference as a Markdown table, for docs/.
+template <class Schema, detail::fixed_string Prefix = "ARBITER">
+[[nodiscard]] std::string help_markdown() {
+  const auto cell = [](std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+      if (c == '|') out.push_back('\\');
+      out.push_back(c);
     }
-    out.append("\n");
-    std::string rules;
-    decltype(tag)::for_each_rule([&](const auto& rule) {
-      if constexpr (!std::is_base_of_v<field_marker, std::remove_cvref_t<decltype(rule)>>) {
-        if (!rules.empty()) rules.append("; ");
-        rules.append(rule.describe());
-      }
-    });
-    if (info.options.bare_unit_num != 0) {
-      if (!rules.empty()) rules.append("; ");
-      rules.append("a bare number is in ").append(detail::bare_unit_name(info.options));
-    }
-    if (!rules.empty()) out.append("    rules:   ").append(rules).append("\n");
-    if (info.restart_only) out.append("    restart: needed to change\n");
-    out.append("    env:     ").append(env_variable_names<Schema, Prefix>[i].view()).append("\n");
-  });
+    return out;
+  };
+  std::string out = "| key | type | default | rules | environment variable |\n| --- | --- | --- | --- | --- |\n";
+  for (const auto& entry : help_entries<Schema, Prefix>()) {
+    std::string rules = entry.rules;
+    if (entry.restart_only) rules.append(rules.empty() ? "restart-only" : "; restart-only");
+    out.append("| `").append(entry.path).append("` | ").append(cell(entry.type)).append(" | `");
+    out.append(cell(entry.default_value)).append("` | ").append(cell(rules)).append(" | `");
+    out.append(entry.env).append("` |\n");
+  }
   return out;
 }
 
