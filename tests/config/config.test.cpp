@@ -73,8 +73,18 @@ struct app_config {
   limits lim;
 };
 
+struct vault {
+  std::optional<arbiter::secret<std::vector<int>>> pins;
+  static constexpr auto config_rules = arbiter::rules(arbiter::field<"pins">(arbiter::range(0, 9999)));
+};
+struct vault_root {
+  vault v;
+};
+
 }  // namespace app
 
+BOOST_HANA_ADAPT_STRUCT(app::vault, pins);
+BOOST_HANA_ADAPT_STRUCT(app::vault_root, v);
 BOOST_HANA_ADAPT_STRUCT(app::server, host, port, timeout);
 BOOST_HANA_ADAPT_STRUCT(app::database, password, replicas, pool_size, cache, idle, url);
 BOOST_HANA_ADAPT_STRUCT(app::limits, low, high, strategy, ratio, ports);
@@ -259,6 +269,20 @@ TEST(ConfigValidation, NeverShowsASecret) {
   ASSERT_EQ(errors.size(), 1U);
   EXPECT_EQ(errors[0], "db.password: *** from APP_DB_PASSWORD is shorter than the minimum length 12");
   EXPECT_EQ(errors[0].find("hunter2"), std::string::npos);
+}
+
+TEST(ConfigValidation, MasksSecretsInsideOptionalsAndLists) {
+  static_assert(arbiter::schema_leaves<app::vault_root>[0].secret);
+  const auto parse = arbiter::load_config<app::vault_root>(arbiter::override_source({"v.pins=1234,x"}));
+  ASSERT_EQ(parse.issues.size(), 1U);
+  EXPECT_EQ(parse.issues[0].message, "v.pins: *** from override v.pins has item 2 (***) that is not an integer");
+  const auto range = arbiter::load_config<app::vault_root>(arbiter::override_source({"v.pins=12345"}));
+  ASSERT_EQ(range.issues.size(), 1U);
+  EXPECT_EQ(range.issues[0].message,
+            "v.pins: *** from override v.pins has item 1 (***) that is above the maximum 9999");
+  const auto ok = arbiter::load_config<app::vault_root>(arbiter::override_source({"v.pins=1,2"}));
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok.value.v.pins->reveal(), (std::vector<int>{1, 2}));
 }
 
 TEST(ConfigValidation, ReportsABadValueEvenWhenAHigherLayerReplacesIt) {

@@ -60,7 +60,7 @@ TEST(JsonSource, ReadsNestedSectionsArraysAndNull) {
   EXPECT_FALSE(result.value.server.backlog);
   EXPECT_EQ(result.value.server.timeout, 2s);
   EXPECT_TRUE(result.value.debug);
-  EXPECT_EQ(result.origins[1].describe(), "app.json");
+  EXPECT_EQ(result.origins[1].describe(), "app.json:1");
 }
 
 TEST(JsonSource, SitsBelowTheEnvironment) {
@@ -76,7 +76,7 @@ TEST(JsonSource, SitsBelowTheEnvironment) {
   EXPECT_EQ(cfg.current()->server.port, 9100);
   EXPECT_EQ(cfg.current()->server.host, "from-file");
   EXPECT_EQ(cfg.current().origin("server.host")->kind, arbiter::origin_kind::file);
-  EXPECT_EQ(cfg.current().origin("server.host")->where, path.string());
+  EXPECT_EQ(cfg.current().origin("server.host")->where, path.string() + ":1");
 }
 
 TEST(JsonSource, ReportsBadValuesWithTheFile) {
@@ -84,22 +84,35 @@ TEST(JsonSource, ReportsBadValuesWithTheFile) {
                 R"({"server": {"port": 1e3, "peers": "x", "host": ["a"], "timeout": 5000, "backlog": [1, {}]}})",
                 "app.json")),
             (std::vector<std::string>{
-                "server.backlog: a list from app.json holds an object, list or null; expected values",
-                "server.host: [a] from app.json is a list, expected a string",
-                "server.port: 1000.0 from app.json is not an unsigned integer",
-                "server.timeout: 5000 from app.json has no unit, expected a duration like 250ms, 5s, 1m30s or 2h",
+                "server.backlog: a list from app.json:1 holds an object, list or null; expected values",
+                "server.host: [a] from app.json:1 is a list, expected a string",
+                "server.port: 1e3 from app.json:1 is not an unsigned integer",
+                "server.timeout: 5000 from app.json:1 has no unit, expected a duration like 250ms, 5s, 1m30s or 2h",
             }));
+}
+
+TEST(JsonSource, NamesTheLineOfEachValue) {
+  const auto source = arbiter::json_source::from_text(
+      "{\n  \"server\": {\n    \"host\": \"h\",\n    \"port\": 70000\n  },\n  \"debug\":\n    \"maybe\"\n}\n",
+      "app.json");
+  EXPECT_EQ(errors_of(source), (std::vector<std::string>{
+                                   "server.port: 70000 from app.json:4 is above the maximum 65535",
+                                   "debug: maybe from app.json:7 is not a boolean (true/false, yes/no, on/off, 1/0)",
+                               }));
+  const auto result = arbiter::load_config<jsonapp::root>(
+      arbiter::json_source::from_text("{\"server\": {\n\"peers\": [\n\"a\",\n\"b\"]}}", "p.json"));
+  EXPECT_EQ(result.origins[2].where, "p.json:2") << "a list is placed where it starts";
 }
 
 TEST(JsonSource, UnknownKeysAreErrorsWarningsOrIgnored) {
   const std::string text = R"({"server": {"prot": 1}, "extra": {"x": 1}})";
   EXPECT_EQ(errors_of(arbiter::json_source::from_text(text, "a.json")),
-            (std::vector<std::string>{"extra.x: unknown key from a.json",
-                                      "server.prot: unknown key from a.json; did you mean server.port?"}));
+            (std::vector<std::string>{"server.prot: unknown key from a.json:1; did you mean server.port?",
+                                      "extra.x: unknown key from a.json:1"}));
   EXPECT_EQ(
       errors_of(arbiter::json_source::from_text(text, "a.json", {.unknown_keys = arbiter::unknown_key_policy::warn})),
-      (std::vector<std::string>{"warning: extra.x: unknown key from a.json",
-                                "warning: server.prot: unknown key from a.json; did you mean server.port?"}));
+      (std::vector<std::string>{"warning: server.prot: unknown key from a.json:1; did you mean server.port?",
+                                "warning: extra.x: unknown key from a.json:1"}));
   EXPECT_TRUE(
       errors_of(arbiter::json_source::from_text(text, "a.json", {.unknown_keys = arbiter::unknown_key_policy::ignore}))
           .empty());
@@ -107,7 +120,7 @@ TEST(JsonSource, UnknownKeysAreErrorsWarningsOrIgnored) {
                   arbiter::json_source::from_text(text, "a.json", {.unknown_keys = arbiter::unknown_key_policy::warn}))
                   .ok());
   EXPECT_EQ(errors_of(arbiter::json_source::from_text(R"({"server": 5})", "a.json")),
-            std::vector<std::string>{"server: 5 from a.json is a value, expected a section (an object)"});
+            std::vector<std::string>{"server: 5 from a.json:1 is a value, expected a section (an object)"});
 }
 
 TEST(JsonSource, ReportsUnreadableAndBrokenFiles) {
@@ -119,6 +132,12 @@ TEST(JsonSource, ReportsUnreadableAndBrokenFiles) {
   EXPECT_EQ(broken[0].rfind("half.json: is not valid JSON at line 3, column 1: ", 0), 0U) << broken[0];
   EXPECT_EQ(errors_of(arbiter::json_source::from_text("[1]", "list.json")),
             std::vector<std::string>{"list.json: must hold a JSON object at the top level"});
+  EXPECT_EQ(errors_of(arbiter::json_source::from_text("42", "n.json")),
+            std::vector<std::string>{"n.json: must hold a JSON object at the top level"});
+  const auto half = arbiter::load_config<jsonapp::root>(
+      arbiter::json_source::from_text(R"({"debug": true, "server": {"port": 9)", "half.json"));
+  EXPECT_FALSE(half.ok());
+  EXPECT_FALSE(half.value.debug) << "a file that does not parse contributes nothing, not its first half";
 }
 
 TEST(JsonSource, DumpJsonIsValidJson) {

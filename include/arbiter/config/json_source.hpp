@@ -2,11 +2,16 @@
 
 /// \file
 /// JSON files as a config source (opt-in: needs nlohmann/json, Debian's nlohmann-json3-dev). Objects nest
-/// sections, arrays fill lists, null empties an optional. Keys no field matches are errors by default, or
-/// warnings, or ignored (`json_options::unknown_keys`). The file is read again on every reload.
+/// sections, arrays fill lists, null empties an optional. Values remember their file and line ("app.json:3"). Keys no
+/// field matches are errors by default, or warnings, or ignored (`json_options::unknown_keys`). The file is read again
+/// on every reload.
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <fstream>
+#include <iterator>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -57,89 +62,200 @@ class json_source {
       buffer << file.rdbuf();
       text = std::move(buffer).str();
     }
-    nlohmann::json document;
-    try {
-      document = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-      out.fail(path_, "is not valid JSON at " + position(text, e.byte) + ": " + reason(e.what()));
-      return;
+    source_output parsed;
+    flattener handler(text, path_, options_.unknown_keys, parsed);
+    const char* cursor = text.data();
+    handler.cursor = &cursor;
+    const bool ok = nlohmann::json::sax_parse(counting_iterator{text.data(), &cursor},
+                                              counting_iterator{text.data() + text.size(), &cursor}, &handler);
+    if (!ok) {
+      out.issues.insert(out.issues.end(), parsed.issues.begin(), parsed.issues.end());
+      return;  // a file that does not parse contributes no values: never half a file
     }
-    if (!document.is_object()) {
-      out.fail(path_, "must hold a JSON object at the top level");
-      return;
-    }
-    flatten(document, std::string(), out);
+    for (auto& entry : parsed.entries) out.entries.push_back(std::move(entry));
+    for (auto& issue : parsed.issues) out.issues.push_back(std::move(issue));
   }
 
  private:
-  /// Returns "line L, column C" for a 1-based byte offset from nlohmann's parse_error.
-  static std::string position(std::string_view text, std::size_t byte) {
-    std::size_t line = 1;
-    std::size_t column = 1;
-    const std::size_t end = byte == 0 ? 0 : std::min(byte - 1, text.size());
-    for (std::size_t i = 0; i < end; ++i) {
-      if (text[i] == '\n') {
-        ++line;
-        column = 1;
-      } else {
-        ++column;
-      }
+  /// Reads the text for nlohmann's SAX parser and publishes how far it has read, so values get line numbers.
+  struct counting_iterator {
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = char;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const char*;
+    using reference = const char&;
+
+    const char* at = nullptr;
+    const char** cursor = nullptr;
+
+    reference operator*() const noexcept { return *at; }
+    counting_iterator& operator++() noexcept {
+      *cursor = ++at;
+      return *this;
     }
-    return "line " + std::to_string(line) + ", column " + std::to_string(column);
-  }
+    counting_iterator operator++(int) noexcept {
+      counting_iterator before = *this;
+      ++*this;
+      return before;
+    }
+    friend bool operator==(const counting_iterator& a, const counting_iterator& b) noexcept { return a.at == b.at; }
+  };
 
-  /// Strips nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 2: " prefix.
-  static std::string reason(std::string_view what) {
-    const auto colon = what.find(": ");
-    return std::string(colon == std::string_view::npos ? what : what.substr(colon + 2));
-  }
+  /// Turns SAX events into path-keyed entries: objects nest sections, arrays of values become lists.
+  struct flattener {
+    flattener(const std::string& text, const std::string& file, unknown_key_policy policy, source_output& out)
+        : text_(text), file_(file), policy_(policy), out_(out) {}
 
-  static bool scalar_text(const nlohmann::json& value, std::string& text) {
-    if (value.is_string()) {
-      text = value.get<std::string>();
-    } else if (value.is_boolean()) {
-      text = value.get<bool>() ? "true" : "false";
-    } else if (value.is_number()) {
-      text = value.dump();
-    } else {
+    const char** cursor = nullptr;
+
+    bool null() {
+      if (array_) return array_item(std::nullopt);
+      return value(raw_value::null());
+    }
+    bool boolean(bool b) { return scalar(b ? "true" : "false"); }
+    bool number_integer(std::int64_t n) { return scalar(std::to_string(n)); }
+    bool number_unsigned(std::uint64_t n) { return scalar(std::to_string(n)); }
+    bool number_float(double /*n*/, const std::string& written) { return scalar(written); }  // keep "1e3" as written
+    bool string(std::string& s) { return scalar(s); }
+    bool binary(nlohmann::json::binary_t& /*b*/) { return true; }
+
+    bool start_object(std::size_t /*size*/) {
+      if (array_) {
+        ++nested_;
+        array_bad_ = true;
+        return true;
+      }
+      if (!started_) {
+        started_ = true;
+        sections_.emplace_back();
+        return true;
+      }
+      sections_.push_back(current_path());
+      return true;
+    }
+    bool end_object() {
+      if (array_ && nested_ > 0) {
+        --nested_;
+        return true;
+      }
+      sections_.pop_back();
+      return true;
+    }
+    bool start_array(std::size_t /*size*/) {
+      if (!started_) return top_level_not_object();
+      if (array_) {
+        ++nested_;
+        array_bad_ = true;
+        return true;
+      }
+      array_ = true;
+      array_bad_ = false;
+      items_.clear();
+      array_line_ = line();
+      return true;
+    }
+    bool end_array() {
+      if (nested_ > 0) {
+        --nested_;
+        return true;
+      }
+      array_ = false;
+      std::string path = current_path();
+      if (array_bad_) {
+        std::string message =
+            path + ": a list from " + where(array_line_) + " holds an object, list or null; expected values";
+        out_.issues.push_back({issue_severity::error, std::move(path), std::move(message)});
+        return true;
+      }
+      out_.entries.push_back(raw_entry{std::move(path), raw_value::list(std::move(items_)),
+                                       value_origin{origin_kind::file, where(array_line_)}, policy_, unresolved_leaf});
+      items_ = {};
+      return true;
+    }
+    bool key(std::string& k) {
+      key_ = k;
+      return true;
+    }
+    bool parse_error(std::size_t position, const std::string& /*token*/, const nlohmann::json::exception& e) {
+      std::string reason = e.what();
+      if (const auto colon = reason.find(": "); colon != std::string::npos) reason.erase(0, colon + 2);
+      out_.issues.push_back(
+          {issue_severity::error, file_, file_ + ": is not valid JSON at " + position_text(position) + ": " + reason});
       return false;
     }
-    return true;
-  }
 
-  void flatten(const nlohmann::json& object, const std::string& prefix, source_output& out) const {
-    for (const auto& [key, value] : object.items()) {
-      std::string path = prefix.empty() ? key : prefix + "." + key;
-      if (value.is_object()) {
-        flatten(value, path, out);
-        continue;
-      }
-      raw_value raw;
-      if (value.is_null()) {
-        raw = raw_value::null();
-      } else if (value.is_array()) {
-        std::vector<std::string> items;
-        bool nested = false;
-        for (const auto& item : value) {
-          std::string text;
-          if (!scalar_text(item, text)) nested = true;
-          items.push_back(std::move(text));
-        }
-        if (nested) {
-          out.issues.push_back({issue_severity::error, path,
-                                path + ": a list from " + path_ + " holds an object, list or null; expected values"});
-          continue;
-        }
-        raw = raw_value::list(std::move(items));
-      } else {
-        std::string text;
-        scalar_text(value, text);
-        raw = raw_value::scalar(std::move(text));
-      }
-      out.entries.push_back(raw_entry{std::move(path), std::move(raw), value_origin{origin_kind::file, path_},
-                                      options_.unknown_keys, unresolved_leaf});
+   private:
+    bool scalar(std::string text) {
+      if (array_) return array_item(std::move(text));
+      return value(raw_value::scalar(std::move(text)));
     }
-  }
+    bool array_item(std::optional<std::string> text) {
+      if (nested_ > 0) return true;
+      if (!text) {
+        array_bad_ = true;
+        return true;
+      }
+      items_.push_back(std::move(*text));
+      return true;
+    }
+    bool value(raw_value raw) {
+      if (!started_) return top_level_not_object();
+      out_.entries.push_back(raw_entry{current_path(), std::move(raw), value_origin{origin_kind::file, where(line())},
+                                       policy_, unresolved_leaf});
+      return true;
+    }
+    bool top_level_not_object() {
+      out_.issues.push_back({issue_severity::error, file_, file_ + ": must hold a JSON object at the top level"});
+      return false;
+    }
+    [[nodiscard]] std::string current_path() const {
+      const std::string& section = sections_.back();
+      return section.empty() ? key_ : section + "." + key_;
+    }
+    /// Returns the line of the token just read (the parser may have read whitespace past it).
+    [[nodiscard]] std::size_t line() {
+      std::size_t end = static_cast<std::size_t>(*cursor - text_.data());
+      while (end > 0 && detail::is_space(text_[end - 1])) --end;
+      while (counted_ < end) {
+        if (text_[counted_++] == '\n') ++line_;
+      }
+      while (counted_ > end) {
+        if (text_[--counted_] == '\n') --line_;
+      }
+      return line_;
+    }
+    [[nodiscard]] std::string where(std::size_t line_number) const { return file_ + ":" + std::to_string(line_number); }
+    /// Returns "line L, column C" for nlohmann's 1-based byte position of a parse error.
+    [[nodiscard]] std::string position_text(std::size_t byte) const {
+      std::size_t line_number = 1;
+      std::size_t column = 1;
+      const std::size_t end = byte == 0 ? 0 : std::min(byte - 1, text_.size());
+      for (std::size_t i = 0; i < end; ++i) {
+        if (text_[i] == '\n') {
+          ++line_number;
+          column = 1;
+        } else {
+          ++column;
+        }
+      }
+      return "line " + std::to_string(line_number) + ", column " + std::to_string(column);
+    }
+
+    const std::string& text_;
+    const std::string& file_;
+    unknown_key_policy policy_;
+    source_output& out_;
+    std::vector<std::string> sections_;
+    std::string key_;
+    bool started_ = false;
+    bool array_ = false;
+    bool array_bad_ = false;
+    int nested_ = 0;
+    std::vector<std::string> items_;
+    std::size_t array_line_ = 0;
+    std::size_t counted_ = 0;
+    std::size_t line_ = 1;
+  };
 
   std::string path_;
   json_options options_;

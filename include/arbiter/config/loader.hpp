@@ -58,10 +58,11 @@ namespace detail {
 
 /// Parses a raw value into a leaf of type T; returns the problem, if any.
 template <class T>
-[[nodiscard]] parse_problem parse_field(const raw_value& raw, T& out, const parse_options& options) {
+[[nodiscard]] parse_problem parse_field(const raw_value& raw, T& out, const parse_options& options,
+                                        bool masked = false) {
   if constexpr (is_secret_v<T>) {
     typename T::value_type inner{};
-    auto problem = parse_field(raw, inner, options);
+    auto problem = parse_field(raw, inner, options, true);
     if (!problem) out = T(std::move(inner));
     return problem;
   } else if constexpr (is_optional_v<T>) {
@@ -71,7 +72,7 @@ template <class T>
       return std::nullopt;
     }
     typename T::value_type inner{};
-    auto problem = parse_field(raw, inner, options);
+    auto problem = parse_field(raw, inner, options, masked);
     if (!problem) out = std::move(inner);
     return problem;
   } else if constexpr (is_vector_v<T>) {
@@ -92,7 +93,8 @@ template <class T>
     for (std::size_t i = 0; i < items->size(); ++i) {
       typename T::value_type element{};
       if (auto problem = parse_scalar((*items)[i], element, options)) {
-        return "has item " + integer_text(i + 1) + " (" + shown_value((*items)[i]) + ") that " + *problem;
+        const std::string shown = masked ? std::string(redacted) : shown_value((*items)[i]);
+        return "has item " + integer_text(i + 1) + " (" + shown + ") that " + *problem;
       }
       result.push_back(std::move(element));
     }

@@ -36,6 +36,14 @@ namespace arbiter::inline v1 {
 template <class T>
 concept config_section = boost::hana::Struct<T>::value;
 
+/// True for a secret, or an optional or list holding one: its value is never shown.
+template <class T>
+inline constexpr bool holds_secret_v = is_secret_v<T>;
+template <class T>
+inline constexpr bool holds_secret_v<std::optional<T>> = holds_secret_v<T>;
+template <class T>
+inline constexpr bool holds_secret_v<std::vector<T>> = holds_secret_v<T>;
+
 /// A leaf type config knows how to read: a scalar, or a list, optional or secret of one.
 template <class T>
 inline constexpr bool is_config_value_v = config_scalar<T>;
@@ -296,7 +304,7 @@ constexpr void collect_leaves(std::array<leaf_info, N>& out, std::size_t& index,
       leaf.env_name = markers.env_name;
       leaf.has_env_name = markers.has_env_name;
       leaf.restart_only = markers.restart_only;
-      leaf.secret = is_secret_v<M>;
+      leaf.secret = holds_secret_v<M>;
       leaf.options = markers.options;
     }
   });
