@@ -109,7 +109,7 @@ class json_source {
     const char** cursor = nullptr;
 
     bool null() {
-      if (array_) return array_item(std::nullopt);
+      if (array_) return array_null();
       return value(raw_value::null());
     }
     bool boolean(bool b) { return scalar(b ? "true" : "false"); }
@@ -189,13 +189,12 @@ class json_source {
       if (array_) return array_item(std::move(text));
       return value(raw_value::scalar(std::move(text)));
     }
-    bool array_item(std::optional<std::string> text) {
-      if (nested_ > 0) return true;
-      if (!text) {
-        array_bad_ = true;
-        return true;
-      }
-      items_.push_back(std::move(*text));
+    bool array_item(std::string text) {
+      if (nested_ == 0) items_.push_back(std::move(text));
+      return true;
+    }
+    bool array_null() {
+      array_bad_ = true;  // a null inside a list is not a value
       return true;
     }
     bool value(raw_value raw) {

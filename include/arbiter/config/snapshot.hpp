@@ -80,10 +80,15 @@ struct snapshot_cache_slot {
   std::shared_ptr<const snapshot_data<Schema>> data;
 };
 
-/// Each thread's last snapshot per store (direct-mapped by store id); versions are process-unique, so a slot
-/// filled by another store never matches.
+/// Returns this thread's last snapshot per store (direct-mapped by store id); versions are process-unique, so
+/// a slot filled by another store never matches. A function-local thread_local, not a variable template: with
+/// an `inline thread_local` variable template, g++ 12 builds leaked each exited thread's last snapshot
+/// (LeakSanitizer), i.e. its destructor did not run at thread exit.
 template <class Schema>
-inline thread_local std::array<snapshot_cache_slot<Schema>, snapshot_cache_slots> snapshot_cache{};
+[[nodiscard]] std::array<snapshot_cache_slot<Schema>, snapshot_cache_slots>& snapshot_cache() noexcept {
+  thread_local std::array<snapshot_cache_slot<Schema>, snapshot_cache_slots> cache{};
+  return cache;
+}
 
 }  // namespace detail
 
@@ -101,7 +106,7 @@ class snapshot_store {
 
   /// Returns the current snapshot. Never blocks while a reload reads or validates its sources.
   [[nodiscard]] snapshot<Schema> current() const {
-    auto& slot = detail::snapshot_cache<Schema>[id_ % detail::snapshot_cache_slots];
+    auto& slot = detail::snapshot_cache<Schema>()[id_ % detail::snapshot_cache_slots];
     if (slot.version == version_.load(std::memory_order_acquire)) return snapshot<Schema>(slot.data);
     std::shared_ptr<const snapshot_data<Schema>> data;
     {
