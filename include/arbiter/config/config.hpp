@@ -64,9 +64,7 @@ struct reload_event {
 template <class Schema, Logger L, class... Sources>
 class basic_config {
   static_assert(assert_logger<L>());
-  static_assert((config_source<Sources, Schema> && ...),
-                "====> arbiter: every config source needs `template <class Schema> void read(arbiter::source_output&) "
-                "const` (see arbiter/config/source.hpp).");
+  static_assert((assert_config_source<Sources, Schema>() && ...));
 
  public:
   using schema_type = Schema;
@@ -160,11 +158,7 @@ class basic_config {
   /// Lists changed leaves; puts restart-only leaves back to their running value and reports them.
   static void diff(const Schema& old_value, const std::vector<value_origin>& old_origins, snapshot_data<Schema>& next,
                    reload_result& result) {
-    std::vector<const void*> old_members(schema_size<Schema>);
-    visit_leaves(old_value, [&](std::size_t i, const auto& member, auto) { old_members[i] = &member; });
-    visit_leaves(next.value, [&](std::size_t i, auto& member, auto tag) {
-      using T = typename decltype(tag)::value_type;
-      const T& old_member = *static_cast<const T*>(old_members[i]);
+    visit_leaf_pairs(old_value, next.value, [&](std::size_t i, const auto& old_member, auto& member, auto) {
       if (old_member == member) return;
       const leaf_info& info = schema_leaves<Schema>[i];
       if (info.restart_only) {

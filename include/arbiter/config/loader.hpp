@@ -178,9 +178,7 @@ concept has_validate = requires(const S& s, validation_context& context) {
 /// input: every problem is in the result's `issues`.
 template <class Schema, class... Sources>
 [[nodiscard]] load_result<Schema> load_config(const Sources&... sources) {
-  static_assert((config_source<Sources, Schema> && ...),
-                "====> arbiter: every config source needs `template <class Schema> void read(arbiter::source_output&) "
-                "const`.");
+  static_assert((assert_config_source<Sources, Schema>() && ...));
   constexpr auto& leaves = schema_leaves<Schema>;
   load_result<Schema> result;
   result.origins.resize(leaves.size());

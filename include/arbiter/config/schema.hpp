@@ -358,7 +358,27 @@ void visit_leaves_impl(Self& self, std::size_t& index, F& f) {
   });
 }
 
+template <class S, class A, class B, class F>
+void visit_leaf_pairs_impl(A& a, B& b, std::size_t& index, F& f) {
+  for_each_member<S>([&](auto key, auto accessor) {
+    using M = member_t<S, decltype(accessor)>;
+    if constexpr (config_section<M>) {
+      visit_leaf_pairs_impl<M>(accessor(a), accessor(b), index, f);
+    } else {
+      f(index++, accessor(a), accessor(b), leaf_tag<S, decltype(key), M>{});
+    }
+  });
+}
+
 }  // namespace detail
+
+/// Calls `f(index, member_of_a, member_of_b, leaf_tag)` for every leaf of two configs of one schema, in step.
+template <class Schema, class Other, class F>
+void visit_leaf_pairs(Schema& a, Other& b, F&& f) {
+  static_assert(std::is_same_v<std::remove_const_t<Schema>, std::remove_const_t<Other>>);
+  std::size_t index = 0;
+  detail::visit_leaf_pairs_impl<std::remove_const_t<Schema>>(a, b, index, f);
+}
 
 /// Calls `f(index, member, leaf_tag)` for every leaf of `config` (const or not), in schema order.
 template <class Schema, class F>

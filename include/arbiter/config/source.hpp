@@ -125,6 +125,17 @@ concept config_source = std::copy_constructible<S> && requires(const S& source, 
   source.template read<Schema>(out);
 };
 
+/// Checks that `S` is a config source for `Schema` and says what is missing if it is not.
+template <class S, class Schema>
+consteval bool assert_config_source() {
+  static_assert(std::copy_constructible<S>, "====> arbiter: a config source must be copyable.");
+  static_assert(
+      requires(const S& source, source_output& out) { source.template read<Schema>(out); },
+      "====> arbiter: a config source needs `template <class Schema> void read(arbiter::source_output& out) "
+      "const` that appends raw_entry{path, raw_value, origin} to out.entries.");
+  return true;
+}
+
 namespace detail {
 
 /// Returns `text` as it appears in an error line: bare when plain, quoted with escapes otherwise.
