@@ -414,6 +414,7 @@ TEST(ConfigDump, ShowsValuesWithSourcesAndRedactsSecrets) {
   EXPECT_NE(text.find("srv.timeout = 250ms  (from the default)\n"), std::string::npos) << text;
   EXPECT_NE(text.find("db.password = ***  (from APP_DB_PASSWORD)\n"), std::string::npos) << text;
   EXPECT_NE(text.find("db.pool_size = (unset)"), std::string::npos) << text;
+  EXPECT_NE(text.find("db.replicas = \"\"  (from the default)\n"), std::string::npos) << text;
   EXPECT_EQ(text.find("s3cret"), std::string::npos);
 
   const std::string json = arbiter::dump_json(cfg.current());

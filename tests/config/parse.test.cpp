@@ -79,6 +79,7 @@ TEST(ParseFloat, ReadsFiniteNumbersOnly) {
   EXPECT_EQ(problem_of<double>("nan"), "is not a finite number");
   EXPECT_EQ(problem_of<double>("inf"), "is not a finite number");
   EXPECT_EQ(problem_of<double>("1e999"), "is out of range for a double");
+  EXPECT_EQ(problem_of<float>("1e40"), "is out of range for a float");
   EXPECT_EQ(problem_of<double>("0.5s"), "is not a number");
   EXPECT_EQ(problem_of<double>("0x1p3"), "is not a number");
   EXPECT_EQ(problem_of<double>(""), "is empty, expected a number");

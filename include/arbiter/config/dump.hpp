@@ -81,12 +81,14 @@ void append_json_value(std::string& out, const T& value) {
 
 }  // namespace detail
 
-/// Renders one line per leaf: `server.port = 9090  (from ARBITER_SERVER_PORT)`. Secrets show as ***.
+/// Renders one line per leaf: `server.port = 9090  (from ARBITER_SERVER_PORT)`. Secrets show as ***, an empty
+/// string or list as "".
 template <class Schema>
 [[nodiscard]] std::string dump_text(const snapshot<Schema>& snap) {
   std::string out;
   visit_leaves(*snap, [&](std::size_t i, const auto& member, auto) {
-    out.append(schema_leaves<Schema>[i].path.view()).append(" = ").append(value_text(member));
+    const std::string text = value_text(member);
+    out.append(schema_leaves<Schema>[i].path.view()).append(" = ").append(text.empty() ? "\"\"" : text);
     out.append("  (from ").append(snap.origins()[i].describe()).append(")\n");
   });
   return out;

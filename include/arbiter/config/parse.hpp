@@ -223,7 +223,9 @@ template <std::floating_point T>
   if (s.size() > 1 && s.front() == '+' && ((s[1] >= '0' && s[1] <= '9') || s[1] == '.')) s.remove_prefix(1);
   T value{};
   const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value, std::chars_format::general);
-  if (ec == std::errc::result_out_of_range && ptr == s.data() + s.size()) return "is out of range for a double";
+  if (ec == std::errc::result_out_of_range && ptr == s.data() + s.size()) {
+    return std::is_same_v<T, float> ? "is out of range for a float" : "is out of range for a double";
+  }
   if (ec != std::errc{} || ptr != s.data() + s.size()) return "is not a number";
   if (!std::isfinite(value)) return "is not a finite number";
   out = value;
