@@ -2,9 +2,10 @@
 
 /// \file
 /// The umbrella header: every area of arbiter except opt-in headers with heavy dependencies
-/// (the spdlog adapter, the HTTP probe server, the OTLP/HTTP exporter).
+/// (the spdlog adapter, the JSON and TOML config sources, the OTLP/HTTP exporter).
 
 #include <arbiter/clock.hpp>
+#include <arbiter/config.hpp>
 #include <arbiter/health.hpp>
 #include <arbiter/lifecycle.hpp>
 #include <arbiter/logging.hpp>
