@@ -121,7 +121,7 @@ struct source_output {
 
 /// A config source for schema `Schema` (see the file comment).
 template <class S, class Schema>
-concept config_source = std::copy_constructible<S> && requires(const S& source, source_output& out) {
+concept ConfigSource = std::copy_constructible<S> && requires(const S& source, source_output& out) {
   source.template read<Schema>(out);
 };
 
