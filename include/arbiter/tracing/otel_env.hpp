@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include <arbiter/detail/ascii.hpp>
 #include <arbiter/tracing/baggage.hpp>
 #include <arbiter/tracing/batch_processor.hpp>
 #include <arbiter/tracing/otlp_json.hpp>
@@ -114,9 +115,7 @@ namespace detail {
 
 [[nodiscard]] inline std::string lowercase(std::string_view text) {
   std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
+  for (char& c : out) c = ascii_lower(c);
   return out;
 }
 

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include <arbiter/detail/ascii.hpp>
 #include <arbiter/tracing/baggage.hpp>
 #include <arbiter/tracing/span_context.hpp>
 #include <arbiter/tracing/trace_context.hpp>
@@ -30,18 +31,6 @@ inline constexpr std::string_view tracestate_header = "tracestate";
 inline constexpr std::string_view baggage_header = "baggage";
 
 namespace detail {
-
-[[nodiscard]] constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 struct value_sink {
   void operator()(std::string_view /*value*/) const noexcept {}

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <string_view>
 
+#include <arbiter/detail/ascii.hpp>
 #include <arbiter/version.hpp>
 
 namespace arbiter::inline v1::detail {
@@ -44,36 +45,5 @@ struct static_text {
 inline constexpr std::size_t max_name_length = 160;
 
 using name_text = static_text<max_name_length>;
-
-/// Returns `c` in upper case (ASCII).
-[[nodiscard]] constexpr char ascii_upper(char c) noexcept {
-  return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
-}
-
-/// Returns `c` in lower case (ASCII).
-[[nodiscard]] constexpr char ascii_lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-/// True when `a` and `b` are equal ignoring ASCII case.
-[[nodiscard]] constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
-
-/// True for the ASCII whitespace an environment variable or file value may carry around it.
-[[nodiscard]] constexpr bool is_space(char c) noexcept {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-/// Returns `text` without leading and trailing ASCII whitespace.
-[[nodiscard]] constexpr std::string_view trim(std::string_view text) noexcept {
-  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-  return text;
-}
 
 }  // namespace arbiter::inline v1::detail
