@@ -33,6 +33,7 @@
 #include <cstdio>
 #include <functional>
 #include <iterator>
+#include <latch>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -52,7 +53,7 @@ using std::chrono::milliseconds;
 
 // ---- the command line ------------------------------------------------------------------------------------------
 
-constexpr std::string_view usage_text = R"(usage: arbiter_demo [options] [key.path=value ...]
+constexpr char usage_text[] = R"(usage: arbiter_demo [options] [key.path=value ...]
 
 Runs a simulated "orders" service: by default a scripted scenario of a few seconds, narrated on stdout.
 
@@ -522,13 +523,15 @@ bool play_scenario(Parts& p) {
 
   story.say("4. shutdown: a slow bulk order is still in flight when it starts");
   const milliseconds bulk_time = p.settings.shutdown.readiness_grace + 300ms;
-  std::jthread bulk([&p, bulk_time] {
+  std::latch bulk_admitted(1);
+  std::jthread bulk([&p, &bulk_admitted, bulk_time] {
     const auto pass = p.shutdown.gate().enter();
+    bulk_admitted.count_down();
     if (!pass) return;
     std::this_thread::sleep_for(bulk_time);  // a big order: longer than the readiness grace
     p.stats.count(p.service.place(p.next_order++));
   });
-  expect(wait_until([&] { return p.shutdown.gate().in_flight() > 0; }, patience), "the bulk order starting");
+  bulk_admitted.wait();
   story.say("{} order(s) in flight; shutting down as SIGTERM would", p.shutdown.gate().in_flight());
   p.shutdown.trigger_shutdown("scenario finished");
   expect(wait_until([&] { return !p.monitor.accepting_traffic(); }, patience), "readiness switching off");
@@ -556,6 +559,23 @@ void report_shutdown(narrator& story, const arbiter::shutdown_result& result) {
   } else {
     story.say("shutdown finished with exit code {} after {:.0f} ms", result.exit_code, ms(result.duration));
   }
+}
+
+/// --serve: simulated traffic keeps flowing while the inventory fails now and then, until SIGTERM or Ctrl-C.
+template <class Shutdown>
+void serve_until_signal(narrator& story, const service_settings& settings, inventory_client& inventory,
+                        Shutdown& shutdown) {
+  story.say("serving: {} (pid {}); stop with SIGTERM or Ctrl-C", settings.service_name, ::getpid());
+  story.say("the inventory downstream fails for 2 s every 10 s, so the breaker opens and closes");
+  const std::jthread chaos =
+      shutdown.start_thread("inventory chaos", [&inventory, &story](const std::stop_token& stop) {
+        for (bool down = false; sleep_unless_stopped(stop, down ? 2s : 8s);) {
+          down = !down;
+          inventory.set_down(down);
+          story.say("{}", down ? "inventory goes down" : "inventory is back");
+        }
+      });
+  shutdown.wait();  // the chaos thread stops with intake, and is joined on the way out
 }
 
 // ---- wiring ----------------------------------------------------------------------------------------------------
@@ -610,23 +630,14 @@ int run_service(narrator& story, const command_line& args, const service_setting
       settings.breaker.open_duration.count(), settings.health.interval.count(), settings.shutdown.deadline.count());
   bool scenario_ok = true;
   if (args.serve) {
-    story.say("serving: {} (pid {}); stop with SIGTERM or Ctrl-C", settings.service_name, ::getpid());
-    story.say("the inventory downstream fails for 2 s every 10 s, so the breaker opens and closes");
-    std::jthread chaos = shutdown.start_thread("inventory chaos", [&inventory, &story](const std::stop_token& stop) {
-      for (bool down = false; sleep_unless_stopped(stop, down ? 2s : 8s);) {
-        down = !down;
-        inventory.set_down(down);
-        story.say("{}", down ? "inventory goes down" : "inventory is back");
-      }
-    });
-    report_shutdown(story, shutdown.wait());
+    serve_until_signal(story, settings, inventory, shutdown);
   } else {
     auto parts = service_parts<orders_service<L, T>, decltype(monitor), arbiter::shutdown_manager<L>>{
         story, settings, inventory, service, monitor, shutdown, stats, next_order};
     scenario_ok = play_scenario(parts);
-    report_shutdown(story, shutdown.wait());
   }
   const arbiter::shutdown_result& result = shutdown.wait();
+  report_shutdown(story, result);
   story.say("orders: {} placed, {} failed, {} rejected by the open breaker", stats.placed.load(), stats.failed.load(),
             stats.rejected.load());
   if (!scenario_ok) return 1;
@@ -678,11 +689,11 @@ int main(int argc, char** argv) {
   try {
     args = parse_command_line(argc, argv);
   } catch (const usage_error& error) {
-    std::fprintf(stderr, "arbiter_demo: %s\n\n%s", error.what(), usage_text.data());
+    std::fprintf(stderr, "arbiter_demo: %s\n\n%s", error.what(), usage_text);
     return 2;
   }
   if (args.help) {
-    std::fputs(usage_text.data(), stdout);
+    std::fputs(usage_text, stdout);
     return 0;
   }
   if (args.help_config) {
