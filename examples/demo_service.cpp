@@ -561,6 +561,29 @@ void report_shutdown(narrator& story, const arbiter::shutdown_result& result) {
   }
 }
 
+/// SIGHUP re-reads every layer (the --config file may have changed); a bad file changes nothing. The log level
+/// applies at once, since every copy of the logger shares it; the other parts read their settings at start.
+template <arbiter::Logger L>
+void reload_on_sighup(narrator& story, demo_config& config, arbiter::shutdown_manager<L>& shutdown, L logger) {
+  shutdown.on_reload([&story, &config, logger]() mutable {
+    const arbiter::reload_result result = config.reload();
+    if (!result.ok()) {
+      story.say("SIGHUP: the configuration is invalid; the running one stays:");
+      for (const auto& issue : result.issues) story.say("  {}", issue.message);
+      return;
+    }
+    if (result.changed.empty()) {
+      story.say("SIGHUP: configuration unchanged");
+      return;
+    }
+    if constexpr (requires { logger.set_level(arbiter::log_level::info); }) {
+      logger.set_level(config.current()->observability.log_level);
+    }
+    story.say("SIGHUP: configuration reloaded; changed: {} (the log level applies now, the rest at the next start)",
+              fmt::join(result.changed, ", "));
+  });
+}
+
 /// --serve: simulated traffic keeps flowing while the inventory fails now and then, until SIGTERM or Ctrl-C.
 template <class Shutdown>
 void serve_until_signal(narrator& story, const service_settings& settings, inventory_client& inventory,
@@ -582,8 +605,8 @@ void serve_until_signal(narrator& story, const service_settings& settings, inven
 
 /// Builds the service from its parts, runs the scenario (or serves), and shuts down. Returns the exit code.
 template <arbiter::Logger L, arbiter::Tracer T>
-int run_service(narrator& story, const command_line& args, const service_settings& settings, L logger, T tracer,
-                std::function<void()> flush_tracing) {
+int run_service(narrator& story, const command_line& args, demo_config& config, const service_settings& settings,
+                L logger, T tracer, std::function<void()> flush_tracing) {
   inventory_client inventory;
   traffic_stats stats;
   stats.beat();
@@ -621,7 +644,8 @@ int run_service(narrator& story, const command_line& args, const service_setting
   shutdown.add_hook(
       "inventory client", 1, [&inventory] { inventory.close(); }, 1s);
   if (flush_tracing) shutdown.add_hook("tracing", 2, std::move(flush_tracing), 2s);
-  shutdown.start();  // SIGTERM / SIGINT now start the same sequence
+  reload_on_sighup(story, config, shutdown, logger);
+  shutdown.start();  // SIGTERM / SIGINT now start the same sequence, SIGHUP reloads
 
   story.say(
       "{} ({}): the inventory breaker opens after {} failures in a row and stays open {} ms; "
@@ -649,12 +673,12 @@ using json_tracer = arbiter::tracer<arbiter::parent_based<arbiter::trace_id_rati
                                     arbiter::batch_processor<arbiter::json_lines_exporter>>;
 
 /// Picks the tracer the config asks for; each choice is its own instantiation of the service.
-int run_with_tracing(const command_line& args, const service_settings& settings) {
+int run_with_tracing(const command_line& args, demo_config& config, const service_settings& settings) {
   narrator story;
   arbiter::fmt_logger logger(settings.log);
   if (!settings.tracing) {
     story.say("tracing is off (observability.tracing_enabled=false): the service is built with null_tracer");
-    return run_service(story, args, settings, logger, arbiter::null_tracer{}, nullptr);
+    return run_service(story, args, config, settings, logger, arbiter::null_tracer{}, nullptr);
   }
 
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(nullptr, &std::fclose);
@@ -673,7 +697,7 @@ int run_with_tracing(const command_line& args, const service_settings& settings)
   const auto flush = [processor] {
     if (!processor->force_flush(1500ms)) throw std::runtime_error("spans not flushed within 1500 ms");
   };
-  const int code = run_service(story, args, settings, logger, tracer, flush);
+  const int code = run_service(story, args, config, settings, logger, tracer, flush);
   processor->shutdown();
   const arbiter::batch_stats spans = processor->stats();
   story.say("tracing: {} spans exported to {}, {} dropped", spans.exported,
@@ -701,9 +725,10 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  std::unique_ptr<demo_config> config;
   std::optional<service_settings> settings;
   try {
-    const auto config = load_config(args);
+    config = load_config(args);
     const auto snapshot = config->current();
     if (args.dump_config) {
       std::fputs(arbiter::dump_text(snapshot).c_str(), stdout);
@@ -717,5 +742,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "arbiter_demo: invalid configuration:\n  %s\n", error.what());
     return 2;
   }
-  return run_with_tracing(args, *settings);
+  return run_with_tracing(args, *config, *settings);
 }

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Starts `arbiter_demo --serve`, waits for its "serving" line, sends SIGTERM and expects a clean graceful shutdown
-# (exit code 0, "shutdown complete"). Every wait is bounded. Usage: serve_sigterm_test.sh path/to/arbiter_demo
+# Starts `arbiter_demo --serve` with a config file, waits for its "serving" line, changes the file and sends SIGHUP
+# (expects a reload, not an exit), then sends SIGTERM and expects a clean graceful shutdown (exit code 0,
+# "shutdown complete"). Every wait is bounded. Usage: serve_sigterm_test.sh path/to/arbiter_demo
 set -u
 program=$1
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+config=$(mktemp --suffix=.json)
+trap 'rm -f "$out" "$config"' EXIT
+echo '{"observability": {"log_level": "info"}}' >"$config"
 
 # A short shutdown budget keeps the test quick: readiness grace is a tenth of it.
-"$program" --serve shutdown.timeout=3s observability.tracing_enabled=false >"$out" 2>&1 &
+"$program" --serve --config "$config" shutdown.timeout=3s observability.tracing_enabled=false >"$out" 2>&1 &
 pid=$!
 
 # wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds or SECONDS pass.
@@ -30,7 +33,10 @@ fail() {
 }
 
 wait_for 20 grep -q "serving:" "$out" || fail "no 'serving:' line within 20 s"
-sleep 0.3  # let some orders flow, so the drain has something to do
+echo '{"observability": {"log_level": "debug"}}' >"$config"
+kill -HUP "$pid"
+wait_for 20 grep -q "configuration reloaded; changed: observability.log_level" "$out" ||
+  fail "no reload within 20 s of SIGHUP"
 kill -TERM "$pid"
 wait_for 20 is_gone || fail "still running 20 s after SIGTERM"
 wait "$pid"
