@@ -1,6 +1,7 @@
 // arbiter_demo: a small simulated "orders" service, wired the way a C++ service author wires arbiter.
 //
-//   configuration  arbiter::orchestrator_config: defaults < JSON file < ARBITER_* environment < key=value overrides
+//   configuration  arbiter::orchestrator_config: defaults < the demo's defaults < --config JSON file < ARBITER_*
+//                  environment < key=value arguments; --help-config, --dump-config; SIGHUP reloads
 //   logging        fmt_logger (logfmt or JSON lines), level and format from the observability section
 //   tracing        the SDK tracer with a JSON-lines exporter when tracing is enabled, else null_tracer
 //   resilience     a circuit breaker around the flaky "inventory" downstream
