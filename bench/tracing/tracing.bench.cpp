@@ -1,11 +1,26 @@
-// Tracing overhead next to its floor: the same function untraced, traced with null_tracer, with recording_tracer.
+// Tracing overhead next to its floor: the same function untraced (BM_no_tracing), then traced with null_tracer,
+// with a sampled-out production tracer, with recording_tracer, and with the production tracer feeding a
+// batch_processor whose exporter encodes every span as OTLP JSON in the background. Every traced variant does
+// start + 3 attributes + end around the function; each runs on 1 and 2 threads.
+// BM_otlp_encode measures the exporter's own throughput (spans encoded per second).
+#include <arbiter/clock/coarse_clock.hpp>
+#include <arbiter/tracing/batch_processor.hpp>
 #include <arbiter/tracing/null_tracer.hpp>
+#include <arbiter/tracing/otlp_json.hpp>
 #include <arbiter/tracing/recording_tracer.hpp>
+#include <arbiter/tracing/sampler.hpp>
+#include <arbiter/tracing/sdk_tracer.hpp>
 #include <arbiter/tracing/trace.hpp>
 
 #include <benchmark/benchmark.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -17,6 +32,14 @@ inline std::uint64_t work(std::uint64_t x) noexcept {
   return x;
 }
 
+/// Runs `work` inside a span with three attributes (an int, a string, a bool) through `tracer`.
+template <class T>
+inline std::uint64_t traced_work(T& tracer, std::uint64_t x) {
+  return arbiter::trace(
+      tracer, "work", [x] { return work(x); }, arbiter::attr("x", 1), arbiter::attr("peer", "inventory"),
+      arbiter::attr("cached", true));
+}
+
 void BM_no_tracing(benchmark::State& state) {
   std::uint64_t x = 1;
   for (auto _ : state) {
@@ -24,6 +47,7 @@ void BM_no_tracing(benchmark::State& state) {
     x = work(x);
     benchmark::DoNotOptimize(x);
   }
+  state.SetItemsProcessed(state.iterations());
 }
 
 void BM_span_null(benchmark::State& state) {
@@ -31,27 +55,119 @@ void BM_span_null(benchmark::State& state) {
   std::uint64_t x = 1;
   for (auto _ : state) {
     benchmark::DoNotOptimize(x);
-    x = arbiter::trace(
-        tracer, "work", [x] { return work(x); }, arbiter::attr("x", 1));
+    x = traced_work(tracer, x);
     benchmark::DoNotOptimize(x);
   }
+  state.SetItemsProcessed(state.iterations());
+}
+
+/// An exporter that does the full OTLP JSON encoding of every batch and then discards the bytes.
+class encoding_sink {
+ public:
+  arbiter::export_result export_spans(std::span<const arbiter::span_data> batch, std::chrono::milliseconds) {
+    body_.clear();
+    arbiter::encode_otlp_json(body_, batch, resource_);
+    benchmark::DoNotOptimize(body_.data());
+    return arbiter::export_result::success();
+  }
+
+ private:
+  std::string body_;
+  arbiter::otlp_resource resource_{"bench", "1.0", "bench", {}, "arbiter", "0.1.0"};
+};
+
+using batch = arbiter::batch_processor<encoding_sink>;
+
+void BM_span_sampled_out(benchmark::State& state) {
+  static const auto processor = std::make_shared<batch>(encoding_sink{});
+  const arbiter::tracer<arbiter::always_off, batch> tracer(processor);
+  std::uint64_t x = 1;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(x);
+    x = traced_work(tracer, x);
+    benchmark::DoNotOptimize(x);
+  }
+  state.SetItemsProcessed(state.iterations());
 }
 
 void BM_span_recording(benchmark::State& state) {
-  arbiter::recording_tracer tracer;
+  static const arbiter::recording_tracer shared;
+  const arbiter::recording_tracer tracer = shared;
   std::uint64_t x = 1;
   std::uint32_t n = 0;
   for (auto _ : state) {
     benchmark::DoNotOptimize(x);
-    x = arbiter::trace(
-        tracer, "work", [x] { return work(x); }, arbiter::attr("x", 1));
+    x = traced_work(tracer, x);
     benchmark::DoNotOptimize(x);
-    if (++n % 4096 == 0) tracer.clear();  // keep memory flat; amortized over 4096 spans
+    if (++n % 4096 == 0 && state.thread_index() == 0) tracer.clear();  // keep memory flat
   }
+  state.SetItemsProcessed(state.iterations());
+}
+
+template <class Clock>
+void batch_otlp(benchmark::State& state) {
+  static const auto processor = [] {
+    arbiter::batch_options options;
+    options.max_queue_size = 8192;
+    options.max_export_batch_size = 512;
+    options.schedule_delay = std::chrono::milliseconds(50);
+    return std::make_shared<batch>(encoding_sink{}, options);
+  }();
+  const arbiter::tracer<arbiter::always_on, batch, Clock> tracer(processor);
+  const auto before = processor->stats();
+  std::uint64_t x = 1;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(x);
+    x = traced_work(tracer, x);
+    benchmark::DoNotOptimize(x);
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (state.thread_index() == 0) {
+    processor->force_flush(std::chrono::seconds(30));
+    const auto after = processor->stats();
+    const auto ended = static_cast<double>(state.iterations()) * state.threads();
+    state.counters["exported"] = benchmark::Counter(static_cast<double>(after.exported - before.exported));
+    state.counters["dropped"] = benchmark::Counter(static_cast<double>(after.dropped() - before.dropped()));
+    state.counters["dropped_pct"] =
+        benchmark::Counter(100.0 * static_cast<double>(after.dropped() - before.dropped()) / ended);
+  }
+}
+
+void BM_span_batch_otlp(benchmark::State& state) { batch_otlp<arbiter::steady_clock>(state); }
+
+/// The same with coarse_clock (kernel-tick resolution, unfit for span times): shows what the two clock reads cost.
+void BM_span_batch_otlp_coarse_clock(benchmark::State& state) { batch_otlp<arbiter::coarse_clock>(state); }
+
+/// The exporter's own throughput: spans encoded as OTLP JSON per second, in batches of 512.
+void BM_otlp_encode(benchmark::State& state) {
+  std::vector<arbiter::span_data> spans(512);
+  for (auto& s : spans) {
+    s.name = "GET /inventory/items";
+    s.context = {arbiter::trace_id::generate(), arbiter::span_id::generate(), 1, false};
+    s.parent_span_id = arbiter::span_id::generate();
+    s.kind = arbiter::span_kind::client;
+    s.start_time = std::chrono::system_clock::now();
+    s.end_time = s.start_time + std::chrono::microseconds(120);
+    s.attributes = {{"x", std::int64_t{1}}, {"peer", std::string("inventory")}, {"cached", true}};
+  }
+  const arbiter::otlp_resource resource{"bench", "1.0", "bench", {}, "arbiter", "0.1.0"};
+  std::string body;
+  for (auto _ : state) {
+    body.clear();
+    arbiter::encode_otlp_json(body, spans, resource);
+    benchmark::DoNotOptimize(body.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 512);
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(body.size()));
 }
 
 }  // namespace
 
-BENCHMARK(BM_no_tracing);
-BENCHMARK(BM_span_null)->Name("BM_span/null");
-BENCHMARK(BM_span_recording)->Name("BM_span/recording");
+// Real time, so that items_per_second of the 2-thread runs is the combined throughput of both threads.
+BENCHMARK(BM_no_tracing)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_span_null)->Name("BM_span/null")->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_span_sampled_out)->Name("BM_span/sampled_out")->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_span_recording)->Name("BM_span/recording")->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_span_batch_otlp)->Name("BM_span/batch_otlp")->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_span_batch_otlp_coarse_clock)->Name("BM_span/batch_otlp_coarse_clock")->UseRealTime();
+BENCHMARK(BM_otlp_encode);

@@ -4,6 +4,7 @@
 /// 128-bit trace ids and 64-bit span ids, their lowercase hex form, and a fast per-thread generator.
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <random>
@@ -44,23 +45,45 @@ constexpr void put_hex(char* out, std::uint64_t value, int digits) noexcept {
   return value;
 }
 
-/// A per-thread SplitMix64 stream, seeded once per thread from std::random_device and the thread's identity.
-/// Not cryptographic: ids must be unique and well spread, not unguessable.
-[[nodiscard]] inline std::uint64_t random_u64() noexcept {
-  thread_local std::uint64_t state = [] {
-    std::uint64_t seed = std::hash<std::thread::id>{}(std::this_thread::get_id());
-    try {
-      std::random_device device;
-      seed ^= (static_cast<std::uint64_t>(device()) << 32) ^ device();
-    } catch (...) {  // no entropy source: the thread identity and the address of this variable still differ
-    }
-    return seed ^ reinterpret_cast<std::uintptr_t>(&seed);
-  }();
-  std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+/// The state of this thread's SplitMix64 stream; 0 until first use. Constant-initialized, so reading it is a plain
+/// TLS load with no initialization guard.
+inline thread_local std::uint64_t random_state = 0;
+
+/// Seeds this thread's stream from std::random_device and the thread's identity (never 0).
+[[gnu::noinline]] inline std::uint64_t seed_random_state() noexcept {
+  std::uint64_t seed = std::hash<std::thread::id>{}(std::this_thread::get_id());
+  try {
+    std::random_device device;
+    seed ^= (static_cast<std::uint64_t>(device()) << 32) ^ device();
+  } catch (...) {  // no entropy source: the thread identity and the address of the state still differ
+  }
+  seed ^= reinterpret_cast<std::uintptr_t>(&random_state);
+  return seed == 0 ? 0x2545F4914F6CDD1DULL : seed;
+}
+
+/// SplitMix64's output function.
+[[nodiscard]] constexpr std::uint64_t mix64(std::uint64_t z) noexcept {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
   return z ^ (z >> 31);
 }
+
+/// Returns the next `N` values of this thread's SplitMix64 stream with one read and one write of its state, so the
+/// values are computed side by side (a span start needs three). No lock, no shared state.
+/// Not cryptographic: ids must be unique and well spread, not unguessable.
+template <std::size_t N>
+[[nodiscard, gnu::always_inline]] inline std::array<std::uint64_t, N> random_u64s() noexcept {
+  std::uint64_t state = random_state;
+  if (state == 0) [[unlikely]]
+    state = seed_random_state();
+  std::array<std::uint64_t, N> out{};
+  for (std::size_t i = 0; i < N; ++i) out[i] = mix64(state + (i + 1) * 0x9E3779B97F4A7C15ULL);
+  random_state = state + N * 0x9E3779B97F4A7C15ULL;
+  return out;
+}
+
+/// Returns the next value of this thread's stream.
+[[nodiscard, gnu::always_inline]] inline std::uint64_t random_u64() noexcept { return random_u64s<1>()[0]; }
 
 /// Returns a random value that is never zero (zero means "invalid" for both id kinds).
 [[nodiscard]] inline std::uint64_t random_nonzero_u64() noexcept {
@@ -78,6 +101,11 @@ struct trace_id {
 
   /// Returns a fresh random id, never all zero.
   [[nodiscard]] static trace_id generate() noexcept { return {detail::random_u64(), detail::random_nonzero_u64()}; }
+
+  /// Makes an id from two random values (the low half made non-zero).
+  [[nodiscard]] static trace_id from_random(std::uint64_t high, std::uint64_t low) noexcept {
+    return {high, low != 0 ? low : detail::random_nonzero_u64()};
+  }
 
   /// Parses 32 lowercase hex characters; anything else (or all zero) gives nullopt.
   [[nodiscard]] static constexpr std::optional<trace_id> from_hex(std::string_view text) noexcept {
@@ -121,6 +149,11 @@ struct span_id {
 
   /// Returns a fresh random id, never zero.
   [[nodiscard]] static span_id generate() noexcept { return {detail::random_nonzero_u64()}; }
+
+  /// Makes an id from a random value (made non-zero).
+  [[nodiscard]] static span_id from_random(std::uint64_t value) noexcept {
+    return {value != 0 ? value : detail::random_nonzero_u64()};
+  }
 
   /// Parses 16 lowercase hex characters; anything else (or zero) gives nullopt.
   [[nodiscard]] static constexpr std::optional<span_id> from_hex(std::string_view text) noexcept {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <exception>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -16,46 +17,11 @@
 #include <vector>
 
 #include <arbiter/detail/demangle.hpp>
+#include <arbiter/tracing/active_span.hpp>
+#include <arbiter/tracing/span_data.hpp>
 #include <arbiter/tracing/tracer.hpp>
 
 namespace arbiter::inline v1 {
-
-/// An event recorded on a span.
-struct span_event {
-  std::string name;
-  std::chrono::system_clock::time_point time{};
-  std::vector<std::pair<std::string, attribute_value>> attributes;
-};
-
-/// Everything a finished span carried.
-struct span_data {
-  std::string name;
-  span_context context{};
-  span_id parent_span_id{};  ///< invalid for a root span
-  span_kind kind = span_kind::internal;
-  std::vector<std::pair<std::string, attribute_value>> attributes;
-  std::vector<span_event> events;
-  span_status status = span_status::unset;
-  std::string status_description;
-  std::chrono::system_clock::time_point start_time{};
-  std::chrono::system_clock::time_point end_time{};
-
-  /// Returns the value of attribute `key`, if set (the last value set wins).
-  [[nodiscard]] std::optional<attribute_value> attribute(std::string_view key) const {
-    for (auto it = attributes.rbegin(); it != attributes.rend(); ++it) {
-      if (it->first == key) return it->second;
-    }
-    return std::nullopt;
-  }
-
-  /// Returns the first event with this name, if any.
-  [[nodiscard]] const span_event* event(std::string_view event_name) const noexcept {
-    for (const auto& e : events) {
-      if (e.name == event_name) return &e;
-    }
-    return nullptr;
-  }
-};
 
 class recording_tracer;
 
@@ -81,6 +47,14 @@ class recording_span {
 
   void add_event(std::string_view name) {
     if (data_) data_->events.push_back(span_event{std::string(name), std::chrono::system_clock::now(), {}});
+  }
+
+  /// Adds an event carrying attributes.
+  void add_event(std::string_view name, std::initializer_list<attribute> attributes) {
+    if (!data_) return;
+    span_event event{std::string(name), std::chrono::system_clock::now(), {}};
+    for (const auto& a : attributes) event.attributes.emplace_back(std::string(a.key), to_value(a.value));
+    data_->events.push_back(std::move(event));
   }
 
   /// Records an "exception" event with `exception.type` and `exception.message` (OpenTelemetry's names).
@@ -125,20 +99,23 @@ class recording_tracer {
 
   recording_tracer() : sink_(std::make_shared<recording_span::sink>()) {}
 
-  /// Starts a span: a child of `options.parent` when it is valid, otherwise the root of a new sampled trace.
+  /// Starts a span: a child of `options.parent` when it is valid, else of the thread's active span (unless
+  /// `options.root`), otherwise the root of a new sampled trace. Records every link, without limits.
   [[nodiscard]] span_type start_span(std::string_view name, span_options options = {}) const {
     auto data = std::make_unique<span_data>();
     data->name = std::string(name);
     data->kind = options.kind;
-    if (options.parent.valid()) {
-      data->context.trace_id = options.parent.trace_id;
-      data->context.flags = options.parent.flags;
-      data->parent_span_id = options.parent.span_id;
+    const span_context parent = detail::resolve_parent(options.parent, options.root);
+    if (parent.valid()) {
+      data->context.trace_id = parent.trace_id;
+      data->context.flags = parent.flags;
+      data->parent_span_id = parent.span_id;
     } else {
       data->context.trace_id = trace_id::generate();
       data->context.flags = trace_flags::sampled | trace_flags::random;
     }
     data->context.span_id = span_id::generate();
+    for (const auto& link : options.links) data->links.push_back(span_link{link, {}});
     data->start_time = std::chrono::system_clock::now();
     return span_type(sink_, std::move(data));
   }

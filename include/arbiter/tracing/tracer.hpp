@@ -5,6 +5,7 @@
 /// that names what a would-be tracer lacks.
 ///
 /// A Tracer has a nested `span_type` and `span_type start_span(std::string_view name, span_options = {})`.
+/// span_options: .parent, .kind, .root (ignore the active span), .links.
 /// A span is move-only and offers:
 ///   set_attribute(std::string_view key, attribute_view value)   // string, int64, double, bool
 ///   add_event(std::string_view name)
@@ -16,6 +17,7 @@
 
 #include <concepts>
 #include <exception>
+#include <span>
 #include <string_view>
 
 #include <arbiter/tracing/attribute.hpp>
@@ -57,10 +59,14 @@ enum class span_status : unsigned char { unset, ok, error };
   return "unknown";
 }
 
-/// How to start a span. An invalid `parent` starts a new trace.
+/// How to start a span. An invalid `parent` means "the thread's active span" (see active_span.hpp), or a new
+/// trace when there is none or `root` is set. `links` point at related spans of other traces (batch jobs,
+/// fan-in); tracers that do not keep links ignore them.
 struct span_options {
   span_context parent{};
   span_kind kind = span_kind::internal;
+  bool root = false;                      ///< ignore the active span: start a new trace unless `parent` is valid
+  std::span<const span_context> links{};  ///< viewed for the call only
 };
 
 namespace detail {

@@ -1,0 +1,119 @@
+// The OTLP/HTTP exporter's own throughput: batches of 512 spans (3 attributes each) encoded as OTLP JSON and
+// POSTed over one kept-alive loopback connection to a receiver in this process that reads each request and
+// answers 200. Its floor is BM_otlp_encode (encoding alone) in tracing.bench.cpp.
+#include <utility>  // before Asio
+
+#include <arbiter/tracing/otlp_http_exporter.hpp>
+
+#include <benchmark/benchmark.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+// Asio 1.74 trips g++ 12's -Wnull-dereference at -O2 and above (a false positive inside its scheduler).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnull-dereference"
+#endif
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+/// Accepts connections on 127.0.0.1 and answers every request with 200 until destroyed.
+class sink_receiver {
+ public:
+  sink_receiver() : acceptor_(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0)) {
+    port_ = acceptor_.local_endpoint().port();
+    thread_ = std::thread([this] { serve(); });
+  }
+  sink_receiver(const sink_receiver&) = delete;
+  sink_receiver& operator=(const sink_receiver&) = delete;
+  ~sink_receiver() {
+    stopping_ = true;
+    ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
+    const int fd = connection_fd_.load();
+    if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+    thread_.join();
+  }
+  [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+
+ private:
+  void serve() {
+    while (!stopping_) {
+      tcp::socket socket(io_);
+      boost::system::error_code ec;
+      acceptor_.accept(socket, ec);
+      if (ec || stopping_) return;
+      connection_fd_.store(socket.native_handle());
+      boost::beast::flat_buffer buffer;
+      while (true) {
+        http::request<http::string_body> request;
+        http::read(socket, buffer, request, ec);
+        if (ec) break;
+        http::response<http::string_body> response{http::status::ok, request.version()};
+        response.body() = "{}";
+        response.keep_alive(true);
+        response.prepare_payload();
+        http::write(socket, response, ec);
+        if (ec) break;
+      }
+      connection_fd_.store(-1);
+    }
+  }
+
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> connection_fd_{-1};
+  std::thread thread_;
+};
+
+void BM_otlp_http_export(benchmark::State& state) {
+  sink_receiver receiver;
+  arbiter::otlp_http_options options;
+  options.endpoint =
+      arbiter::http_endpoint::parse("http://127.0.0.1:" + std::to_string(receiver.port()) + "/v1/traces");
+  options.resource.service_name = "bench";
+  arbiter::otlp_http_exporter exporter(options);
+  std::vector<arbiter::span_data> spans(512);
+  for (auto& s : spans) {
+    s.name = "GET /inventory/items";
+    s.context = {arbiter::trace_id::generate(), arbiter::span_id::generate(), 1, false};
+    s.parent_span_id = arbiter::span_id::generate();
+    s.kind = arbiter::span_kind::client;
+    s.start_time = std::chrono::system_clock::now();
+    s.end_time = s.start_time + std::chrono::microseconds(120);
+    s.attributes = {{"x", std::int64_t{1}}, {"peer", std::string("inventory")}, {"cached", true}};
+  }
+  std::int64_t failures = 0;
+  for (auto _ : state) {
+    if (!exporter.export_spans(spans, std::chrono::seconds(10)).ok()) ++failures;
+  }
+  exporter.shutdown();
+  state.SetItemsProcessed(state.iterations() * 512);
+  state.SetBytesProcessed(static_cast<std::int64_t>(exporter.stats().bytes_sent));
+  state.counters["failed_requests"] = benchmark::Counter(static_cast<double>(failures));
+  state.counters["connections"] = benchmark::Counter(static_cast<double>(exporter.stats().connections));
+}
+
+}  // namespace
+
+BENCHMARK(BM_otlp_http_export)->UseRealTime();

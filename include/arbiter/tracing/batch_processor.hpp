@@ -1,0 +1,443 @@
+#pragma once
+
+/// \file
+/// batch_processor<Exporter>: the SpanProcessor between a tracer and a slow exporter. The thread that ends a span
+/// only puts a pointer into a bounded lock-free queue; a background std::jthread exports batches. When the queue is
+/// full the span is dropped and counted: the traced call never waits on the network.
+///
+/// The queue is split into shards (each a bounded multi-producer ring); a thread writes to its own shard and falls
+/// back to the others when it is full, so threads ending spans at the same time rarely touch the same cache line.
+/// The worker exports every `schedule_delay`, or sooner when a shard fills to half, in batches of at most
+/// `max_export_batch_size`; a failed export that is worth retrying (429, 503, connection errors) is retried with
+/// exponential backoff and jitter within `export_timeout`. `force_flush()` and `shutdown()` are for the
+/// orchestrator's shutdown hooks: shutdown stops intake, flushes what is queued, and joins the worker.
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#if defined(__linux__)
+#include <pthread.h>
+#endif
+
+#include <arbiter/tracing/exporter.hpp>
+#include <arbiter/tracing/ids.hpp>
+#include <arbiter/tracing/span_data.hpp>
+
+namespace arbiter::inline v1 {
+
+/// How a batch_processor queues and exports. The defaults are OpenTelemetry's (OTEL_BSP_*).
+struct batch_options {
+  std::size_t max_queue_size = 2048;
+  std::chrono::milliseconds schedule_delay{5000};
+  std::chrono::milliseconds export_timeout{30000};
+  std::size_t max_export_batch_size = 512;
+  unsigned max_attempts = 5;                        ///< tries per batch, the first included
+  std::chrono::milliseconds initial_backoff{1000};  ///< before the first retry; doubles each time
+  std::chrono::milliseconds max_backoff{5000};
+
+  /// Throws std::invalid_argument naming the field and value that make no sense.
+  void validate() const {
+    const auto fail = [](const std::string& what) { throw std::invalid_argument("batch_options: " + what); };
+    if (max_queue_size == 0) fail("max_queue_size is 0; it must be at least 1");
+    if (max_export_batch_size == 0) fail("max_export_batch_size is 0; it must be at least 1");
+    if (max_export_batch_size > max_queue_size) {
+      fail("max_export_batch_size " + std::to_string(max_export_batch_size) + " is above max_queue_size " +
+           std::to_string(max_queue_size));
+    }
+    if (schedule_delay.count() <= 0)
+      fail("schedule_delay " + std::to_string(schedule_delay.count()) + " ms is not positive");
+    if (export_timeout.count() <= 0)
+      fail("export_timeout " + std::to_string(export_timeout.count()) + " ms is not positive");
+    if (max_attempts == 0) fail("max_attempts is 0; it must be at least 1");
+    if (initial_backoff.count() < 0 || max_backoff < initial_backoff) {
+      fail("backoff " + std::to_string(initial_backoff.count()) + " ms to " + std::to_string(max_backoff.count()) +
+           " ms is not a non-negative, increasing range");
+    }
+  }
+};
+
+/// What a batch_processor has done so far. Every span that was ended but not exported is in one `dropped_` count.
+struct batch_stats {
+  std::uint64_t exported = 0;                ///< spans the exporter accepted
+  std::uint64_t dropped_queue_full = 0;      ///< the queue was full when the span ended
+  std::uint64_t dropped_export_failed = 0;   ///< the exporter failed for good, or retries ran out
+  std::uint64_t dropped_after_shutdown = 0;  ///< ended after shutdown(), or still queued when it gave up
+  std::uint64_t export_calls = 0;            ///< attempts, retries included
+  std::uint64_t retries = 0;
+
+  [[nodiscard]] std::uint64_t dropped() const noexcept {
+    return dropped_queue_full + dropped_export_failed + dropped_after_shutdown;
+  }
+};
+
+namespace detail {
+
+/// A bounded multi-producer multi-consumer ring of pointers (D. Vyukov's sequence-numbered cells).
+class span_ring {
+ public:
+  explicit span_ring(std::size_t capacity) : mask_(capacity - 1), cells_(new cell[capacity]) {
+    for (std::size_t i = 0; i < capacity; ++i) cells_[i].sequence.store(i, std::memory_order_relaxed);
+  }
+  span_ring(const span_ring&) = delete;
+  span_ring& operator=(const span_ring&) = delete;
+
+  /// Adds `item`; returns the position it took, or nullopt-like max when full.
+  std::size_t push(span_data* item) noexcept {
+    std::size_t pos = tail_.load(std::memory_order_relaxed);
+    while (true) {
+      cell& c = cells_[pos & mask_];
+      const std::size_t seq = c.sequence.load(std::memory_order_acquire);
+      const auto diff = static_cast<std::ptrdiff_t>(seq) - static_cast<std::ptrdiff_t>(pos);
+      if (diff == 0) {
+        if (tail_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+          c.item = item;
+          c.sequence.store(pos + 1, std::memory_order_release);
+          return pos;
+        }
+      } else if (diff < 0) {
+        return full;
+      } else {
+        pos = tail_.load(std::memory_order_relaxed);
+      }
+    }
+  }
+
+  /// Takes the oldest item, or nullptr when empty.
+  span_data* pop() noexcept {
+    std::size_t pos = head_.load(std::memory_order_relaxed);
+    while (true) {
+      cell& c = cells_[pos & mask_];
+      const std::size_t seq = c.sequence.load(std::memory_order_acquire);
+      const auto diff = static_cast<std::ptrdiff_t>(seq) - static_cast<std::ptrdiff_t>(pos + 1);
+      if (diff == 0) {
+        if (head_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+          span_data* item = c.item;
+          c.sequence.store(pos + mask_ + 1, std::memory_order_release);
+          return item;
+        }
+      } else if (diff < 0) {
+        return nullptr;
+      } else {
+        pos = head_.load(std::memory_order_relaxed);
+      }
+    }
+  }
+
+  static constexpr std::size_t full = ~std::size_t{0};
+
+ private:
+  struct cell {
+    std::atomic<std::size_t> sequence{0};
+    span_data* item = nullptr;
+  };
+  alignas(64) std::atomic<std::size_t> tail_{0};
+  alignas(64) std::atomic<std::size_t> head_{0};
+  alignas(64) const std::size_t mask_;
+  std::unique_ptr<cell[]> cells_;
+};
+
+/// This thread's preferred shard; assigned round-robin on first use so concurrent threads spread out.
+inline std::atomic<unsigned> next_shard_hint{0};
+inline thread_local unsigned shard_hint = ~0U;
+
+[[nodiscard]] inline unsigned thread_shard_hint() noexcept {
+  if (shard_hint == ~0U) shard_hint = next_shard_hint.fetch_add(1, std::memory_order_relaxed);
+  return shard_hint;
+}
+
+}  // namespace detail
+
+/// The batching SpanProcessor (see the file comment). Not copyable: share it through std::shared_ptr.
+template <class Exporter>
+class batch_processor {
+  static_assert(assert_span_exporter<Exporter>());
+
+ public:
+  /// Starts the worker thread. Throws std::invalid_argument for options that make no sense.
+  explicit batch_processor(Exporter exporter, batch_options options = {})
+      : exporter_(std::move(exporter)), options_(checked(options)) {
+    const std::size_t shard_count =
+        std::min<std::size_t>(8, std::bit_ceil(std::max(1U, std::thread::hardware_concurrency())));
+    const std::size_t per_shard =
+        std::bit_ceil(std::max<std::size_t>(2, (options_.max_queue_size + shard_count - 1) / shard_count));
+    shards_.reserve(shard_count);
+    for (std::size_t i = 0; i < shard_count; ++i) {
+      shards_.push_back(std::make_unique<detail::span_ring>(per_shard));
+      free_.push_back(std::make_unique<detail::span_ring>(per_shard));
+    }
+    shard_mask_ = shard_count - 1;
+    shard_capacity_ = per_shard;
+    wake_mask_ = std::bit_floor(std::max<std::size_t>(1, std::min(options_.max_export_batch_size, per_shard / 2))) - 1;
+    worker_ = std::jthread([this](std::stop_token stop) { run(stop); });
+#if defined(__linux__)
+    pthread_setname_np(worker_.native_handle(), "arbiter-export");  // shows in top, perf and debuggers
+#endif
+  }
+
+  batch_processor(const batch_processor&) = delete;
+  batch_processor& operator=(const batch_processor&) = delete;
+
+  /// Shuts down (flushing for at most export_timeout) if that was not done already.
+  ~batch_processor() {
+    shutdown(options_.export_timeout);
+    discard_queued();
+    for (auto& ring : free_) {
+      while (span_data* item = ring->pop()) delete item;
+    }
+  }
+
+  /// Returns a cleared span record recycled from an exported batch (its strings and vectors keep their capacity,
+  /// so recording the next span allocates nothing), or nullptr when none is free. The tracer calls it.
+  [[nodiscard]] span_data* acquire_span() noexcept { return free_[detail::thread_shard_hint() & shard_mask_]->pop(); }
+
+  /// Queues a finished span; never blocks. A full queue or a processor that is shut down drops it and counts it.
+  void on_end(std::unique_ptr<span_data>&& span) noexcept {
+    if (!accepting_.load(std::memory_order_relaxed)) {
+      dropped_after_shutdown_.fetch_add(1, std::memory_order_relaxed);
+      span.reset();
+      return;
+    }
+    span_data* item = span.release();
+    const unsigned hint = detail::thread_shard_hint();
+    for (std::size_t i = 0; i <= shard_mask_; ++i) {
+      const std::size_t pos = shards_[(hint + i) & shard_mask_]->push(item);
+      if (pos != detail::span_ring::full) {
+        if (((pos + 1) & wake_mask_) == 0) wake();
+        return;
+      }
+    }
+    dropped_queue_full_.fetch_add(1, std::memory_order_relaxed);
+    recycle(item, hint & shard_mask_);  // keeps the record for the next span: dropping costs no free + malloc
+  }
+
+  /// Exports everything queued before the call; returns false when that did not finish within `timeout`.
+  bool force_flush(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    if (stopped_) return true;
+    const std::uint64_t target = ++flush_requested_;
+    wake_cv_.notify_one();
+    return done_cv_.wait_for(lock, timeout, [&] { return flush_done_ >= target || stopped_; });
+  }
+  bool force_flush() { return force_flush(options_.export_timeout); }
+
+  /// Stops intake, flushes what is queued (for at most `timeout`, then abandons retries and drops the rest, counted),
+  /// joins the worker and shuts the exporter down. Idempotent; safe to call from a shutdown hook.
+  void shutdown(std::chrono::milliseconds timeout) {
+    if (shutting_down_.exchange(true)) return;
+    accepting_.store(false, std::memory_order_relaxed);
+    const bool flushed = force_flush(timeout);
+    {
+      const std::lock_guard lock(mutex_);
+      stopping_ = true;
+      if (!flushed) abort_.store(true, std::memory_order_relaxed);
+    }
+    wake_cv_.notify_one();
+    if (worker_.joinable()) worker_.join();
+    discard_queued();
+    detail::shutdown_exporter(exporter_);
+  }
+  void shutdown() { shutdown(options_.export_timeout); }
+
+  [[nodiscard]] batch_stats stats() const noexcept {
+    batch_stats s;
+    s.exported = exported_.load(std::memory_order_relaxed);
+    s.dropped_queue_full = dropped_queue_full_.load(std::memory_order_relaxed);
+    s.dropped_export_failed = dropped_export_failed_.load(std::memory_order_relaxed);
+    s.dropped_after_shutdown = dropped_after_shutdown_.load(std::memory_order_relaxed);
+    s.export_calls = export_calls_.load(std::memory_order_relaxed);
+    s.retries = retries_.load(std::memory_order_relaxed);
+    return s;
+  }
+
+  /// Returns the message of the last failed export attempt (empty when none failed).
+  [[nodiscard]] std::string last_error() const {
+    const std::lock_guard lock(mutex_);
+    return last_error_;
+  }
+
+  [[nodiscard]] const batch_options& options() const noexcept { return options_; }
+  /// Returns how many spans the queue holds at most (max_queue_size rounded up across shards).
+  [[nodiscard]] std::size_t queue_capacity() const noexcept { return (shard_mask_ + 1) * shard_capacity_; }
+
+ private:
+  static batch_options checked(const batch_options& options) {
+    options.validate();
+    return options;
+  }
+
+  void wake() noexcept {
+    {
+      const std::lock_guard lock(mutex_);
+      wake_requested_ = true;
+    }
+    wake_cv_.notify_one();
+  }
+
+  void run(const std::stop_token& stop) {
+    std::vector<span_data> batch;
+    batch.reserve(options_.max_export_batch_size);  // grows to the batch size once, then its records circulate
+    while (true) {
+      std::uint64_t flush_target = 0;
+      bool stopping = false;
+      {
+        std::unique_lock lock(mutex_);
+        wake_cv_.wait_for(lock, options_.schedule_delay,
+                          [&] { return wake_requested_ || flush_requested_ > flush_done_ || stopping_; });
+        wake_requested_ = false;
+        flush_target = flush_requested_;
+        stopping = stopping_ || stop.stop_requested();
+      }
+      drain(batch);
+      {
+        const std::lock_guard lock(mutex_);
+        if (flush_target > flush_done_) flush_done_ = flush_target;
+        if (stopping) stopped_ = true;
+      }
+      done_cv_.notify_all();
+      if (stopping) return;
+    }
+  }
+
+  /// Exports everything queued now, in batches. Records are swapped into the reused batch vector, and what they
+  /// held before (an earlier, exported span) is cleared and offered back to producers through the free rings.
+  void drain(std::vector<span_data>& batch) {
+    while (true) {
+      std::size_t count = 0;
+      for (std::size_t s = 0; s <= shard_mask_ && count < options_.max_export_batch_size; ++s) {
+        while (count < options_.max_export_batch_size) {
+          span_data* item = shards_[s]->pop();
+          if (item == nullptr) break;
+          if (count == batch.size()) batch.emplace_back();
+          std::swap(batch[count], *item);
+          ++count;
+          recycle(item, s);
+        }
+      }
+      if (count == 0) return;
+      const std::span<const span_data> ready(batch.data(), count);
+      if (abort_.load(std::memory_order_relaxed)) {
+        dropped_after_shutdown_.fetch_add(count, std::memory_order_relaxed);
+        continue;
+      }
+      export_with_retries(ready);
+    }
+  }
+
+  /// Clears `item` but keeps its capacity, and gives it to shard `s`'s producers (or frees it when they have
+  /// enough). Called by the worker, and by a producer whose span was dropped.
+  void recycle(span_data* item, std::size_t s) noexcept {
+    item->name.clear();
+    item->context = {};
+    item->parent_span_id = {};
+    item->kind = span_kind::internal;
+    item->attributes.clear();
+    item->events.clear();
+    item->links.clear();
+    item->status = span_status::unset;
+    item->status_description.clear();
+    item->dropped_attributes = 0;
+    item->dropped_events = 0;
+    item->dropped_links = 0;
+    if (item->attributes.capacity() > 64 || item->events.capacity() > 16 || item->name.capacity() > 256 ||
+        free_[s]->push(item) == detail::span_ring::full) {
+      delete item;
+    }
+  }
+
+  void export_with_retries(std::span<const span_data> batch) {
+    const auto deadline = std::chrono::steady_clock::now() + options_.export_timeout;
+    auto backoff = options_.initial_backoff;
+    for (unsigned attempt = 1;; ++attempt) {
+      const auto remaining =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      export_result result;
+      export_calls_.fetch_add(1, std::memory_order_relaxed);
+      try {
+        result = exporter_.export_spans(batch, std::max(remaining, std::chrono::milliseconds(1)));
+      } catch (const std::exception& error) {
+        result = export_result::fail(std::string("the exporter threw: ") + error.what());
+      } catch (...) {
+        result = export_result::fail("the exporter threw a non-standard exception");
+      }
+      if (result.ok()) {
+        exported_.fetch_add(batch.size(), std::memory_order_relaxed);
+        return;
+      }
+      {
+        const std::lock_guard lock(mutex_);
+        last_error_ = result.error;
+      }
+      if (result.status == export_result::code::failure || attempt >= options_.max_attempts) break;
+      // Wait the receiver's Retry-After when it gave one, else the backoff with jitter in [50 %, 100 %].
+      auto wait = result.retry_after.count() > 0
+                      ? result.retry_after
+                      : std::chrono::milliseconds(static_cast<std::int64_t>(
+                            static_cast<double>(backoff.count()) *
+                            (0.5 + 0.5 * static_cast<double>(detail::random_u64() >> 11) * 0x1.0p-53)));
+      backoff = std::min(backoff * 2, options_.max_backoff);
+      if (std::chrono::steady_clock::now() + wait >= deadline) break;
+      {
+        std::unique_lock lock(mutex_);
+        if (wake_cv_.wait_for(lock, wait, [&] { return abort_.load(std::memory_order_relaxed); })) break;
+      }
+      retries_.fetch_add(1, std::memory_order_relaxed);
+    }
+    dropped_export_failed_.fetch_add(batch.size(), std::memory_order_relaxed);
+  }
+
+  /// Frees and counts what is still queued (intake stopped; nothing will export it).
+  void discard_queued() noexcept {
+    for (auto& shard : shards_) {
+      while (span_data* item = shard->pop()) {
+        delete item;
+        dropped_after_shutdown_.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+  }
+
+  Exporter exporter_;
+  const batch_options options_;
+  std::vector<std::unique_ptr<detail::span_ring>> shards_;
+  std::vector<std::unique_ptr<detail::span_ring>> free_;  ///< cleared records for producers to reuse
+  std::size_t shard_mask_ = 0;
+  std::size_t shard_capacity_ = 0;
+  std::size_t wake_mask_ = 0;
+
+  alignas(64) std::atomic<bool> accepting_{true};
+  std::atomic<bool> shutting_down_{false};
+  alignas(64) std::atomic<std::uint64_t> dropped_queue_full_{0};
+  std::atomic<std::uint64_t> dropped_after_shutdown_{0};
+  alignas(64) std::atomic<std::uint64_t> exported_{0};
+  std::atomic<std::uint64_t> dropped_export_failed_{0};
+  std::atomic<std::uint64_t> export_calls_{0};
+  std::atomic<std::uint64_t> retries_{0};
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_cv_;
+  std::condition_variable done_cv_;
+  bool wake_requested_ = false;
+  bool stopping_ = false;
+  bool stopped_ = false;
+  std::atomic<bool> abort_{false};  ///< shutdown gave up waiting: stop retrying, drop the rest
+  std::uint64_t flush_requested_ = 0;
+  std::uint64_t flush_done_ = 0;
+  std::string last_error_;
+
+  std::jthread worker_;  // last: starts after everything it uses exists, joins before it goes
+};
+
+}  // namespace arbiter::inline v1

@@ -1,0 +1,164 @@
+#pragma once
+
+/// \file
+/// Writes each span as one JSON object on one line of a FILE* (stdout, a file): for local runs and tests.
+///
+///   {"name":"GET /orders","trace_id":"4bf9...","span_id":"00f0...","parent_span_id":"...","kind":"server",
+///    "start_unix_nano":1700000000000000000,"end_unix_nano":...,"duration_ns":1234,"status":"error",
+///    "status_description":"...","attributes":{"http.status":500},"events":[{"name":"...","time_unix_nano":...,
+///    "attributes":{...}}],"links":[{"trace_id":"...","span_id":"..."}]}
+
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+
+#include <arbiter/detail/json_text.hpp>
+#include <arbiter/tracing/exporter.hpp>
+#include <arbiter/tracing/otlp_json.hpp>
+#include <arbiter/tracing/span_data.hpp>
+
+namespace arbiter::inline v1 {
+
+namespace detail {
+
+inline void append_plain_json_value(std::string& out, const attribute_value& value) {
+  std::visit(
+      [&out](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          append_json_string(out, v);
+        } else if constexpr (std::is_same_v<T, std::int64_t>) {
+          append_decimal(out, v);
+        } else if constexpr (std::is_same_v<T, double>) {
+          append_json_double(out, v);
+        } else if constexpr (std::is_same_v<T, bool>) {
+          out += v ? "true" : "false";
+        } else {
+          out.push_back('[');
+          bool first = true;
+          for (const auto& element : v) {
+            if (!first) out.push_back(',');
+            first = false;
+            append_plain_json_value(out, attribute_value(static_cast<typename T::value_type>(element)));
+          }
+          out.push_back(']');
+        }
+      },
+      value);
+}
+
+inline void append_plain_json_attributes(std::string& out, const attribute_list& attributes) {
+  out.push_back('{');
+  bool first = true;
+  for (const auto& [key, value] : attributes) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_json_string(out, key);
+    out.push_back(':');
+    append_plain_json_value(out, value);
+  }
+  out.push_back('}');
+}
+
+}  // namespace detail
+
+/// Appends `span` as one JSON line (with the trailing newline).
+inline void append_json_line(std::string& out, const span_data& span) {
+  out += "{\"name\":";
+  detail::append_json_string(out, span.name);
+  out += ",\"trace_id\":";
+  detail::append_hex_id(out, span.context.trace_id, 32);
+  out += ",\"span_id\":";
+  detail::append_hex_id(out, span.context.span_id, 16);
+  if (span.parent_span_id.valid()) {
+    out += ",\"parent_span_id\":";
+    detail::append_hex_id(out, span.parent_span_id, 16);
+  }
+  out += ",\"kind\":";
+  detail::append_json_string(out, to_string(span.kind));
+  out += ",\"start_unix_nano\":";
+  detail::append_decimal(out, detail::unix_nanos(span.start_time));
+  out += ",\"end_unix_nano\":";
+  detail::append_decimal(out, detail::unix_nanos(span.end_time));
+  out += ",\"duration_ns\":";
+  detail::append_decimal(out,
+                         std::chrono::duration_cast<std::chrono::nanoseconds>(span.end_time - span.start_time).count());
+  out += ",\"status\":";
+  detail::append_json_string(out, to_string(span.status));
+  if (!span.status_description.empty()) {
+    out += ",\"status_description\":";
+    detail::append_json_string(out, span.status_description);
+  }
+  out += ",\"attributes\":";
+  detail::append_plain_json_attributes(out, span.attributes);
+  if (!span.events.empty()) {
+    out += ",\"events\":[";
+    bool first = true;
+    for (const auto& event : span.events) {
+      if (!first) out.push_back(',');
+      first = false;
+      out += "{\"name\":";
+      detail::append_json_string(out, event.name);
+      out += ",\"time_unix_nano\":";
+      detail::append_decimal(out, detail::unix_nanos(event.time));
+      out += ",\"attributes\":";
+      detail::append_plain_json_attributes(out, event.attributes);
+      out.push_back('}');
+    }
+    out.push_back(']');
+  }
+  if (!span.links.empty()) {
+    out += ",\"links\":[";
+    bool first = true;
+    for (const auto& link : span.links) {
+      if (!first) out.push_back(',');
+      first = false;
+      out += "{\"trace_id\":";
+      detail::append_hex_id(out, link.context.trace_id, 32);
+      out += ",\"span_id\":";
+      detail::append_hex_id(out, link.context.span_id, 16);
+      out.push_back('}');
+    }
+    out.push_back(']');
+  }
+  if (span.dropped_attributes + span.dropped_events + span.dropped_links > 0) {
+    out += ",\"dropped\":{\"attributes\":";
+    detail::append_decimal(out, span.dropped_attributes);
+    out += ",\"events\":";
+    detail::append_decimal(out, span.dropped_events);
+    out += ",\"links\":";
+    detail::append_decimal(out, span.dropped_links);
+    out.push_back('}');
+  }
+  out += "}\n";
+}
+
+/// A SpanExporter writing JSON lines to a FILE* it does not own. Each batch is written with one fwrite and flushed,
+/// so lines from several processes appending to one file do not interleave mid-line.
+class json_lines_exporter {
+ public:
+  explicit json_lines_exporter(std::FILE* file) noexcept : file_(file) {}
+
+  export_result export_spans(std::span<const span_data> batch, std::chrono::milliseconds /*timeout*/) {
+    if (file_ == nullptr) return export_result::fail("json_lines_exporter: no file to write to");
+    std::string text;
+    text.reserve(batch.size() * 256);
+    for (const auto& span : batch) append_json_line(text, span);
+    if (std::fwrite(text.data(), 1, text.size(), file_) != text.size() || std::fflush(file_) != 0) {
+      return export_result::fail("json_lines_exporter: writing " + std::to_string(text.size()) + " bytes failed");
+    }
+    return export_result::success();
+  }
+
+ private:
+  std::FILE* file_;
+};
+
+static_assert(SpanExporter<json_lines_exporter>);
+
+}  // namespace arbiter::inline v1

@@ -1,0 +1,252 @@
+#pragma once
+
+/// \file
+/// The production Tracer: `tracer<Sampler, Processor, Clock>` samples each new span once and, when sampled, records
+/// it and hands it to the processor at end(). A sampled-out span is a span_context on the stack: no allocation,
+/// no clock read, yet it propagates (children and downstream services see the "not sampled" decision).
+///
+///   auto processor = std::make_shared<arbiter::batch_processor<arbiter::otlp_http_exporter>>(exporter);
+///   arbiter::tracer<arbiter::parent_based<arbiter::trace_id_ratio>, decltype(processor)::element_type>
+///       tracer(processor, arbiter::parent_based(arbiter::trace_id_ratio(0.1)));
+///
+/// Copies share the processor. Spans point at the tracer's shared state without owning it: end every span before
+/// the last copy of its tracer is destroyed.
+
+#include <chrono>
+#include <concepts>
+#include <cstdint>
+#include <exception>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <typeinfo>
+#include <utility>
+
+#include <arbiter/clock/clock.hpp>
+#include <arbiter/detail/demangle.hpp>
+#include <arbiter/tracing/active_span.hpp>
+#include <arbiter/tracing/exporter.hpp>
+#include <arbiter/tracing/sampler.hpp>
+#include <arbiter/tracing/span_data.hpp>
+#include <arbiter/tracing/tracer.hpp>
+
+namespace arbiter::inline v1 {
+
+namespace detail {
+
+/// What every copy of a tracer shares, and what its spans point at.
+template <class Processor, class Clock>
+struct tracer_core {
+  std::shared_ptr<Processor> processor;
+  span_limits limits;
+  [[no_unique_address]] Clock clock;
+  std::chrono::system_clock::time_point wall_anchor = std::chrono::system_clock::now();
+  typename Clock::time_point clock_anchor = clock.now();
+
+  /// Returns wall-clock time measured on `Clock`: monotonic within the process, unix time for exporters.
+  [[nodiscard]] std::chrono::system_clock::time_point now() const noexcept {
+    return wall_anchor + std::chrono::duration_cast<std::chrono::system_clock::duration>(clock.now() - clock_anchor);
+  }
+};
+
+/// Sets `key` on `attributes`, replacing an earlier value; counts it in `dropped` when the list is full.
+inline void set_limited_attribute(attribute_list& attributes, std::uint32_t limit, std::uint32_t& dropped,
+                                  std::string_view key, attribute_view value) {
+  for (auto& [k, v] : attributes) {
+    if (k == key) {
+      assign_value(v, value);
+      return;
+    }
+  }
+  if (attributes.size() >= limit) {
+    ++dropped;
+    return;
+  }
+  auto& [new_key, new_value] = attributes.emplace_back();  // built in place: one copy of each string, no moves
+  new_key.assign(key);
+  assign_value(new_value, value);
+}
+
+}  // namespace detail
+
+/// A span of `tracer<..., Processor, Clock>`. Move-only; ends (and is exported) when destroyed if not ended before.
+template <class Processor, class Clock = steady_clock>
+class sdk_span {
+  using core_type = detail::tracer_core<Processor, Clock>;
+
+ public:
+  /// Makes a non-recording span carrying `context` (what a sampled-out span is).
+  explicit sdk_span(const span_context& context) noexcept : context_(context) {}
+
+  sdk_span(sdk_span&& other) noexcept
+      : context_(other.context_), data_(std::move(other.data_)), core_(std::exchange(other.core_, nullptr)) {}
+  sdk_span& operator=(sdk_span&& other) noexcept {
+    if (this != &other) {
+      end();
+      context_ = other.context_;
+      data_ = std::move(other.data_);
+      core_ = std::exchange(other.core_, nullptr);
+    }
+    return *this;
+  }
+  sdk_span(const sdk_span&) = delete;
+  sdk_span& operator=(const sdk_span&) = delete;
+  ~sdk_span() { end(); }
+
+  /// Sets an attribute (a later value for the same key replaces the earlier one); beyond the limit it is counted.
+  void set_attribute(std::string_view key, attribute_view value) {
+    if (!data_) return;
+    detail::set_limited_attribute(data_->attributes, core_->limits.max_attributes, data_->dropped_attributes, key,
+                                  value);
+  }
+
+  void add_event(std::string_view name) { add_event(name, {}); }
+
+  /// Adds a timestamped event carrying `attributes`.
+  void add_event(std::string_view name, std::initializer_list<attribute> attributes) {
+    if (!data_) return;
+    if (data_->events.size() >= core_->limits.max_events) {
+      ++data_->dropped_events;
+      return;
+    }
+    span_event event{std::string(name), core_->now(), {}};
+    std::uint32_t dropped = 0;
+    for (const auto& a : attributes) {
+      detail::set_limited_attribute(event.attributes, core_->limits.max_attributes_per_event, dropped, a.key, a.value);
+    }
+    data_->events.push_back(std::move(event));
+  }
+
+  /// Records an "exception" event with `exception.type` (demangled) and `exception.message`.
+  void record_exception(const std::exception& error) {
+    if (!data_) return;
+    const std::string type = detail::type_name(typeid(error));
+    add_event("exception", {attr("exception.type", type), attr("exception.message", error.what())});
+  }
+
+  /// Sets the status. `ok` is final (later calls are ignored, as OpenTelemetry says); the description is kept for
+  /// errors only.
+  void set_status(span_status status, std::string_view description = {}) {
+    if (!data_ || data_->status == span_status::ok || status == span_status::unset) return;
+    data_->status = status;
+    data_->status_description = status == span_status::error ? std::string(description) : std::string();
+  }
+
+  /// Adds a link to another span (beyond the limit it is counted).
+  void add_link(const span_context& context, std::initializer_list<attribute> attributes = {}) {
+    if (!data_ || !context.valid()) return;
+    if (data_->links.size() >= core_->limits.max_links) {
+      ++data_->dropped_links;
+      return;
+    }
+    span_link link{context, {}};
+    std::uint32_t dropped = 0;
+    for (const auto& a : attributes) {
+      detail::set_limited_attribute(link.attributes, core_->limits.max_attributes_per_event, dropped, a.key, a.value);
+    }
+    data_->links.push_back(std::move(link));
+  }
+
+  /// Ends the span and hands it to the processor; later calls do nothing.
+  void end() noexcept {
+    if (!data_) return;
+    data_->end_time = core_->now();
+    core_->processor->on_end(std::move(data_));
+    data_.reset();
+  }
+
+  [[nodiscard]] span_context context() const noexcept { return context_; }
+  /// Returns the context by reference, valid while this span lives (lets trace() activate it without a copy).
+  [[nodiscard]] const span_context& context_ref() const noexcept { return context_; }
+  [[nodiscard]] bool is_recording() const noexcept { return data_ != nullptr; }
+
+ private:
+  template <class, class, class>
+  friend class tracer;
+
+  sdk_span(const span_context& context, std::unique_ptr<span_data> data, const core_type* core) noexcept
+      : context_(context), data_(std::move(data)), core_(core) {}
+
+  span_context context_;
+  std::unique_ptr<span_data> data_;
+  const core_type* core_ = nullptr;
+};
+
+/// The production Tracer (see the file comment).
+template <class S, class Processor, class Clock = steady_clock>
+class tracer {
+  static_assert(assert_sampler<S>());
+  static_assert(assert_span_processor<Processor>());
+  static_assert(assert_clock<Clock>());
+
+ public:
+  using span_type = sdk_span<Processor, Clock>;
+  using sampler_type = S;
+  using processor_type = Processor;
+
+  /// Sends sampled spans to `processor` (shared: register its shutdown() with the orchestrator).
+  explicit tracer(std::shared_ptr<Processor> processor, S sampler = {}, span_limits limits = {}, Clock clock = {})
+      : sampler_(std::move(sampler)),
+        core_(std::make_shared<core_type>(core_type{std::move(processor), limits, std::move(clock)})) {}
+
+  /// Starts a span: a child of `options.parent` if valid, else of the thread's active span (unless `options.root`),
+  /// else the root of a new trace. The sampler decides once; a sampled-out span records nothing.
+  [[nodiscard]] span_type start_span(std::string_view name, span_options options = {}) const {
+    const span_context parent = detail::resolve_parent(options.parent, options.root);
+    span_context context;
+    if (parent.valid()) {
+      context.trace_id = parent.trace_id;
+      context.span_id = span_id::from_random(detail::random_u64());
+      context.flags = static_cast<std::uint8_t>(parent.flags & trace_flags::random);
+    } else {
+      const auto r = detail::random_u64s<3>();
+      context.trace_id = trace_id::from_random(r[0], r[1]);
+      context.span_id = span_id::from_random(r[2]);
+      context.flags = trace_flags::random;
+    }
+    if (!sampler_.should_sample(parent, context.trace_id, name, options.kind)) return span_type(context);
+    context.flags |= trace_flags::sampled;
+    return start_recording(name, options, parent, context);
+  }
+
+  /// Returns the processor, to flush it or register its shutdown.
+  [[nodiscard]] const std::shared_ptr<Processor>& processor() const noexcept { return core_->processor; }
+  [[nodiscard]] const S& sampler() const noexcept { return sampler_; }
+
+ private:
+  using core_type = detail::tracer_core<Processor, Clock>;
+
+  span_type start_recording(std::string_view name, const span_options& options, const span_context& parent,
+                            const span_context& context) const {
+    std::unique_ptr<span_data> data;
+    if constexpr (requires(Processor & p) {
+                    { p.acquire_span() } -> std::same_as<span_data*>;
+                  }) {
+      data.reset(core_->processor->acquire_span());
+    }
+    if (!data) {
+      data = std::make_unique<span_data>();
+      data->attributes.reserve(4);
+    }
+    data->name.assign(name);
+    data->context = context;
+    data->parent_span_id = parent.span_id;
+    data->kind = options.kind;
+    for (const auto& link : options.links) {
+      if (!link.valid()) continue;
+      if (data->links.size() >= core_->limits.max_links) {
+        ++data->dropped_links;
+        continue;
+      }
+      data->links.push_back(span_link{link, {}});
+    }
+    data->start_time = core_->now();
+    return span_type(context, std::move(data), core_.get());
+  }
+
+  [[no_unique_address]] S sampler_;
+  std::shared_ptr<core_type> core_;
+};
+
+}  // namespace arbiter::inline v1

@@ -1,0 +1,79 @@
+#pragma once
+
+/// \file
+/// What a finished span carried, as tracers hand it to processors and exporters.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <arbiter/tracing/attribute.hpp>
+#include <arbiter/tracing/span_context.hpp>
+#include <arbiter/tracing/tracer.hpp>
+
+namespace arbiter::inline v1 {
+
+/// Key/value pairs in the order they were set.
+using attribute_list = std::vector<std::pair<std::string, attribute_value>>;
+
+/// An event recorded on a span.
+struct span_event {
+  std::string name;
+  std::chrono::system_clock::time_point time{};
+  attribute_list attributes;
+};
+
+/// A link from a span to a span of another (or the same) trace.
+struct span_link {
+  span_context context{};
+  attribute_list attributes;
+};
+
+/// How much one span may carry; what is over the limit is dropped and counted on the span.
+/// The defaults are OpenTelemetry's.
+struct span_limits {
+  std::uint32_t max_attributes = 128;
+  std::uint32_t max_events = 128;
+  std::uint32_t max_links = 128;
+  std::uint32_t max_attributes_per_event = 128;
+};
+
+/// Everything a finished span carried.
+struct span_data {
+  std::string name;
+  span_context context{};
+  span_id parent_span_id{};  ///< invalid for a root span
+  span_kind kind = span_kind::internal;
+  attribute_list attributes;
+  std::vector<span_event> events;
+  std::vector<span_link> links;
+  span_status status = span_status::unset;
+  std::string status_description;
+  std::chrono::system_clock::time_point start_time{};
+  std::chrono::system_clock::time_point end_time{};
+  std::uint32_t dropped_attributes = 0;  ///< set beyond span_limits::max_attributes
+  std::uint32_t dropped_events = 0;
+  std::uint32_t dropped_links = 0;
+
+  /// Returns the value of attribute `key`, if set (the last value set wins).
+  [[nodiscard]] std::optional<attribute_value> attribute(std::string_view key) const {
+    for (auto it = attributes.rbegin(); it != attributes.rend(); ++it) {
+      if (it->first == key) return it->second;
+    }
+    return std::nullopt;
+  }
+
+  /// Returns the first event with this name, if any.
+  [[nodiscard]] const span_event* event(std::string_view event_name) const noexcept {
+    for (const auto& e : events) {
+      if (e.name == event_name) return &e;
+    }
+    return nullptr;
+  }
+};
+
+}  // namespace arbiter::inline v1

@@ -1,0 +1,277 @@
+// The batch processor: bounded queue, background export, retries, flush and shutdown, drops counted.
+#include <arbiter/tracing/batch_processor.hpp>
+#include <arbiter/tracing/sampler.hpp>
+#include <arbiter/tracing/sdk_tracer.hpp>
+#include <arbiter/tracing/trace.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+/// An exporter the test drives: it can hold exports at a gate, fail a number of times, and counts what it got.
+class scripted_exporter {
+ public:
+  struct state {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool gate_open = true;
+    int in_export = 0;
+    int retryable_failures = 0;  ///< the next N calls fail with "retry"
+    bool permanent_failure = false;
+    bool throws = false;
+    std::size_t spans = 0;
+    std::size_t calls = 0;
+    std::size_t largest_batch = 0;
+    std::vector<std::string> names;
+  };
+
+  scripted_exporter() : s_(std::make_shared<state>()) {}
+
+  arbiter::export_result export_spans(std::span<const arbiter::span_data> batch, std::chrono::milliseconds) {
+    std::unique_lock lock(s_->mutex);
+    ++s_->calls;
+    ++s_->in_export;
+    s_->cv.notify_all();
+    s_->cv.wait(lock, [&] { return s_->gate_open; });
+    --s_->in_export;
+    if (s_->throws) throw std::runtime_error("exporter exploded");
+    if (s_->permanent_failure) return arbiter::export_result::fail("400 bad request");
+    if (s_->retryable_failures > 0) {
+      --s_->retryable_failures;
+      return arbiter::export_result::retry("503 service unavailable");
+    }
+    s_->spans += batch.size();
+    s_->largest_batch = std::max(s_->largest_batch, batch.size());
+    for (const auto& span : batch) s_->names.push_back(span.name);
+    return arbiter::export_result::success();
+  }
+
+  void close_gate() const {
+    const std::lock_guard lock(s_->mutex);
+    s_->gate_open = false;
+  }
+  void open_gate() const {
+    {
+      const std::lock_guard lock(s_->mutex);
+      s_->gate_open = true;
+    }
+    s_->cv.notify_all();
+  }
+  /// Waits (bounded) until an export call is held at the gate.
+  bool wait_in_export() const {
+    std::unique_lock lock(s_->mutex);
+    return s_->cv.wait_for(lock, 5s, [&] { return s_->in_export > 0; });
+  }
+  template <class F>
+  auto with(F f) const {
+    const std::lock_guard lock(s_->mutex);
+    return f(*s_);
+  }
+
+ private:
+  std::shared_ptr<state> s_;
+};
+
+using processor = arbiter::batch_processor<scripted_exporter>;
+
+arbiter::batch_options fast_options() {
+  arbiter::batch_options o;
+  o.max_queue_size = 256;
+  o.max_export_batch_size = 32;
+  o.schedule_delay = 5ms;
+  o.export_timeout = 2s;
+  o.initial_backoff = 1ms;
+  o.max_backoff = 4ms;
+  return o;
+}
+
+std::unique_ptr<arbiter::span_data> named(std::string name) {
+  auto span = std::make_unique<arbiter::span_data>();
+  span->name = std::move(name);
+  return span;
+}
+
+TEST(batch_processor, exports_everything_in_bounded_batches_on_flush) {
+  scripted_exporter exporter;
+  auto o = fast_options();
+  o.schedule_delay = 1h;  // only the size trigger and the flush export
+  processor p(exporter, o);
+  for (int i = 0; i < 200; ++i) p.on_end(named("s" + std::to_string(i)));
+  EXPECT_TRUE(p.force_flush(5s));
+  EXPECT_EQ(exporter.with([](auto& s) { return s.spans; }), 200U);
+  EXPECT_LE(exporter.with([](auto& s) { return s.largest_batch; }), 32U);
+  EXPECT_EQ(p.stats().exported, 200U);
+  EXPECT_EQ(p.stats().dropped(), 0U);
+}
+
+TEST(batch_processor, schedule_delay_exports_without_a_flush) {
+  scripted_exporter exporter;
+  processor p(exporter, fast_options());
+  p.on_end(named("lonely"));
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (p.stats().exported == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(p.stats().exported, 1U);
+}
+
+TEST(batch_processor, full_queue_drops_and_counts_without_blocking_the_caller) {
+  scripted_exporter exporter;
+  exporter.close_gate();
+  processor p(exporter, fast_options());
+  p.on_end(named("first"));
+  (void)p.force_flush(0ms);  // wakes the worker for `first`
+  ASSERT_TRUE(exporter.wait_in_export()) << "the worker is now stuck in the exporter";
+  const std::size_t total = 1000;
+  for (std::size_t i = 1; i < total; ++i) p.on_end(named("x"));  // returns although the exporter is held
+  const auto while_stuck = p.stats();
+  EXPECT_GT(while_stuck.dropped_queue_full, 0U);
+  EXPECT_LE(total - 1 - while_stuck.dropped_queue_full, p.queue_capacity());
+  exporter.open_gate();
+  p.shutdown(5s);
+  const auto after = p.stats();
+  EXPECT_EQ(after.exported + after.dropped(), total) << "every span is exported or counted";
+  EXPECT_EQ(after.exported, exporter.with([](auto& s) { return s.spans; }));
+}
+
+TEST(batch_processor, retryable_failures_are_retried_with_backoff) {
+  scripted_exporter exporter;
+  exporter.with([](auto& s) { return s.retryable_failures = 2; });
+  processor p(exporter, fast_options());
+  p.on_end(named("a"));
+  EXPECT_TRUE(p.force_flush(5s));
+  const auto stats = p.stats();
+  EXPECT_EQ(stats.exported, 1U);
+  EXPECT_EQ(stats.retries, 2U);
+  EXPECT_EQ(stats.export_calls, 3U);
+  EXPECT_EQ(p.last_error(), "503 service unavailable");
+}
+
+TEST(batch_processor, retries_are_bounded_and_failed_spans_counted) {
+  scripted_exporter exporter;
+  exporter.with([](auto& s) { return s.retryable_failures = 1000; });
+  auto o = fast_options();
+  o.max_attempts = 3;
+  processor p(exporter, o);
+  for (int i = 0; i < 5; ++i) p.on_end(named("a"));
+  EXPECT_TRUE(p.force_flush(5s));
+  const auto stats = p.stats();
+  EXPECT_EQ(stats.exported, 0U);
+  EXPECT_EQ(stats.export_calls, 3U);
+  EXPECT_EQ(stats.dropped_export_failed, 5U);
+}
+
+TEST(batch_processor, permanent_failures_and_throwing_exporters_are_not_retried) {
+  scripted_exporter exporter;
+  exporter.with([](auto& s) { return s.permanent_failure = true; });
+  processor p(exporter, fast_options());
+  p.on_end(named("a"));
+  EXPECT_TRUE(p.force_flush(5s));
+  EXPECT_EQ(p.stats().export_calls, 1U);
+  EXPECT_EQ(p.stats().dropped_export_failed, 1U);
+  exporter.with([](auto& s) { return s.throws = true; });
+  p.on_end(named("b"));
+  EXPECT_TRUE(p.force_flush(5s));
+  EXPECT_EQ(p.stats().dropped_export_failed, 2U);
+  EXPECT_NE(p.last_error().find("exporter exploded"), std::string::npos) << p.last_error();
+}
+
+TEST(batch_processor, shutdown_flushes_what_is_queued_then_refuses_and_counts) {
+  scripted_exporter exporter;
+  auto o = fast_options();
+  o.schedule_delay = 1h;
+  processor p(exporter, o);
+  for (int i = 0; i < 20; ++i) p.on_end(named("queued"));
+  p.shutdown(5s);
+  EXPECT_EQ(exporter.with([](auto& s) { return s.spans; }), 20U);
+  p.on_end(named("late"));
+  EXPECT_EQ(p.stats().dropped_after_shutdown, 1U);
+  p.shutdown(5s);  // idempotent
+  EXPECT_TRUE(p.force_flush(1s));
+}
+
+TEST(batch_processor, shutdown_gives_up_after_its_timeout_and_counts_the_rest) {
+  scripted_exporter exporter;
+  exporter.with([](auto& s) { return s.retryable_failures = 1000000; });
+  auto o = fast_options();
+  o.max_attempts = 1000;
+  o.initial_backoff = 50ms;
+  o.max_backoff = 50ms;
+  o.export_timeout = 10s;
+  processor p(exporter, o);
+  for (int i = 0; i < 10; ++i) p.on_end(named("doomed"));
+  const auto start = std::chrono::steady_clock::now();
+  p.shutdown(100ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "shutdown is bounded by its timeout, not the retries";
+  EXPECT_EQ(p.stats().exported + p.stats().dropped(), 10U);
+}
+
+TEST(batch_processor, options_are_validated_with_clear_errors) {
+  scripted_exporter exporter;
+  auto o = fast_options();
+  o.max_export_batch_size = 1000;
+  try {
+    processor p(exporter, o);
+    FAIL() << "accepted a batch larger than the queue";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("max_export_batch_size 1000 is above max_queue_size 256"), std::string::npos)
+        << e.what();
+  }
+  o = fast_options();
+  o.max_queue_size = 0;
+  EXPECT_THROW(processor(exporter, o), std::invalid_argument);
+}
+
+TEST(batch_processor, threads_tracing_while_the_exporter_runs_lose_nothing_uncounted) {
+  scripted_exporter exporter;
+  auto o = fast_options();
+  o.max_queue_size = 64;  // small, so drops happen too
+  o.max_export_batch_size = 16;
+  o.schedule_delay = 1ms;
+  auto p = std::make_shared<processor>(exporter, o);
+  arbiter::tracer<arbiter::trace_id_ratio, processor> tracer(p, arbiter::trace_id_ratio(0.75));
+  std::atomic<std::uint64_t> recorded{0};
+  std::atomic<bool> stop{false};
+  {
+    std::vector<std::jthread> workers;
+    for (int t = 0; t < 4; ++t) {
+      workers.emplace_back([&, tracer]() mutable {
+        while (!stop.load(std::memory_order_relaxed)) {
+          arbiter::trace(tracer, "outer", [&](auto& span) {
+            if (span.is_recording()) recorded.fetch_add(1, std::memory_order_relaxed);
+            auto inner = tracer.start_span("inner");
+            inner.set_attribute("k", "v");
+            if (inner.is_recording()) recorded.fetch_add(1, std::memory_order_relaxed);
+          });
+        }
+      });
+    }
+    const auto until = std::chrono::steady_clock::now() + 400ms;
+    std::uint64_t last_exported = 0;
+    while (std::chrono::steady_clock::now() < until) {
+      const auto s = p->stats();
+      EXPECT_GE(s.exported, last_exported) << "counters only grow";
+      EXPECT_LE(s.exported + s.dropped(), recorded.load()) << "nothing is exported or dropped twice";
+      last_exported = s.exported;
+      std::this_thread::sleep_for(10ms);
+    }
+    stop = true;
+  }
+  p->shutdown(5s);
+  const auto s = p->stats();
+  EXPECT_GT(s.exported, 0U);
+  EXPECT_EQ(s.exported + s.dropped(), recorded.load());
+  EXPECT_EQ(exporter.with([](auto& st) { return st.spans; }), s.exported);
+}
+
+}  // namespace
