@@ -52,11 +52,16 @@ inline thread_local std::uint64_t random_state = 0;
 /// Seeds this thread's stream from std::random_device and the thread's identity (never 0).
 [[gnu::noinline]] inline std::uint64_t seed_random_state() noexcept {
   std::uint64_t seed = std::hash<std::thread::id>{}(std::this_thread::get_id());
+#if defined(__cpp_exceptions)
   try {
     std::random_device device;
     seed ^= (static_cast<std::uint64_t>(device()) << 32) ^ device();
   } catch (...) {  // no entropy source: the thread identity and the address of the state still differ
   }
+#else
+  std::random_device device;  // without exceptions a missing entropy source ends the program, as the library says
+  seed ^= (static_cast<std::uint64_t>(device()) << 32) ^ device();
+#endif
   seed ^= reinterpret_cast<std::uintptr_t>(&random_state);
   return seed == 0 ? 0x2545F4914F6CDD1DULL : seed;
 }

@@ -1,0 +1,202 @@
+#pragma once
+
+/// \file
+/// `config<Schema, Sources...>`: loads a schema from layered sources, hands out immutable snapshots, reloads
+/// safely and tells subscribers what changed.
+///
+///   arbiter::config<app_config, arbiter::env_source<"APP">, arbiter::override_source> cfg(
+///       arbiter::env_source<"APP">{}, arbiter::override_source::from_args(argc, argv));
+///   auto snap = cfg.current();      // never blocks
+///   serve(snap->server.port);       // a plain member read
+///   cfg.reload();                   // all or nothing: a bad reload keeps the previous snapshot
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <arbiter/config/loader.hpp>
+#include <arbiter/config/schema.hpp>
+#include <arbiter/config/snapshot.hpp>
+#include <arbiter/config/source.hpp>
+#include <arbiter/logging/logger.hpp>
+#include <arbiter/logging/null_logger.hpp>
+
+namespace arbiter::inline v1 {
+
+/// A restart-only field whose new value was not applied.
+struct pending_restart {
+  std::string path;
+  std::string running;    ///< the value still in effect (redacted for secrets)
+  std::string requested;  ///< the value the sources now ask for (redacted for secrets)
+};
+
+/// What a reload did.
+struct reload_result {
+  bool applied = false;                        ///< a new snapshot was published
+  std::vector<std::string> changed;            ///< paths whose value changed and took effect
+  std::vector<pending_restart> needs_restart;  ///< restart-only paths that changed but were kept
+  std::vector<config_issue> issues;            ///< errors (nothing applied) and warnings
+
+  /// True when the sources were valid (whether or not anything changed).
+  [[nodiscard]] bool ok() const noexcept {
+    for (const auto& issue : issues) {
+      if (issue.severity == issue_severity::error) return false;
+    }
+    return true;
+  }
+};
+
+/// What subscribers hear after each reload attempt.
+template <class Schema>
+struct reload_event {
+  const reload_result& result;
+  snapshot<Schema> current;  ///< the snapshot in effect after the attempt (the old one when it failed)
+};
+
+/// Loads `Schema` from `Sources` (lowest precedence first), logging reload problems through `Logger`.
+template <class Schema, Logger L, class... Sources>
+class basic_config {
+  static_assert(assert_logger<L>());
+  static_assert((assert_config_source<Sources, Schema>() && ...));
+
+ public:
+  using schema_type = Schema;
+  using subscriber = std::function<void(const reload_event<Schema>&)>;
+
+  /// Loads from `sources`; throws config_error listing every problem if they are invalid.
+  explicit basic_config(Sources... sources) requires std::default_initializable<L>
+      : basic_config(L{}, std::move(sources)...) {}
+
+  /// Loads from `sources`, logging through `logger`; throws config_error listing every problem.
+  explicit basic_config(L logger, Sources... sources)
+      : logger_(std::move(logger)), sources_(std::move(sources)...), store_(initial_load()) {}
+
+  basic_config(const basic_config&) = delete;
+  basic_config& operator=(const basic_config&) = delete;
+
+  /// Returns the current snapshot; cheap, never blocks on a reload.
+  [[nodiscard]] snapshot<Schema> current() const { return store_->current(); }
+
+  /// Returns the store behind this config, to share snapshots with code that does not know the sources.
+  [[nodiscard]] const std::shared_ptr<snapshot_store<Schema>>& store() const noexcept { return store_; }
+
+  /// Returns the sources, in precedence order.
+  [[nodiscard]] const std::tuple<Sources...>& sources() const noexcept { return sources_; }
+
+  /// Re-reads every source, validates, and publishes the result if it is valid and differs. On any error the
+  /// current snapshot stays as it is, and the errors go to the logger and to subscribers. Restart-only fields
+  /// keep their running value and are reported in `needs_restart`. Callbacks run on the calling thread and
+  /// must not call reload().
+  reload_result reload() {
+    const std::lock_guard lock(reload_mutex_);
+    auto loaded = std::apply([](const auto&... s) { return load_config<Schema>(s...); }, sources_);
+    reload_result result;
+    result.issues = std::move(loaded.issues);
+    const snapshot<Schema> before = store_->current();
+    for (const auto& issue : result.issues) {
+      if (issue.severity == issue_severity::warning) {
+        logger_.log(log_level::warn, "config warning", kv("path", issue.path), kv("problem", issue.message));
+      }
+    }
+    if (!result.ok()) {
+      for (const auto& issue : result.issues) {
+        if (issue.severity == issue_severity::error) {
+          logger_.log(log_level::error, "config reload rejected", kv("path", issue.path), kv("problem", issue.message));
+        }
+      }
+      notify(result, before);
+      return result;
+    }
+    snapshot_data<Schema> next{std::move(loaded.value), std::move(loaded.origins), 0};
+    diff(*before, before.origins(), next, result);
+    if (!result.changed.empty()) {
+      const auto published = store_->publish(std::move(next));
+      result.applied = true;
+      logger_.log(log_level::info, "config reloaded", kv("changed", join(result.changed)));
+      notify(result, published);
+    } else if (!result.needs_restart.empty()) {
+      notify(result, before);
+    }
+    for (const auto& pending : result.needs_restart) {
+      logger_.log(log_level::warn, "config change needs a restart", kv("path", pending.path),
+                  kv("running", pending.running), kv("requested", pending.requested));
+    }
+    return result;
+  }
+
+  /// Registers `callback` for every reload attempt; returns an id for unsubscribe().
+  std::size_t subscribe(subscriber callback) {
+    const std::lock_guard lock(subscribers_mutex_);
+    subscribers_.emplace(next_subscriber_, std::move(callback));
+    return next_subscriber_++;
+  }
+
+  /// Removes a subscriber; after this returns it is not called again.
+  void unsubscribe(std::size_t id) {
+    const std::lock_guard lock(subscribers_mutex_);
+    subscribers_.erase(id);
+  }
+
+ private:
+  std::shared_ptr<snapshot_store<Schema>> initial_load() {
+    auto loaded = std::apply([](const auto&... s) { return load_config<Schema>(s...); }, sources_);
+    if (!loaded.ok()) throw config_error(std::move(loaded.issues));
+    for (const auto& issue : loaded.issues) {
+      logger_.log(log_level::warn, "config warning", kv("path", issue.path), kv("problem", issue.message));
+    }
+    return std::make_shared<snapshot_store<Schema>>(
+        snapshot_data<Schema>{std::move(loaded.value), std::move(loaded.origins), 0});
+  }
+
+  /// Lists changed leaves; puts restart-only leaves back to their running value and reports them.
+  static void diff(const Schema& old_value, const std::vector<value_origin>& old_origins, snapshot_data<Schema>& next,
+                   reload_result& result) {
+    visit_leaf_pairs(old_value, next.value, [&](std::size_t i, const auto& old_member, auto& member, auto) {
+      if (old_member == member) return;
+      const leaf_info& info = schema_leaves<Schema>[i];
+      if (info.restart_only) {
+        result.needs_restart.push_back({std::string(info.path.view()), value_text(old_member), value_text(member)});
+        member = old_member;
+        next.origins[i] = old_origins[i];
+      } else {
+        result.changed.emplace_back(info.path.view());
+      }
+    });
+  }
+
+  void notify(const reload_result& result, const snapshot<Schema>& current) {
+    const std::lock_guard lock(subscribers_mutex_);
+    const reload_event<Schema> event{result, current};
+    for (const auto& [id, callback] : subscribers_) callback(event);
+  }
+
+  static std::string join(const std::vector<std::string>& paths) {
+    std::string out;
+    for (const auto& p : paths) {
+      if (!out.empty()) out.push_back(',');
+      out.append(p);
+    }
+    return out;
+  }
+
+  [[no_unique_address]] L logger_;
+  std::tuple<Sources...> sources_;
+  std::shared_ptr<snapshot_store<Schema>> store_;
+  std::mutex reload_mutex_;
+  std::mutex subscribers_mutex_;
+  std::map<std::size_t, subscriber> subscribers_;
+  std::size_t next_subscriber_ = 0;
+};
+
+/// A config that logs nothing; use basic_config to give it a Logger.
+template <class Schema, class... Sources>
+using config = basic_config<Schema, null_logger, Sources...>;
+
+}  // namespace arbiter::inline v1

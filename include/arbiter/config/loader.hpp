@@ -1,0 +1,257 @@
+#pragma once
+
+/// \file
+/// Loading: layers every source over the defaults, parses each value, checks every rule, and collects every
+/// problem instead of stopping at the first. Precedence is the order of the sources: later ones win.
+
+#include <algorithm>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <arbiter/config/parse.hpp>
+#include <arbiter/config/schema.hpp>
+#include <arbiter/config/source.hpp>
+
+namespace arbiter::inline v1 {
+
+/// Passed to a section's `void validate(arbiter::validation_context&) const` for rules across fields.
+class validation_context {
+ public:
+  validation_context(std::vector<config_issue>& issues, std::string_view section_path)
+      : issues_(&issues), section_path_(section_path) {}
+
+  /// Reports a problem with `field` (a path relative to the section) as a sentence tail: "must be below ...".
+  void fail(std::string_view field, std::string_view problem) {
+    std::string path(section_path_);
+    if (!path.empty() && !field.empty()) path.push_back('.');
+    path.append(field);
+    std::string message = path + ": " + std::string(problem);
+    issues_->push_back({issue_severity::error, std::move(path), std::move(message)});
+  }
+
+ private:
+  std::vector<config_issue>* issues_;
+  std::string section_path_;
+};
+
+/// The result of a load: the values, where each came from (by leaf index), and every problem found.
+template <class Schema>
+struct load_result {
+  Schema value{};
+  std::vector<value_origin> origins;
+  std::vector<config_issue> issues;
+
+  /// True when no problem is an error (warnings do not fail a load).
+  [[nodiscard]] bool ok() const noexcept {
+    return std::none_of(issues.begin(), issues.end(),
+                        [](const config_issue& i) { return i.severity == issue_severity::error; });
+  }
+};
+
+namespace detail {
+
+/// Parses a raw value into a leaf of type T; returns the problem, if any.
+template <class T>
+[[nodiscard]] parse_problem parse_field(const raw_value& raw, T& out, const parse_options& options,
+                                        bool masked = false) {
+  if constexpr (is_secret_v<T>) {
+    typename T::value_type inner{};
+    auto problem = parse_field(raw, inner, options, true);
+    if (!problem) out = T(std::move(inner));
+    return problem;
+  } else if constexpr (is_optional_v<T>) {
+    if (raw.kind == raw_value::shape::null ||
+        (raw.kind == raw_value::shape::scalar && detail::trim(raw.text).empty())) {
+      out.reset();
+      return std::nullopt;
+    }
+    typename T::value_type inner{};
+    auto problem = parse_field(raw, inner, options, masked);
+    if (!problem) out = std::move(inner);
+    return problem;
+  } else if constexpr (is_vector_v<T>) {
+    std::vector<std::string> split;
+    const std::vector<std::string>* items = &raw.items;
+    if (raw.kind == raw_value::shape::scalar) {
+      const std::string_view text = detail::trim(raw.text);
+      std::size_t start = 0;
+      while (!text.empty() && start <= text.size()) {
+        const auto comma = std::min(text.find(',', start), text.size());
+        split.emplace_back(detail::trim(text.substr(start, comma - start)));
+        start = comma + 1;
+      }
+      items = &split;
+    }
+    T result;
+    result.reserve(items->size());
+    for (std::size_t i = 0; i < items->size(); ++i) {
+      typename T::value_type element{};
+      if (auto problem = parse_scalar((*items)[i], element, options)) {
+        const std::string shown = masked ? std::string(redacted) : shown_value((*items)[i]);
+        return "has item " + integer_text(i + 1) + " (" + shown + ") that " + *problem;
+      }
+      result.push_back(std::move(element));
+    }
+    out = std::move(result);
+    return std::nullopt;
+  } else {
+    if (raw.kind == raw_value::shape::list) return "is a list, expected a " + type_name<T>();
+    if (raw.kind == raw_value::shape::null) return "is null, expected a " + type_name<T>();
+    return parse_scalar(raw.text, out, options);
+  }
+}
+
+/// Returns the edit distance between two short strings, to suggest the key a typo meant.
+[[nodiscard]] inline std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+/// Finds leaves and sections of a schema by path.
+template <class Schema>
+struct path_index {
+  std::unordered_map<std::string_view, std::size_t> leaves;
+  std::vector<std::string> sections;
+
+  path_index() {
+    constexpr auto& infos = schema_leaves<Schema>;
+    leaves.reserve(infos.size());
+    for (std::size_t i = 0; i < infos.size(); ++i) leaves.emplace(infos[i].path.view(), i);
+    visit_sections(Schema{}, [&](const auto&, std::string_view path) {
+      if (!path.empty()) sections.emplace_back(path);
+    });
+  }
+
+  static const path_index& get() {
+    static const path_index index;
+    return index;
+  }
+
+  [[nodiscard]] std::optional<std::size_t> find(std::string_view path) const {
+    const auto it = leaves.find(path);
+    if (it == leaves.end()) return std::nullopt;
+    return it->second;
+  }
+
+  [[nodiscard]] bool is_section(std::string_view path) const {
+    return std::find(sections.begin(), sections.end(), path) != sections.end();
+  }
+
+  [[nodiscard]] std::string suggestion(std::string_view path) const {
+    std::string_view best;
+    std::size_t best_distance = 3;  // only close matches: a suggestion should be obviously right
+    for (const auto& [known, index] : leaves) {
+      const std::size_t d = edit_distance(path, known);
+      if (d < best_distance || (d == best_distance && !best.empty() && known < best)) {
+        if (d < best_distance) best_distance = d;
+        best = known;
+      }
+    }
+    return std::string(best);
+  }
+};
+
+template <class S>
+concept has_validate = requires(const S& s, validation_context& context) {
+  s.validate(context);
+};
+
+}  // namespace detail
+
+/// Loads `Schema` from the defaults and `sources`, in precedence order (the last wins). Never throws for bad
+/// input: every problem is in the result's `issues`.
+template <class Schema, class... Sources>
+[[nodiscard]] load_result<Schema> load_config(const Sources&... sources) {
+  static_assert((assert_config_source<Sources, Schema>() && ...));
+  constexpr auto& leaves = schema_leaves<Schema>;
+  load_result<Schema> result;
+  result.origins.resize(leaves.size());
+
+  source_output raw;
+  (sources.template read<Schema>(raw), ...);
+  result.issues = std::move(raw.issues);
+
+  // Bucket the entries by leaf, in precedence order; report keys no leaf matches.
+  const auto& index = detail::path_index<Schema>::get();
+  std::vector<std::vector<const raw_entry*>> by_leaf(leaves.size());
+  for (const auto& entry : raw.entries) {
+    std::size_t leaf = entry.leaf;
+    if (leaf == unresolved_leaf) {
+      if (const auto found = index.find(entry.path)) {
+        leaf = *found;
+      } else {
+        if (entry.on_unknown == unknown_key_policy::ignore) continue;
+        std::string message = entry.path + ": ";
+        if (index.is_section(entry.path)) {
+          message += detail::shown_value(entry.value) + " from " + entry.origin.describe() +
+                     " is a value, expected a section (an object)";
+        } else {
+          message += "unknown key from " + entry.origin.describe();
+          if (const auto suggestion = index.suggestion(entry.path); !suggestion.empty()) {
+            message += "; did you mean " + suggestion + "?";
+          }
+        }
+        const auto severity = entry.on_unknown == unknown_key_policy::warn && !index.is_section(entry.path)
+                                  ? issue_severity::warning
+                                  : issue_severity::error;
+        result.issues.push_back({severity, entry.path, std::move(message)});
+        continue;
+      }
+    }
+    by_leaf[leaf].push_back(&entry);
+  }
+
+  // Parse every value each leaf was given (so a bad value is reported even when a later layer overrides it),
+  // then check the rules on the value that won.
+  visit_leaves(result.value, [&](std::size_t i, auto& member, auto tag) {
+    using T = typename decltype(tag)::value_type;
+    const leaf_info& info = leaves[i];
+    for (const raw_entry* entry : by_leaf[i]) {
+      T parsed{};
+      if (auto problem = detail::parse_field(entry->value, parsed, info.options)) {
+        const std::string shown = info.secret ? std::string(redacted) : detail::shown_value(entry->value);
+        result.issues.push_back(
+            {issue_severity::error, std::string(info.path.view()),
+             std::string(info.path.view()) + ": " + shown + " from " + entry->origin.describe() + " " + *problem});
+      } else {
+        member = std::move(parsed);
+        result.origins[i] = entry->origin;
+      }
+    }
+    decltype(tag)::for_each_rule([&](const auto& rule) {
+      detail::apply_constraint(rule, member, [&](const std::string& problem) {
+        const std::string shown = info.secret ? std::string(redacted) : detail::shown_value(value_text(member));
+        result.issues.push_back(
+            {issue_severity::error, std::string(info.path.view()),
+             std::string(info.path.view()) + ": " + shown + " from " + result.origins[i].describe() + " " + problem});
+      });
+    });
+  });
+
+  // Rules across fields, section by section.
+  visit_sections(result.value, [&](const auto& section, std::string_view path) {
+    if constexpr (detail::has_validate<std::remove_cvref_t<decltype(section)>>) {
+      validation_context context(result.issues, path);
+      section.validate(context);
+    }
+  });
+  return result;
+}
+
+}  // namespace arbiter::inline v1

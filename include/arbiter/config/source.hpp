@@ -1,0 +1,169 @@
+#pragma once
+
+/// \file
+/// What config sources produce and how problems are reported. A source reads raw text values keyed by path
+/// ("server.port") and says where each came from; the loader parses, validates and layers them.
+///
+/// A config source is a copyable type with
+///   template <class Schema> void read(arbiter::source_output& out) const;
+/// that appends entries (and problems it met, such as an unreadable file) to `out`.
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <arbiter/config/detail/text.hpp>
+#include <arbiter/detail/json_text.hpp>
+
+namespace arbiter::inline v1 {
+
+/// Which layer a value came from; later layers win.
+enum class origin_kind : std::uint8_t { default_value, file, environment, override_value };
+
+/// Where a value came from: the default, a file and key, an environment variable, or an override.
+struct value_origin {
+  origin_kind kind = origin_kind::default_value;
+  std::string where;  ///< file: "app.json:/server/port"; environment: the variable; override: the key
+
+  /// Returns the text that follows "from" in messages and dumps.
+  [[nodiscard]] std::string describe() const {
+    switch (kind) {
+      case origin_kind::default_value:
+        return "the default";
+      case origin_kind::file:
+      case origin_kind::environment:
+        return where;
+      case origin_kind::override_value:
+        return "override " + where;
+    }
+    return where;
+  }
+
+  friend bool operator==(const value_origin&, const value_origin&) = default;
+};
+
+/// How serious a config problem is: warnings are logged, errors fail the load.
+enum class issue_severity : std::uint8_t { warning, error };
+
+/// One problem found while loading: the path it concerns and the whole message line.
+struct config_issue {
+  issue_severity severity = issue_severity::error;
+  std::string path;     ///< "server.port", or the source ("app.json") for a problem with a whole source
+  std::string message;  ///< "server.port: 70000 from ARBITER_SERVER_PORT is above the maximum 65535"
+
+  friend bool operator==(const config_issue&, const config_issue&) = default;
+};
+
+/// Thrown when config cannot load: carries every problem found, one per line in what().
+class config_error : public std::runtime_error {
+ public:
+  explicit config_error(std::vector<config_issue> issues)
+      : std::runtime_error(join(issues)), issues_(std::move(issues)) {}
+
+  /// Returns every problem, errors and warnings, in the order they were found.
+  [[nodiscard]] const std::vector<config_issue>& issues() const noexcept { return issues_; }
+
+ private:
+  static std::string join(const std::vector<config_issue>& issues) {
+    std::string out = "invalid configuration:";
+    for (const auto& issue : issues) {
+      if (issue.severity != issue_severity::error) continue;
+      out.append("\n  ").append(issue.message);
+    }
+    return out;
+  }
+  std::vector<config_issue> issues_;
+};
+
+/// A value as a source read it, before parsing: one piece of text, a list (a file's array) or null.
+struct raw_value {
+  enum class shape : std::uint8_t { scalar, list, null };
+  shape kind = shape::scalar;
+  std::string text;                ///< the scalar's text
+  std::vector<std::string> items;  ///< the list's items
+
+  [[nodiscard]] static raw_value scalar(std::string text) { return {shape::scalar, std::move(text), {}}; }
+  [[nodiscard]] static raw_value list(std::vector<std::string> items) { return {shape::list, {}, std::move(items)}; }
+  [[nodiscard]] static raw_value null() { return {shape::null, {}, {}}; }
+};
+
+/// What to do with a key no field matches.
+enum class unknown_key_policy : std::uint8_t { ignore, warn, error };
+
+/// A leaf index meaning "find the leaf by path".
+inline constexpr std::size_t unresolved_leaf = static_cast<std::size_t>(-1);
+
+/// One value from a source.
+struct raw_entry {
+  std::string path;
+  raw_value value;
+  value_origin origin;
+  unknown_key_policy on_unknown = unknown_key_policy::error;
+  std::size_t leaf = unresolved_leaf;  ///< set by sources that already know the leaf (the environment)
+};
+
+/// Collects what a source read.
+struct source_output {
+  std::vector<raw_entry> entries;
+  std::vector<config_issue> issues;
+
+  /// Records a problem with a whole source (a file that cannot be read or parsed).
+  void fail(std::string where, std::string problem, issue_severity severity = issue_severity::error) {
+    std::string message = where + ": " + problem;
+    issues.push_back({severity, std::move(where), std::move(message)});
+  }
+};
+
+/// A config source for schema `Schema` (see the file comment).
+template <class S, class Schema>
+concept config_source = std::copy_constructible<S> && requires(const S& source, source_output& out) {
+  source.template read<Schema>(out);
+};
+
+/// Checks that `S` is a config source for `Schema` and says what is missing if it is not.
+template <class S, class Schema>
+consteval bool assert_config_source() {
+  static_assert(std::copy_constructible<S>, "====> arbiter: a config source must be copyable.");
+  static_assert(
+      requires(const S& source, source_output& out) { source.template read<Schema>(out); },
+      "====> arbiter: a config source needs `template <class Schema> void read(arbiter::source_output& out) "
+      "const` that appends raw_entry{path, raw_value, origin} to out.entries.");
+  return true;
+}
+
+namespace detail {
+
+/// Returns `text` as it appears in an error line: bare when plain, quoted with escapes otherwise.
+[[nodiscard]] inline std::string shown_value(std::string_view text) {
+  std::string out;
+  append_logfmt_value(out, text);
+  return out;
+}
+
+/// Returns a raw value as it appears in an error line.
+[[nodiscard]] inline std::string shown_value(const raw_value& value) {
+  switch (value.kind) {
+    case raw_value::shape::null:
+      return "null";
+    case raw_value::shape::list: {
+      std::string joined = "[";
+      for (std::size_t i = 0; i < value.items.size(); ++i) {
+        if (i != 0) joined.append(", ");
+        joined.append(shown_value(value.items[i]));
+      }
+      return joined + "]";
+    }
+    case raw_value::shape::scalar:
+      break;
+  }
+  return shown_value(value.text);
+}
+
+}  // namespace detail
+
+}  // namespace arbiter::inline v1
