@@ -68,6 +68,7 @@ Runs a simulated "orders" service: by default a scripted scenario of a few secon
   key.path=value      override one setting, e.g. resilience.failure_threshold=3 (also --set key=value)
 
 Settings come from ARBITER_* environment variables too, e.g. ARBITER_OBSERVABILITY_LOG_FORMAT=json.
+Signals: SIGTERM and SIGINT shut down gracefully (a second one forces the exit), SIGHUP reloads the settings.
 Exit codes: 0 clean shutdown, 1 the scenario went wrong, 2 bad configuration or usage, others from shutdown.
 )";
 
