@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Starts `arbiter_demo --serve` with a config file, waits for its "serving" line, changes the file and sends SIGHUP
+# (expects a reload, not an exit), then sends SIGTERM and expects a clean graceful shutdown (exit code 0,
+# "shutdown complete"). Every wait is bounded. Usage: serve_sigterm_test.sh path/to/arbiter_demo
+set -u
+program=$1
+out=$(mktemp)
+config=$(mktemp --suffix=.json)
+trap 'rm -f "$out" "$config"' EXIT
+echo '{"observability": {"log_level": "info"}}' >"$config"
+
+# A short shutdown budget keeps the test quick: readiness grace is a tenth of it.
+"$program" --serve --config "$config" shutdown.timeout=3s observability.tracing_enabled=false >"$out" 2>&1 &
+pid=$!
+
+# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds or SECONDS pass.
+wait_for() {
+  local tries=$(($1 * 10))
+  shift
+  while ! "$@"; do
+    tries=$((tries - 1))
+    [ "$tries" -le 0 ] && return 1
+    sleep 0.1
+  done
+}
+is_gone() { ! kill -0 "$pid" 2>/dev/null; }
+
+fail() {
+  echo "serve_sigterm_test: $1"
+  kill -KILL "$pid" 2>/dev/null
+  cat "$out"
+  exit 1
+}
+
+wait_for 20 grep -q "serving:" "$out" || fail "no 'serving:' line within 20 s"
+echo '{"observability": {"log_level": "debug"}}' >"$config"
+kill -HUP "$pid"
+wait_for 20 grep -q "configuration reloaded; changed: observability.log_level" "$out" ||
+  fail "no reload within 20 s of SIGHUP"
+kill -TERM "$pid"
+wait_for 20 is_gone || fail "still running 20 s after SIGTERM"
+wait "$pid"
+code=$?
+cat "$out"
+[ "$code" -eq 0 ] || { echo "serve_sigterm_test: exit code $code, expected 0"; exit 1; }
+grep -q "cause: signal: SIGTERM" "$out" || { echo "serve_sigterm_test: the shutdown cause is not SIGTERM"; exit 1; }
+grep -q "shutdown complete: clean" "$out" || { echo "serve_sigterm_test: no clean shutdown"; exit 1; }
+echo "serve_sigterm_test: passed"
