@@ -109,7 +109,8 @@ struct resilience_settings {
   std::chrono::milliseconds operation_timeout{5000};
 
   static constexpr auto config_rules =
-      rules(field<"failure_threshold">(range(1, 10'000)), field<"success_threshold">(range(1, 10'000)),
+      rules(field<"failure_threshold">(range(1, 10'000)),
+            field<"success_threshold">(range(1, 4095)),  // the breaker's limit: breaker_options::max_half_open_count
             field<"open_timeout">(min(std::chrono::milliseconds(1))),
             field<"operation_timeout">(min(std::chrono::milliseconds(1))));
 };

@@ -653,9 +653,11 @@ class health_core : public std::enable_shared_from_this<health_core<Policies, Ch
 
   void announce(const status_change& change) {
     const std::string_view from = change.from ? to_string(*change.from) : std::string_view("pending");
-    const log_level level = change.to == health_status::unhealthy  ? log_level::error
-                            : change.to == health_status::degraded ? log_level::warn
-                                                                   : log_level::info;
+    // A readiness switch is a deliberate act (graceful shutdown), not a failure: it is news, not an error.
+    const log_level level = change.subject == change_subject::traffic ? log_level::info
+                            : change.to == health_status::unhealthy   ? log_level::error
+                            : change.to == health_status::degraded    ? log_level::warn
+                                                                      : log_level::info;
     if (logger_.enabled(level)) {
       if (change.subject == change_subject::check) {
         logger_.log(level, "health check status changed", kv("check", change.check), kv("from", from),
