@@ -9,8 +9,9 @@
 ///                                                                         // health_status or bool (true = healthy)
 /// and may have these traits (defaults in brackets):
 ///   static constexpr arbiter::probe_set probes            [probe::readiness]
-///   static constexpr bool critical                        [true]   non-critical pulls the whole down to DEGRADED at
-///   most static constexpr bool external                        [false]  depends on another system; never in liveness
+///   static constexpr bool critical                        [true]   non-critical: pulls the whole down to DEGRADED
+///                                                                        at most
+///   static constexpr bool external                        [false]  depends on another system; never in liveness
 ///   static constexpr std::chrono::milliseconds timeout    [2000 ms]
 ///   static constexpr std::chrono::milliseconds cache_ttl  [0: every on-demand probe runs it again]
 ///   static constexpr unsigned failure_threshold           [1: the first failure is UNHEALTHY]
@@ -231,11 +232,10 @@ template <class C>
 
 }  // namespace detail
 
-/// A check built from a callable (a lambda, a function object, or `std::ref(object)`), with its name and traits
-/// fixed at compile time. The callable may take a std::stop_token to notice a timeout or shutdown.
-template <check_name Name, class F, check_options Options = check_options{}>
-class callable_check {
- public:
+/// The traits of a check whose name and options are template arguments; the checks make_check and
+/// dynamic_checks build inherit them, so both spell them the same way.
+template <check_name Name, check_options Options>
+struct check_traits_from {
   static constexpr std::string_view name = Name.view();
   static constexpr probe_set probes = Options.probes;
   static constexpr bool critical = Options.critical;
@@ -245,7 +245,13 @@ class callable_check {
   static constexpr std::uint32_t failure_threshold = Options.failure_threshold;
   static constexpr std::chrono::milliseconds failure_grace{Options.failure_grace_ms};
   static constexpr component_type type = Options.type;
+};
 
+/// A check built from a callable (a lambda, a function object, or `std::ref(object)`), with its name and traits
+/// fixed at compile time. The callable may take a std::stop_token to notice a timeout or shutdown.
+template <check_name Name, class F, check_options Options = check_options{}>
+class callable_check : public check_traits_from<Name, Options> {
+ public:
   explicit callable_check(F fn) noexcept(std::is_nothrow_move_constructible_v<F>) : fn_(std::move(fn)) {}
 
   /// Runs the callable, handing it the stop token when it takes one.

@@ -26,18 +26,8 @@ namespace arbiter::inline v1 {
 /// Runtime-registered checks under one compile-time name. A handle: copies share the registry, so keep one copy to
 /// register plugins and give another to the monitor. Registration is thread-safe and may happen while checks run.
 template <check_name Name = "plugins", check_options Options = check_options{}>
-class dynamic_checks {
+class dynamic_checks : public check_traits_from<Name, Options> {
  public:
-  static constexpr std::string_view name = Name.view();
-  static constexpr probe_set probes = Options.probes;
-  static constexpr bool critical = Options.critical;
-  static constexpr bool external = Options.external;
-  static constexpr std::chrono::milliseconds timeout{Options.timeout_ms};
-  static constexpr std::chrono::milliseconds cache_ttl{Options.cache_ttl_ms};
-  static constexpr std::uint32_t failure_threshold = Options.failure_threshold;
-  static constexpr std::chrono::milliseconds failure_grace{Options.failure_grace_ms};
-  static constexpr component_type type = Options.type;
-
   /// The type-erased form of a registered check.
   using function_type = std::function<check_result(std::stop_token)>;
 
@@ -67,7 +57,7 @@ class dynamic_checks {
     for (const auto& existing : state_->entries) {
       if (existing->name == check_name) {
         throw std::invalid_argument("health check name '" + check_name +
-                                    "' from register_check is already registered in " + std::string(name));
+                                    "' from register_check is already registered in " + std::string(Name.view()));
       }
     }
     state_->entries.push_back(std::move(entry));
