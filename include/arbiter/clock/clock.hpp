@@ -26,10 +26,11 @@ concept Clock = std::copy_constructible<C> && requires(const C& clock) {
 /// Checks that `C` is a Clock and says what is missing if it is not.
 template <class C>
 consteval bool assert_clock() {
-  static_assert(Clock<C>,
-                "====> arbiter: the Clock policy needs nested `duration` and `time_point` types and "
-                "`time_point now() const noexcept`; use arbiter::steady_clock, arbiter::coarse_clock or "
-                "arbiter::manual_clock.");
+  static_assert(
+      Clock<C>,
+      "====> arbiter: the Clock policy needs nested `duration` and `time_point` types and "
+      "`time_point now() const noexcept`; use arbiter::steady_clock, arbiter::tsc_clock, arbiter::coarse_clock or "
+      "arbiter::manual_clock.");
   return true;
 }
 
