@@ -9,12 +9,20 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
+
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
 
 namespace {
 
@@ -230,7 +238,54 @@ TEST(batch_processor, options_are_validated_with_clear_errors) {
   o = fast_options();
   o.max_queue_size = 0;
   EXPECT_THROW(processor(exporter, o), std::invalid_argument);
+  for (const int nice : {-1, 20}) {
+    o = fast_options();
+    o.worker_nice = nice;
+    try {
+      processor p(exporter, o);
+      FAIL() << "accepted worker_nice " << nice;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("worker_nice " + std::to_string(nice) + " is outside 0 to 19"),
+                std::string::npos)
+          << e.what();
+    }
+  }
 }
+
+#if defined(__linux__)
+/// Returns the niceness of this process's thread named `name` (from /proc), or -100 when there is none.
+int niceness_of_thread(const std::string& name) {
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string thread_name;
+    std::getline(comm, thread_name);
+    if (thread_name != name) continue;
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    // Fields after the parenthesised name: state is field 3, nice is field 19.
+    std::istringstream fields(line.substr(line.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i) {
+      if (i == 19) return std::stoi(field);
+    }
+  }
+  return -100;
+}
+
+TEST(batch_processor, worker_nice_lowers_the_export_thread_alone_and_it_still_exports) {
+  scripted_exporter exporter;
+  auto o = fast_options();
+  o.worker_nice = 10;
+  processor p(exporter, o);
+  for (int i = 0; i < 50; ++i) p.on_end(named("s"));
+  ASSERT_TRUE(p.force_flush(5s));  // the worker ran its first lines by now
+  EXPECT_EQ(niceness_of_thread("arbiter-export"), 10);
+  EXPECT_EQ(::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid())), 0) << "the calling thread is untouched";
+  EXPECT_EQ(p.stats().exported, 50U);
+  EXPECT_EQ(p.last_error(), "");
+}
+#endif
 
 TEST(batch_processor, threads_tracing_while_the_exporter_runs_lose_nothing_uncounted) {
   scripted_exporter exporter;

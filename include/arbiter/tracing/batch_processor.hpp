@@ -31,6 +31,8 @@
 
 #if defined(__linux__)
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #endif
 
 #include <arbiter/tracing/exporter.hpp>
@@ -48,6 +50,11 @@ struct batch_options {
   unsigned max_attempts = 5;                        ///< tries per batch, the first included
   std::chrono::milliseconds initial_backoff{1000};  ///< before the first retry; doubles each time
   std::chrono::milliseconds max_backoff{5000};
+  /// Niceness of the export thread (Linux; 0 to 19). 0 competes for the CPU like the service's own threads, as
+  /// OpenTelemetry's processor does. Higher values let request threads win when every core is busy: the exporter
+  /// then runs on idle CPU only, and spans it cannot keep up with are dropped (and counted) instead of slowing the
+  /// service. With idle CPU to spare the export rate is the same either way.
+  int worker_nice = 0;
 
   /// Throws std::invalid_argument naming the field and value that make no sense.
   void validate() const {
@@ -63,6 +70,10 @@ struct batch_options {
     if (export_timeout.count() <= 0)
       fail("export_timeout " + std::to_string(export_timeout.count()) + " ms is not positive");
     if (max_attempts == 0) fail("max_attempts is 0; it must be at least 1");
+    if (worker_nice < 0 || worker_nice > 19) {
+      fail("worker_nice " + std::to_string(worker_nice) +
+           " is outside 0 to 19 (the export thread may yield the CPU, never take priority over the service)");
+    }
     if (initial_backoff.count() < 0 || max_backoff < initial_backoff) {
       fail("backoff " + std::to_string(initial_backoff.count()) + " ms to " + std::to_string(max_backoff.count()) +
            " ms is not a non-negative, increasing range");
@@ -288,6 +299,14 @@ class batch_processor {
   }
 
   void run(const std::stop_token& stop) {
+#if defined(__linux__)
+    // Linux keeps a niceness per thread: this lowers the export thread alone.
+    if (options_.worker_nice != 0 &&
+        ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), options_.worker_nice) != 0) {
+      const std::lock_guard lock(mutex_);
+      last_error_ = "could not set the export thread's niceness to " + std::to_string(options_.worker_nice);
+    }
+#endif
     std::vector<span_data> batch;
     batch.reserve(options_.max_export_batch_size);  // grows to the batch size once, then its records circulate
     while (true) {

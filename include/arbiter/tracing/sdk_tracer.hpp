@@ -24,6 +24,7 @@
 #include <utility>
 
 #include <arbiter/clock/clock.hpp>
+#include <arbiter/clock/tsc_clock.hpp>
 #include <arbiter/detail/demangle.hpp>
 #include <arbiter/tracing/active_span.hpp>
 #include <arbiter/tracing/exporter.hpp>
@@ -71,7 +72,7 @@ inline void set_limited_attribute(attribute_list& attributes, std::uint32_t limi
 }  // namespace detail
 
 /// A span of `tracer<..., Processor, Clock>`. Move-only; ends (and is exported) when destroyed if not ended before.
-template <class Processor, class Clock = steady_clock>
+template <class Processor, class Clock = tsc_clock>
 class sdk_span {
   using core_type = detail::tracer_core<Processor, Clock>;
 
@@ -174,7 +175,7 @@ class sdk_span {
 };
 
 /// The production Tracer (see the file comment).
-template <class S, class Processor, class Clock = steady_clock>
+template <class S, class Processor, class Clock = tsc_clock>
 class tracer {
   static_assert(assert_sampler<S>());
   static_assert(assert_span_processor<Processor>());
