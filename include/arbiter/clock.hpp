@@ -6,3 +6,4 @@
 #include <arbiter/clock/clock.hpp>
 #include <arbiter/clock/coarse_clock.hpp>
 #include <arbiter/clock/manual_clock.hpp>
+#include <arbiter/clock/tsc_clock.hpp>
