@@ -11,4 +11,5 @@
 #include <arbiter/logging.hpp>
 #include <arbiter/resilience.hpp>
 #include <arbiter/tracing.hpp>
+#include <arbiter/tracing/otel_config.hpp>  // the tracing area leaves it out (it needs config)
 #include <arbiter/version.hpp>

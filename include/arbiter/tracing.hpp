@@ -2,7 +2,8 @@
 
 /// \file
 /// Everything in the tracing area except the OTLP/HTTP exporter, which pulls in Asio and Beast: include
-/// <arbiter/tracing/otlp_http_exporter.hpp> where you build the exporter.
+/// <arbiter/tracing/otlp_http_exporter.hpp> where you build the exporter; and the bridge from the orchestrator's
+/// config, <arbiter/tracing/otel_config.hpp>, which pulls in the config area (Boost.Hana).
 
 #include <arbiter/tracing/active_span.hpp>
 #include <arbiter/tracing/attribute.hpp>

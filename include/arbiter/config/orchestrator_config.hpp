@@ -89,9 +89,10 @@ struct performance_tracking_settings {
 /// Observability: tracing, metrics and logging switches.
 struct observability_settings {
   std::string service_name = "arbiter";
+  std::string service_version;  ///< the `service.version` resource attribute; empty leaves it out
   bool tracing_enabled = true;
   double trace_sample_rate = 1.0;
-  std::string otlp_endpoint = "http://localhost:4318";
+  std::string otlp_endpoint = "http://127.0.0.1:4318";  ///< the collector's base URL; /v1/traces is appended
   bool metrics_enabled = true;
   ::arbiter::log_level log_level = ::arbiter::log_level::info;
   std::string log_format = "logfmt";
@@ -167,8 +168,8 @@ BOOST_HANA_ADAPT_STRUCT(arbiter::agent_registry_settings, max_agents, enable_cac
 BOOST_HANA_ADAPT_STRUCT(arbiter::task_routing_settings, default_timeout, max_timeout, exploration_rate, max_retries);
 BOOST_HANA_ADAPT_STRUCT(arbiter::performance_tracking_settings, enabled, buffer_capacity, max_buffer_bytes,
                         flush_interval);
-BOOST_HANA_ADAPT_STRUCT(arbiter::observability_settings, service_name, tracing_enabled, trace_sample_rate,
-                        otlp_endpoint, metrics_enabled, log_level, log_format);
+BOOST_HANA_ADAPT_STRUCT(arbiter::observability_settings, service_name, service_version, tracing_enabled,
+                        trace_sample_rate, otlp_endpoint, metrics_enabled, log_level, log_format);
 BOOST_HANA_ADAPT_STRUCT(arbiter::resilience_settings, failure_threshold, success_threshold, open_timeout,
                         operation_timeout);
 BOOST_HANA_ADAPT_STRUCT(arbiter::health_settings, check_interval, check_timeout);

@@ -1,0 +1,55 @@
+#pragma once
+
+/// \file
+/// The tracing settings a service's configuration asks for: `observability.*` and `environment` of
+/// orchestrator_config become the defaults under the standard OTEL_* variables.
+///
+/// - `observability.service_name`, `observability.service_version` and `environment`: the resource attributes
+///   `service.name`, `service.version` and `deployment.environment`;
+/// - `observability.otlp_endpoint`: the collector's base URL (`/v1/traces` is appended), as
+///   OTEL_EXPORTER_OTLP_ENDPOINT;
+/// - `observability.trace_sample_rate`: `parent_based<trace_id_ratio>` with that ratio;
+/// - `observability.tracing_enabled = false`: OTEL_SDK_DISABLED=true.
+///
+/// An OTEL_* variable that is set wins over the config, as in every OpenTelemetry SDK: platforms (the
+/// OpenTelemetry Operator, a collector sidecar) inject them and expect them to be honoured.
+
+#include <cstdlib>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+#include <arbiter/config/orchestrator_config.hpp>
+#include <arbiter/config/snapshot.hpp>
+#include <arbiter/tracing/otel_env.hpp>
+
+namespace arbiter::inline v1 {
+
+/// Returns the settings `config` asks for, before any OTEL_* variable. Throws std::invalid_argument for an
+/// endpoint the exporter cannot use, naming the key and where its value came from.
+[[nodiscard]] inline otel_settings otel_defaults_from(const snapshot<orchestrator_config>& config) {
+  const observability_settings& o = config->observability;
+  otel_settings s;
+  s.otlp.resource.service_name = o.service_name;
+  s.otlp.resource.service_version = o.service_version;
+  s.otlp.resource.deployment_environment = std::string(to_string(config->environment));
+  std::string url = o.otlp_endpoint;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  std::string where = "observability.otlp_endpoint";
+  if (const value_origin* origin = config.origin(where)) where += " (from " + origin->describe() + ")";
+  s.otlp.endpoint = http_endpoint::parse(url + "/v1/traces", where);
+  s.sampler = configured_sampler(configured_sampler::kind::parent_based_trace_id_ratio, o.trace_sample_rate);
+  s.sdk_disabled = !o.tracing_enabled;  // read_otel_environment turns the sampler and exporter off (or
+                                        // OTEL_SDK_DISABLED=false turns tracing back on)
+  return s;
+}
+
+/// Returns the tracing settings for a service: `config`'s (see the file comment) with the OTEL_* variables read
+/// through `lookup` on top. Throws std::invalid_argument naming the bad key or variable and its value.
+[[nodiscard]] inline otel_settings tracing_settings_from(
+    const snapshot<orchestrator_config>& config,
+    const std::function<const char*(const char*)>& lookup = [](const char* name) { return std::getenv(name); }) {
+  return read_otel_environment(lookup, otel_defaults_from(config));
+}
+
+}  // namespace arbiter::inline v1
