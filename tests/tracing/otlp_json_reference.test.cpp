@@ -690,3 +690,37 @@ TEST(json_escaping, escaping_matches_the_reference_on_random_text) {
 }
 
 }  // namespace
+
+namespace {
+
+template <class T>
+std::string to_chars_string(T value) {
+  char buffer[32];
+  return std::string(buffer, std::to_chars(buffer, buffer + sizeof buffer, value).ptr);
+}
+
+template <class T>
+std::string written(T value) {
+  char buffer[32];
+  return std::string(buffer, arbiter::detail::write_integer_decimal(buffer, value));
+}
+
+TEST(otlp_json_decimal, every_length_and_every_power_of_ten_boundary_matches_to_chars) {
+  std::vector<std::uint64_t> values{0, std::numeric_limits<std::uint64_t>::max()};
+  for (std::uint64_t p = 1; p <= std::numeric_limits<std::uint64_t>::max() / 10; p *= 10) {
+    for (const std::uint64_t v : {p - 1, p, p + 1, 10 * p - 1, 2 * p + 7, 9 * p + p / 2}) values.push_back(v);
+  }
+  std::mt19937_64 rng(2026);
+  for (int i = 0; i < 5000; ++i) values.push_back(rng() >> (rng() % 64));  // every digit count
+  for (const std::uint64_t v : values) {
+    ASSERT_EQ(written(v), to_chars_string(v)) << v;
+    const auto s = static_cast<std::int64_t>(v);
+    ASSERT_EQ(written(s), to_chars_string(s)) << s;
+    ASSERT_EQ(written(static_cast<std::uint32_t>(v)), to_chars_string(static_cast<std::uint32_t>(v)));
+  }
+  EXPECT_EQ(written(std::numeric_limits<std::int64_t>::min()), "-9223372036854775808");
+  EXPECT_EQ(written(std::numeric_limits<std::uint64_t>::max()), "18446744073709551615");
+  EXPECT_EQ(written(-1), "-1");
+}
+
+}  // namespace
