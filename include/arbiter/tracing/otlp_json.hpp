@@ -211,19 +211,19 @@ class otlp_writer {
   void quoted(std::string_view text) {
     reserve(text.size() + 2);
     *cursor_++ = '"';
-    const char* p = text.data();
+    const char* const begin = text.data();
+    const char* p = begin;
     const char* const end = p + text.size();
     while (p != end) {
-      // Clean words are copied as they are checked.
-      while (end - p >= 8) {
-        std::uint64_t word;
-        std::memcpy(&word, p, 8);
-        if (json_word_needs_escape(word)) break;
-        std::memcpy(cursor_, &word, 8);
-        cursor_ += 8;
-        p += 8;
+      if (end - p >= 8) {
+        if (copy_clean_word(p)) {
+          p += 8;
+          continue;
+        }
+      } else if (copy_clean_tail(begin, p, end)) {
+        break;
       }
-      // Then byte by byte to the end of the word that needs an escape (or of the text).
+      // An escape in the next 8 bytes (or a tail too short for the word tests): byte by byte through them.
       const char* const stop = end - p >= 8 ? p + 8 : end;
       for (; p != stop; ++p) {
         const auto c = static_cast<unsigned char>(*p);
@@ -287,6 +287,46 @@ class otlp_writer {
   }
 
  private:
+  /// Copies the 8 bytes at `p` when none needs escaping; returns whether it did.
+  bool copy_clean_word(const char* p) noexcept {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    if (json_word_needs_escape(word)) return false;
+    std::memcpy(cursor_, &word, 8);
+    cursor_ += 8;
+    return true;
+  }
+
+  /// Copies the last 1 to 7 bytes [p, end) of a string starting at `begin` when none needs escaping, with whole
+  /// word tests instead of a byte loop; returns whether it did. Spans are full of short names and keys.
+  bool copy_clean_tail(const char* begin, const char* p, const char* end) noexcept {
+    const auto left = static_cast<std::size_t>(end - p);
+    if (end - begin >= 8) {
+      // The word ending at `end` overlaps bytes already written. When it is clean, those bytes were clean too, so
+      // each was written as itself: they are the last (8 - left) bytes before the cursor, and rewriting them with
+      // the same values is harmless.
+      std::uint64_t word;
+      std::memcpy(&word, end - 8, 8);
+      if (json_word_needs_escape(word)) return false;
+      std::memcpy(cursor_ - (8 - left), &word, 8);
+      cursor_ += left;
+      return true;
+    }
+    if (left >= 4) {
+      // Two 4-byte halves, overlapping when fewer than 8 bytes are left, tested as one word.
+      std::uint32_t head;
+      std::uint32_t tail;
+      std::memcpy(&head, p, 4);
+      std::memcpy(&tail, end - 4, 4);
+      if (json_word_needs_escape(head | std::uint64_t{tail} << 32)) return false;
+      std::memcpy(cursor_, &head, 4);
+      std::memcpy(cursor_ + (left - 4), &tail, 4);
+      cursor_ += left;
+      return true;
+    }
+    return false;
+  }
+
   /// The smallest step `out` grows by: enough for a few typical spans, small enough to stay in L1 while written.
   static constexpr std::size_t chunk = 4096;
 
