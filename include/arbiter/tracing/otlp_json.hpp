@@ -39,6 +39,8 @@ struct otlp_resource {
 
 namespace detail {
 
+/// Appends a number in decimal (shortest round-trip form for doubles). The append_* helpers serve
+/// json_lines_exporter; the OTLP encoder writes through otlp_writer below.
 template <class T>
 void append_decimal(std::string& out, T value) {
   char buffer[32];
@@ -58,11 +60,13 @@ inline void append_json_double(std::string& out, double value) {
   }
 }
 
+/// Returns `time` in unix nanoseconds; times before the epoch (unrepresentable as OTLP's fixed64) as 0.
 [[nodiscard]] inline std::uint64_t unix_nanos(std::chrono::system_clock::time_point time) noexcept {
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
   return ns < 0 ? 0 : static_cast<std::uint64_t>(ns);
 }
 
+/// Appends `"<id in lowercase hex>"`.
 template <class Id>
 void append_hex_id(std::string& out, const Id& id, std::size_t digits) {
   out.push_back('"');
