@@ -183,6 +183,8 @@ char* write_integer_decimal(char* out, T value) noexcept {
 /// themselves; here each piece checks room once (`reserve`) and is then copied with fixed-size memcpys.
 /// Room is made by resizing `out` past what is written, a chunk at a time (so the zero fill stays in cache);
 /// the destructor cuts `out` back to exactly what was written, also when an exception leaves a piece half done.
+/// Each piece works on a local copy of the cursor: a store through a char* may alias any object, members included,
+/// so writing through `cursor_` itself would make the compiler reload it after every byte.
 class otlp_writer {
  public:
   explicit otlp_writer(std::string& out) noexcept
@@ -201,30 +203,34 @@ class otlp_writer {
   template <std::size_t N>
   void literal(const char (&text)[N]) {
     reserve(N - 1);
-    std::memcpy(cursor_, text, N - 1);
-    cursor_ += N - 1;
+    char* const out = cursor_;
+    std::memcpy(out, text, N - 1);
+    cursor_ = out + (N - 1);
   }
 
   void character(char c) {
     reserve(1);
-    *cursor_++ = c;
+    char* const out = cursor_;
+    *out = c;
+    cursor_ = out + 1;
   }
 
   /// Writes `text` as a quoted JSON string. Room for the unescaped text is made once; every escape (up to 6 bytes
   /// for one input byte) makes room for itself and the rest, so the bound stays tight for clean text.
   void quoted(std::string_view text) {
     reserve(text.size() + 2);
-    *cursor_++ = '"';
+    char* out = cursor_;
+    *out++ = '"';
     const char* const begin = text.data();
     const char* p = begin;
     const char* const end = p + text.size();
     while (p != end) {
       if (end - p >= 8) {
-        if (copy_clean_word(p)) {
+        if (copy_clean_word(out, p)) {
           p += 8;
           continue;
         }
-      } else if (copy_clean_tail(begin, p, end)) {
+      } else if (copy_clean_tail(out, begin, p, end)) {
         break;
       }
       // An escape in the next 8 bytes (or a tail too short for the word tests): byte by byte through them.
@@ -232,30 +238,36 @@ class otlp_writer {
       for (; p != stop; ++p) {
         const auto c = static_cast<unsigned char>(*p);
         if (!json_needs_escape(c)) {
-          *cursor_++ = *p;
+          *out++ = *p;
           continue;
         }
+        cursor_ = out;
         reserve(max_json_escape_size + static_cast<std::size_t>(end - p));  // this escape, the rest, the quote
-        cursor_ = write_json_escape(cursor_, c);
+        out = write_json_escape(cursor_, c);
       }
     }
-    *cursor_++ = '"';
+    *out++ = '"';
+    cursor_ = out;
   }
 
   /// Writes `"<32 hex digits>"`.
   void quoted_id(const trace_id& id) {
     reserve(34);
-    *cursor_++ = '"';
-    cursor_ = write_hex_u64(write_hex_u64(cursor_, id.high), id.low);
-    *cursor_++ = '"';
+    char* out = cursor_;
+    *out++ = '"';
+    out = write_hex_u64(write_hex_u64(out, id.high), id.low);
+    *out++ = '"';
+    cursor_ = out;
   }
 
   /// Writes `"<16 hex digits>"`.
   void quoted_id(const span_id& id) {
     reserve(18);
-    *cursor_++ = '"';
-    cursor_ = write_hex_u64(cursor_, id.value);
-    *cursor_++ = '"';
+    char* out = cursor_;
+    *out++ = '"';
+    out = write_hex_u64(out, id.value);
+    *out++ = '"';
+    cursor_ = out;
   }
 
   /// Writes an integer in decimal.
@@ -268,9 +280,11 @@ class otlp_writer {
   /// Writes `"<unix nanoseconds>"`: a string, as JSON numbers lose precision beyond 2^53.
   void quoted_nanos(std::chrono::system_clock::time_point time) {
     reserve(22);
-    *cursor_++ = '"';
-    cursor_ = write_u64_decimal(cursor_, unix_nanos(time));
-    *cursor_++ = '"';
+    char* out = cursor_;
+    *out++ = '"';
+    out = write_u64_decimal(out, unix_nanos(time));
+    *out++ = '"';
+    cursor_ = out;
   }
 
   /// Writes a double as the shortest JSON number that reads back the same; non-finite values as the strings the
@@ -291,29 +305,29 @@ class otlp_writer {
   }
 
  private:
-  /// Copies the 8 bytes at `p` when none needs escaping; returns whether it did.
-  bool copy_clean_word(const char* p) noexcept {
+  /// Copies the 8 bytes at `p` to `out` when none needs escaping; returns whether it did.
+  static bool copy_clean_word(char*& out, const char* p) noexcept {
     std::uint64_t word;
     std::memcpy(&word, p, 8);
     if (json_word_needs_escape(word)) return false;
-    std::memcpy(cursor_, &word, 8);
-    cursor_ += 8;
+    std::memcpy(out, &word, 8);
+    out += 8;
     return true;
   }
 
-  /// Copies the last 1 to 7 bytes [p, end) of a string starting at `begin` when none needs escaping, with whole
-  /// word tests instead of a byte loop; returns whether it did. Spans are full of short names and keys.
-  bool copy_clean_tail(const char* begin, const char* p, const char* end) noexcept {
+  /// Copies the last 1 to 7 bytes [p, end) of a string starting at `begin` to `out` when none needs escaping, with
+  /// whole word tests instead of a byte loop; returns whether it did. Spans are full of short names and keys.
+  static bool copy_clean_tail(char*& out, const char* begin, const char* p, const char* end) noexcept {
     const auto left = static_cast<std::size_t>(end - p);
     if (end - begin >= 8) {
       // The word ending at `end` overlaps bytes already written. When it is clean, those bytes were clean too, so
-      // each was written as itself: they are the last (8 - left) bytes before the cursor, and rewriting them with
-      // the same values is harmless.
+      // each was written as itself: they are the last (8 - left) bytes before `out`, and rewriting them with the
+      // same values is harmless.
       std::uint64_t word;
       std::memcpy(&word, end - 8, 8);
       if (json_word_needs_escape(word)) return false;
-      std::memcpy(cursor_ - (8 - left), &word, 8);
-      cursor_ += left;
+      std::memcpy(out - (8 - left), &word, 8);
+      out += left;
       return true;
     }
     if (left >= 4) {
@@ -323,9 +337,9 @@ class otlp_writer {
       std::memcpy(&head, p, 4);
       std::memcpy(&tail, end - 4, 4);
       if (json_word_needs_escape(head | std::uint64_t{tail} << 32)) return false;
-      std::memcpy(cursor_, &head, 4);
-      std::memcpy(cursor_ + (left - 4), &tail, 4);
-      cursor_ += left;
+      std::memcpy(out, &head, 4);
+      std::memcpy(out + (left - 4), &tail, 4);
+      out += left;
       return true;
     }
     return false;
