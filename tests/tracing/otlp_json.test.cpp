@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <limits>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -155,6 +156,50 @@ TEST(json_lines_exporter, writes_one_parsable_line_per_span) {
   EXPECT_EQ(j["events"][0]["attributes"]["exception.type"], "std::runtime_error");
   EXPECT_EQ(j["links"][0]["span_id"], "0000000000000003");
   EXPECT_EQ(j["dropped"]["attributes"], 2);
+  EXPECT_FALSE(j.contains("resource")) << "no resource given, none written";
+}
+
+/// Reads every line of `file` from its start.
+std::vector<std::string> read_lines(std::FILE* file) {
+  std::rewind(file);
+  std::vector<std::string> lines;
+  std::string line;
+  for (int c = std::fgetc(file); c != EOF; c = std::fgetc(file)) {
+    if (c == '\n') {
+      lines.push_back(line);
+      line.clear();
+    } else {
+      line.push_back(static_cast<char>(c));
+    }
+  }
+  return lines;
+}
+
+TEST(json_lines_exporter, writes_the_resource_on_every_line_when_given_one) {
+  std::FILE* file = std::tmpfile();
+  ASSERT_NE(file, nullptr);
+  arbiter::otlp_resource resource;
+  resource.service_name = "orders \"eu\"";
+  resource.deployment_environment = "staging";
+  resource.attributes = {
+      {"host.name", std::string("h1")}, {"service.name", std::string("ignored")}, {"replicas", std::int64_t{3}}};
+  arbiter::json_lines_exporter exporter(file, resource);
+  const std::vector<arbiter::span_data> spans{sample_span(), arbiter::span_data{}};
+  ASSERT_TRUE(exporter.export_spans(spans, 1s).ok());
+  ASSERT_TRUE(exporter.export_spans(std::span(spans).first(1), 1s).ok());
+  const auto lines = read_lines(file);
+  std::fclose(file);
+  ASSERT_EQ(lines.size(), 3U);
+  const json expected = json::parse(
+      R"({"service.name":"orders \"eu\"","deployment.environment":"staging","host.name":"h1","replicas":3})");
+  for (const auto& line : lines) {
+    const json j = json::parse(line);
+    EXPECT_EQ(j["resource"], expected) << line;
+  }
+  EXPECT_NE(lines[0].find(R"(,"resource":{"service.name":"orders \"eu\"","deployment.environment":"staging",)"),
+            std::string::npos)
+      << "service.name first, then the environment, in the order otlp_json writes them";
+  EXPECT_EQ(json::parse(lines[0])["name"], "GET /orders \"quoted\"\n") << "the span's own fields are unchanged";
 }
 
 TEST(json_lines_exporter, missing_file_is_a_failure_not_a_crash) {

@@ -6,7 +6,10 @@
 ///   {"name":"GET /orders","trace_id":"4bf9...","span_id":"00f0...","parent_span_id":"...","kind":"server",
 ///    "start_unix_nano":1700000000000000000,"end_unix_nano":...,"duration_ns":1234,"status":"error",
 ///    "status_description":"...","attributes":{"http.status":500},"events":[{"name":"...","time_unix_nano":...,
-///    "attributes":{...}}],"links":[{"trace_id":"...","span_id":"..."}]}
+///    "attributes":{...}}],"links":[{"trace_id":"...","span_id":"..."}],"resource":{"service.name":"orders"}}
+///
+/// `resource` is there when the exporter is given an otlp_resource: with several services writing to one place,
+/// each line says which service it came from.
 
 #include <chrono>
 #include <cstdio>
@@ -65,37 +68,50 @@ inline void append_plain_json_attributes(std::string& out, const attribute_list&
   out.push_back('}');
 }
 
-}  // namespace detail
+/// Appends `,"resource":{...}` with the resource attributes as otlp_json writes them: service.name,
+/// service.version and deployment.environment first (when set), then the others except those three.
+inline void append_json_line_resource(std::string& out, const otlp_resource& resource) {
+  attribute_list attributes{{"service.name", resource.service_name}};
+  if (!resource.service_version.empty()) attributes.emplace_back("service.version", resource.service_version);
+  if (!resource.deployment_environment.empty()) {
+    attributes.emplace_back("deployment.environment", resource.deployment_environment);
+  }
+  for (const auto& [key, value] : resource.attributes) {
+    if (key == "service.name" || key == "service.version" || key == "deployment.environment") continue;
+    attributes.emplace_back(key, value);
+  }
+  out += ",\"resource\":";
+  append_plain_json_attributes(out, attributes);
+}
 
-/// Appends `span` as one JSON line (with the trailing newline).
-inline void append_json_line(std::string& out, const span_data& span) {
+/// Appends the fields of `span`'s JSON line: the object without its closing brace.
+inline void append_json_line_fields(std::string& out, const span_data& span) {
   out += "{\"name\":";
-  detail::append_json_string(out, span.name);
+  append_json_string(out, span.name);
   out += ",\"trace_id\":";
-  detail::append_hex_id(out, span.context.trace_id, 32);
+  append_hex_id(out, span.context.trace_id, 32);
   out += ",\"span_id\":";
-  detail::append_hex_id(out, span.context.span_id, 16);
+  append_hex_id(out, span.context.span_id, 16);
   if (span.parent_span_id.valid()) {
     out += ",\"parent_span_id\":";
-    detail::append_hex_id(out, span.parent_span_id, 16);
+    append_hex_id(out, span.parent_span_id, 16);
   }
   out += ",\"kind\":";
-  detail::append_json_string(out, to_string(span.kind));
+  append_json_string(out, to_string(span.kind));
   out += ",\"start_unix_nano\":";
-  detail::append_decimal(out, detail::unix_nanos(span.start_time));
+  append_decimal(out, unix_nanos(span.start_time));
   out += ",\"end_unix_nano\":";
-  detail::append_decimal(out, detail::unix_nanos(span.end_time));
+  append_decimal(out, unix_nanos(span.end_time));
   out += ",\"duration_ns\":";
-  detail::append_decimal(out,
-                         std::chrono::duration_cast<std::chrono::nanoseconds>(span.end_time - span.start_time).count());
+  append_decimal(out, std::chrono::duration_cast<std::chrono::nanoseconds>(span.end_time - span.start_time).count());
   out += ",\"status\":";
-  detail::append_json_string(out, to_string(span.status));
+  append_json_string(out, to_string(span.status));
   if (!span.status_description.empty()) {
     out += ",\"status_description\":";
-    detail::append_json_string(out, span.status_description);
+    append_json_string(out, span.status_description);
   }
   out += ",\"attributes\":";
-  detail::append_plain_json_attributes(out, span.attributes);
+  append_plain_json_attributes(out, span.attributes);
   if (!span.events.empty()) {
     out += ",\"events\":[";
     bool first = true;
@@ -103,11 +119,11 @@ inline void append_json_line(std::string& out, const span_data& span) {
       if (!first) out.push_back(',');
       first = false;
       out += "{\"name\":";
-      detail::append_json_string(out, event.name);
+      append_json_string(out, event.name);
       out += ",\"time_unix_nano\":";
-      detail::append_decimal(out, detail::unix_nanos(event.time));
+      append_decimal(out, unix_nanos(event.time));
       out += ",\"attributes\":";
-      detail::append_plain_json_attributes(out, event.attributes);
+      append_plain_json_attributes(out, event.attributes);
       out.push_back('}');
     }
     out.push_back(']');
@@ -119,22 +135,29 @@ inline void append_json_line(std::string& out, const span_data& span) {
       if (!first) out.push_back(',');
       first = false;
       out += "{\"trace_id\":";
-      detail::append_hex_id(out, link.context.trace_id, 32);
+      append_hex_id(out, link.context.trace_id, 32);
       out += ",\"span_id\":";
-      detail::append_hex_id(out, link.context.span_id, 16);
+      append_hex_id(out, link.context.span_id, 16);
       out.push_back('}');
     }
     out.push_back(']');
   }
   if (span.dropped_attributes + span.dropped_events + span.dropped_links > 0) {
     out += ",\"dropped\":{\"attributes\":";
-    detail::append_decimal(out, span.dropped_attributes);
+    append_decimal(out, span.dropped_attributes);
     out += ",\"events\":";
-    detail::append_decimal(out, span.dropped_events);
+    append_decimal(out, span.dropped_events);
     out += ",\"links\":";
-    detail::append_decimal(out, span.dropped_links);
+    append_decimal(out, span.dropped_links);
     out.push_back('}');
   }
+}
+
+}  // namespace detail
+
+/// Appends `span` as one JSON line (with the trailing newline).
+inline void append_json_line(std::string& out, const span_data& span) {
+  detail::append_json_line_fields(out, span);
   out += "}\n";
 }
 
@@ -144,11 +167,20 @@ class json_lines_exporter {
  public:
   explicit json_lines_exporter(std::FILE* file) noexcept : file_(file) {}
 
+  /// Writes `resource` (service.name and the other resource attributes) as `"resource"` on every line.
+  json_lines_exporter(std::FILE* file, const otlp_resource& resource) : file_(file) {
+    detail::append_json_line_resource(resource_json_, resource);
+  }
+
   export_result export_spans(std::span<const span_data> batch, std::chrono::milliseconds /*timeout*/) {
     if (file_ == nullptr) return export_result::fail("json_lines_exporter: no file to write to");
     std::string text;
     text.reserve(batch.size() * 256);
-    for (const auto& span : batch) append_json_line(text, span);
+    for (const auto& span : batch) {
+      detail::append_json_line_fields(text, span);
+      text += resource_json_;  // rendered once, in the constructor
+      text += "}\n";
+    }
     if (std::fwrite(text.data(), 1, text.size(), file_) != text.size() || std::fflush(file_) != 0) {
       return export_result::fail("json_lines_exporter: writing " + std::to_string(text.size()) + " bytes failed");
     }
@@ -157,6 +189,7 @@ class json_lines_exporter {
 
  private:
   std::FILE* file_;
+  std::string resource_json_;  ///< `,"resource":{...}`, or empty
 };
 
 static_assert(SpanExporter<json_lines_exporter>);

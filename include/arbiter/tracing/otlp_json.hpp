@@ -7,11 +7,13 @@
 /// typed value (`stringValue`, `intValue` as a decimal string, `doubleValue`, `boolValue`, `arrayValue`).
 /// No sockets, no JSON library: testable and benchmarkable alone.
 
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
@@ -37,6 +39,8 @@ struct otlp_resource {
 
 namespace detail {
 
+/// Appends a number in decimal (shortest round-trip form for doubles). The append_* helpers serve
+/// json_lines_exporter; the OTLP encoder writes through otlp_writer below.
 template <class T>
 void append_decimal(std::string& out, T value) {
   char buffer[32];
@@ -56,18 +60,13 @@ inline void append_json_double(std::string& out, double value) {
   }
 }
 
+/// Returns `time` in unix nanoseconds; times before the epoch (unrepresentable as OTLP's fixed64) as 0.
 [[nodiscard]] inline std::uint64_t unix_nanos(std::chrono::system_clock::time_point time) noexcept {
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
   return ns < 0 ? 0 : static_cast<std::uint64_t>(ns);
 }
 
-/// Appends `"<unix nanoseconds>"` (a string: JSON numbers lose precision beyond 2^53).
-inline void append_nanos_string(std::string& out, std::chrono::system_clock::time_point time) {
-  out.push_back('"');
-  append_decimal(out, unix_nanos(time));
-  out.push_back('"');
-}
-
+/// Appends `"<id in lowercase hex>"`.
 template <class Id>
 void append_hex_id(std::string& out, const Id& id, std::size_t digits) {
   out.push_back('"');
@@ -77,191 +76,484 @@ void append_hex_id(std::string& out, const Id& id, std::size_t digits) {
   out.push_back('"');
 }
 
-inline void append_otlp_string_value(std::string& out, std::string_view text) {
-  out += "{\"stringValue\":";
-  append_json_string(out, text);
-  out.push_back('}');
-}
-inline void append_otlp_int_value(std::string& out, std::int64_t value) {
-  out += "{\"intValue\":\"";
-  append_decimal(out, value);
-  out += "\"}";
-}
-inline void append_otlp_double_value(std::string& out, double value) {
-  out += "{\"doubleValue\":";
-  append_json_double(out, value);
-  out.push_back('}');
-}
-inline void append_otlp_bool_value(std::string& out, bool value) {
-  out += value ? "{\"boolValue\":true}" : "{\"boolValue\":false}";
+/// "00" "01" ... "ff": two hex digits per byte, so an id is written a byte (not a nibble) at a time.
+inline constexpr std::array<char, 512> hex_byte_pairs = [] {
+  constexpr char hex[] = "0123456789abcdef";
+  std::array<char, 512> pairs{};
+  for (std::size_t b = 0; b < 256; ++b) {
+    pairs[2 * b] = hex[b >> 4];
+    pairs[2 * b + 1] = hex[b & 0xF];
+  }
+  return pairs;
+}();
+
+/// Writes `value` as 16 lowercase hex digits; returns the end.
+inline char* write_hex_u64(char* out, std::uint64_t value) noexcept {
+  for (std::size_t i = 8; i-- > 0;) {
+    std::memcpy(out + 2 * i, &hex_byte_pairs[2 * (value & 0xFF)], 2);
+    value >>= 8;
+  }
+  return out + 16;
 }
 
-/// Appends an OTLP AnyValue object for `value`.
-inline void append_otlp_any_value(std::string& out, const attribute_value& value) {
-  std::visit(
-      [&out](const auto& v) {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, std::string>) {
-          append_otlp_string_value(out, v);
-        } else if constexpr (std::is_same_v<T, std::int64_t>) {
-          append_otlp_int_value(out, v);
-        } else if constexpr (std::is_same_v<T, double>) {
-          append_otlp_double_value(out, v);
-        } else if constexpr (std::is_same_v<T, bool>) {
-          append_otlp_bool_value(out, v);
-        } else {
-          out += "{\"arrayValue\":{\"values\":[";
-          bool first = true;
-          for (const auto& element : v) {
-            if (!first) out.push_back(',');
-            first = false;
-            using E = typename T::value_type;
-            if constexpr (std::is_same_v<E, std::string>) {
-              append_otlp_string_value(out, element);
-            } else if constexpr (std::is_same_v<E, std::int64_t>) {
-              append_otlp_int_value(out, element);
-            } else if constexpr (std::is_same_v<E, double>) {
-              append_otlp_double_value(out, element);
-            } else {
-              append_otlp_bool_value(out, static_cast<bool>(element));
-            }
-          }
-          out += "]}}";
+/// "00" "01" ... "99": decimals are written two digits per lookup.
+inline constexpr std::array<char, 200> decimal_digit_pairs = [] {
+  std::array<char, 200> pairs{};
+  for (std::size_t i = 0; i < 100; ++i) {
+    pairs[2 * i] = static_cast<char>('0' + i / 10);
+    pairs[2 * i + 1] = static_cast<char>('0' + i % 10);
+  }
+  return pairs;
+}();
+
+/// Writes the two digits of `value` (below 100).
+inline void write_digit_pair(char* out, std::uint32_t value) noexcept {
+  std::memcpy(out, &decimal_digit_pairs[2 * value], 2);
+}
+
+/// Writes exactly 4 digits of `value` (below 10^4), leading zeros included; returns the end.
+inline char* write_4_digits(char* out, std::uint32_t value) noexcept {
+  write_digit_pair(out, value / 100);
+  write_digit_pair(out + 2, value % 100);
+  return out + 4;
+}
+
+/// Writes exactly 8 digits of `value` (below 10^8), leading zeros included; returns the end.
+inline char* write_8_digits(char* out, std::uint32_t value) noexcept {
+  return write_4_digits(write_4_digits(out, value / 10'000), value % 10'000);
+}
+
+/// Writes `value` (below 10^4) without leading zeros; returns the end.
+inline char* write_short_decimal(char* out, std::uint32_t value) noexcept {
+  if (value < 10) {
+    *out = static_cast<char>('0' + value);
+    return out + 1;
+  }
+  if (value < 100) {
+    write_digit_pair(out, value);
+    return out + 2;
+  }
+  if (value < 1000) {
+    *out = static_cast<char>('0' + value / 100);
+    write_digit_pair(out + 1, value % 100);
+    return out + 3;
+  }
+  return write_4_digits(out, value);
+}
+
+/// Writes `value` (below 10^8) without leading zeros; returns the end.
+inline char* write_medium_decimal(char* out, std::uint32_t value) noexcept {
+  if (value < 10'000) return write_short_decimal(out, value);
+  return write_4_digits(write_short_decimal(out, value / 10'000), value % 10'000);
+}
+
+/// Writes `value` in decimal (at most 20 characters); returns the end. Splits the value into blocks of 8 digits
+/// worked in 32-bit arithmetic: unix nanoseconds have 19 digits, and std::to_chars's 64-bit divisions and digit
+/// count loop made them a third of the encoding time.
+inline char* write_u64_decimal(char* out, std::uint64_t value) noexcept {
+  constexpr std::uint64_t e8 = 100'000'000;
+  constexpr std::uint64_t e16 = e8 * e8;
+  if (value < e8) return write_medium_decimal(out, static_cast<std::uint32_t>(value));
+  if (value < e16) {
+    out = write_medium_decimal(out, static_cast<std::uint32_t>(value / e8));
+    return write_8_digits(out, static_cast<std::uint32_t>(value % e8));
+  }
+  const std::uint64_t low16 = value % e16;
+  out = write_short_decimal(out, static_cast<std::uint32_t>(value / e16));  // at most 1844
+  out = write_8_digits(out, static_cast<std::uint32_t>(low16 / e8));
+  return write_8_digits(out, static_cast<std::uint32_t>(low16 % e8));
+}
+
+/// Writes a signed or unsigned integer in decimal (at most 20 characters); returns the end.
+template <class T>
+char* write_integer_decimal(char* out, T value) noexcept {
+  static_assert(std::is_integral_v<T> && sizeof(T) <= 8);
+  if constexpr (std::is_signed_v<T>) {
+    if (value < 0) {
+      *out++ = '-';
+      // The magnitude in unsigned arithmetic, where negating the minimum does not overflow.
+      return write_u64_decimal(out, std::uint64_t{0} - static_cast<std::uint64_t>(value));
+    }
+  }
+  return write_u64_decimal(out, static_cast<std::uint64_t>(value));
+}
+
+/// Writes OTLP JSON into a std::string through a raw cursor. The std::string::append / push_back per piece that a
+/// straightforward encoder does (a call, a capacity check, a strlen for each literal) cost more than the bytes
+/// themselves; here each piece checks room once (`reserve`) and is then copied with fixed-size memcpys.
+/// Room is made by resizing `out` past what is written, a chunk at a time (so the zero fill stays in cache);
+/// the destructor cuts `out` back to exactly what was written, also when an exception leaves a piece half done.
+/// Each piece works on a local copy of the cursor: a store through a char* may alias any object, members included,
+/// so writing through `cursor_` itself would make the compiler reload it after every byte.
+class otlp_writer {
+ public:
+  explicit otlp_writer(std::string& out) noexcept
+      : out_(out), cursor_(out.data() + out.size()), end_(out.data() + out.size()) {}
+  ~otlp_writer() { out_.resize(static_cast<std::size_t>(cursor_ - out_.data())); }
+  otlp_writer(const otlp_writer&) = delete;
+  otlp_writer& operator=(const otlp_writer&) = delete;
+
+  /// Makes room for `n` more bytes.
+  void reserve(std::size_t n) {
+    if (static_cast<std::size_t>(end_ - cursor_) < n) [[unlikely]]
+      grow(n);
+  }
+
+  /// Writes a string literal (its length known at compile time, no strlen).
+  template <std::size_t N>
+  void literal(const char (&text)[N]) {
+    reserve(N - 1);
+    char* const out = cursor_;
+    std::memcpy(out, text, N - 1);
+    cursor_ = out + (N - 1);
+  }
+
+  void character(char c) {
+    reserve(1);
+    char* const out = cursor_;
+    *out = c;
+    cursor_ = out + 1;
+  }
+
+  /// Writes `text` as a quoted JSON string. Room for the unescaped text is made once; every escape (up to 6 bytes
+  /// for one input byte) makes room for itself and the rest, so the bound stays tight for clean text.
+  void quoted(std::string_view text) {
+    reserve(text.size() + 2);
+    char* out = cursor_;
+    *out++ = '"';
+    const char* const begin = text.data();
+    const char* p = begin;
+    const char* const end = p + text.size();
+    while (p != end) {
+      if (end - p >= 8) {
+        if (copy_clean_word(out, p)) {
+          p += 8;
+          continue;
         }
-      },
-      value);
+      } else if (copy_clean_tail(out, begin, p, end)) {
+        break;
+      }
+      // An escape in the next 8 bytes (or a tail too short for the word tests): byte by byte through them.
+      const char* const stop = end - p >= 8 ? p + 8 : end;
+      for (; p != stop; ++p) {
+        const auto c = static_cast<unsigned char>(*p);
+        if (!json_needs_escape(c)) {
+          *out++ = *p;
+          continue;
+        }
+        cursor_ = out;
+        reserve(max_json_escape_size + static_cast<std::size_t>(end - p));  // this escape, the rest, the quote
+        out = write_json_escape(cursor_, c);
+      }
+    }
+    *out++ = '"';
+    cursor_ = out;
+  }
+
+  /// Writes `"<32 hex digits>"`.
+  void quoted_id(const trace_id& id) {
+    reserve(34);
+    char* out = cursor_;
+    *out++ = '"';
+    out = write_hex_u64(write_hex_u64(out, id.high), id.low);
+    *out++ = '"';
+    cursor_ = out;
+  }
+
+  /// Writes `"<16 hex digits>"`.
+  void quoted_id(const span_id& id) {
+    reserve(18);
+    char* out = cursor_;
+    *out++ = '"';
+    out = write_hex_u64(out, id.value);
+    *out++ = '"';
+    cursor_ = out;
+  }
+
+  /// Writes an integer in decimal.
+  template <class T>
+  void decimal(T value) {
+    reserve(20);  // 18446744073709551615, -9223372036854775808
+    cursor_ = write_integer_decimal(cursor_, value);
+  }
+
+  /// Writes `"<unix nanoseconds>"`: a string, as JSON numbers lose precision beyond 2^53.
+  void quoted_nanos(std::chrono::system_clock::time_point time) {
+    reserve(22);
+    char* out = cursor_;
+    *out++ = '"';
+    out = write_u64_decimal(out, unix_nanos(time));
+    *out++ = '"';
+    cursor_ = out;
+  }
+
+  /// Writes a double as the shortest JSON number that reads back the same; non-finite values as the strings the
+  /// protobuf JSON mapping uses ("NaN", "Infinity", "-Infinity").
+  void number(double value) {
+    if (std::isnan(value)) {
+      literal("\"NaN\"");
+    } else if (std::isinf(value)) {
+      if (value > 0) {
+        literal("\"Infinity\"");
+      } else {
+        literal("\"-Infinity\"");
+      }
+    } else {
+      reserve(32);  // the shortest form is at most 24 characters (-2.2250738585072014e-308)
+      cursor_ = std::to_chars(cursor_, cursor_ + 32, value).ptr;
+    }
+  }
+
+ private:
+  /// Copies the 8 bytes at `p` to `out` when none needs escaping; returns whether it did.
+  static bool copy_clean_word(char*& out, const char* p) noexcept {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    if (json_word_needs_escape(word)) return false;
+    std::memcpy(out, &word, 8);
+    out += 8;
+    return true;
+  }
+
+  /// Copies the last 1 to 7 bytes [p, end) of a string starting at `begin` to `out` when none needs escaping, with
+  /// whole word tests instead of a byte loop; returns whether it did. Spans are full of short names and keys.
+  static bool copy_clean_tail(char*& out, const char* begin, const char* p, const char* end) noexcept {
+    const auto left = static_cast<std::size_t>(end - p);
+    if (end - begin >= 8) {
+      // The word ending at `end` overlaps bytes already written. When it is clean, those bytes were clean too, so
+      // each was written as itself: they are the last (8 - left) bytes before `out`, and rewriting them with the
+      // same values is harmless.
+      std::uint64_t word;
+      std::memcpy(&word, end - 8, 8);
+      if (json_word_needs_escape(word)) return false;
+      std::memcpy(out - (8 - left), &word, 8);
+      out += left;
+      return true;
+    }
+    if (left >= 4) {
+      // Two 4-byte halves, overlapping when fewer than 8 bytes are left, tested as one word.
+      std::uint32_t head;
+      std::uint32_t tail;
+      std::memcpy(&head, p, 4);
+      std::memcpy(&tail, end - 4, 4);
+      if (json_word_needs_escape(head | std::uint64_t{tail} << 32)) return false;
+      std::memcpy(out, &head, 4);
+      std::memcpy(out + (left - 4), &tail, 4);
+      out += left;
+      return true;
+    }
+    return false;
+  }
+
+  /// The smallest step `out` grows by: enough for a few typical spans, small enough to stay in L1 while written.
+  static constexpr std::size_t chunk = 4096;
+
+  [[gnu::noinline]] void grow(std::size_t n) {
+    const auto used = static_cast<std::size_t>(cursor_ - out_.data());
+    out_.resize(used + (n > chunk ? n : chunk));
+    cursor_ = out_.data() + used;
+    end_ = out_.data() + out_.size();
+  }
+
+  std::string& out_;
+  char* cursor_;  ///< the end of what is written; [cursor_, end_) is room
+  char* end_;
+};
+
+inline void write_otlp_string_value(otlp_writer& out, std::string_view text) {
+  out.literal("{\"stringValue\":");
+  out.quoted(text);
+  out.character('}');
+}
+inline void write_otlp_int_value(otlp_writer& out, std::int64_t value) {
+  out.literal("{\"intValue\":\"");
+  out.decimal(value);
+  out.literal("\"}");
+}
+inline void write_otlp_double_value(otlp_writer& out, double value) {
+  out.literal("{\"doubleValue\":");
+  out.number(value);
+  out.character('}');
+}
+inline void write_otlp_bool_value(otlp_writer& out, bool value) {
+  if (value) {
+    out.literal("{\"boolValue\":true}");
+  } else {
+    out.literal("{\"boolValue\":false}");
+  }
 }
 
-inline void append_otlp_key_value(std::string& out, std::string_view key, const attribute_value& value) {
-  out += "{\"key\":";
-  append_json_string(out, key);
-  out += ",\"value\":";
-  append_otlp_any_value(out, value);
-  out.push_back('}');
+template <class Vector, class WriteElement>
+void write_otlp_array_value(otlp_writer& out, const Vector& values, WriteElement write_element) {
+  out.literal("{\"arrayValue\":{\"values\":[");
+  bool first = true;
+  for (const auto& element : values) {
+    if (!first) out.character(',');
+    first = false;
+    write_element(out, element);
+  }
+  out.literal("]}}");
 }
 
-/// Appends `"attributes":[...]` (nothing when empty, as proto3 JSON omits empty repeated fields).
-inline void append_otlp_attributes(std::string& out, const attribute_list& attributes) {
+/// Writes an OTLP AnyValue object for `value`. Tests the scalar types in turn rather than std::visit: spans carry
+/// mostly strings and integers, and a chain of index compares beats the visit table for them.
+inline void write_otlp_any_value(otlp_writer& out, const attribute_value& value) {
+  if (const auto* text = std::get_if<std::string>(&value)) {
+    write_otlp_string_value(out, *text);
+  } else if (const auto* integer = std::get_if<std::int64_t>(&value)) {
+    write_otlp_int_value(out, *integer);
+  } else if (const auto* boolean = std::get_if<bool>(&value)) {
+    write_otlp_bool_value(out, *boolean);
+  } else if (const auto* real = std::get_if<double>(&value)) {
+    write_otlp_double_value(out, *real);
+  } else if (const auto* texts = std::get_if<std::vector<std::string>>(&value)) {
+    write_otlp_array_value(out, *texts, [](otlp_writer& o, const std::string& e) { write_otlp_string_value(o, e); });
+  } else if (const auto* integers = std::get_if<std::vector<std::int64_t>>(&value)) {
+    write_otlp_array_value(out, *integers, [](otlp_writer& o, std::int64_t e) { write_otlp_int_value(o, e); });
+  } else if (const auto* reals = std::get_if<std::vector<double>>(&value)) {
+    write_otlp_array_value(out, *reals, [](otlp_writer& o, double e) { write_otlp_double_value(o, e); });
+  } else if (const auto* booleans = std::get_if<std::vector<bool>>(&value)) {
+    write_otlp_array_value(out, *booleans, [](otlp_writer& o, bool e) { write_otlp_bool_value(o, e); });
+  }
+}
+
+inline void write_otlp_key_value(otlp_writer& out, std::string_view key, const attribute_value& value) {
+  out.literal("{\"key\":");
+  out.quoted(key);
+  out.literal(",\"value\":");
+  write_otlp_any_value(out, value);
+  out.character('}');
+}
+
+/// Writes `,"attributes":[...]` (nothing when empty, as proto3 JSON omits empty repeated fields).
+inline void write_otlp_attributes(otlp_writer& out, const attribute_list& attributes) {
   if (attributes.empty()) return;
-  out += ",\"attributes\":[";
+  out.literal(",\"attributes\":[");
   bool first = true;
   for (const auto& [key, value] : attributes) {
-    if (!first) out.push_back(',');
+    if (!first) out.character(',');
     first = false;
-    append_otlp_key_value(out, key, value);
+    write_otlp_key_value(out, key, value);
   }
-  out.push_back(']');
+  out.character(']');
 }
 
-inline void append_otlp_dropped(std::string& out, std::string_view field, std::uint32_t count) {
+/// Writes `,"<field>":<count>` unless `count` is 0 (the proto3 default, omitted).
+template <std::size_t N>
+void write_otlp_dropped(otlp_writer& out, const char (&field)[N], std::uint32_t count) {
   if (count == 0) return;
-  out += ",\"";
-  out += field;
-  out += "\":";
-  append_decimal(out, count);
+  out.literal(field);
+  out.decimal(count);
+}
+
+/// Writes one OTLP Span object.
+inline void write_otlp_span(otlp_writer& out, const span_data& span) {
+  out.literal("{\"traceId\":");
+  out.quoted_id(span.context.trace_id);
+  out.literal(",\"spanId\":");
+  out.quoted_id(span.context.span_id);
+  if (span.parent_span_id.valid()) {
+    out.literal(",\"parentSpanId\":");
+    out.quoted_id(span.parent_span_id);
+  }
+  out.literal(",\"flags\":");
+  out.decimal(static_cast<unsigned>(span.context.flags));
+  out.literal(",\"name\":");
+  out.quoted(span.name);
+  out.literal(",\"kind\":");
+  out.decimal(static_cast<int>(span.kind) + 1);  // SPAN_KIND_INTERNAL is 1
+  out.literal(",\"startTimeUnixNano\":");
+  out.quoted_nanos(span.start_time);
+  out.literal(",\"endTimeUnixNano\":");
+  out.quoted_nanos(span.end_time);
+  write_otlp_attributes(out, span.attributes);
+  write_otlp_dropped(out, ",\"droppedAttributesCount\":", span.dropped_attributes);
+  if (!span.events.empty()) {
+    out.literal(",\"events\":[");
+    bool first = true;
+    for (const auto& event : span.events) {
+      if (!first) out.character(',');
+      first = false;
+      out.literal("{\"timeUnixNano\":");
+      out.quoted_nanos(event.time);
+      out.literal(",\"name\":");
+      out.quoted(event.name);
+      write_otlp_attributes(out, event.attributes);
+      out.character('}');
+    }
+    out.character(']');
+  }
+  write_otlp_dropped(out, ",\"droppedEventsCount\":", span.dropped_events);
+  if (!span.links.empty()) {
+    out.literal(",\"links\":[");
+    bool first = true;
+    for (const auto& link : span.links) {
+      if (!first) out.character(',');
+      first = false;
+      out.literal("{\"traceId\":");
+      out.quoted_id(link.context.trace_id);
+      out.literal(",\"spanId\":");
+      out.quoted_id(link.context.span_id);
+      out.literal(",\"flags\":");
+      out.decimal(static_cast<unsigned>(link.context.flags));
+      write_otlp_attributes(out, link.attributes);
+      out.character('}');
+    }
+    out.character(']');
+  }
+  write_otlp_dropped(out, ",\"droppedLinksCount\":", span.dropped_links);
+  out.literal(",\"status\":{");
+  if (span.status != span_status::unset) {
+    out.literal("\"code\":");
+    out.decimal(static_cast<int>(span.status));  // UNSET 0, OK 1, ERROR 2
+    if (!span.status_description.empty()) {
+      out.literal(",\"message\":");
+      out.quoted(span.status_description);
+    }
+  }
+  out.literal("}}");
 }
 
 }  // namespace detail
 
 /// Appends one OTLP Span object.
 inline void append_otlp_span(std::string& out, const span_data& span) {
-  out += "{\"traceId\":";
-  detail::append_hex_id(out, span.context.trace_id, 32);
-  out += ",\"spanId\":";
-  detail::append_hex_id(out, span.context.span_id, 16);
-  if (span.parent_span_id.valid()) {
-    out += ",\"parentSpanId\":";
-    detail::append_hex_id(out, span.parent_span_id, 16);
-  }
-  out += ",\"flags\":";
-  detail::append_decimal(out, static_cast<unsigned>(span.context.flags));
-  out += ",\"name\":";
-  detail::append_json_string(out, span.name);
-  out += ",\"kind\":";
-  detail::append_decimal(out, static_cast<int>(span.kind) + 1);  // SPAN_KIND_INTERNAL is 1
-  out += ",\"startTimeUnixNano\":";
-  detail::append_nanos_string(out, span.start_time);
-  out += ",\"endTimeUnixNano\":";
-  detail::append_nanos_string(out, span.end_time);
-  detail::append_otlp_attributes(out, span.attributes);
-  detail::append_otlp_dropped(out, "droppedAttributesCount", span.dropped_attributes);
-  if (!span.events.empty()) {
-    out += ",\"events\":[";
-    bool first = true;
-    for (const auto& event : span.events) {
-      if (!first) out.push_back(',');
-      first = false;
-      out += "{\"timeUnixNano\":";
-      detail::append_nanos_string(out, event.time);
-      out += ",\"name\":";
-      detail::append_json_string(out, event.name);
-      detail::append_otlp_attributes(out, event.attributes);
-      out.push_back('}');
-    }
-    out.push_back(']');
-  }
-  detail::append_otlp_dropped(out, "droppedEventsCount", span.dropped_events);
-  if (!span.links.empty()) {
-    out += ",\"links\":[";
-    bool first = true;
-    for (const auto& link : span.links) {
-      if (!first) out.push_back(',');
-      first = false;
-      out += "{\"traceId\":";
-      detail::append_hex_id(out, link.context.trace_id, 32);
-      out += ",\"spanId\":";
-      detail::append_hex_id(out, link.context.span_id, 16);
-      out += ",\"flags\":";
-      detail::append_decimal(out, static_cast<unsigned>(link.context.flags));
-      detail::append_otlp_attributes(out, link.attributes);
-      out.push_back('}');
-    }
-    out.push_back(']');
-  }
-  detail::append_otlp_dropped(out, "droppedLinksCount", span.dropped_links);
-  out += ",\"status\":{";
-  if (span.status != span_status::unset) {
-    out += "\"code\":";
-    detail::append_decimal(out, static_cast<int>(span.status));  // UNSET 0, OK 1, ERROR 2
-    if (!span.status_description.empty()) {
-      out += ",\"message\":";
-      detail::append_json_string(out, span.status_description);
-    }
-  }
-  out += "}}";
+  detail::otlp_writer writer(out);
+  detail::write_otlp_span(writer, span);
 }
 
 /// Appends a whole `ExportTraceServiceRequest` carrying `spans` for `resource`.
 inline void encode_otlp_json(std::string& out, std::span<const span_data> spans, const otlp_resource& resource) {
-  out += "{\"resourceSpans\":[{\"resource\":{\"attributes\":[";
-  detail::append_otlp_key_value(out, "service.name", resource.service_name);
+  detail::otlp_writer writer(out);
+  writer.literal("{\"resourceSpans\":[{\"resource\":{\"attributes\":[");
+  detail::write_otlp_key_value(writer, "service.name", resource.service_name);
   if (!resource.service_version.empty()) {
-    out.push_back(',');
-    detail::append_otlp_key_value(out, "service.version", resource.service_version);
+    writer.character(',');
+    detail::write_otlp_key_value(writer, "service.version", resource.service_version);
   }
   if (!resource.deployment_environment.empty()) {
-    out.push_back(',');
-    detail::append_otlp_key_value(out, "deployment.environment", resource.deployment_environment);
+    writer.character(',');
+    detail::write_otlp_key_value(writer, "deployment.environment", resource.deployment_environment);
   }
   for (const auto& [key, value] : resource.attributes) {
     if (key == "service.name" || key == "service.version" || key == "deployment.environment") continue;
-    out.push_back(',');
-    detail::append_otlp_key_value(out, key, value);
+    writer.character(',');
+    detail::write_otlp_key_value(writer, key, value);
   }
-  out += "]},\"scopeSpans\":[{\"scope\":{\"name\":";
-  detail::append_json_string(out, resource.scope_name);
+  writer.literal("]},\"scopeSpans\":[{\"scope\":{\"name\":");
+  writer.quoted(resource.scope_name);
   if (!resource.scope_version.empty()) {
-    out += ",\"version\":";
-    detail::append_json_string(out, resource.scope_version);
+    writer.literal(",\"version\":");
+    writer.quoted(resource.scope_version);
   }
-  out += "},\"spans\":[";
+  writer.literal("},\"spans\":[");
   bool first = true;
   for (const auto& span : spans) {
-    if (!first) out.push_back(',');
+    if (!first) writer.character(',');
     first = false;
-    append_otlp_span(out, span);
+    detail::write_otlp_span(writer, span);
   }
-  out += "]}]}]}";
+  writer.literal("]}]}]}");
 }
 
 /// Returns the `ExportTraceServiceRequest` JSON for `spans`.

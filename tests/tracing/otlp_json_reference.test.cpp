@@ -1,0 +1,726 @@
+// The OTLP/JSON encoder against a reference: a few hundred randomized spans (fixed seed) covering every attribute
+// type, escapes, UTF-8, long strings, events, links, kinds, statuses, dropped counts and times on both sides of
+// 2^53 ns. The fast encoder must write exactly the bytes of a straightforward reference encoder kept here, and
+// what it writes must parse back with nlohmann/json to the span data, field by field.
+#include <arbiter/detail/json_text.hpp>
+#include <arbiter/tracing/otlp_json.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+namespace {
+
+using json = nlohmann::json;
+
+// ---- The reference: the encoder as it was before the raw-cursor writer, one std::string append per piece, with
+// its own byte-at-a-time escaping so that it shares no code with what it checks.
+
+namespace reference {
+
+void escaped(std::string& out, std::string_view text) {
+  constexpr char hex[] = "0123456789abcdef";
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(hex[c >> 4]);
+          out.push_back(hex[c & 0xF]);
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+}
+
+void quoted(std::string& out, std::string_view text) {
+  out.push_back('"');
+  escaped(out, text);
+  out.push_back('"');
+}
+
+template <class T>
+void decimal(std::string& out, T value) {
+  char buffer[32];
+  out.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, value).ptr);
+}
+
+void number(std::string& out, double value) {
+  if (std::isnan(value)) {
+    out += "\"NaN\"";
+  } else if (std::isinf(value)) {
+    out += value > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+  } else {
+    decimal(out, value);
+  }
+}
+
+std::uint64_t unix_nanos(std::chrono::system_clock::time_point time) {
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
+  return ns < 0 ? 0 : static_cast<std::uint64_t>(ns);
+}
+
+void nanos(std::string& out, std::chrono::system_clock::time_point time) {
+  out.push_back('"');
+  decimal(out, unix_nanos(time));
+  out.push_back('"');
+}
+
+template <class Id>
+void hex_id(std::string& out, const Id& id, std::size_t digits) {
+  std::string hex(digits, '0');
+  id.to_hex(hex.data());
+  out += '"' + hex + '"';
+}
+
+void string_value(std::string& out, std::string_view text) {
+  out += "{\"stringValue\":";
+  quoted(out, text);
+  out += "}";
+}
+void int_value(std::string& out, std::int64_t value) {
+  out += "{\"intValue\":\"";
+  decimal(out, value);
+  out += "\"}";
+}
+void double_value(std::string& out, double value) {
+  out += "{\"doubleValue\":";
+  number(out, value);
+  out += "}";
+}
+void bool_value(std::string& out, bool value) { out += value ? "{\"boolValue\":true}" : "{\"boolValue\":false}"; }
+
+void any_value(std::string& out, const arbiter::attribute_value& value) {
+  std::visit(
+      [&out](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          string_value(out, v);
+        } else if constexpr (std::is_same_v<T, std::int64_t>) {
+          int_value(out, v);
+        } else if constexpr (std::is_same_v<T, double>) {
+          double_value(out, v);
+        } else if constexpr (std::is_same_v<T, bool>) {
+          bool_value(out, v);
+        } else {
+          out += "{\"arrayValue\":{\"values\":[";
+          for (std::size_t i = 0; i < v.size(); ++i) {
+            if (i > 0) out += ",";
+            using E = typename T::value_type;
+            if constexpr (std::is_same_v<E, std::string>) {
+              string_value(out, v[i]);
+            } else if constexpr (std::is_same_v<E, std::int64_t>) {
+              int_value(out, v[i]);
+            } else if constexpr (std::is_same_v<E, double>) {
+              double_value(out, v[i]);
+            } else {
+              bool_value(out, static_cast<bool>(v[i]));
+            }
+          }
+          out += "]}}";
+        }
+      },
+      value);
+}
+
+void key_value(std::string& out, std::string_view key, const arbiter::attribute_value& value) {
+  out += "{\"key\":";
+  quoted(out, key);
+  out += ",\"value\":";
+  any_value(out, value);
+  out += "}";
+}
+
+void attributes(std::string& out, const arbiter::attribute_list& list) {
+  if (list.empty()) return;
+  out += ",\"attributes\":[";
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (i > 0) out += ",";
+    key_value(out, list[i].first, list[i].second);
+  }
+  out += "]";
+}
+
+void dropped(std::string& out, std::string_view field, std::uint32_t count) {
+  if (count == 0) return;
+  out += ",\"";
+  out += field;
+  out += "\":";
+  decimal(out, count);
+}
+
+void span(std::string& out, const arbiter::span_data& s) {
+  out += "{\"traceId\":";
+  hex_id(out, s.context.trace_id, 32);
+  out += ",\"spanId\":";
+  hex_id(out, s.context.span_id, 16);
+  if (s.parent_span_id.valid()) {
+    out += ",\"parentSpanId\":";
+    hex_id(out, s.parent_span_id, 16);
+  }
+  out += ",\"flags\":";
+  decimal(out, static_cast<unsigned>(s.context.flags));
+  out += ",\"name\":";
+  quoted(out, s.name);
+  out += ",\"kind\":";
+  decimal(out, static_cast<int>(s.kind) + 1);
+  out += ",\"startTimeUnixNano\":";
+  nanos(out, s.start_time);
+  out += ",\"endTimeUnixNano\":";
+  nanos(out, s.end_time);
+  attributes(out, s.attributes);
+  dropped(out, "droppedAttributesCount", s.dropped_attributes);
+  if (!s.events.empty()) {
+    out += ",\"events\":[";
+    for (std::size_t i = 0; i < s.events.size(); ++i) {
+      if (i > 0) out += ",";
+      out += "{\"timeUnixNano\":";
+      nanos(out, s.events[i].time);
+      out += ",\"name\":";
+      quoted(out, s.events[i].name);
+      attributes(out, s.events[i].attributes);
+      out += "}";
+    }
+    out += "]";
+  }
+  dropped(out, "droppedEventsCount", s.dropped_events);
+  if (!s.links.empty()) {
+    out += ",\"links\":[";
+    for (std::size_t i = 0; i < s.links.size(); ++i) {
+      if (i > 0) out += ",";
+      out += "{\"traceId\":";
+      hex_id(out, s.links[i].context.trace_id, 32);
+      out += ",\"spanId\":";
+      hex_id(out, s.links[i].context.span_id, 16);
+      out += ",\"flags\":";
+      decimal(out, static_cast<unsigned>(s.links[i].context.flags));
+      attributes(out, s.links[i].attributes);
+      out += "}";
+    }
+    out += "]";
+  }
+  dropped(out, "droppedLinksCount", s.dropped_links);
+  out += ",\"status\":{";
+  if (s.status != arbiter::span_status::unset) {
+    out += "\"code\":";
+    decimal(out, static_cast<int>(s.status));
+    if (!s.status_description.empty()) {
+      out += ",\"message\":";
+      quoted(out, s.status_description);
+    }
+  }
+  out += "}}";
+}
+
+std::string request(const std::vector<arbiter::span_data>& spans, const arbiter::otlp_resource& resource) {
+  std::string out = "{\"resourceSpans\":[{\"resource\":{\"attributes\":[";
+  key_value(out, "service.name", resource.service_name);
+  if (!resource.service_version.empty()) {
+    out += ",";
+    key_value(out, "service.version", resource.service_version);
+  }
+  if (!resource.deployment_environment.empty()) {
+    out += ",";
+    key_value(out, "deployment.environment", resource.deployment_environment);
+  }
+  for (const auto& [key, value] : resource.attributes) {
+    if (key == "service.name" || key == "service.version" || key == "deployment.environment") continue;
+    out += ",";
+    key_value(out, key, value);
+  }
+  out += "]},\"scopeSpans\":[{\"scope\":{\"name\":";
+  quoted(out, resource.scope_name);
+  if (!resource.scope_version.empty()) {
+    out += ",\"version\":";
+    quoted(out, resource.scope_version);
+  }
+  out += "},\"spans\":[";
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    if (i > 0) out += ",";
+    span(out, spans[i]);
+  }
+  out += "]}]}]}";
+  return out;
+}
+
+}  // namespace reference
+
+// ---- Random span data.
+
+class span_generator {
+ public:
+  explicit span_generator(std::uint64_t seed, bool valid_utf8 = true) : rng_(seed), valid_utf8_(valid_utf8) {}
+
+  std::uint64_t u64() { return rng_(); }
+  std::size_t below(std::size_t n) { return static_cast<std::size_t>(rng_() % n); }
+  bool chance(std::size_t one_in) { return below(one_in) == 0; }
+
+  /// A string mixing plain text, characters JSON must escape, and UTF-8; sometimes empty, sometimes long (past
+  /// the writer's growth step), so that escapes fall at every offset of the 8-byte scan.
+  std::string text() {
+    std::size_t length = below(24);
+    if (chance(8)) length = 0;
+    if (chance(20)) length = 200 + below(5000);
+    static constexpr std::array<std::string_view, 16> pieces{"a",
+                                                             "Z",
+                                                             "0",
+                                                             " ",
+                                                             "/",
+                                                             "\"",
+                                                             "\\",
+                                                             "\n",
+                                                             "\t",
+                                                             "\x01",
+                                                             "\x1f",
+                                                             "\x7f",
+                                                             "\xc3\xa9",
+                                                             "\xe6\x97\xa5",
+                                                             "\xf0\x9f\x98\x80",
+                                                             "plain words"};
+    std::string s;
+    while (s.size() < length) {
+      if (!valid_utf8_ && chance(6)) {
+        s.push_back(static_cast<char>(0x80 + below(128)));  // a stray continuation or lead byte
+      } else if (chance(10)) {
+        s.push_back(static_cast<char>(below(0x20)));  // any control character
+      } else if (chance(3)) {
+        s += pieces[below(pieces.size())];
+      } else {
+        s.push_back(static_cast<char>('a' + below(26)));
+      }
+    }
+    return s;
+  }
+
+  double real() {
+    switch (below(10)) {
+      case 0:
+        return std::numeric_limits<double>::quiet_NaN();
+      case 1:
+        return chance(2) ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
+      case 2:
+        return chance(2) ? 0.0 : -0.0;
+      case 3:
+        return std::numeric_limits<double>::denorm_min() * static_cast<double>(below(1000) + 1);
+      case 4:
+        return chance(2) ? std::numeric_limits<double>::max() : std::numeric_limits<double>::lowest();
+      case 5: {
+        double d;
+        const std::uint64_t bits = u64();
+        std::memcpy(&d, &bits, sizeof d);
+        return std::isfinite(d) ? d : 1.0;
+      }
+      default:
+        return (static_cast<double>(u64() % 2'000'000) - 1'000'000.0) / 1024.0;
+    }
+  }
+
+  std::int64_t integer() {
+    switch (below(5)) {
+      case 0:
+        return std::numeric_limits<std::int64_t>::min();
+      case 1:
+        return std::numeric_limits<std::int64_t>::max();
+      case 2:
+        return static_cast<std::int64_t>(below(100)) - 50;
+      default:
+        return static_cast<std::int64_t>(u64());
+    }
+  }
+
+  arbiter::attribute_value value() {
+    const std::size_t n = below(4);
+    switch (below(8)) {
+      case 0:
+        return text();
+      case 1:
+        return integer();
+      case 2:
+        return real();
+      case 3:
+        return chance(2);
+      case 4: {
+        std::vector<std::string> v;
+        for (std::size_t i = 0; i < n; ++i) v.push_back(text());
+        return v;
+      }
+      case 5: {
+        std::vector<std::int64_t> v;
+        for (std::size_t i = 0; i < n; ++i) v.push_back(integer());
+        return v;
+      }
+      case 6: {
+        std::vector<double> v;
+        for (std::size_t i = 0; i < n; ++i) v.push_back(real());
+        return v;
+      }
+      default: {
+        std::vector<bool> v;
+        for (std::size_t i = 0; i < n; ++i) v.push_back(chance(2));
+        return v;
+      }
+    }
+  }
+
+  arbiter::attribute_list attributes(std::size_t max) {
+    arbiter::attribute_list list;
+    const std::size_t n = below(max + 1);
+    for (std::size_t i = 0; i < n; ++i) list.emplace_back(text(), value());
+    return list;
+  }
+
+  /// Times before the epoch (written as 0), below 2^53 ns (exact as a double), and above it up to INT64_MAX.
+  std::chrono::system_clock::time_point time() {
+    std::int64_t ns = 0;
+    switch (below(5)) {
+      case 0:
+        ns = -static_cast<std::int64_t>(below(1'000'000'000));
+        break;
+      case 1:
+        ns = static_cast<std::int64_t>(u64() % (std::uint64_t{1} << 53));
+        break;
+      case 2:
+        ns = std::numeric_limits<std::int64_t>::max() - static_cast<std::int64_t>(below(10));
+        break;
+      default:
+        ns = 1'700'000'000'000'000'000LL + static_cast<std::int64_t>(u64() % 100'000'000'000'000'000ULL);
+    }
+    return std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(ns)));
+  }
+
+  arbiter::span_context context() {
+    return {arbiter::trace_id{u64(), u64() | 1}, arbiter::span_id{u64() | 1}, static_cast<std::uint8_t>(below(256)),
+            chance(2)};
+  }
+
+  arbiter::span_data span() {
+    arbiter::span_data s;
+    s.name = text();
+    s.context = context();
+    if (!chance(3)) s.parent_span_id = arbiter::span_id{u64() | 1};
+    s.kind = static_cast<arbiter::span_kind>(below(5));
+    s.start_time = time();
+    s.end_time = time();
+    s.attributes = attributes(6);
+    for (std::size_t i = below(3); i > 0; --i) s.events.push_back({text(), time(), attributes(3)});
+    for (std::size_t i = below(3); i > 0; --i) s.links.push_back({context(), attributes(2)});
+    s.status = static_cast<arbiter::span_status>(below(3));
+    if (!chance(3)) s.status_description = text();
+    s.dropped_attributes = chance(3) ? static_cast<std::uint32_t>(u64()) : 0;
+    s.dropped_events = chance(3) ? static_cast<std::uint32_t>(below(10)) : 0;
+    s.dropped_links = chance(3) ? std::numeric_limits<std::uint32_t>::max() : 0;
+    return s;
+  }
+
+  std::vector<arbiter::span_data> spans(std::size_t n) {
+    std::vector<arbiter::span_data> out;
+    for (std::size_t i = 0; i < n; ++i) out.push_back(span());
+    return out;
+  }
+
+ private:
+  std::mt19937_64 rng_;
+  bool valid_utf8_;
+};
+
+// ---- Field-by-field checks of the parsed JSON against the span data.
+
+std::string hex_of(const arbiter::trace_id& id) { return id.to_string(); }
+std::string hex_of(const arbiter::span_id& id) { return id.to_string(); }
+
+std::string nanos_of(std::chrono::system_clock::time_point time) { return std::to_string(reference::unix_nanos(time)); }
+
+void expect_scalar(const json& j, const std::string& expected) { EXPECT_EQ(j, json({{"stringValue", expected}})); }
+void expect_scalar(const json& j, std::int64_t expected) {
+  EXPECT_EQ(j, json({{"intValue", std::to_string(expected)}})) << "int64 as a decimal string";
+}
+void expect_scalar(const json& j, bool expected) { EXPECT_EQ(j, json({{"boolValue", expected}})); }
+void expect_scalar(const json& j, double expected) {
+  ASSERT_EQ(j.size(), 1U) << j.dump();
+  const json& d = j.at("doubleValue");
+  if (std::isnan(expected)) {
+    EXPECT_EQ(d, "NaN");
+  } else if (std::isinf(expected)) {
+    EXPECT_EQ(d, expected > 0 ? "Infinity" : "-Infinity");
+  } else {
+    ASSERT_TRUE(d.is_number()) << d.dump();
+    EXPECT_EQ(d.get<double>(), expected) << "reads back the same double";
+  }
+}
+
+void expect_value(const json& j, const arbiter::attribute_value& value) {
+  std::visit(
+      [&j](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::int64_t> || std::is_same_v<T, double> ||
+                      std::is_same_v<T, bool>) {
+          expect_scalar(j, v);
+        } else {
+          ASSERT_EQ(j.size(), 1U) << j.dump();
+          const json& values = j.at("arrayValue").at("values");
+          ASSERT_EQ(values.size(), v.size());
+          for (std::size_t i = 0; i < v.size(); ++i) {
+            expect_scalar(values[i], static_cast<typename T::value_type>(v[i]));
+          }
+        }
+      },
+      value);
+}
+
+/// Checks an object's "attributes" field: absent when the list is empty (proto3 omits empty repeated fields).
+void expect_attributes(const json& owner, const arbiter::attribute_list& list) {
+  if (list.empty()) {
+    EXPECT_FALSE(owner.contains("attributes"));
+    return;
+  }
+  const json& a = owner.at("attributes");
+  ASSERT_EQ(a.size(), list.size());
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    ASSERT_EQ(a[i].size(), 2U) << a[i].dump();
+    EXPECT_EQ(a[i].at("key"), list[i].first);
+    expect_value(a[i].at("value"), list[i].second);
+  }
+}
+
+/// Checks a count field that proto3 omits when zero.
+void expect_count(const json& owner, const char* field, std::uint32_t count) {
+  if (count == 0) {
+    EXPECT_FALSE(owner.contains(field)) << field;
+  } else {
+    EXPECT_EQ(owner.at(field), count) << field;
+  }
+}
+
+void expect_span(const json& j, const arbiter::span_data& s) {
+  EXPECT_EQ(j.at("traceId"), hex_of(s.context.trace_id));
+  EXPECT_EQ(j.at("spanId"), hex_of(s.context.span_id));
+  if (s.parent_span_id.valid()) {
+    EXPECT_EQ(j.at("parentSpanId"), hex_of(s.parent_span_id));
+  } else {
+    EXPECT_FALSE(j.contains("parentSpanId"));
+  }
+  EXPECT_EQ(j.at("flags"), s.context.flags);
+  EXPECT_EQ(j.at("name"), s.name);
+  EXPECT_EQ(j.at("kind"), static_cast<int>(s.kind) + 1);
+  EXPECT_EQ(j.at("startTimeUnixNano"), nanos_of(s.start_time));
+  EXPECT_EQ(j.at("endTimeUnixNano"), nanos_of(s.end_time));
+  expect_attributes(j, s.attributes);
+  expect_count(j, "droppedAttributesCount", s.dropped_attributes);
+  if (s.events.empty()) {
+    EXPECT_FALSE(j.contains("events"));
+  } else {
+    ASSERT_EQ(j.at("events").size(), s.events.size());
+    for (std::size_t i = 0; i < s.events.size(); ++i) {
+      const json& e = j["events"][i];
+      EXPECT_EQ(e.at("timeUnixNano"), nanos_of(s.events[i].time));
+      EXPECT_EQ(e.at("name"), s.events[i].name);
+      expect_attributes(e, s.events[i].attributes);
+    }
+  }
+  expect_count(j, "droppedEventsCount", s.dropped_events);
+  if (s.links.empty()) {
+    EXPECT_FALSE(j.contains("links"));
+  } else {
+    ASSERT_EQ(j.at("links").size(), s.links.size());
+    for (std::size_t i = 0; i < s.links.size(); ++i) {
+      const json& l = j["links"][i];
+      EXPECT_EQ(l.at("traceId"), hex_of(s.links[i].context.trace_id));
+      EXPECT_EQ(l.at("spanId"), hex_of(s.links[i].context.span_id));
+      EXPECT_EQ(l.at("flags"), s.links[i].context.flags);
+      expect_attributes(l, s.links[i].attributes);
+    }
+  }
+  expect_count(j, "droppedLinksCount", s.dropped_links);
+  json status = json::object();
+  if (s.status != arbiter::span_status::unset) {
+    status["code"] = static_cast<int>(s.status);
+    if (!s.status_description.empty()) status["message"] = s.status_description;
+  }
+  EXPECT_EQ(j.at("status"), status);
+}
+
+arbiter::otlp_resource random_resource(span_generator& gen) {
+  arbiter::otlp_resource resource;
+  resource.service_name = gen.text();
+  if (gen.chance(2)) resource.service_version = gen.text();
+  if (gen.chance(2)) resource.deployment_environment = gen.text();
+  resource.attributes = gen.attributes(3);
+  if (gen.chance(2)) resource.attributes.emplace_back("service.name", std::string("shadowed"));
+  resource.scope_name = gen.text();
+  if (gen.chance(2)) resource.scope_version = gen.text();
+  return resource;
+}
+
+TEST(otlp_json_reference, random_batches_match_the_reference_bytes_and_parse_back_field_by_field) {
+  span_generator gen(0x5eed'0715'2026'0001ULL);
+  std::size_t checked = 0;
+  std::string body = "left alone";  // encode_otlp_json appends: what was there stays
+  for (int round = 0; round < 30; ++round) {
+    const auto resource = random_resource(gen);
+    const auto spans = gen.spans(gen.below(20));
+    const std::string expected = reference::request(spans, resource);
+    body.resize(10);
+    arbiter::encode_otlp_json(body, spans, resource);
+    ASSERT_EQ(body.substr(0, 10), "left alone");
+    ASSERT_EQ(body.substr(10), expected) << "round " << round;
+    ASSERT_EQ(arbiter::otlp_json(spans, resource), expected);
+
+    const json parsed = json::parse(expected);
+    const json& rs = parsed.at("resourceSpans").at(0);
+    const json& rattrs = rs.at("resource").at("attributes");
+    EXPECT_EQ(rattrs.at(0).at("key"), "service.name");
+    EXPECT_EQ(rattrs.at(0).at("value").at("stringValue"), resource.service_name);
+    const json& scope = rs.at("scopeSpans").at(0);
+    EXPECT_EQ(scope.at("scope").at("name"), resource.scope_name);
+    const json& out = scope.at("spans");
+    ASSERT_EQ(out.size(), spans.size());
+    for (std::size_t i = 0; i < spans.size(); ++i) {
+      SCOPED_TRACE("round " + std::to_string(round) + " span " + std::to_string(i));
+      expect_span(out[i], spans[i]);
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 200U);
+}
+
+TEST(otlp_json_reference, append_otlp_span_matches_the_reference_after_any_prefix) {
+  span_generator gen(42);
+  for (int i = 0; i < 200; ++i) {
+    const auto span = gen.span();
+    std::string expected = gen.text();  // a prefix of any length: the writer starts mid-buffer
+    std::string out = expected;
+    reference::span(expected, span);
+    arbiter::append_otlp_span(out, span);
+    ASSERT_EQ(out, expected) << "span " << i;
+  }
+}
+
+TEST(otlp_json_reference, bytes_that_are_not_utf8_pass_through_as_the_reference_writes_them) {
+  span_generator gen(7, /*valid_utf8=*/false);
+  for (int round = 0; round < 20; ++round) {
+    const auto spans = gen.spans(8);
+    const arbiter::otlp_resource resource;
+    ASSERT_EQ(arbiter::otlp_json(spans, resource), reference::request(spans, resource)) << "round " << round;
+  }
+}
+
+TEST(otlp_json_reference, a_long_string_of_escapes_grows_the_output_six_times) {
+  arbiter::span_data s;
+  s.name = std::string(20'000, '\x01');
+  std::string expected;
+  reference::span(expected, s);
+  std::string out;
+  arbiter::append_otlp_span(out, s);
+  EXPECT_EQ(out, expected);
+  EXPECT_EQ(json::parse(out).at("name"), s.name);
+}
+
+TEST(json_escaping, word_scan_agrees_with_the_byte_test_for_every_byte_at_every_offset) {
+  for (unsigned b = 0; b < 256; ++b) {
+    for (std::size_t at = 0; at < 8; ++at) {
+      for (const char filler : {'a', '\x7f', '\xff', ' ', '#', ']'}) {
+        char bytes[8];
+        std::memset(bytes, filler, sizeof bytes);
+        bytes[at] = static_cast<char>(b);
+        std::uint64_t word;
+        std::memcpy(&word, bytes, sizeof word);
+        ASSERT_EQ(arbiter::detail::json_word_needs_escape(word),
+                  arbiter::detail::json_needs_escape(static_cast<unsigned char>(b)))
+            << "byte " << b << " at " << at << " among " << int{static_cast<unsigned char>(filler)};
+      }
+    }
+  }
+}
+
+TEST(json_escaping, escaping_matches_the_reference_on_random_text) {
+  span_generator gen(99, /*valid_utf8=*/false);
+  for (int i = 0; i < 2000; ++i) {
+    const std::string text = gen.text();
+    std::string expected = "x";
+    reference::escaped(expected, text);
+    std::string out = "x";
+    arbiter::detail::append_json_escaped(out, text);
+    ASSERT_EQ(out, expected) << i;
+    const char* first = arbiter::detail::find_json_escape(text.data(), text.data() + text.size());
+    const auto byte_wise =
+        text.find_first_of(std::string_view("\"\\\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a"
+                                            "\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15"
+                                            "\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f",
+                                            34));
+    EXPECT_EQ(static_cast<std::size_t>(first - text.data()), byte_wise == std::string::npos ? text.size() : byte_wise);
+  }
+}
+
+}  // namespace
+
+namespace {
+
+template <class T>
+std::string to_chars_string(T value) {
+  char buffer[32];
+  return std::string(buffer, std::to_chars(buffer, buffer + sizeof buffer, value).ptr);
+}
+
+template <class T>
+std::string written(T value) {
+  char buffer[32];
+  return std::string(buffer, arbiter::detail::write_integer_decimal(buffer, value));
+}
+
+TEST(otlp_json_decimal, every_length_and_every_power_of_ten_boundary_matches_to_chars) {
+  std::vector<std::uint64_t> values{0, std::numeric_limits<std::uint64_t>::max()};
+  for (std::uint64_t p = 1; p <= std::numeric_limits<std::uint64_t>::max() / 10; p *= 10) {
+    for (const std::uint64_t v : {p - 1, p, p + 1, 10 * p - 1, 2 * p + 7, 9 * p + p / 2}) values.push_back(v);
+  }
+  std::mt19937_64 rng(2026);
+  for (int i = 0; i < 5000; ++i) values.push_back(rng() >> (rng() % 64));  // every digit count
+  for (const std::uint64_t v : values) {
+    ASSERT_EQ(written(v), to_chars_string(v)) << v;
+    const auto s = static_cast<std::int64_t>(v);
+    ASSERT_EQ(written(s), to_chars_string(s)) << s;
+    ASSERT_EQ(written(static_cast<std::uint32_t>(v)), to_chars_string(static_cast<std::uint32_t>(v)));
+  }
+  EXPECT_EQ(written(std::numeric_limits<std::int64_t>::min()), "-9223372036854775808");
+  EXPECT_EQ(written(std::numeric_limits<std::uint64_t>::max()), "18446744073709551615");
+  EXPECT_EQ(written(-1), "-1");
+}
+
+}  // namespace
