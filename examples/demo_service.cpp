@@ -19,6 +19,7 @@
 #include <arbiter/tracing/batch_processor.hpp>
 #include <arbiter/tracing/json_lines_exporter.hpp>
 #include <arbiter/tracing/null_tracer.hpp>
+#include <arbiter/tracing/otel_config.hpp>
 #include <arbiter/tracing/sampler.hpp>
 #include <arbiter/tracing/sdk_tracer.hpp>
 #include <arbiter/tracing/trace.hpp>
@@ -169,6 +170,7 @@ struct service_settings {
   std::string environment;
   bool tracing = true;
   double sample_rate = 1.0;
+  arbiter::otlp_resource resource;  ///< service.name, service.version, deployment.environment on every span line
 };
 
 /// Returns the config key a breaker_options field is filled from, or nothing for fields the demo leaves alone.
@@ -220,6 +222,7 @@ service_settings derive_settings(const arbiter::snapshot<orchestrator_config>& s
   s.environment = to_string(config.environment);
   s.tracing = o.tracing_enabled;
   s.sample_rate = o.trace_sample_rate;
+  s.resource = arbiter::otel_defaults_from(snapshot).otlp.resource;  // also checks observability.otlp_endpoint
   return s;
 }
 
@@ -692,7 +695,8 @@ int run_with_tracing(const command_line& args, demo_config& config, const servic
     }
   }
   auto processor = std::make_shared<arbiter::batch_processor<arbiter::json_lines_exporter>>(
-      arbiter::json_lines_exporter(file ? file.get() : stdout), arbiter::batch_options{.schedule_delay = 200ms});
+      arbiter::json_lines_exporter(file ? file.get() : stdout, settings.resource),
+      arbiter::batch_options{.schedule_delay = 200ms});
   json_tracer tracer(processor, arbiter::parent_based(arbiter::trace_id_ratio(settings.sample_rate)));
   // The shutdown hook flushes what the requests traced; health checks keep tracing until the monitor is gone,
   // so the processor shuts down (a final flush) only after the service has.

@@ -367,8 +367,12 @@ TEST(configured_exporter, follows_otel_traces_exporter) {
   ASSERT_NE(file, nullptr);
   arbiter::configured_exporter console(settings, file);
   ASSERT_TRUE(console.export_spans(spans, 3s).ok());
-  EXPECT_GT(std::ftell(file), 0L) << "JSON lines written";
+  std::rewind(file);
+  std::vector<std::string> lines;
+  for (char line[4096]; std::fgets(line, sizeof line, file) != nullptr;) lines.emplace_back(line);
   std::fclose(file);
+  ASSERT_EQ(lines.size(), 3U) << "one JSON line a span";
+  EXPECT_EQ(json::parse(lines[0])["resource"]["service.name"], "from-env") << "console lines name the service";
 
   settings.exporter = arbiter::otel_settings::exporter_kind::none;
   arbiter::configured_exporter none(settings);

@@ -37,6 +37,7 @@ namespace arbiter::inline v1 {
   while (!url.empty() && url.back() == '/') url.pop_back();
   std::string where = "observability.otlp_endpoint";
   if (const value_origin* origin = config.origin(where)) where += " (from " + origin->describe() + ")";
+  (void)http_endpoint::parse(url, where);  // a bad URL is reported as the user wrote it, without the path added
   s.otlp.endpoint = http_endpoint::parse(url + "/v1/traces", where);
   s.sampler = configured_sampler(configured_sampler::kind::parent_based_trace_id_ratio, o.trace_sample_rate);
   s.sdk_disabled = !o.tracing_enabled;  // read_otel_environment turns the sampler and exporter off (or

@@ -258,7 +258,7 @@ static_assert(SpanExporter<otlp_http_exporter>);
 class configured_exporter {
  public:
   explicit configured_exporter(const otel_settings& settings, std::FILE* console = stdout)
-      : kind_(settings.exporter), console_(console) {
+      : kind_(settings.exporter), console_(console, settings.otlp.resource) {
     if (kind_ == otel_settings::exporter_kind::otlp) otlp_.emplace(settings.otlp);
   }
 
