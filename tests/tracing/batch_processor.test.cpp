@@ -6,11 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <latch>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -250,6 +252,45 @@ TEST(batch_processor, options_are_validated_with_clear_errors) {
           << e.what();
     }
   }
+}
+
+TEST(batch_processor, live_threads_spread_evenly_over_the_shards_and_give_them_back_when_they_end) {
+  const std::size_t shards = arbiter::detail::shard_count();
+  const auto counts = [shards] {
+    std::vector<unsigned> c;
+    for (std::size_t i = 0; i < shards; ++i) c.push_back(arbiter::detail::threads_on_shard[i].load());
+    return c;
+  };
+  const std::vector<unsigned> before = counts();
+  constexpr std::size_t per_shard = 3;
+  const std::size_t threads = shards * per_shard;
+  std::latch claimed(static_cast<std::ptrdiff_t>(threads));
+  std::latch done(1);
+  {
+    std::vector<std::jthread> pool;
+    for (std::size_t t = 0; t < threads; ++t) {
+      pool.emplace_back([&] {
+        (void)arbiter::detail::thread_shard_hint();
+        EXPECT_EQ(arbiter::detail::thread_shard_hint(), arbiter::detail::thread_shard_hint()) << "a thread keeps it";
+        claimed.count_down();
+        done.wait();  // stay alive until every thread has claimed, so none gives its shard back early
+      });
+    }
+    claimed.wait();
+    const std::vector<unsigned> during = counts();
+    unsigned low = ~0U;
+    unsigned high = 0;
+    unsigned added = 0;
+    for (std::size_t i = 0; i < shards; ++i) {
+      low = std::min(low, during[i]);
+      high = std::max(high, during[i]);
+      added += during[i] - before[i];
+    }
+    EXPECT_EQ(added, threads);
+    EXPECT_LE(high - low, 1U) << "the fewest-held shard is taken each time";
+    done.count_down();
+  }
+  EXPECT_EQ(counts(), before) << "ended threads give their shards back";
 }
 
 #if defined(__linux__)
