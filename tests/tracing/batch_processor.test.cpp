@@ -13,8 +13,10 @@
 #include <filesystem>
 #include <fstream>
 #include <latch>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -252,6 +254,94 @@ TEST(batch_processor, options_are_validated_with_clear_errors) {
           << e.what();
     }
   }
+}
+
+/// An exporter that takes `per_batch` for each batch and notes when each span name first left.
+class slow_exporter {
+ public:
+  struct state {
+    std::mutex mutex;
+    std::map<std::string, std::chrono::steady_clock::time_point> first_export;
+  };
+  explicit slow_exporter(std::chrono::milliseconds per_batch) : per_batch_(per_batch), s_(std::make_shared<state>()) {}
+
+  arbiter::export_result export_spans(std::span<const arbiter::span_data> batch, std::chrono::milliseconds) {
+    std::this_thread::sleep_for(per_batch_);
+    const auto now = std::chrono::steady_clock::now();
+    const std::lock_guard lock(s_->mutex);
+    for (const auto& span : batch) s_->first_export.try_emplace(span.name, now);
+    return arbiter::export_result::success();
+  }
+  [[nodiscard]] std::optional<std::chrono::steady_clock::time_point> exported_at(const std::string& name) const {
+    const std::lock_guard lock(s_->mutex);
+    const auto it = s_->first_export.find(name);
+    if (it == s_->first_export.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  std::chrono::milliseconds per_batch_;
+  std::shared_ptr<state> s_;
+};
+
+TEST(batch_processor, a_busy_shard_does_not_keep_a_quiet_shards_span_waiting) {
+  if (arbiter::detail::shard_count() < 2) GTEST_SKIP() << "one shard on this machine";
+  slow_exporter exporter(8ms);  // 4 spans every 8 ms: half the flood's rate
+  arbiter::batch_options o;
+  o.max_queue_size = 64;
+  o.max_export_batch_size = 4;
+  o.schedule_delay = 50ms;
+  using slow_processor = arbiter::batch_processor<slow_exporter>;
+  slow_processor p(exporter, o);
+  std::atomic<bool> stop{false};
+  std::atomic<int> flooding{0};
+  std::chrono::steady_clock::time_point ended{};
+  {
+    // Two threads, so two different shards: one floods its shard faster than the exporter drains (its shard
+    // always holds a full batch), the other ends a single span while the flood goes on.
+    std::jthread flood([&] {
+      flooding = 1;
+      while (!stop.load()) {
+        p.on_end(named("flood"));
+        std::this_thread::sleep_for(1ms);
+      }
+    });
+    while (flooding.load() == 0) std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(100ms);
+    std::jthread([&] {
+      ended = std::chrono::steady_clock::now();
+      p.on_end(named("quiet"));
+    }).join();
+    const auto until = std::chrono::steady_clock::now() + 1500ms;
+    while (!exporter.exported_at("quiet") && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(5ms);
+    }
+    stop = true;
+  }
+  const auto at = exporter.exported_at("quiet");
+  ASSERT_TRUE(at.has_value()) << "the quiet shard's span waited for the flood to end";
+  EXPECT_LT(*at - ended, 1000ms) << "it left within a few batches of the schedule delay";
+  const auto s = p.stats();
+  EXPECT_GT(s.exported, 0U);
+}
+
+TEST(batch_processor, a_flush_ends_while_producers_keep_pace_with_the_exporter) {
+  scripted_exporter exporter;
+  auto o = fast_options();
+  o.schedule_delay = 1h;
+  processor p(exporter, o);
+  std::atomic<bool> stop{false};
+  std::jthread producer([&] {
+    while (!stop.load()) {
+      p.on_end(named("steady"));
+      std::this_thread::sleep_for(20us);  // slower than the exporter: the queue never stays empty for long
+    }
+  });
+  for (int i = 0; i < 10; ++i) p.on_end(named("before-flush"));
+  EXPECT_TRUE(p.force_flush(5s)) << "the flush exports what was queued when it came, then answers";
+  const auto names = exporter.with([](const scripted_exporter::state& s) { return s.names; });
+  EXPECT_EQ(std::count(names.begin(), names.end(), "before-flush"), 10);
+  stop = true;
 }
 
 TEST(batch_processor, live_threads_spread_evenly_over_the_shards_and_give_them_back_when_they_end) {

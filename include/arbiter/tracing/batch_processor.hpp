@@ -8,15 +8,17 @@
 /// The queue is split into shards (each a bounded multi-producer ring, one a CPU); each thread has its own shard
 /// (balanced across the live threads) and falls back to the others when it is full, so threads ending spans at
 /// the same time rarely touch the same cache line. Recycled span records live in per-shard rings the same way.
-/// The worker exports every `schedule_delay`, or sooner when a shard fills to half, in batches of at most
-/// `max_export_batch_size`; a failed export that is worth retrying (429, 503, connection errors) is retried with
-/// exponential backoff and jitter within `export_timeout`. `force_flush()` and `shutdown()` are for the
-/// orchestrator's shutdown hooks: shutdown stops intake, flushes what is queued, and joins the worker.
+/// The worker exports every `schedule_delay`, and in between whenever a full batch is queued, in batches of at
+/// most `max_export_batch_size` taken from the shards in turn; a failed export that is worth retrying (429, 503,
+/// connection errors) is retried with exponential backoff and jitter within `export_timeout`. `force_flush()` and
+/// `shutdown()` are for the orchestrator's shutdown hooks: shutdown stops intake, flushes what is queued, and joins the
+/// worker.
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <bit>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -52,10 +54,11 @@ struct batch_options {
   unsigned max_attempts = 5;                        ///< tries per batch, the first included
   std::chrono::milliseconds initial_backoff{1000};  ///< before the first retry; doubles each time
   std::chrono::milliseconds max_backoff{5000};
-  /// Niceness of the export thread (Linux; 0 to 19). 0 competes for the CPU like the service's own threads, as
-  /// OpenTelemetry's processor does. Higher values let request threads win when every core is busy: the exporter
-  /// then runs on idle CPU only, and spans it cannot keep up with are dropped (and counted) instead of slowing the
-  /// service. With idle CPU to spare the export rate is the same either way.
+  /// How much nicer than the service the export thread is (Linux; 0 to 19, added to the niceness the thread
+  /// inherits, capped at 19). 0 competes for the CPU like the service's own threads, as OpenTelemetry's processor
+  /// does. Higher values let request threads win when every core is busy: the exporter then runs mostly on idle
+  /// CPU, and spans it cannot keep up with are dropped (and counted) instead of slowing the service. With idle CPU
+  /// to spare the export rate is the same either way. A failure to set it shows in last_error().
   int worker_nice = 0;
 
   /// Throws std::invalid_argument naming the field and value that make no sense.
@@ -175,7 +178,8 @@ struct alignas(64) padded_counter {
   std::atomic<std::uint64_t> value{0};
 };
 
-/// How many shards a batch_processor has on this machine: one a CPU, at most 8 (a power of two).
+/// How many shards a batch_processor has on this machine: one a CPU, at most 8 (a power of two; drain() relies
+/// on the 8).
 [[nodiscard]] inline std::size_t shard_count() noexcept {
   static const std::size_t count =
       std::min<std::size_t>(8, std::bit_ceil(std::max(1U, std::thread::hardware_concurrency())));
@@ -324,7 +328,8 @@ class batch_processor {
     return s;
   }
 
-  /// Returns the message of the last failed export attempt (empty when none failed).
+  /// Returns the message of the last failed export attempt, or of a failure to apply worker_nice (empty when
+  /// nothing failed).
   [[nodiscard]] std::string last_error() const {
     const std::lock_guard lock(mutex_);
     return last_error_;
@@ -350,11 +355,17 @@ class batch_processor {
 
   void run(const std::stop_token& stop) {
 #if defined(__linux__)
-    // Linux keeps a niceness per thread: this lowers the export thread alone.
-    if (options_.worker_nice != 0 &&
-        ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), options_.worker_nice) != 0) {
-      const std::lock_guard lock(mutex_);
-      last_error_ = "could not set the export thread's niceness to " + std::to_string(options_.worker_nice);
+    // Linux keeps a niceness per thread: this lowers the export thread alone, relative to the niceness it was
+    // born with (the service's), so it can never end up above the service.
+    if (options_.worker_nice != 0) {
+      const auto self = static_cast<id_t>(::gettid());
+      errno = 0;
+      const int inherited = ::getpriority(PRIO_PROCESS, self);
+      const int target = std::min(19, (errno == 0 ? inherited : 0) + options_.worker_nice);
+      if (::setpriority(PRIO_PROCESS, self, target) != 0) {
+        const std::lock_guard lock(mutex_);
+        last_error_ = "could not set the export thread's niceness to " + std::to_string(target);
+      }
     }
 #endif
     std::vector<span_data> batch;
@@ -366,15 +377,19 @@ class batch_processor {
       bool everything = false;
       {
         std::unique_lock lock(mutex_);
-        const bool woken = wake_cv_.wait_until(
-            lock, timer, [&] { return wake_requested_ || flush_requested_ > flush_done_ || stopping_; });
+        wake_cv_.wait_until(lock, timer,
+                            [&] { return wake_requested_ || flush_requested_ > flush_done_ || stopping_; });
         wake_requested_ = false;
         flush_target = flush_requested_;
         stopping = stopping_ || stop.stop_requested();
-        everything = !woken || flush_target > flush_done_ || stopping;
-        if (!woken) timer = std::chrono::steady_clock::now() + options_.schedule_delay;
+        // The timer is due by the clock, not by how the wait ended: under steady load a wake is always pending,
+        // and the remainder of a shard must still leave within schedule_delay.
+        const auto now = std::chrono::steady_clock::now();
+        const bool timer_due = now >= timer;
+        if (timer_due) timer = now + options_.schedule_delay;
+        everything = timer_due || flush_target > flush_done_ || stopping;
       }
-      drain(batch, everything);
+      drain(batch, everything, timer);
       {
         const std::lock_guard lock(mutex_);
         if (flush_target > flush_done_) flush_done_ = flush_target;
@@ -391,15 +406,25 @@ class batch_processor {
   /// Woken by a filling shard (`everything` false), it exports full batches only and leaves the remainder for the
   /// next wake or the timer: a worker that chased the producers span by span (a fast encoder keeps the queue
   /// nearly empty) pulled every ring cell and record across cores right after a producer wrote it, and made the
-  /// traced call up to four times slower. The timer, a flush and the shutdown export everything.
-  void drain(std::vector<span_data>& batch, bool everything) {
+  /// traced call up to four times slower. The timer, a flush and the shutdown export everything that was queued
+  /// when they came (not more: producers that keep pace with the exporter would otherwise never let a flush end).
+  /// Each batch starts at the next shard in turn, so a busy shard cannot keep a quiet one's spans waiting.
+  void drain(std::vector<span_data>& batch, bool everything, std::chrono::steady_clock::time_point timer) {
+    std::array<std::size_t, 8> budget{};  // per shard: how many more to take (shard_count() is at most 8)
+    for (std::size_t s = 0; s <= shard_mask_; ++s) {
+      budget[s] = everything ? shards_[s]->size_approx() : ~std::size_t{0};
+    }
     while (true) {
-      if (!everything && queued() < batch_threshold_) return;
+      // Full batches only, and only until the timer is due: then run() comes back with everything.
+      if (!everything && (queued() < batch_threshold_ || std::chrono::steady_clock::now() >= timer)) return;
       std::size_t count = 0;
-      for (std::size_t s = 0; s <= shard_mask_ && count < options_.max_export_batch_size; ++s) {
-        while (count < options_.max_export_batch_size) {
+      const std::size_t first = next_drain_shard_++;
+      for (std::size_t k = 0; k <= shard_mask_ && count < options_.max_export_batch_size; ++k) {
+        const std::size_t s = (first + k) & shard_mask_;
+        while (count < options_.max_export_batch_size && budget[s] > 0) {
           span_data* item = shards_[s]->pop();
           if (item == nullptr) break;
+          if (everything) --budget[s];
           if (count == batch.size()) batch.emplace_back();
           std::swap(batch[count], *item);
           ++count;
@@ -502,7 +527,9 @@ class batch_processor {
   std::size_t shard_mask_ = 0;
   std::size_t shard_capacity_ = 0;
   std::size_t wake_mask_ = 0;
-  std::size_t batch_threshold_ = 1;  ///< a wake exports only when this many are queued (a batch, or half the queue)
+  std::size_t batch_threshold_ = 1;
+  std::size_t next_drain_shard_ = 0;  ///< the worker's own: where the next batch starts  ///< a wake exports only when
+                                      ///< this many are queued (a batch, or half the queue)
 
   alignas(64) std::atomic<bool> accepting_{true};
   std::atomic<bool> shutting_down_{false};
