@@ -72,12 +72,13 @@ TEST(tsc_timeline, slews_back_onto_steady_time_without_a_jump) {
   // Steady time runs 100 ppm faster than the first rate said: after half a second the mapping is 50 us behind.
   s.ticks += static_cast<std::uint64_t>(3 * interval) + 3;
   s.ns += interval + interval / 10'000 + 1;
-  const std::int64_t behind = t.now_ns();  // past the interval: answered from steady time, and re-anchored
-  EXPECT_EQ(behind, s.ns);
+  // Past the interval: re-anchored, and answered from the new mapping, which continues the old one (50 us
+  // behind steady time) so that readings on other threads stay in order; then it catches up.
+  const std::int64_t behind = t.now_ns();
+  EXPECT_NEAR(static_cast<double>(behind), static_cast<double>(anchor + interval + 1), 2.0);
+  EXPECT_NEAR(static_cast<double>(s.ns - behind), 50'000.0, 2.0);
   const double rate = t.ns_per_tick();
   EXPECT_GT(rate, 1.0 / 3.0) << "the new rate runs faster to catch up";
-
-  // Continuous at the re-anchor point: the mapping resumes where it was (50 us behind), then catches up.
   EXPECT_NEAR(static_cast<double>(t.now_ns()), static_cast<double>(anchor + interval + 1), 2.0);
 
   // One interval later at the true rate (steady time 100 ppm faster than the ticks said) the offset is gone.
@@ -119,6 +120,36 @@ TEST(tsc_timeline, a_counter_that_does_not_count_falls_back_to_steady_time) {
   EXPECT_FALSE(t.enabled());
   s.ns += 777;
   EXPECT_EQ(t.now_ns(), s.ns);
+}
+
+TEST(tsc_timeline, a_counter_that_goes_back_while_calibrating_is_measured_again) {
+  manual_ticks::state s;
+  timeline t(manual_ticks{&s}, true);
+  s.ns += window;
+  s.ticks -= 500;  // a reset
+  EXPECT_EQ(t.now_ns(), s.ns);
+  EXPECT_TRUE(t.enabled()) << "a counter that went back once is measured again, not given up";
+  EXPECT_FALSE(t.calibrated());
+  run(s, window);
+  EXPECT_EQ(t.now_ns(), s.ns);
+  ASSERT_TRUE(t.calibrated());
+  EXPECT_DOUBLE_EQ(t.ns_per_tick(), 1.0 / 3.0);
+}
+
+TEST(tsc_timeline, a_huge_counter_jump_recalibrates_without_overflow) {
+  manual_ticks::state s;
+  timeline t(manual_ticks{&s}, true);
+  run(s, window);
+  (void)t.now_ns();
+  ASSERT_TRUE(t.calibrated());
+  s.ticks += std::uint64_t{1} << 58;  // UBSan (asan preset) would flag any conversion that overflows
+  run(s, 10);
+  EXPECT_EQ(t.now_ns(), s.ns);
+  EXPECT_FALSE(t.calibrated()) << "measuring afresh";
+  run(s, window);
+  EXPECT_EQ(t.now_ns(), s.ns);
+  ASSERT_TRUE(t.calibrated());
+  EXPECT_DOUBLE_EQ(t.ns_per_tick(), 1.0 / 3.0);
 }
 
 TEST(tsc_timeline, a_long_idle_gap_is_answered_from_steady_time) {

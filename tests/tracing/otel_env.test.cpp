@@ -119,7 +119,6 @@ TEST(otel_env, bad_values_name_the_variable_and_the_value) {
   expect_error({{"OTEL_EXPORTER_OTLP_HEADERS", "k=%zz"}}, "broken % escape");
   expect_error({{"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"}}, "\"grpc\"");
   expect_error({{"OTEL_EXPORTER_OTLP_TIMEOUT", "10s"}}, "\"10s\"");
-  expect_error({{"OTEL_SERVICE_NAME", " "}}, "service name");
   expect_error({{"OTEL_TRACES_SAMPLER", "jaeger_remote"}}, "\"jaeger_remote\"");
   expect_error({{"OTEL_TRACES_SAMPLER", "traceidratio"}, {"OTEL_TRACES_SAMPLER_ARG", "1.5"}}, "\"1.5\"");
   expect_error({{"OTEL_TRACES_SAMPLER", "traceidratio"}, {"OTEL_TRACES_SAMPLER_ARG", "half"}}, "\"half\"");
@@ -127,6 +126,23 @@ TEST(otel_env, bad_values_name_the_variable_and_the_value) {
   expect_error({{"OTEL_BSP_MAX_QUEUE_SIZE", "abc"}}, "\"abc\"");
   expect_error({{"OTEL_BSP_MAX_QUEUE_SIZE", "0"}}, "at least 1");
   expect_error({{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4096"}}, "is above OTEL_BSP_MAX_QUEUE_SIZE=2048");
+}
+
+TEST(otel_env, an_empty_value_is_the_same_as_unset) {
+  arbiter::otel_settings defaults;
+  defaults.sdk_disabled = true;
+  defaults.otlp.resource.service_name = "checkout";
+  const env vars{{"OTEL_SDK_DISABLED", ""}, {"OTEL_SERVICE_NAME", " "}, {"OTEL_BSP_MAX_QUEUE_SIZE", ""}};
+  const auto s = arbiter::read_otel_environment(
+      [&vars](const char* name) -> const char* {
+        const auto it = vars.find(name);
+        return it == vars.end() ? nullptr : it->second.c_str();
+      },
+      defaults);
+  EXPECT_TRUE(s.sdk_disabled) << "OTEL_SDK_DISABLED=\"\" does not switch tracing back on";
+  EXPECT_EQ(s.exporter, arbiter::otel_settings::exporter_kind::none);
+  EXPECT_EQ(s.otlp.resource.service_name, "checkout");
+  EXPECT_EQ(s.batch.max_queue_size, 2048U);
 }
 
 TEST(otel_env, sampler_arg_is_ignored_by_samplers_without_a_ratio) {

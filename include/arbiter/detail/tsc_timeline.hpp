@@ -10,11 +10,14 @@
 /// - Calibration: the first reads come from steady_clock itself while the timeline measures ticks against it
 ///   over `calibration_window`; nothing blocks waiting for a calibration.
 /// - Tracking: a mapping is used for at most `reanchor_interval`. The first read past it re-measures the rate
-///   over the whole run (so read jitter averages out), answers from steady_clock, and slews: the new mapping
-///   continues the old one at the re-anchor point with its rate bent so that the offset from steady_clock is gone
-///   by the next re-anchor. An offset above `max_slew` (the machine was suspended, the counter jumped) is not
-///   drift: the timeline calibrates afresh (reads go to steady_clock for a millisecond). So no read is further
-///   from steady_clock than the drift of one interval.
+///   over the whole run (so read jitter averages out) and slews: the new mapping continues the old one at the
+///   re-anchor point (readings stay continuous, across threads too) with its rate bent so that the offset from
+///   steady_clock is gone by the next re-anchor. An offset above `max_slew`, an unbelievable rate, or a mapping
+///   hours stale is not drift (a suspend, a counter reset or jump): the timeline calibrates afresh, reading
+///   steady_clock for that millisecond. So a read is at most one interval's drift from steady_clock, except
+///   within the interval in which a short suspend stopped steady_clock but not the counter: then the mapping
+///   runs ahead by the suspended time until the re-anchor (tsc_clock's per-thread clamp holds time still meanwhile).
+/// - Not async-signal-safe: a signal handler that reads it on a thread in the middle of a publish would spin.
 /// - Publication: a sequence lock. The writer (one at a time, by a try-lock; others keep the old mapping) makes
 ///   the sequence odd, stores the fields, makes it even; readers retry when they saw an odd or changed sequence.
 ///   All fields are atomics, so there is no data race for any reader to trip on.
@@ -104,17 +107,13 @@ class tsc_timeline {
     if (m.ns_per_tick == 0.0) [[unlikely]]
       return warm_up();
     const auto delta = static_cast<std::int64_t>(ticks - m.base_ticks);  // negative when read before a re-anchor
-    if (delta > m.reanchor_ticks || delta < -m.reanchor_ticks) [[unlikely]] {
-      // Due (or long overdue, after an idle hour the slewed rate is no longer the right one): re-anchor, and
-      // answer this one read from steady_clock itself.
-      reanchor();
-      return source_.steady_ns();
-    }
-    return m.base_ns + static_cast<std::int64_t>(static_cast<double>(delta) * m.ns_per_tick);
+    if (delta > m.reanchor_ticks || delta < -m.reanchor_ticks) [[unlikely]]
+      return after_interval(ticks);
+    return map(m, delta);
   }
 
-  /// True once the tick rate is measured (reads no longer go to steady_clock).
-  [[nodiscard]] bool calibrated() const noexcept { return read().ns_per_tick != 0.0; }
+  /// True once the tick rate is measured and in use (reads no longer go to steady_clock).
+  [[nodiscard]] bool calibrated() const noexcept { return enabled() && read().ns_per_tick != 0.0; }
   /// False when the counter is unusable (or stopped), so every read is a steady_clock read.
   [[nodiscard]] bool enabled() const noexcept { return enabled_.load(std::memory_order_relaxed); }
   /// Returns the current rate (nanoseconds a tick, slew included), 0 before calibration.
@@ -135,12 +134,13 @@ class tsc_timeline {
   /// Reads ticks on both sides of a steady_clock read and keeps the tightest of three brackets, so a
   /// preemption in the middle of one does not skew the pair.
   [[nodiscard]] point sample() const noexcept {
-    point best;
+    point best{source_.ticks(), source_.steady_ns()};  // kept only if no bracket below is sane
     std::uint64_t best_width = ~std::uint64_t{0};
     for (int i = 0; i < 3; ++i) {
       const std::uint64_t before = source_.ticks();
       const std::int64_t ns = source_.steady_ns();
       const std::uint64_t after = source_.ticks();
+      if (after < before) continue;  // the counter went back (a reset): no bracket at all
       const std::uint64_t width = after - before;
       if (width < best_width) {
         best_width = width;
@@ -177,13 +177,34 @@ class tsc_timeline {
   [[nodiscard]] bool try_lock() noexcept { return !updating_.exchange(true, std::memory_order_acquire); }
   void unlock() noexcept { updating_.store(false, std::memory_order_release); }
 
-  /// Returns the average rate from the first sample to `now`, or 0 when the counter did not advance sanely.
+  static constexpr double min_rate = 0.01;   ///< ns a tick: a 100 GHz counter
+  static constexpr double max_rate = 100.0;  ///< ns a tick: a 10 MHz counter
+
+  [[nodiscard]] static std::int64_t map(const mapping& m, std::int64_t delta) noexcept {
+    return m.base_ns + static_cast<std::int64_t>(static_cast<double>(delta) * m.ns_per_tick);
+  }
+
+  /// The mapping is due for a re-anchor (or long overdue): re-anchors, then answers from the new mapping, so
+  /// readings stay continuous across threads; from steady_clock while the timeline recalibrates, or when another
+  /// thread holds the re-anchor and the old mapping is too stale to extend.
+  std::int64_t after_interval(std::uint64_t ticks) noexcept {
+    reanchor();
+    const mapping m = read();
+    const auto delta = static_cast<std::int64_t>(ticks - m.base_ticks);
+    if (m.ns_per_tick == 0.0 || delta > 2 * m.reanchor_ticks || delta < -2 * m.reanchor_ticks) {
+      return source_.steady_ns();
+    }
+    return map(m, delta);
+  }
+
+  /// Returns the average rate from the first sample to `now`, or 0 when it is not a believable counter rate
+  /// (the counter stood still, went back, or jumped).
   [[nodiscard]] double rate_since_start(const point& now) const noexcept {
     const auto ticks = static_cast<std::int64_t>(now.ticks - first_.ticks);
     const std::int64_t ns = now.ns - first_.ns;
     if (ticks <= 0 || ns <= 0) return 0.0;
     const double rate = static_cast<double>(ns) / static_cast<double>(ticks);
-    return std::isfinite(rate) ? rate : 0.0;
+    return rate >= min_rate && rate <= max_rate ? rate : 0.0;
   }
 
   [[nodiscard]] static std::int64_t ticks_for(std::int64_t ns, double rate) noexcept {
@@ -197,10 +218,12 @@ class tsc_timeline {
       if (read().ns_per_tick == 0.0 && ns - first_.ns >= calibration_window) {
         const point now = sample();
         const double rate = rate_since_start(now);
-        if (rate == 0.0) {
+        if (rate != 0.0) {
+          publish({now.ticks, now.ns, rate, ticks_for(reanchor_interval, rate)});
+        } else if (now.ticks == first_.ticks) {
           enabled_.store(false, std::memory_order_relaxed);  // a counter that does not count: steady from now on
         } else {
-          publish({now.ticks, now.ns, rate, ticks_for(reanchor_interval, rate)});
+          first_ = now;  // it went back or jumped while calibrating: measure again from here
         }
       }
       unlock();
@@ -212,23 +235,25 @@ class tsc_timeline {
   void reanchor() noexcept {
     if (!try_lock()) return;
     const mapping m = read();
+    if (m.ns_per_tick == 0.0) {  // another thread started a recalibration meanwhile
+      unlock();
+      return;
+    }
     const point now = sample();
     const double rate = rate_since_start(now);
-    if (rate == 0.0) {
-      enabled_.store(false, std::memory_order_relaxed);
+    const auto delta = static_cast<std::int64_t>(now.ticks - m.base_ticks);
+    const bool believable = rate != 0.0 && delta <= 8 * m.reanchor_ticks && delta >= -8 * m.reanchor_ticks;
+    const std::int64_t mapped = believable ? map(m, delta) : 0;
+    const std::int64_t offset = now.ns - mapped;  // > 0: the mapping runs behind steady_clock
+    if (!believable || offset > max_slew || offset < -max_slew) {
+      // Too far off to be drift (a suspend, a counter reset or jump, hours without a read): the rate measured so
+      // far is not to be trusted either. Calibrate afresh; reads go to steady_clock meanwhile.
+      first_ = now;
+      publish({});
     } else {
-      const auto delta = static_cast<std::int64_t>(now.ticks - m.base_ticks);
-      const std::int64_t mapped = m.base_ns + static_cast<std::int64_t>(static_cast<double>(delta) * m.ns_per_tick);
-      const std::int64_t offset = now.ns - mapped;  // > 0: the mapping runs behind steady_clock
       const std::int64_t interval = ticks_for(reanchor_interval, rate);
-      if (offset > max_slew || offset < -max_slew) {
-        // Too far off to be drift: the rate measured so far is not to be trusted either. Calibrate afresh.
-        first_ = now;
-        publish({});
-      } else {
-        const double slewed = rate + static_cast<double>(offset) / static_cast<double>(interval);
-        publish({now.ticks, mapped, slewed, interval});
-      }
+      const double slewed = rate + static_cast<double>(offset) / static_cast<double>(interval);
+      publish({now.ticks, mapped, slewed, interval});
     }
     unlock();
   }

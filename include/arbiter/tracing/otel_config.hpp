@@ -11,8 +11,9 @@
 /// - `observability.trace_sample_rate`: `parent_based<trace_id_ratio>` with that ratio;
 /// - `observability.tracing_enabled = false`: OTEL_SDK_DISABLED=true.
 ///
-/// An OTEL_* variable that is set wins over the config, as in every OpenTelemetry SDK: platforms (the
-/// OpenTelemetry Operator, a collector sidecar) inject them and expect them to be honoured.
+/// An OTEL_* variable that is set (and not empty) wins over the config, as in every OpenTelemetry SDK: platforms
+/// (the OpenTelemetry Operator, a collector sidecar) inject them and expect them to be honoured. The config's own
+/// values are still checked: a bad `observability.otlp_endpoint` is an error even when a variable overrides it.
 
 #include <cstdlib>
 #include <functional>
@@ -37,7 +38,7 @@ namespace arbiter::inline v1 {
   while (!url.empty() && url.back() == '/') url.pop_back();
   std::string where = "observability.otlp_endpoint";
   if (const value_origin* origin = config.origin(where)) where += " (from " + origin->describe() + ")";
-  (void)http_endpoint::parse(url, where);  // a bad URL is reported as the user wrote it, without the path added
+  (void)http_endpoint::parse(o.otlp_endpoint, where);  // a bad URL is reported as written, without the path added
   s.otlp.endpoint = http_endpoint::parse(url + "/v1/traces", where);
   s.sampler = configured_sampler(configured_sampler::kind::parent_based_trace_id_ratio, o.trace_sample_rate);
   s.sdk_disabled = !o.tracing_enabled;  // read_otel_environment turns the sampler and exporter off (or

@@ -2,7 +2,7 @@
 
 /// \file
 /// The standard OpenTelemetry environment variables, read as every OTel SDK reads them, with a clear error for a bad
-/// value (the variable, the value, what was expected) instead of a silent default:
+/// value (the variable, the value, what was expected) instead of a silent default. An empty value is unset.
 ///
 /// | variable | meaning |
 /// | --- | --- |
@@ -183,9 +183,11 @@ template <class T>
     const std::function<const char*(const char*)>& lookup = [](const char* name) { return std::getenv(name); },
     otel_settings defaults = {}) {
   otel_settings s = std::move(defaults);
+  // An empty (or blank) value counts as unset, as the OpenTelemetry specification says: a platform that sets
+  // OTEL_SDK_DISABLED="" must not switch tracing back on, nor OTEL_SERVICE_NAME="" erase the configured name.
   const auto get = [&](const char* name) -> std::optional<std::string_view> {
     const char* value = lookup(name);
-    if (value == nullptr) return std::nullopt;
+    if (value == nullptr || detail::trim_ows(value).empty()) return std::nullopt;
     return std::string_view(value);
   };
   const auto either = [&](const char* specific,

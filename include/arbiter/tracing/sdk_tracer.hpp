@@ -12,6 +12,7 @@
 /// Copies share the processor. Spans point at the tracer's shared state without owning it: end every span before
 /// the last copy of its tracer is destroyed.
 
+#include <algorithm>
 #include <chrono>
 #include <concepts>
 #include <cstdint>
@@ -152,7 +153,9 @@ class sdk_span {
   /// Ends the span and hands it to the processor; later calls do nothing.
   void end() noexcept {
     if (!data_) return;
-    data_->end_time = core_->now();
+    // A span ended on another thread than it started on compares two threads' clock reads: never let it end
+    // before it began.
+    data_->end_time = std::max(core_->now(), data_->start_time);
     core_->processor->on_end(std::move(data_));
     data_.reset();
   }
