@@ -121,12 +121,8 @@ TEST(otlp_json, every_kind_and_status_maps_to_its_otlp_number) {
   EXPECT_EQ(body["resourceSpans"][0]["resource"]["attributes"][0]["value"]["stringValue"], "unknown_service");
 }
 
-TEST(json_lines_exporter, writes_one_parsable_line_per_span) {
-  std::FILE* file = std::tmpfile();
-  ASSERT_NE(file, nullptr);
-  arbiter::json_lines_exporter exporter(file);
-  const std::vector<arbiter::span_data> spans{sample_span(), sample_span()};
-  ASSERT_TRUE(exporter.export_spans(spans, 1s).ok());
+/// Reads every newline-ended line of `file` from its start; what follows the last newline goes to `unterminated`.
+std::vector<std::string> read_lines(std::FILE* file, std::string* unterminated = nullptr) {
   std::rewind(file);
   std::vector<std::string> lines;
   std::string line;
@@ -138,9 +134,21 @@ TEST(json_lines_exporter, writes_one_parsable_line_per_span) {
       line.push_back(static_cast<char>(c));
     }
   }
+  if (unterminated != nullptr) *unterminated = line;
+  return lines;
+}
+
+TEST(json_lines_exporter, writes_one_parsable_line_per_span) {
+  std::FILE* file = std::tmpfile();
+  ASSERT_NE(file, nullptr);
+  arbiter::json_lines_exporter exporter(file);
+  const std::vector<arbiter::span_data> spans{sample_span(), sample_span()};
+  ASSERT_TRUE(exporter.export_spans(spans, 1s).ok());
+  std::string rest;
+  const std::vector<std::string> lines = read_lines(file, &rest);
   std::fclose(file);
   ASSERT_EQ(lines.size(), 2U);
-  EXPECT_TRUE(line.empty()) << "every line ends with a newline";
+  EXPECT_TRUE(rest.empty()) << "every line ends with a newline";
   const json j = json::parse(lines[0]);
   EXPECT_EQ(j["name"], "GET /orders \"quoted\"\n");
   EXPECT_EQ(j["trace_id"], "0af7651916cd43dd8448eb211c80319c");
@@ -157,22 +165,6 @@ TEST(json_lines_exporter, writes_one_parsable_line_per_span) {
   EXPECT_EQ(j["links"][0]["span_id"], "0000000000000003");
   EXPECT_EQ(j["dropped"]["attributes"], 2);
   EXPECT_FALSE(j.contains("resource")) << "no resource given, none written";
-}
-
-/// Reads every line of `file` from its start.
-std::vector<std::string> read_lines(std::FILE* file) {
-  std::rewind(file);
-  std::vector<std::string> lines;
-  std::string line;
-  for (int c = std::fgetc(file); c != EOF; c = std::fgetc(file)) {
-    if (c == '\n') {
-      lines.push_back(line);
-      line.clear();
-    } else {
-      line.push_back(static_cast<char>(c));
-    }
-  }
-  return lines;
 }
 
 TEST(json_lines_exporter, writes_the_resource_on_every_line_when_given_one) {
