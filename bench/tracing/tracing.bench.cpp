@@ -69,13 +69,20 @@ void BM_span_null(benchmark::State& state) {
 class encoding_sink {
  public:
   arbiter::export_result export_spans(std::span<const arbiter::span_data> batch, std::chrono::milliseconds) {
+    return encode(batch);
+  }
+  /// In place, as the OTLP/HTTP exporter takes batches from a batch_processor.
+  arbiter::export_result export_spans(arbiter::span_refs batch, std::chrono::milliseconds) { return encode(batch); }
+
+ private:
+  template <class Batch>
+  arbiter::export_result encode(Batch batch) {
     body_.clear();
     arbiter::encode_otlp_json(body_, batch, resource_);
     benchmark::DoNotOptimize(body_.data());
     return arbiter::export_result::success();
   }
 
- private:
   std::string body_;
   arbiter::otlp_resource resource_{"bench", "1.0", "bench", {}, "arbiter", "0.1.0"};
 };

@@ -344,6 +344,123 @@ TEST(batch_processor, a_flush_ends_while_producers_keep_pace_with_the_exporter) 
   stop = true;
 }
 
+/// An exporter that takes batches in place (as otlp_http_exporter does) and keeps what it saw by value.
+class in_place_exporter {
+ public:
+  struct state {
+    std::mutex mutex;
+    std::vector<arbiter::span_data> spans;
+    std::size_t in_place_batches = 0;
+  };
+  in_place_exporter() : s_(std::make_shared<state>()) {}
+
+  arbiter::export_result export_spans(arbiter::span_refs batch, std::chrono::milliseconds) {
+    const std::lock_guard lock(s_->mutex);
+    ++s_->in_place_batches;
+    for (const arbiter::span_data* span : batch) s_->spans.push_back(*span);
+    return arbiter::export_result::success();
+  }
+  arbiter::export_result export_spans(std::span<const arbiter::span_data>, std::chrono::milliseconds) {
+    ADD_FAILURE() << "batch_processor should prefer the in-place form";
+    return arbiter::export_result::fail("copied batch");
+  }
+  template <class F>
+  auto with(F f) const {
+    const std::lock_guard lock(s_->mutex);
+    return f(*s_);
+  }
+
+ private:
+  std::shared_ptr<state> s_;
+};
+
+TEST(batch_processor, an_in_place_exporter_reads_records_and_recycled_records_carry_nothing_over) {
+  static_assert(arbiter::InPlaceSpanExporter<in_place_exporter>);
+  in_place_exporter exporter;
+  auto o = fast_options();
+  o.schedule_delay = 1h;
+  using in_place_processor = arbiter::batch_processor<in_place_exporter>;
+  auto p = std::make_shared<in_place_processor>(exporter, o);
+  const arbiter::tracer<arbiter::always_on, in_place_processor> tracer(p);
+  // Round 1 fills records with attributes, events, links and an error status; round 2 reuses the same records
+  // (recycled after round 1's export) and must see none of it.
+  for (int i = 0; i < 100; ++i) {
+    auto span = tracer.start_span("first");
+    span.set_attribute("round", 1);
+    span.set_attribute("payload", "x");
+    span.add_event("retry");
+    span.add_link(span.context());
+    span.set_status(arbiter::span_status::error, "boom");
+  }
+  ASSERT_TRUE(p->force_flush(5s));
+  for (int i = 0; i < 100; ++i) {
+    auto span = tracer.start_span("second");
+    span.set_attribute("round", 2);
+  }
+  ASSERT_TRUE(p->force_flush(5s));
+  exporter.with([](const in_place_exporter::state& s) {
+    ASSERT_EQ(s.spans.size(), 200U);
+    EXPECT_GT(s.in_place_batches, 0U);
+    for (std::size_t i = 0; i < 100; ++i) {
+      const auto& first = s.spans[i];
+      EXPECT_EQ(first.name, "first");
+      EXPECT_EQ(first.attributes.size(), 2U);
+      EXPECT_EQ(first.events.size(), 1U);
+      EXPECT_EQ(first.status_description, "boom");
+      const auto& second = s.spans[100 + i];
+      EXPECT_EQ(second.name, "second");
+      ASSERT_EQ(second.attributes.size(), 1U) << "nothing left over from the record's previous span";
+      EXPECT_EQ(std::get<std::int64_t>(second.attributes[0].second), 2);
+      EXPECT_TRUE(second.events.empty());
+      EXPECT_TRUE(second.links.empty());
+      EXPECT_EQ(second.status, arbiter::span_status::unset);
+      EXPECT_TRUE(second.status_description.empty());
+      EXPECT_EQ(second.dropped_attributes, 0U);
+    }
+  });
+  EXPECT_EQ(p->stats().exported, 200U);
+  EXPECT_EQ(p->stats().dropped(), 0U);
+}
+
+TEST(batch_processor, threads_tracing_into_an_in_place_exporter_lose_nothing_uncounted) {
+  in_place_exporter exporter;
+  auto o = fast_options();
+  o.max_queue_size = 64;
+  o.max_export_batch_size = 16;
+  o.schedule_delay = 1ms;
+  using in_place_processor = arbiter::batch_processor<in_place_exporter>;
+  auto p = std::make_shared<in_place_processor>(exporter, o);
+  const arbiter::tracer<arbiter::always_on, in_place_processor> tracer(p);
+  std::atomic<std::uint64_t> ended{0};
+  std::atomic<bool> stop{false};
+  {
+    std::vector<std::jthread> workers;
+    for (int t = 0; t < 4; ++t) {
+      workers.emplace_back([&, t] {
+        while (!stop.load(std::memory_order_relaxed)) {
+          auto span = tracer.start_span("w");
+          span.set_attribute("thread", t);
+          span.end();
+          ended.fetch_add(1, std::memory_order_relaxed);
+        }
+      });
+    }
+    std::this_thread::sleep_for(300ms);
+    stop = true;
+  }
+  p->shutdown();
+  const auto s = p->stats();
+  EXPECT_EQ(s.exported + s.dropped(), ended.load());
+  EXPECT_GT(s.exported, 0U);
+  exporter.with([&](const in_place_exporter::state& st) {
+    EXPECT_EQ(st.spans.size(), s.exported);
+    for (const auto& span : st.spans) {
+      ASSERT_EQ(span.attributes.size(), 1U) << "a record read while a producer rewrote it would show here";
+      EXPECT_EQ(span.name, "w");
+    }
+  });
+}
+
 TEST(batch_processor, live_threads_spread_evenly_over_the_shards_and_give_them_back_when_they_end) {
   const std::size_t shards = arbiter::detail::shard_count();
   const auto counts = [shards] {

@@ -173,6 +173,22 @@ class span_ring {
   std::unique_ptr<cell[]> cells_;
 };
 
+/// Empties a recycled record for the next span, keeping the capacity of its strings and vectors.
+inline void clear_for_reuse(span_data& span) noexcept {
+  span.name.clear();
+  span.context = {};
+  span.parent_span_id = {};
+  span.kind = span_kind::internal;
+  span.attributes.clear();
+  span.events.clear();
+  span.links.clear();
+  span.status = span_status::unset;
+  span.status_description.clear();
+  span.dropped_attributes = 0;
+  span.dropped_events = 0;
+  span.dropped_links = 0;
+}
+
 /// A counter alone on its cache line.
 struct alignas(64) padded_counter {
   std::atomic<std::uint64_t> value{0};
@@ -245,6 +261,10 @@ class batch_processor {
     shard_capacity_ = per_shard;
     wake_mask_ = std::bit_floor(std::max<std::size_t>(1, std::min(options_.max_export_batch_size, per_shard / 2))) - 1;
     batch_threshold_ = std::max<std::size_t>(1, std::min(options_.max_export_batch_size, queue_capacity() / 2));
+    if constexpr (InPlaceSpanExporter<Exporter>) {
+      refs_.resize(options_.max_export_batch_size);
+      ref_shards_.resize(options_.max_export_batch_size);
+    }
     worker_ = std::jthread([this](std::stop_token stop) { run(stop); });
 #if defined(__linux__)
     pthread_setname_np(worker_.native_handle(), "arbiter-export");  // shows in top, perf and debuggers
@@ -265,7 +285,11 @@ class batch_processor {
 
   /// Returns a cleared span record recycled from an exported batch (its strings and vectors keep their capacity,
   /// so recording the next span allocates nothing), or nullptr when none is free. The tracer calls it.
-  [[nodiscard]] span_data* acquire_span() noexcept { return free_[detail::thread_shard_hint() & shard_mask_]->pop(); }
+  [[nodiscard]] span_data* acquire_span() noexcept {
+    span_data* item = free_[detail::thread_shard_hint() & shard_mask_]->pop();
+    if (item != nullptr) detail::clear_for_reuse(*item);
+    return item;
+  }
 
   /// Queues a finished span; never blocks. A full queue or a processor that is shut down drops it and counts it.
   void on_end(std::unique_ptr<span_data>&& span) noexcept {
@@ -400,8 +424,9 @@ class batch_processor {
     }
   }
 
-  /// Exports what is queued, in batches. Records are swapped into the reused batch vector, and what they
-  /// held before (an earlier, exported span) is cleared and offered back to producers through the free rings.
+  /// Exports what is queued, in batches. An InPlaceSpanExporter reads the records where the traced threads wrote
+  /// them, and they go back to the producers' free rings after the export; any other exporter gets them swapped
+  /// into the reused batch vector (what they held before, an earlier exported span, goes back instead).
   ///
   /// Woken by a filling shard (`everything` false), it exports full batches only and leaves the remainder for the
   /// next wake or the timer: a worker that chased the producers span by span (a fast encoder keeps the queue
@@ -425,19 +450,28 @@ class batch_processor {
           span_data* item = shards_[s]->pop();
           if (item == nullptr) break;
           if (everything) --budget[s];
-          if (count == batch.size()) batch.emplace_back();
-          std::swap(batch[count], *item);
+          if constexpr (InPlaceSpanExporter<Exporter>) {
+            refs_[count] = item;  // read in place; recycled after the export
+            ref_shards_[count] = s;
+          } else {
+            if (count == batch.size()) batch.emplace_back();
+            std::swap(batch[count], *item);
+            recycle(item, s);
+          }
           ++count;
-          recycle(item, s);
         }
       }
       if (count == 0) return;
-      const std::span<const span_data> ready(batch.data(), count);
       if (abort_.load(std::memory_order_relaxed)) {
         dropped_after_shutdown_.fetch_add(count, std::memory_order_relaxed);
-        continue;
+      } else if constexpr (InPlaceSpanExporter<Exporter>) {
+        export_with_retries(span_refs(refs_.data(), count));
+      } else {
+        export_with_retries(std::span<const span_data>(batch.data(), count));
       }
-      export_with_retries(ready);
+      if constexpr (InPlaceSpanExporter<Exporter>) {
+        for (std::size_t i = 0; i < count; ++i) recycle(refs_[i], ref_shards_[i]);
+      }
     }
   }
 
@@ -448,28 +482,18 @@ class batch_processor {
     return total;
   }
 
-  /// Clears `item` but keeps its capacity, and gives it to shard `s`'s producers (or frees it when they have
-  /// enough). Called by the worker, and by a producer whose span was dropped.
+  /// Gives `item` to shard `s`'s producers (or frees it when they have enough, or it grew large). It is cleared
+  /// by the producer that takes it (acquire_span), which writes those cache lines next anyway: the export thread
+  /// only reads records. Called by the worker, and by a producer whose span was dropped.
   void recycle(span_data* item, std::size_t s) noexcept {
-    item->name.clear();
-    item->context = {};
-    item->parent_span_id = {};
-    item->kind = span_kind::internal;
-    item->attributes.clear();
-    item->events.clear();
-    item->links.clear();
-    item->status = span_status::unset;
-    item->status_description.clear();
-    item->dropped_attributes = 0;
-    item->dropped_events = 0;
-    item->dropped_links = 0;
     if (item->attributes.capacity() > 64 || item->events.capacity() > 16 || item->name.capacity() > 256 ||
         free_[s]->push(item) == detail::span_ring::full) {
       delete item;
     }
   }
 
-  void export_with_retries(std::span<const span_data> batch) {
+  template <class Batch>
+  void export_with_retries(Batch batch) {
     const auto deadline = std::chrono::steady_clock::now() + options_.export_timeout;
     auto backoff = options_.initial_backoff;
     for (unsigned attempt = 1;; ++attempt) {
@@ -527,7 +551,10 @@ class batch_processor {
   std::size_t shard_mask_ = 0;
   std::size_t shard_capacity_ = 0;
   std::size_t wake_mask_ = 0;
-  std::size_t batch_threshold_ = 1;  ///< a wake exports only when this many are queued (a batch, or half the queue)
+  std::size_t batch_threshold_ = 1;
+  std::vector<span_data*> refs_;         ///< the worker's: the batch read in place (InPlaceSpanExporter)
+  std::vector<std::size_t> ref_shards_;  ///< and the shard each came from  ///< a wake exports only when this many are
+                                         ///< queued (a batch, or half the queue)
 
   alignas(64) std::atomic<bool> accepting_{true};
   std::atomic<bool> shutting_down_{false};

@@ -173,11 +173,18 @@ class json_lines_exporter {
   }
 
   export_result export_spans(std::span<const span_data> batch, std::chrono::milliseconds /*timeout*/) {
+    return write(batch);
+  }
+  export_result export_spans(span_refs batch, std::chrono::milliseconds /*timeout*/) { return write(batch); }
+
+ private:
+  template <class Range>
+  export_result write(const Range& batch) {
     if (file_ == nullptr) return export_result::fail("json_lines_exporter: no file to write to");
     std::string text;
     text.reserve(batch.size() * 256);
     for (const auto& span : batch) {
-      detail::append_json_line_fields(text, span);
+      detail::append_json_line_fields(text, detail::span_of(span));
       text += resource_json_;  // rendered once, in the constructor
       text += "}\n";
     }
@@ -187,11 +194,10 @@ class json_lines_exporter {
     return export_result::success();
   }
 
- private:
   std::FILE* file_;
   std::string resource_json_;  ///< `,"resource":{...}`, or empty
 };
 
-static_assert(SpanExporter<json_lines_exporter>);
+static_assert(SpanExporter<json_lines_exporter> && InPlaceSpanExporter<json_lines_exporter>);
 
 }  // namespace arbiter::inline v1

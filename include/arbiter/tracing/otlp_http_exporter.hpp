@@ -74,6 +74,9 @@ class otlp_http_exporter {
   export_result export_spans(std::span<const span_data> batch, std::chrono::milliseconds timeout) {
     return impl_->send(batch, std::min(timeout, impl_->options.timeout));
   }
+  export_result export_spans(span_refs batch, std::chrono::milliseconds timeout) {
+    return impl_->send(batch, std::min(timeout, impl_->options.timeout));
+  }
 
   /// Closes the connection; later exports reconnect.
   void shutdown() { impl_->close(); }
@@ -155,7 +158,8 @@ class otlp_http_exporter {
       return ec;
     }
 
-    export_result send(std::span<const span_data> batch, std::chrono::milliseconds timeout) {
+    template <class Batch>
+    export_result send(Batch batch, std::chrono::milliseconds timeout) {
       namespace http = boost::beast::http;
       const auto deadline = std::chrono::steady_clock::now() + timeout;
       body.clear();
@@ -247,7 +251,7 @@ class otlp_http_exporter {
   std::unique_ptr<impl> impl_;
 };
 
-static_assert(SpanExporter<otlp_http_exporter>);
+static_assert(SpanExporter<otlp_http_exporter> && InPlaceSpanExporter<otlp_http_exporter>);
 
 /// The exporter OTEL_TRACES_EXPORTER chose at run time: OTLP/HTTP (`otlp`), JSON lines on stdout (`console`), or
 /// nothing (`none`, and a disabled SDK), behind one type so the tracer's type does not depend on the environment.
@@ -263,6 +267,19 @@ class configured_exporter {
   }
 
   export_result export_spans(std::span<const span_data> batch, std::chrono::milliseconds timeout) {
+    return dispatch(batch, timeout);
+  }
+  export_result export_spans(span_refs batch, std::chrono::milliseconds timeout) { return dispatch(batch, timeout); }
+
+  void shutdown() {
+    if (otlp_) otlp_->shutdown();
+  }
+
+  [[nodiscard]] otel_settings::exporter_kind kind() const noexcept { return kind_; }
+
+ private:
+  template <class Batch>
+  export_result dispatch(Batch batch, std::chrono::milliseconds timeout) {
     switch (kind_) {
       case otel_settings::exporter_kind::otlp:
         return otlp_->export_spans(batch, timeout);
@@ -274,18 +291,11 @@ class configured_exporter {
     return export_result::success();
   }
 
-  void shutdown() {
-    if (otlp_) otlp_->shutdown();
-  }
-
-  [[nodiscard]] otel_settings::exporter_kind kind() const noexcept { return kind_; }
-
- private:
   otel_settings::exporter_kind kind_;
   std::optional<otlp_http_exporter> otlp_;
   json_lines_exporter console_;
 };
 
-static_assert(SpanExporter<configured_exporter>);
+static_assert(SpanExporter<configured_exporter> && InPlaceSpanExporter<configured_exporter>);
 
 }  // namespace arbiter::inline v1

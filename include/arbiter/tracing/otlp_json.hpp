@@ -23,6 +23,7 @@
 #include <vector>
 
 #include <arbiter/detail/json_text.hpp>
+#include <arbiter/tracing/exporter.hpp>
 #include <arbiter/tracing/span_data.hpp>
 
 namespace arbiter::inline v1 {
@@ -522,23 +523,28 @@ inline void append_otlp_span(std::string& out, const span_data& span) {
   detail::write_otlp_span(writer, span);
 }
 
-/// Appends a whole `ExportTraceServiceRequest` carrying `spans` for `resource`.
-inline void encode_otlp_json(std::string& out, std::span<const span_data> spans, const otlp_resource& resource) {
-  detail::otlp_writer writer(out);
+namespace detail {
+[[nodiscard]] inline const span_data& span_of(const span_data& span) noexcept { return span; }
+[[nodiscard]] inline const span_data& span_of(const span_data* span) noexcept { return *span; }
+
+/// Writes the request for a range of spans or of pointers to spans.
+template <class Range>
+void encode_otlp_json_range(std::string& out, const Range& spans, const otlp_resource& resource) {
+  otlp_writer writer(out);
   writer.literal("{\"resourceSpans\":[{\"resource\":{\"attributes\":[");
-  detail::write_otlp_key_value(writer, "service.name", resource.service_name);
+  write_otlp_key_value(writer, "service.name", resource.service_name);
   if (!resource.service_version.empty()) {
     writer.character(',');
-    detail::write_otlp_key_value(writer, "service.version", resource.service_version);
+    write_otlp_key_value(writer, "service.version", resource.service_version);
   }
   if (!resource.deployment_environment.empty()) {
     writer.character(',');
-    detail::write_otlp_key_value(writer, "deployment.environment", resource.deployment_environment);
+    write_otlp_key_value(writer, "deployment.environment", resource.deployment_environment);
   }
   for (const auto& [key, value] : resource.attributes) {
     if (key == "service.name" || key == "service.version" || key == "deployment.environment") continue;
     writer.character(',');
-    detail::write_otlp_key_value(writer, key, value);
+    write_otlp_key_value(writer, key, value);
   }
   writer.literal("]},\"scopeSpans\":[{\"scope\":{\"name\":");
   writer.quoted(resource.scope_name);
@@ -551,9 +557,20 @@ inline void encode_otlp_json(std::string& out, std::span<const span_data> spans,
   for (const auto& span : spans) {
     if (!first) writer.character(',');
     first = false;
-    detail::write_otlp_span(writer, span);
+    write_otlp_span(writer, span_of(span));
   }
   writer.literal("]}]}]}");
+}
+}  // namespace detail
+
+/// Appends a whole `ExportTraceServiceRequest` carrying `spans` for `resource`.
+inline void encode_otlp_json(std::string& out, std::span<const span_data> spans, const otlp_resource& resource) {
+  detail::encode_otlp_json_range(out, spans, resource);
+}
+
+/// The same for spans read in place (what batch_processor hands an InPlaceSpanExporter).
+inline void encode_otlp_json(std::string& out, span_refs spans, const otlp_resource& resource) {
+  detail::encode_otlp_json_range(out, spans, resource);
 }
 
 /// Returns the `ExportTraceServiceRequest` JSON for `spans`.
