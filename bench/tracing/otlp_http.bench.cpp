@@ -5,6 +5,8 @@
 
 #include <arbiter/tracing/otlp_http_exporter.hpp>
 
+#include "bench_spans.hpp"
+
 #include <benchmark/benchmark.h>
 #include <sys/socket.h>
 
@@ -80,16 +82,7 @@ void BM_otlp_http_export(benchmark::State& state) {
       arbiter::http_endpoint::parse("http://127.0.0.1:" + std::to_string(receiver.port()) + "/v1/traces");
   options.resource.service_name = "bench";
   arbiter::otlp_http_exporter exporter(options);
-  std::vector<arbiter::span_data> spans(512);
-  for (auto& s : spans) {
-    s.name = "GET /inventory/items";
-    s.context = {arbiter::trace_id::generate(), arbiter::span_id::generate(), 1, false};
-    s.parent_span_id = arbiter::span_id::generate();
-    s.kind = arbiter::span_kind::client;
-    s.start_time = std::chrono::system_clock::now();
-    s.end_time = s.start_time + std::chrono::microseconds(120);
-    s.attributes = {{"x", std::int64_t{1}}, {"peer", std::string("inventory")}, {"cached", true}};
-  }
+  const std::vector<arbiter::span_data> spans = arbiter_bench::sample_batch();
   std::int64_t failures = 0;
   for (auto _ : state) {
     if (!exporter.export_spans(spans, std::chrono::seconds(10)).ok()) ++failures;
