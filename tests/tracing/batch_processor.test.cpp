@@ -32,25 +32,39 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// An exporter the test drives: it can hold exports at a gate, fail a number of times, and counts what it got.
-class scripted_exporter {
+/// What copies of a test exporter share (`State` has a `mutex`); `with(f)` runs f on it under that mutex.
+template <class State>
+class shared_state {
  public:
-  struct state {
-    std::mutex mutex;
-    std::condition_variable cv;
-    bool gate_open = true;
-    int in_export = 0;
-    int retryable_failures = 0;  ///< the next N calls fail with "retry"
-    bool permanent_failure = false;
-    bool throws = false;
-    std::size_t spans = 0;
-    std::size_t calls = 0;
-    std::size_t largest_batch = 0;
-    std::vector<std::string> names;
-  };
+  using state = State;
+  template <class F>
+  auto with(F f) const {
+    const std::lock_guard lock(s_->mutex);
+    return f(*s_);
+  }
 
-  scripted_exporter() : s_(std::make_shared<state>()) {}
+ protected:
+  std::shared_ptr<State> s_ = std::make_shared<State>();
+};
 
+/// What a scripted_exporter records and obeys.
+struct scripted_state {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool gate_open = true;
+  int in_export = 0;
+  int retryable_failures = 0;  ///< the next N calls fail with "retry"
+  bool permanent_failure = false;
+  bool throws = false;
+  std::size_t spans = 0;
+  std::size_t calls = 0;
+  std::size_t largest_batch = 0;
+  std::vector<std::string> names;
+};
+
+/// An exporter the test drives: it can hold exports at a gate, fail a number of times, and counts what it got.
+class scripted_exporter : public shared_state<scripted_state> {
+ public:
   arbiter::export_result export_spans(std::span<const arbiter::span_data> batch, std::chrono::milliseconds) {
     std::unique_lock lock(s_->mutex);
     ++s_->calls;
@@ -86,14 +100,6 @@ class scripted_exporter {
     std::unique_lock lock(s_->mutex);
     return s_->cv.wait_for(lock, 5s, [&] { return s_->in_export > 0; });
   }
-  template <class F>
-  auto with(F f) const {
-    const std::lock_guard lock(s_->mutex);
-    return f(*s_);
-  }
-
- private:
-  std::shared_ptr<state> s_;
 };
 
 using processor = arbiter::batch_processor<scripted_exporter>;
@@ -344,16 +350,16 @@ TEST(batch_processor, a_flush_ends_while_producers_keep_pace_with_the_exporter) 
   stop = true;
 }
 
-/// An exporter that takes batches in place (as otlp_http_exporter does) and keeps what it saw by value.
-class in_place_exporter {
- public:
-  struct state {
-    std::mutex mutex;
-    std::vector<arbiter::span_data> spans;
-    std::size_t in_place_batches = 0;
-  };
-  in_place_exporter() : s_(std::make_shared<state>()) {}
+/// What an in_place_exporter saw.
+struct in_place_state {
+  std::mutex mutex;
+  std::vector<arbiter::span_data> spans;
+  std::size_t in_place_batches = 0;
+};
 
+/// An exporter that takes batches in place (as otlp_http_exporter does) and keeps what it saw by value.
+class in_place_exporter : public shared_state<in_place_state> {
+ public:
   arbiter::export_result export_spans(arbiter::span_refs batch, std::chrono::milliseconds) {
     const std::lock_guard lock(s_->mutex);
     ++s_->in_place_batches;
@@ -364,14 +370,6 @@ class in_place_exporter {
     ADD_FAILURE() << "batch_processor should prefer the in-place form";
     return arbiter::export_result::fail("copied batch");
   }
-  template <class F>
-  auto with(F f) const {
-    const std::lock_guard lock(s_->mutex);
-    return f(*s_);
-  }
-
- private:
-  std::shared_ptr<state> s_;
 };
 
 TEST(batch_processor, an_in_place_exporter_reads_records_and_recycled_records_carry_nothing_over) {

@@ -392,8 +392,10 @@ class batch_processor {
       }
     }
 #endif
-    std::vector<span_data> batch;
-    batch.reserve(options_.max_export_batch_size);  // grows to the batch size once, then its records circulate
+    std::vector<span_data> batch;  // the swap path's; an InPlaceSpanExporter never needs it
+    if constexpr (!InPlaceSpanExporter<Exporter>) {
+      batch.reserve(options_.max_export_batch_size);  // grows to the batch size once, then its records circulate
+    }
     auto timer = std::chrono::steady_clock::now() + options_.schedule_delay;
     while (true) {
       std::uint64_t flush_target = 0;
