@@ -1,0 +1,15 @@
+# Fails unless the number of ```cpp fences in PAGES equals EXPECTED (what tests/docs/CMakeLists.txt extracted and
+# compiled at configure time) and is above zero.
+set(found 0)
+foreach(page IN LISTS PAGES)
+  file(STRINGS "${page}" fences REGEX "^```cpp([ \t]+continued)?[ \t]*$")
+  list(LENGTH fences n)
+  math(EXPR found "${found} + ${n}")
+endforeach()
+if(found EQUAL 0)
+  message(FATAL_ERROR "no ```cpp block found in ${PAGES}")
+endif()
+if(NOT found EQUAL EXPECTED)
+  message(FATAL_ERROR "the pages have ${found} ```cpp blocks but ${EXPECTED} were compiled: reconfigure, or mend the extractor")
+endif()
+message(STATUS "${found} ```cpp blocks, all compiled")
