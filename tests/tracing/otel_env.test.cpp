@@ -188,6 +188,11 @@ TEST(otel_env, header_names_must_be_http_tokens) {
                  {"OTEL_EXPORTER_OTLP_TRACES_HEADERS", "':' at byte 2"}, {"s3cret"});
   expect_refused({{"OTEL_EXPORTER_OTLP_HEADERS", "x\ntenant=s3cret"}}, {"\"x\\ntenant\"", "line feed"}, {"s3cret"});
   EXPECT_EQ(read({{"OTEL_EXPORTER_OTLP_HEADERS", "X-Scope-OrgID=acme"}}).otlp.headers.at(0).first, "X-Scope-OrgID");
+  // Headers that frame the request are the exporter's: one from outside would desynchronise it from its body.
+  expect_refused({{"OTEL_EXPORTER_OTLP_HEADERS", "Transfer-Encoding=chunked"}},
+                 {"OTEL_EXPORTER_OTLP_HEADERS", "\"Transfer-Encoding\"", "set by the exporter"}, {"chunked"});
+  expect_refused({{"OTEL_EXPORTER_OTLP_HEADERS", "content-length=0"}}, {"\"content-length\""}, {});
+  expect_refused({{"OTEL_EXPORTER_OTLP_HEADERS", "Host=elsewhere"}}, {"\"Host\""}, {"elsewhere"});
 }
 
 TEST(otel_env, malformed_headers_are_reported_without_echoing_what_may_be_a_token) {

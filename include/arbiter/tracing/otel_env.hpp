@@ -122,12 +122,22 @@ namespace detail {
   return {};
 }
 
-/// Throws std::invalid_argument unless `name: value` is a header line that cannot become more than one line:
-/// the one check for headers from the environment and headers given to the exporter. `what` names the source.
+/// Throws std::invalid_argument unless `name: value` is a header line that cannot become more than one line nor
+/// change how the request is framed (Host, Content-Length, Transfer-Encoding, Connection and the like are the
+/// exporter's own): the one check for headers from the environment and headers given to the exporter. `what`
+/// names the source.
 inline void check_http_header(std::string_view what, std::string_view name, std::string_view value,
                               std::string_view value_form = "value") {
   if (const std::string problem = http_field_name_problem(name); !problem.empty()) {
     throw std::invalid_argument(std::string(what) + ": the header name \"" + printable(name) + "\" " + problem);
+  }
+  constexpr std::string_view framing[] = {"host", "content-length", "transfer-encoding", "connection", "upgrade",
+                                          "te",   "trailer"};
+  for (const std::string_view owned : framing) {
+    if (iequals(name, owned)) {
+      throw std::invalid_argument(std::string(what) + ": the header \"" + std::string(name) +
+                                  "\" is set by the exporter itself (it frames the request); remove it");
+    }
   }
   if (const std::string problem = http_field_value_problem(value); !problem.empty()) {
     throw std::invalid_argument(std::string(what) + ": the " + std::string(value_form) +
