@@ -13,6 +13,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace {
 
@@ -107,6 +108,76 @@ TEST(otel_config, a_bad_endpoint_names_the_key_and_where_it_came_from) {
   // The OTEL variable fixing it is not enough: the config's own value must be usable too.
   EXPECT_THROW((void)arbiter::tracing_settings_from(config, lookup({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://x:1"}})),
                std::invalid_argument);
+}
+
+/// Returns the message tracing_settings_from throws for `config` (fails the test if none).
+std::string error_of(const arbiter::snapshot<arbiter::orchestrator_config>& config, const vars& otel_vars = {}) {
+  try {
+    (void)arbiter::tracing_settings_from(config, lookup(otel_vars));
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no error";
+  return {};
+}
+
+TEST(otel_config, the_endpoint_key_goes_through_the_same_validation_as_the_variables) {
+  constexpr std::string_view key = "observability.otlp_endpoint (from ARBITER_OBSERVABILITY_OTLP_ENDPOINT)";
+  std::string what = error_of(load({{"ARBITER_OBSERVABILITY_OTLP_ENDPOINT", "https://collector:4318/"}}));
+  EXPECT_NE(what.find(key), std::string::npos) << what;
+  EXPECT_NE(what.find("\"https://collector:4318/\" uses https"), std::string::npos) << what;
+  EXPECT_EQ(what.find("/v1/traces"), std::string::npos) << "the URL as written: " << what;
+
+  what = error_of(load({{"ARBITER_OBSERVABILITY_OTLP_ENDPOINT", "http://user:s3cret@collector:4318"}}));
+  EXPECT_NE(what.find(key), std::string::npos) << what;
+  EXPECT_NE(what.find("user info"), std::string::npos) << what;
+  EXPECT_EQ(what.find("s3cret"), std::string::npos) << what;
+
+  what = error_of(load({{"ARBITER_OBSERVABILITY_OTLP_ENDPOINT", "http://col lector:4318"}}));
+  EXPECT_NE(what.find(key), std::string::npos) << what;
+  EXPECT_NE(what.find("a space"), std::string::npos) << what;
+
+  what = error_of(load({{"ARBITER_OBSERVABILITY_OTLP_ENDPOINT", "http://collector:0"}}));
+  EXPECT_NE(what.find(key), std::string::npos) << what;
+  EXPECT_NE(what.find("port \"0\""), std::string::npos) << what;
+
+  what = error_of(load({{"ARBITER_OBSERVABILITY_OTLP_ENDPOINT", "http://collector/otlp\r\nX-Evil: 1"}}));
+  EXPECT_NE(what.find(key), std::string::npos) << what;
+  EXPECT_NE(what.find("carriage return"), std::string::npos) << what;
+  EXPECT_EQ(what.find_first_of("\r\n"), std::string::npos) << what;
+
+  // The config's base URL keeps its own path, as OTEL_EXPORTER_OTLP_ENDPOINT does.
+  const auto s = arbiter::tracing_settings_from(
+      load({{"ARBITER_OBSERVABILITY_OTLP_ENDPOINT", "http://collector:4318/otlp/"}}), lookup({}));
+  EXPECT_EQ(s.otlp.endpoint.target, "/otlp/v1/traces");
+}
+
+/// Counts how often `"key":"<key>"` appears in the OTLP resource of `s`.
+std::size_t encoded_keys(const arbiter::otel_settings& s, const std::string& key) {
+  const std::string json = arbiter::otlp_json({}, s.otlp.resource);
+  const std::string needle = "\"key\":\"" + key + "\"";
+  std::size_t count = 0;
+  for (auto at = json.find(needle); at != std::string::npos; at = json.find(needle, at + 1)) ++count;
+  return count;
+}
+
+TEST(otel_config, resource_attributes_from_the_config_and_the_variables_merge_one_key_once) {
+  const auto config = load({{"ARBITER_ENVIRONMENT", "production"},
+                            {"ARBITER_OBSERVABILITY_SERVICE_NAME", "checkout"},
+                            {"ARBITER_OBSERVABILITY_SERVICE_VERSION", "1.4.2"}});
+  const arbiter::otel_settings s = arbiter::tracing_settings_from(
+      config, lookup({{"OTEL_RESOURCE_ATTRIBUTES",
+                       "service.name=attrs,service.version=2.0,deployment.environment.name=canary,"
+                       "deployment.environment=staging,team=a,team=b"},
+                      {"OTEL_SERVICE_NAME", "checkout-canary"}}));
+  EXPECT_EQ(s.otlp.resource.service_name, "checkout-canary");
+  EXPECT_EQ(s.otlp.resource.service_version, "2.0");
+  EXPECT_EQ(s.otlp.resource.deployment_environment, "staging");
+  ASSERT_EQ(s.otlp.resource.attributes.size(), 1U);
+  EXPECT_EQ(s.otlp.resource.attributes[0].second, arbiter::attribute_value(std::string("b")));
+  for (const char* key : {"service.name", "service.version", "deployment.environment", "team"}) {
+    EXPECT_EQ(encoded_keys(s, key), 1U) << key;
+  }
 }
 
 TEST(otel_config, a_shutdown_hook_flushes_what_is_queued_before_the_process_ends) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -115,8 +116,9 @@ TEST(otel_env, bad_values_name_the_variable_and_the_value) {
   expect_error({{"OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318"}}, "https");
   expect_error({{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://collector:99999/v1/traces"}}, "99999");
   expect_error({{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://:4318/v1/traces"}}, "no host");
-  expect_error({{"OTEL_EXPORTER_OTLP_HEADERS", "novalue"}}, "\"novalue\"");
+  expect_error({{"OTEL_EXPORTER_OTLP_HEADERS", "novalue"}}, "no '='");
   expect_error({{"OTEL_EXPORTER_OTLP_HEADERS", "k=%zz"}}, "broken % escape");
+  expect_error({{"OTEL_RESOURCE_ATTRIBUTES", "novalue"}}, "\"novalue\"");
   expect_error({{"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"}}, "\"grpc\"");
   expect_error({{"OTEL_EXPORTER_OTLP_TIMEOUT", "10s"}}, "\"10s\"");
   expect_error({{"OTEL_TRACES_SAMPLER", "jaeger_remote"}}, "\"jaeger_remote\"");
@@ -149,6 +151,197 @@ TEST(otel_env, sampler_arg_is_ignored_by_samplers_without_a_ratio) {
   const auto s = read({{"OTEL_TRACES_SAMPLER", "always_off"}, {"OTEL_TRACES_SAMPLER_ARG", "not read"}});
   EXPECT_EQ(s.sampler.get_kind(), arbiter::configured_sampler::kind::always_off);
   EXPECT_DOUBLE_EQ(read({{"OTEL_TRACES_SAMPLER", "traceidratio"}}).sampler.ratio(), 1.0);
+}
+
+// --- headers: nothing from OTEL_EXPORTER_OTLP_[TRACES_]HEADERS can add a line to the request ---
+
+/// Checks that reading `vars` fails with a message holding every `needles` and none of `secrets`.
+void expect_refused(const env& vars, const std::vector<std::string>& needles, const std::vector<std::string>& secrets) {
+  const std::string message = error_of(vars);
+  for (const auto& needle : needles) EXPECT_NE(message.find(needle), std::string::npos) << needle << " in " << message;
+  for (const auto& secret : secrets) EXPECT_EQ(message.find(secret), std::string::npos) << secret << " in " << message;
+  EXPECT_EQ(message.find_first_of("\r\n"), std::string::npos) << "the message is one line: " << message;
+}
+
+TEST(otel_env, header_values_with_cr_lf_or_control_characters_are_refused_without_echoing_them) {
+  expect_refused({{"OTEL_EXPORTER_OTLP_HEADERS", "api-key=s3cret%0D%0Ax-evil:%201"}},
+                 {"OTEL_EXPORTER_OTLP_HEADERS", "\"api-key\"", "carriage return", "byte 7"}, {"s3cret", "x-evil"});
+  expect_refused({{"OTEL_EXPORTER_OTLP_HEADERS", "api-key=s3cret%0Ax-evil:%201"}}, {"line feed", "byte 7"},
+                 {"s3cret", "x-evil"});
+  expect_refused({{"OTEL_EXPORTER_OTLP_HEADERS", "x-tenant=acme,api-key=s3cret\r\nx-evil: 1"}},
+                 {"OTEL_EXPORTER_OTLP_HEADERS", "\"api-key\"", "carriage return"}, {"s3cret", "x-evil"});
+  expect_refused({{"OTEL_EXPORTER_OTLP_TRACES_HEADERS", "api-key=s3cret%00"}},
+                 {"OTEL_EXPORTER_OTLP_TRACES_HEADERS", "\"api-key\"", "NUL"}, {"s3cret"});
+  expect_refused({{"OTEL_EXPORTER_OTLP_HEADERS", "k=s3cret%7F"}}, {"\"k\"", "0x7F"}, {"s3cret"});
+  expect_refused({{"OTEL_EXPORTER_OTLP_HEADERS", "k=s3cret%1B"}}, {"\"k\"", "0x1B"}, {"s3cret"});
+  // A tab and bytes above 0x7F (obs-text) are allowed in a field value.
+  const auto s = read({{"OTEL_EXPORTER_OTLP_HEADERS", "k=a%09b,l=caf%C3%A9"}});
+  ASSERT_EQ(s.otlp.headers.size(), 2U);
+  EXPECT_EQ(s.otlp.headers[0].second, "a\tb");
+  EXPECT_EQ(s.otlp.headers[1].second, "caf\xC3\xA9");
+}
+
+TEST(otel_env, header_names_must_be_http_tokens) {
+  expect_refused({{"OTEL_EXPORTER_OTLP_HEADERS", "x tenant=s3cret"}},
+                 {"OTEL_EXPORTER_OTLP_HEADERS", "\"x tenant\"", "a space at byte 2", "token"}, {"s3cret"});
+  expect_refused({{"OTEL_EXPORTER_OTLP_TRACES_HEADERS", "x:tenant=s3cret"}},
+                 {"OTEL_EXPORTER_OTLP_TRACES_HEADERS", "':' at byte 2"}, {"s3cret"});
+  expect_refused({{"OTEL_EXPORTER_OTLP_HEADERS", "x\ntenant=s3cret"}}, {"\"x\\ntenant\"", "line feed"}, {"s3cret"});
+  EXPECT_EQ(read({{"OTEL_EXPORTER_OTLP_HEADERS", "X-Scope-OrgID=acme"}}).otlp.headers.at(0).first, "X-Scope-OrgID");
+  // Headers that frame the request are the exporter's: one from outside would desynchronise it from its body.
+  expect_refused({{"OTEL_EXPORTER_OTLP_HEADERS", "Transfer-Encoding=chunked"}},
+                 {"OTEL_EXPORTER_OTLP_HEADERS", "\"Transfer-Encoding\"", "set by the exporter"}, {"chunked"});
+  expect_refused({{"OTEL_EXPORTER_OTLP_HEADERS", "content-length=0"}}, {"\"content-length\""}, {});
+  expect_refused({{"OTEL_EXPORTER_OTLP_HEADERS", "Host=elsewhere"}}, {"\"Host\""}, {"elsewhere"});
+}
+
+TEST(otel_env, malformed_headers_are_reported_without_echoing_what_may_be_a_token) {
+  expect_refused({{"OTEL_EXPORTER_OTLP_HEADERS", "Authorization: Bearer s3cret"}},
+                 {"OTEL_EXPORTER_OTLP_HEADERS", "member 1", "no '='"}, {"s3cret", "Bearer"});
+  expect_refused({{"OTEL_EXPORTER_OTLP_HEADERS", "a=1,api-key=s3cret%zz"}},
+                 {"OTEL_EXPORTER_OTLP_HEADERS", "\"api-key\"", "broken % escape", "byte 7"}, {"s3cret"});
+  expect_refused({{"OTEL_EXPORTER_OTLP_HEADERS", "=s3cret"}}, {"OTEL_EXPORTER_OTLP_HEADERS", "member 1", "no name"},
+                 {"s3cret"});
+}
+
+// --- endpoints: one clear message at configuration time for every URL the exporter cannot use ---
+
+TEST(otel_env, https_is_refused_with_the_url_as_written) {
+  expect_refused({{"OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318"}},
+                 {"OTEL_EXPORTER_OTLP_ENDPOINT", "\"https://collector:4318\"", "https is not supported"},
+                 {"/v1/traces"});
+  expect_refused({{"OTEL_EXPORTER_OTLP_ENDPOINT", "https://"}}, {"\"https://\"", "https is not supported"},
+                 {"https:/v1/traces"});
+  expect_refused({{"OTEL_EXPORTER_OTLP_ENDPOINT", "HTTPS://collector/"}}, {"\"HTTPS://collector/\"", "https"}, {});
+  expect_refused({{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://collector:4318/v1/traces"}},
+                 {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "\"https://collector:4318/v1/traces\"", "https"}, {});
+  expect_refused({{"OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://collector"}}, {"\"ftp://collector\"", "not an http:// URL"},
+                 {"/v1/traces"});
+}
+
+TEST(otel_env, user_info_is_refused_without_echoing_the_password) {
+  expect_refused({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://user:s3cret@collector:4318"}},
+                 {"OTEL_EXPORTER_OTLP_ENDPOINT", "user info", "OTEL_EXPORTER_OTLP_HEADERS"}, {"s3cret"});
+  expect_refused({{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://user:s3cret@collector/v1/traces"}},
+                 {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"}, {"s3cret"});
+  expect_refused({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://s3cret@collector"}}, {"user info"}, {"s3cret"});
+}
+
+TEST(otel_env, bad_hosts_and_ports_are_refused_at_configuration_time) {
+  expect_refused({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://col lector:4318"}},
+                 {"OTEL_EXPORTER_OTLP_ENDPOINT", "host \"col lector\"", "a space at byte 4"}, {});
+  expect_refused({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector\r\nx-evil:4318"}},
+                 {"host", "carriage return", "\\r\\n"}, {});
+  expect_refused({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://"}}, {"OTEL_EXPORTER_OTLP_ENDPOINT", "no host"}, {});
+  expect_refused({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://:4318"}}, {"no host"}, {});
+  expect_refused({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://[]:4318"}}, {"no host"}, {});
+  expect_refused({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://[::1 ]:4318"}}, {"host", "space"}, {});
+  expect_refused({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://a:1:2"}}, {"host", "':'", "IPv6"}, {});
+  for (const std::string port : {"abc", "0", "65536", "99999", "", "-1", "+80", "80a", "123456789012"}) {
+    expect_refused({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:" + port}},
+                   {"OTEL_EXPORTER_OTLP_ENDPOINT", "port \"" + port + "\"", "1 to 65535"}, {});
+  }
+  EXPECT_EQ(read({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:65535"}}).otlp.endpoint.port, 65535);
+  EXPECT_EQ(read({{"OTEL_EXPORTER_OTLP_ENDPOINT", "HTTP://Collector.example_1"}}).otlp.endpoint.host,
+            "Collector.example_1");
+}
+
+TEST(otel_env, endpoint_paths_with_spaces_or_control_characters_are_refused) {
+  expect_refused({{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://collector:4318/v1/my traces"}},
+                 {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "path", "a space at byte 7", "percent-encode"}, {});
+  expect_refused({{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://collector/v1/traces HTTP/1.1\r\nX-Evil: 1"}},
+                 {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "path", "a space"}, {});
+  expect_refused({{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://collector/v1\r\nX-Evil:1"}},
+                 {"path", "carriage return", "\\r\\nX-Evil"}, {});
+  expect_refused({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector/base\n"}},
+                 {"OTEL_EXPORTER_OTLP_ENDPOINT", "line feed"}, {});
+  expect_refused({{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://collector/v1%0"}}, {"path", "broken % escape"}, {});
+  expect_refused({{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://collector/v1/traces#top"}}, {"fragment"}, {});
+  // Percent-encoded bytes are legal in a path: they travel encoded, so an encoded CR LF cannot break the line.
+  EXPECT_EQ(read({{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://c/v1/my%20traces%0D%0A"}}).otlp.endpoint.target,
+            "/v1/my%20traces%0D%0A");
+  // The base URL's own path is kept and /v1/traces goes after it, before a query.
+  EXPECT_EQ(read({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318/otlp/"}}).otlp.endpoint.target, "/otlp/v1/traces");
+  EXPECT_EQ(read({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318/otlp?tenant=a"}}).otlp.endpoint.target,
+            "/otlp/v1/traces?tenant=a");
+}
+
+TEST(otel_env, http_endpoint_validate_checks_what_was_set_field_by_field) {
+  arbiter::http_endpoint e;
+  EXPECT_NO_THROW(e.validate("endpoint"));
+  e.target = "/v1/traces\r\nX-Evil: 1";
+  EXPECT_THROW(e.validate("endpoint"), std::invalid_argument);
+  e = {};
+  e.host = "a b";
+  EXPECT_THROW(e.validate("endpoint"), std::invalid_argument);
+  e = {};
+  e.port = 0;
+  EXPECT_THROW(e.validate("endpoint"), std::invalid_argument);
+  e = {};
+  e.target = "v1/traces";
+  EXPECT_THROW(e.validate("endpoint"), std::invalid_argument);
+}
+
+// --- resource attributes: one attribute per key, the later value wins ---
+
+/// Counts how often `"key"` appears in the OTLP resource `s` encodes.
+std::size_t encoded_keys(const arbiter::otel_settings& s, const std::string& key) {
+  const std::string json = arbiter::otlp_json({}, s.otlp.resource);
+  std::size_t count = 0;
+  for (auto at = json.find("\"key\":\"" + key + "\""); at != std::string::npos;
+       at = json.find("\"key\":\"" + key + "\"", at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+TEST(otel_env, a_repeated_resource_attribute_key_keeps_the_later_value_once) {
+  const auto s = read({{"OTEL_RESOURCE_ATTRIBUTES", "team=a,host.name=h,team=b,team=c"}});
+  ASSERT_EQ(s.otlp.resource.attributes.size(), 2U);
+  EXPECT_EQ(s.otlp.resource.attributes[0].first, "team");
+  EXPECT_EQ(s.otlp.resource.attributes[0].second, arbiter::attribute_value(std::string("c")));
+  EXPECT_EQ(s.otlp.resource.attributes[1].first, "host.name");
+  EXPECT_EQ(encoded_keys(s, "team"), 1U);
+
+  const auto t = read({{"OTEL_RESOURCE_ATTRIBUTES",
+                        "service.name=a,service.name=b,deployment.environment=x,deployment.environment.name=y"}});
+  EXPECT_EQ(t.otlp.resource.service_name, "b");
+  EXPECT_EQ(t.otlp.resource.deployment_environment, "y");
+  EXPECT_EQ(encoded_keys(t, "service.name"), 1U);
+  EXPECT_EQ(encoded_keys(t, "deployment.environment"), 1U);
+  EXPECT_EQ(encoded_keys(t, "deployment.environment.name"), 0U);
+
+  // OTEL_SERVICE_NAME wins over service.name from OTEL_RESOURCE_ATTRIBUTES, whatever the order.
+  const auto u = read({{"OTEL_RESOURCE_ATTRIBUTES", "service.name=a"}, {"OTEL_SERVICE_NAME", "orders"}});
+  EXPECT_EQ(u.otlp.resource.service_name, "orders");
+  EXPECT_EQ(encoded_keys(u, "service.name"), 1U);
+}
+
+TEST(otel_env, resource_attributes_merge_over_the_defaults_one_key_once) {
+  arbiter::otel_settings defaults;
+  defaults.otlp.resource.attributes = {{"team", std::string("from-defaults")}, {"region", std::string("eu")}};
+  const env vars{{"OTEL_RESOURCE_ATTRIBUTES", "team=from-env"}};
+  const auto s = arbiter::read_otel_environment(
+      [&vars](const char* name) -> const char* {
+        const auto it = vars.find(name);
+        return it == vars.end() ? nullptr : it->second.c_str();
+      },
+      defaults);
+  ASSERT_EQ(s.otlp.resource.attributes.size(), 2U);
+  EXPECT_EQ(s.otlp.resource.attributes[0].second, arbiter::attribute_value(std::string("from-env")));
+  EXPECT_EQ(encoded_keys(s, "team"), 1U);
+}
+
+TEST(otel_env, set_resource_attribute_is_the_one_merge) {
+  arbiter::otlp_resource r;
+  arbiter::set_resource_attribute(r, "team", std::string("a"));
+  arbiter::set_resource_attribute(r, "team", std::int64_t{7});
+  arbiter::set_resource_attribute(r, "service.name", std::string("orders"));
+  arbiter::set_resource_attribute(r, "deployment.environment.name", std::string("prod"));
+  ASSERT_EQ(r.attributes.size(), 1U);
+  EXPECT_EQ(r.attributes[0].second, arbiter::attribute_value(std::int64_t{7}));
+  EXPECT_EQ(r.service_name, "orders");
+  EXPECT_EQ(r.deployment_environment, "prod");
 }
 
 }  // namespace

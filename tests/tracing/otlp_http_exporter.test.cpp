@@ -19,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -341,6 +342,98 @@ TEST(otlp_http_exporter, receiver_gone_after_a_kept_alive_connection_is_retryabl
   rx.reset();  // the receiver goes away, closing the kept-alive connection
   const auto down = exporter.export_spans(spans, 3s);
   EXPECT_EQ(down.status, arbiter::export_result::code::retryable) << down.error;
+}
+
+/// Returns the message of the std::invalid_argument that constructing an exporter from `o` throws.
+std::string construction_error(const arbiter::otlp_http_options& o) {
+  try {
+    arbiter::otlp_http_exporter exporter(o);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "the exporter accepted the options";
+  return {};
+}
+
+TEST(otlp_http_exporter, programmatic_headers_cannot_add_lines_to_the_request) {
+  receiver rx;
+  auto o = options_for(rx.port());
+  o.headers = {{"x-tenant", "acme"}, {"authorization", "Bearer s3cret\r\nx-evil: 1"}};
+  std::string what = construction_error(o);
+  EXPECT_NE(what.find("otlp_http_options.headers"), std::string::npos) << what;
+  EXPECT_NE(what.find("\"authorization\""), std::string::npos) << what;
+  EXPECT_NE(what.find("carriage return"), std::string::npos) << what;
+  EXPECT_EQ(what.find("s3cret"), std::string::npos) << "a header value is never echoed: " << what;
+  EXPECT_EQ(what.find("x-evil"), std::string::npos) << what;
+
+  o.headers = {{"x tenant", "acme"}};
+  what = construction_error(o);
+  EXPECT_NE(what.find("\"x tenant\""), std::string::npos) << what;
+  o.headers = {{"x-tenant\r\nx-evil", "1"}};
+  what = construction_error(o);
+  EXPECT_EQ(what.find_first_of("\r\n"), std::string::npos) << what;
+  o.headers = {{"", "1"}};
+  (void)construction_error(o);
+  o.headers = {{"x-tenant", std::string("a\0b", 3)}};
+  EXPECT_NE(construction_error(o).find("NUL"), std::string::npos);
+  EXPECT_EQ(rx.requests().size(), 0U) << "nothing was sent";
+}
+
+TEST(otlp_http_exporter, programmatic_endpoint_is_validated_as_a_parsed_one) {
+  receiver rx;
+  auto o = options_for(rx.port());
+  o.endpoint.target = "/v1/traces HTTP/1.1\r\nx-evil: 1\r\n";
+  std::string what = construction_error(o);
+  EXPECT_NE(what.find("otlp_http_options.endpoint"), std::string::npos) << what;
+  EXPECT_NE(what.find("path"), std::string::npos) << what;
+  EXPECT_EQ(what.find_first_of("\r\n"), std::string::npos) << what;
+  o = options_for(rx.port());
+  o.endpoint.host = "127.0.0.1\r\nx-evil: 1";
+  EXPECT_NE(construction_error(o).find("host"), std::string::npos);
+  o = options_for(rx.port());
+  o.endpoint.port = 0;
+  EXPECT_NE(construction_error(o).find("port"), std::string::npos);
+  EXPECT_EQ(rx.requests().size(), 0U) << "nothing was sent";
+}
+
+TEST(otlp_http_exporter, repeated_resource_attribute_keys_are_sent_once_with_the_later_value) {
+  receiver rx;
+  auto o = options_for(rx.port());
+  o.resource.attributes = {{"team", std::string("a")}, {"region", std::string("eu")}, {"team", std::string("b")}};
+  arbiter::otlp_http_exporter exporter(o);
+  std::vector<arbiter::span_data> spans(1);
+  ASSERT_TRUE(exporter.export_spans(spans, 3s).ok());
+  ASSERT_EQ(rx.requests().size(), 1U);
+  const json body = json::parse(rx.requests()[0].body);
+  std::map<std::string, int> seen;
+  std::string team;
+  for (const auto& a : body["resourceSpans"][0]["resource"]["attributes"]) {
+    ++seen[a["key"].get<std::string>()];
+    if (a["key"] == "team") team = a["value"]["stringValue"].get<std::string>();
+  }
+  for (const auto& [key, count] : seen) EXPECT_EQ(count, 1) << key;
+  EXPECT_EQ(team, "b");
+  EXPECT_EQ(seen.count("region"), 1U);
+}
+
+TEST(configured_exporter, console_lines_carry_each_resource_key_once) {
+  arbiter::otel_settings settings;
+  settings.exporter = arbiter::otel_settings::exporter_kind::console;
+  settings.otlp.resource.attributes = {{"team", std::string("a")}, {"team", std::string("b")}};
+  std::FILE* file = std::tmpfile();
+  ASSERT_NE(file, nullptr);
+  arbiter::configured_exporter console(settings, file);
+  std::vector<arbiter::span_data> spans(1);
+  ASSERT_TRUE(console.export_spans(spans, 3s).ok());
+  std::rewind(file);
+  char line[4096] = {};
+  ASSERT_NE(std::fgets(line, sizeof line, file), nullptr);
+  std::fclose(file);
+  const std::string text = line;
+  const auto first = text.find("\"team\"");
+  ASSERT_NE(first, std::string::npos) << text;
+  EXPECT_EQ(text.find("\"team\"", first + 1), std::string::npos) << "one team key: " << text;
+  EXPECT_EQ(json::parse(text)["resource"]["team"], "b");
 }
 
 TEST(configured_exporter, follows_otel_traces_exporter) {

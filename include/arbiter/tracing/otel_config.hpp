@@ -6,8 +6,8 @@
 ///
 /// - `observability.service_name`, `observability.service_version` and `environment`: the resource attributes
 ///   `service.name`, `service.version` and `deployment.environment`;
-/// - `observability.otlp_endpoint`: the collector's base URL (`/v1/traces` is appended), as
-///   OTEL_EXPORTER_OTLP_ENDPOINT;
+/// - `observability.otlp_endpoint`: the collector's base URL (`/v1/traces` is appended to its path), as
+///   OTEL_EXPORTER_OTLP_ENDPOINT, and checked as it is (http_endpoint::parse_base);
 /// - `observability.trace_sample_rate`: `parent_based<trace_id_ratio>` with that ratio;
 /// - `observability.tracing_enabled = false`: OTEL_SDK_DISABLED=true.
 ///
@@ -31,15 +31,12 @@ namespace arbiter::inline v1 {
 [[nodiscard]] inline otel_settings otel_defaults_from(const snapshot<orchestrator_config>& config) {
   const observability_settings& o = config->observability;
   otel_settings s;
-  s.otlp.resource.service_name = o.service_name;
-  s.otlp.resource.service_version = o.service_version;
-  s.otlp.resource.deployment_environment = std::string(to_string(config->environment));
-  std::string url = o.otlp_endpoint;
-  while (!url.empty() && url.back() == '/') url.pop_back();
+  set_resource_attribute(s.otlp.resource, "service.name", o.service_name);
+  set_resource_attribute(s.otlp.resource, "service.version", o.service_version);
+  set_resource_attribute(s.otlp.resource, "deployment.environment", std::string(to_string(config->environment)));
   std::string where = "observability.otlp_endpoint";
   if (const value_origin* origin = config.origin(where)) where += " (from " + origin->describe() + ")";
-  (void)http_endpoint::parse(o.otlp_endpoint, where);  // a bad URL is reported as written, without the path added
-  s.otlp.endpoint = http_endpoint::parse(url + "/v1/traces", where);
+  s.otlp.endpoint = http_endpoint::parse_base(o.otlp_endpoint, where);  // the checks the variables get
   s.sampler = configured_sampler(configured_sampler::kind::parent_based_trace_id_ratio, o.trace_sample_rate);
   s.sdk_disabled = !o.tracing_enabled;  // read_otel_environment turns the sampler and exporter off (or
                                         // OTEL_SDK_DISABLED=false turns tracing back on)

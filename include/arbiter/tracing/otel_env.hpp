@@ -8,19 +8,26 @@
 /// | --- | --- |
 /// | OTEL_SDK_DISABLED | `true` turns tracing off: the sampler becomes always_off and the exporter none |
 /// | OTEL_TRACES_EXPORTER | `otlp` (default), `console` (JSON lines on stdout), `none` |
-/// | OTEL_EXPORTER_OTLP_ENDPOINT | base URL, `/v1/traces` is appended (default `http://127.0.0.1:4318`) |
+/// | OTEL_EXPORTER_OTLP_ENDPOINT | base URL, `/v1/traces` is appended to its path (default `http://127.0.0.1:4318`) |
 /// | OTEL_EXPORTER_OTLP_TRACES_ENDPOINT | full URL, used as is; wins over the base URL |
-/// | OTEL_EXPORTER_OTLP_[TRACES_]HEADERS | `key=value,key2=value2`, values percent-decoded |
+/// | OTEL_EXPORTER_OTLP_[TRACES_]HEADERS | `key=value,key2=value2`, values percent-decoded; names are HTTP tokens |
 /// | OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT | milliseconds per export request (default 10000) |
 /// | OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL | only `http/json` is supported |
 /// | OTEL_SERVICE_NAME | `service.name`; wins over OTEL_RESOURCE_ATTRIBUTES |
-/// | OTEL_RESOURCE_ATTRIBUTES | `key=value,...` resource attributes, values percent-decoded |
+/// | OTEL_RESOURCE_ATTRIBUTES | `key=value,...` resource attributes, values percent-decoded; a repeated key: the last |
 /// | OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG | sampler name and ratio |
 /// | OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_EXPORT_TIMEOUT | milliseconds |
 /// | OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE | spans |
+///
+/// Nothing read here can add a line to an HTTP request: a URL is checked by http_endpoint::parse (http only, no
+/// user info, a valid host and port, a path of URL characters) and a header by detail::check_http_header (a token
+/// name, a value without CR, LF, NUL or other control bytes, checked after percent-decoding); the exporter checks
+/// options given to it directly the same way. Errors about headers never show a header's value.
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
@@ -30,6 +37,7 @@
 #include <string_view>
 #include <system_error>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <arbiter/detail/ascii.hpp>
@@ -40,30 +48,197 @@
 
 namespace arbiter::inline v1 {
 
+namespace detail {
+
+/// Names the byte `c` for an error message: "a space", "a line feed (\n, 0x0A)", "':'", "the byte 0xC3".
+[[nodiscard]] inline std::string describe_byte(char c) {
+  constexpr char hex[] = "0123456789ABCDEF";
+  const auto byte = static_cast<unsigned char>(c);
+  const std::string code = std::string("0x") + hex[byte >> 4] + hex[byte & 0xF];
+  switch (c) {
+    case ' ':
+      return "a space";
+    case '\t':
+      return "a tab (\\t, 0x09)";
+    case '\r':
+      return "a carriage return (\\r, 0x0D)";
+    case '\n':
+      return "a line feed (\\n, 0x0A)";
+    case '\0':
+      return "a NUL (0x00)";
+    default:
+      break;
+  }
+  if (byte < 0x20 || byte == 0x7F) return "a control character (" + code + ")";
+  if (byte >= 0x80) return "the byte " + code + " (not ASCII)";
+  return std::string("'") + c + "'";
+}
+
+/// Returns `text` as an error message may show it on one line: control bytes escaped (\r, \n, \t, \xNN).
+[[nodiscard]] inline std::string printable(std::string_view text) {
+  constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (byte < 0x20 || byte == 0x7F) {
+      out += "\\x";
+      out.push_back(hex[byte >> 4]);
+      out.push_back(hex[byte & 0xF]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+/// " at byte N" (counting from 1) for the byte at `index`.
+[[nodiscard]] inline std::string at_byte(std::size_t index) { return " at byte " + std::to_string(index + 1); }
+
+/// Returns what is wrong with `name` as an HTTP field name (an RFC 9110 token), or "" when nothing is.
+[[nodiscard]] inline std::string http_field_name_problem(std::string_view name) {
+  if (name.empty()) return "is empty";
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    if (!is_tchar(name[i])) {
+      return "is not an HTTP token (RFC 9110): it has " + describe_byte(name[i]) + at_byte(i);
+    }
+  }
+  return {};
+}
+
+/// Returns what is wrong with `value` as an HTTP field value (no CR, LF, NUL or other control byte but a tab), or
+/// "" when nothing is. Names the byte and its position, never the value, which may be a credential.
+[[nodiscard]] inline std::string http_field_value_problem(std::string_view value) {
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(value[i]);
+    if ((byte < 0x20 && value[i] != '\t') || byte == 0x7F) return "has " + describe_byte(value[i]) + at_byte(i);
+  }
+  return {};
+}
+
+/// Throws std::invalid_argument unless `name: value` is a header line that cannot become more than one line nor
+/// change how the request is framed (Host, Content-Length, Transfer-Encoding, Connection and the like are the
+/// exporter's own): the one check for headers from the environment and headers given to the exporter. `what`
+/// names the source.
+inline void check_http_header(std::string_view what, std::string_view name, std::string_view value,
+                              std::string_view value_form = "value") {
+  if (const std::string problem = http_field_name_problem(name); !problem.empty()) {
+    throw std::invalid_argument(std::string(what) + ": the header name \"" + printable(name) + "\" " + problem);
+  }
+  constexpr std::string_view framing[] = {"host", "content-length", "transfer-encoding", "connection", "upgrade",
+                                          "te",   "trailer"};
+  for (const std::string_view owned : framing) {
+    if (iequals(name, owned)) {
+      throw std::invalid_argument(std::string(what) + ": the header \"" + std::string(name) +
+                                  "\" is set by the exporter itself (it frames the request); remove it");
+    }
+  }
+  if (const std::string problem = http_field_value_problem(value); !problem.empty()) {
+    throw std::invalid_argument(std::string(what) + ": the " + std::string(value_form) +
+                                " (not shown) of the header \"" + std::string(name) + "\" " + problem +
+                                "; a header value cannot hold CR, LF, NUL or another control character");
+  }
+}
+
+/// Returns what is wrong with `host` (a name, an IPv4 address, or an IPv6 address without its brackets, which is
+/// how http_endpoint keeps it), or "" when nothing is.
+[[nodiscard]] inline std::string http_host_problem(std::string_view host) {
+  if (host.empty()) return "is empty";
+  const bool ipv6 = host.find(':') != std::string_view::npos;
+  for (std::size_t i = 0; i < host.size(); ++i) {
+    const char c = host[i];
+    const bool ok = ipv6 ? (hex_value(c) >= 0 || c == ':' || c == '.')
+                         : ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                            c == '.' || c == '_' || c == '~');
+    if (!ok) {
+      return "has " + describe_byte(c) + at_byte(i) +
+             (ipv6 ? " (an IPv6 address has hex digits, ':' and '.')"
+                   : " (a host name has letters, digits, '-', '.', '_' and '~')");
+    }
+  }
+  return {};
+}
+
+/// Returns what is wrong with `target` as the request target of an HTTP/1.1 request line (an absolute path and an
+/// optional query, RFC 3986 characters, percent-encoded bytes kept encoded), or "" when nothing is.
+[[nodiscard]] inline std::string http_target_problem(std::string_view target) {
+  if (target.empty() || target.front() != '/') return "does not start with '/'";
+  constexpr std::string_view allowed = "-._~!$&'()*+,;=:@/?";
+  for (std::size_t i = 0; i < target.size(); ++i) {
+    const char c = target[i];
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+        allowed.find(c) != std::string_view::npos) {
+      continue;
+    }
+    if (c == '%') {
+      if (i + 2 < target.size() && hex_value(target[i + 1]) >= 0 && hex_value(target[i + 2]) >= 0) {
+        i += 2;
+        continue;
+      }
+      return "has a broken % escape" + at_byte(i) + " (a % must be followed by two hex digits)";
+    }
+    if (c == '#') return "has a fragment ('#')" + at_byte(i) + "; a fragment is never sent to the server, remove it";
+    constexpr char hex[] = "0123456789ABCDEF";
+    const auto byte = static_cast<unsigned char>(c);
+    return "has " + describe_byte(c) + at_byte(i) + "; percent-encode it as %" + hex[byte >> 4] + hex[byte & 0xF];
+  }
+  return {};
+}
+
+/// Returns `url` as an error message may show it: any user info (which may hold a password) replaced by `***`,
+/// control bytes escaped.
+[[nodiscard]] inline std::string url_for_message(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end != std::string_view::npos) {
+    const std::size_t authority = scheme_end + 3;
+    const std::size_t authority_end = std::min(url.find_first_of("/?#", authority), url.size());
+    const auto at = url.substr(0, authority_end).rfind('@');
+    if (at != std::string_view::npos && at >= authority) {
+      return printable(std::string(url.substr(0, authority)) + "***" + std::string(url.substr(at)));
+    }
+  }
+  return printable(url);
+}
+
+}  // namespace detail
+
 /// Where an OTLP/HTTP request goes: `http://host:port/path`.
 struct http_endpoint {
-  std::string host = "127.0.0.1";
+  std::string host = "127.0.0.1";  ///< a name, an IPv4 address, or an IPv6 address without brackets
   std::uint16_t port = 4318;
-  std::string target = "/v1/traces";
+  std::string target = "/v1/traces";  ///< the request target: path and query, percent-encoded
 
-  /// Parses an `http://host[:port][/path]` URL; `what` names where it came from in the error.
-  /// https is refused (arbiter's exporter has no TLS: put a collector next to the service).
+  /// Parses an `http://host[:port][/path][?query]` URL: the one URL check for the OTEL_* variables, the config key
+  /// and the exporter's options (see validate()). `what` names where the URL came from in the error, which shows
+  /// the URL as written, its user info (a password) replaced by `***`. Refused: https (this exporter has no TLS
+  /// yet: put a collector next to the service), user info, a missing or malformed host, a port that is not 1 to
+  /// 65535, a path with a space, control or other non-URL byte (percent-encoded bytes are fine), a fragment.
   [[nodiscard]] static http_endpoint parse(std::string_view url, std::string_view what = "endpoint") {
-    const auto fail = [&](std::string_view why) {
-      throw std::invalid_argument(std::string(what) + ": \"" + std::string(url) + "\" " + std::string(why));
+    const auto fail = [&](const std::string& why) {
+      throw std::invalid_argument(std::string(what) + ": \"" + detail::url_for_message(url) + "\" " + why);
     };
-    constexpr std::string_view scheme = "http://";
-    if (url.substr(0, 8) == "https://") {
-      fail("uses https, which arbiter's OTLP exporter does not speak; send to a local collector over http://");
+    if (detail::iequals(url.substr(0, 8), "https://")) {
+      fail(
+          "uses https, and https is not supported by this exporter yet (it has no TLS): send over http:// to a "
+          "collector next to the service");
     }
-    if (url.substr(0, scheme.size()) != scheme) fail("is not an http:// URL");
-    std::string_view rest = url.substr(scheme.size());
-    const auto slash = rest.find('/');
-    const std::string_view authority = rest.substr(0, slash);
-    http_endpoint result;
-    result.target = slash == std::string_view::npos ? std::string("/") : std::string(rest.substr(slash));
+    if (!detail::iequals(url.substr(0, 7), "http://")) fail("is not an http:// URL");
+    const std::string_view rest = url.substr(7);
+    const auto authority_end = rest.find_first_of("/?#");
+    const std::string_view authority = rest.substr(0, authority_end);
+    if (authority.find('@') != std::string_view::npos) {
+      fail(
+          "has user info (user:password@) before the host, which this exporter does not send; put credentials "
+          "in a header (OTEL_EXPORTER_OTLP_HEADERS)");
+    }
     std::string_view host = authority;
-    std::string_view port_text;
+    std::optional<std::string_view> port_text;
     if (!authority.empty() && authority.front() == '[') {  // [IPv6]:port
       const auto close = authority.find(']');
       if (close == std::string_view::npos) fail("has an unclosed IPv6 bracket");
@@ -73,24 +248,123 @@ struct http_endpoint {
         if (after.front() != ':') fail("has text after the IPv6 address");
         port_text = after.substr(1);
       }
+      if (!host.empty() && host.find(':') == std::string_view::npos) fail("has no IPv6 address in its brackets");
     } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
       host = authority.substr(0, colon);
       port_text = authority.substr(colon + 1);
+      if (const auto inner = host.find(':'); inner != std::string_view::npos) {
+        fail("has ':' at byte " + std::to_string(inner + 1) +
+             " of the host; an IPv6 address goes in brackets (http://[::1]:4318)");
+      }
     }
     if (host.empty()) fail("has no host");
+    if (const std::string problem = detail::http_host_problem(host); !problem.empty()) {
+      fail("has the host \"" + detail::printable(host) + "\", which " + problem);
+    }
+    http_endpoint result;
     result.host = std::string(host);
     result.port = 80;
-    if (!port_text.empty() || authority.back() == ':') {
+    if (port_text) {
       unsigned value = 0;
-      const auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
-      if (error != std::errc() || end != port_text.data() + port_text.size() || value == 0 || value > 65535) {
-        fail("has the port \"" + std::string(port_text) + "\", which is not a number from 1 to 65535");
+      const std::string_view text = *port_text;
+      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (text.empty() || error != std::errc() || end != text.data() + text.size() || value == 0 || value > 65535) {
+        fail("has the port \"" + detail::printable(text) + "\", which is not a number from 1 to 65535");
       }
       result.port = static_cast<std::uint16_t>(value);
     }
+    if (authority_end == std::string_view::npos) {
+      result.target = "/";
+    } else if (rest[authority_end] == '/') {
+      result.target = std::string(rest.substr(authority_end));
+    } else {
+      result.target = "/" + std::string(rest.substr(authority_end));  // http://host?query, http://host#fragment
+    }
+    if (const std::string problem = detail::http_target_problem(result.target); !problem.empty()) {
+      fail("has the path \"" + detail::printable(result.target) + "\", which " + problem);
+    }
     return result;
   }
+
+  /// Parses a base URL as OTEL_EXPORTER_OTLP_ENDPOINT is written (checked as written, as parse() does) and appends
+  /// `signal_path` to its path, before any query: `http://c:4318/otlp/` becomes `/otlp/v1/traces`.
+  [[nodiscard]] static http_endpoint parse_base(std::string_view url, std::string_view what = "endpoint",
+                                                std::string_view signal_path = "/v1/traces") {
+    http_endpoint result = parse(url, what);
+    const auto query = result.target.find('?');
+    std::string path = result.target.substr(0, query);
+    while (!path.empty() && path.back() == '/') path.pop_back();
+    result.target =
+        path + std::string(signal_path) + (query == std::string::npos ? std::string() : result.target.substr(query));
+    return result;
+  }
+
+  /// Throws std::invalid_argument, naming `what`, unless the fields make a request line and a Host header that
+  /// cannot be more than one line each: the check parse() makes, for an endpoint whose fields were set directly.
+  void validate(std::string_view what = "endpoint") const {
+    const auto fail = [&](const std::string& why) { throw std::invalid_argument(std::string(what) + ": " + why); };
+    if (host.empty()) fail("has no host");
+    if (const std::string problem = detail::http_host_problem(host); !problem.empty()) {
+      fail("the host \"" + detail::printable(host) + "\" " + problem);
+    }
+    if (port == 0) fail("the port 0 is not a number from 1 to 65535");
+    if (const std::string problem = detail::http_target_problem(target); !problem.empty()) {
+      fail("the path \"" + detail::printable(target) + "\" " + problem);
+    }
+  }
 };
+
+namespace detail {
+
+/// Sets `key` to `value` in `attributes`: an attribute with that key gets the new value in its place, else the
+/// attribute is appended. The one way resource attributes are merged, so a key is there once.
+inline void put_attribute(attribute_list& attributes, std::string_view key, attribute_value value) {
+  for (auto& [existing, old] : attributes) {
+    if (existing == key) {
+      old = std::move(value);
+      return;
+    }
+  }
+  attributes.emplace_back(std::string(key), std::move(value));
+}
+
+}  // namespace detail
+
+/// Sets the resource attribute `key` to `value`: the one merge through which OTEL_RESOURCE_ATTRIBUTES,
+/// OTEL_SERVICE_NAME and the config bridge assemble a resource, so each key is there once with its latest value.
+/// `service.name`, `service.version` and `deployment.environment` (or `deployment.environment.name`) set their
+/// fields (their value must be a string); any other key replaces the value of an earlier attribute with that key,
+/// in its place, or is appended.
+inline void set_resource_attribute(otlp_resource& resource, std::string_view key, attribute_value value) {
+  std::string* field = nullptr;
+  if (key == "service.name") {
+    field = &resource.service_name;
+  } else if (key == "service.version") {
+    field = &resource.service_version;
+  } else if (key == "deployment.environment" || key == "deployment.environment.name") {
+    field = &resource.deployment_environment;
+  }
+  if (field == nullptr) {
+    detail::put_attribute(resource.attributes, key, std::move(value));
+    return;
+  }
+  std::string* text = std::get_if<std::string>(&value);
+  if (text == nullptr) throw std::invalid_argument("the resource attribute " + std::string(key) + " is not a string");
+  *field = std::move(*text);
+}
+
+namespace detail {
+
+/// Returns `resource` with one attribute a key, each with the value given last, in the place it was first given
+/// (for a resource assembled by hand; the three keys with fields stay, as the encoders skip them).
+[[nodiscard]] inline otlp_resource with_unique_attributes(otlp_resource resource) {
+  attribute_list given = std::move(resource.attributes);
+  resource.attributes.clear();
+  for (auto& [key, value] : given) put_attribute(resource.attributes, key, std::move(value));
+  return resource;
+}
+
+}  // namespace detail
 
 /// Everything an OTLP/HTTP exporter needs.
 struct otlp_http_options {
@@ -125,20 +399,28 @@ namespace detail {
 }
 
 /// Parses `key=value,key2=value2` (values percent-decoded) as OTEL_EXPORTER_OTLP_HEADERS and OTEL_RESOURCE_ATTRIBUTES
-/// are written.
+/// are written. With `secret_values` (headers: a value may be a credential) an error names the member's position or
+/// key and never shows a value.
 [[nodiscard]] inline std::vector<std::pair<std::string, std::string>> parse_env_pairs(std::string_view name,
-                                                                                      std::string_view value) {
+                                                                                      std::string_view value,
+                                                                                      bool secret_values = false) {
   std::vector<std::pair<std::string, std::string>> out;
+  const auto fail_member = [&](std::size_t index, std::string_view member, std::string_view why) {
+    if (secret_values) {
+      throw std::invalid_argument(std::string(name) + ": member " + std::to_string(index) + " " + std::string(why) +
+                                  " (expected comma-separated key=value pairs; the member is not shown)");
+    }
+    bad_env(name, value, "comma-separated key=value pairs, and \"" + std::string(member) + "\" is not one");
+  };
   std::string_view rest = value;
-  while (true) {
+  for (std::size_t index = 1;; ++index) {
     const auto comma = rest.find(',');
     const std::string_view member = trim_ows(rest.substr(0, comma));
     if (!member.empty()) {
       const auto eq = member.find('=');
-      const std::string_view key = eq == std::string_view::npos ? member : trim_ows(member.substr(0, eq));
-      if (eq == std::string_view::npos || key.empty()) {
-        bad_env(name, value, "comma-separated key=value pairs, and \"" + std::string(member) + "\" is not one");
-      }
+      if (eq == std::string_view::npos) fail_member(index, member, "has no '='");
+      const std::string_view key = trim_ows(member.substr(0, eq));
+      if (key.empty()) fail_member(index, member, "has no name before '='");
       const std::string_view raw = trim_ows(member.substr(eq + 1));
       std::string decoded;
       for (std::size_t i = 0; i < raw.size(); ++i) {
@@ -146,6 +428,11 @@ namespace detail {
           decoded.push_back(static_cast<char>(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2])));
           i += 2;
         } else if (raw[i] == '%') {
+          if (secret_values) {
+            throw std::invalid_argument(std::string(name) + ": the value of \"" + printable(key) +
+                                        "\" has a broken % escape" + at_byte(i) +
+                                        " (a % must be followed by two hex digits; the value is not shown)");
+          }
           bad_env(name, value, "percent-encoded values, and \"" + std::string(raw) + "\" has a broken % escape");
         } else {
           decoded.push_back(raw[i]);
@@ -230,13 +517,13 @@ template <class T>
   if (const auto v = get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) {
     s.otlp.endpoint = http_endpoint::parse(detail::trim_ows(*v), "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
   } else if (const auto base = get("OTEL_EXPORTER_OTLP_ENDPOINT")) {
-    std::string url(detail::trim_ows(*base));
-    while (!url.empty() && url.back() == '/') url.pop_back();
-    s.otlp.endpoint = http_endpoint::parse(url + "/v1/traces", "OTEL_EXPORTER_OTLP_ENDPOINT");
+    s.otlp.endpoint = http_endpoint::parse_base(detail::trim_ows(*base), "OTEL_EXPORTER_OTLP_ENDPOINT");
   }
 
   if (const auto v = either("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS")) {
-    s.otlp.headers = detail::parse_env_pairs(v->first, v->second);
+    auto headers = detail::parse_env_pairs(v->first, v->second, /*secret_values=*/true);
+    for (const auto& [name, value] : headers) detail::check_http_header(v->first, name, value, "decoded value");
+    s.otlp.headers = std::move(headers);
   }
   if (const auto v = either("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")) {
     s.otlp.timeout = detail::parse_env_millis(v->first, detail::trim_ows(v->second));
@@ -244,21 +531,13 @@ template <class T>
 
   if (const auto v = get("OTEL_RESOURCE_ATTRIBUTES")) {
     for (auto& [key, value] : detail::parse_env_pairs("OTEL_RESOURCE_ATTRIBUTES", *v)) {
-      if (key == "service.name") {
-        s.otlp.resource.service_name = value;
-      } else if (key == "service.version") {
-        s.otlp.resource.service_version = value;
-      } else if (key == "deployment.environment" || key == "deployment.environment.name") {
-        s.otlp.resource.deployment_environment = value;
-      } else {
-        s.otlp.resource.attributes.emplace_back(key, value);
-      }
+      set_resource_attribute(s.otlp.resource, key, std::move(value));
     }
   }
-  if (const auto v = get("OTEL_SERVICE_NAME")) {
+  if (const auto v = get("OTEL_SERVICE_NAME")) {  // after OTEL_RESOURCE_ATTRIBUTES: it wins, as the spec says
     const std::string_view name = detail::trim_ows(*v);
     if (name.empty()) detail::bad_env("OTEL_SERVICE_NAME", *v, "a service name");
-    s.otlp.resource.service_name = std::string(name);
+    set_resource_attribute(s.otlp.resource, "service.name", std::string(name));
   }
 
   if (const auto v = get("OTEL_TRACES_SAMPLER")) {

@@ -28,6 +28,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -68,6 +69,10 @@ struct otlp_http_stats {
 /// The OTLP/HTTP JSON SpanExporter (see the file comment). Movable, not copyable.
 class otlp_http_exporter {
  public:
+  /// Throws std::invalid_argument for options that could put anything but the intended lines on the wire: an
+  /// endpoint that http_endpoint::validate() refuses, or a header with a name that is not an HTTP token or a value
+  /// with CR, LF, NUL or another control byte (the error names the header, never its value). A repeated resource
+  /// attribute key is sent once, with the value given last.
   explicit otlp_http_exporter(otlp_http_options options = {}) : impl_(std::make_unique<impl>(std::move(options))) {}
 
   /// Encodes `batch` and posts it; returns how it went. Never throws for network or HTTP problems.
@@ -86,10 +91,20 @@ class otlp_http_exporter {
 
  private:
   struct impl {
-    explicit impl(otlp_http_options o) : options(std::move(o)), port_text(std::to_string(options.endpoint.port)) {
+    explicit impl(otlp_http_options o)
+        : options(checked(std::move(o))), port_text(std::to_string(options.endpoint.port)) {
       host_header = options.endpoint.host.find(':') != std::string::npos ? "[" + options.endpoint.host + "]"
                                                                          : options.endpoint.host;
       host_header += ":" + port_text;
+    }
+
+    /// Every request line, Host header and extra header is built from what passes here, so no option can add
+    /// a line to a request.
+    static otlp_http_options checked(otlp_http_options o) {
+      o.endpoint.validate("otlp_http_options.endpoint");
+      for (const auto& [name, value] : o.headers) detail::check_http_header("otlp_http_options.headers", name, value);
+      o.resource = detail::with_unique_attributes(std::move(o.resource));
+      return o;
     }
 
     otlp_http_options options;
@@ -262,7 +277,7 @@ static_assert(SpanExporter<otlp_http_exporter> && InPlaceSpanExporter<otlp_http_
 class configured_exporter {
  public:
   explicit configured_exporter(const otel_settings& settings, std::FILE* console = stdout)
-      : kind_(settings.exporter), console_(console, settings.otlp.resource) {
+      : kind_(settings.exporter), console_(console, detail::with_unique_attributes(settings.otlp.resource)) {
     if (kind_ == otel_settings::exporter_kind::otlp) otlp_.emplace(settings.otlp);
   }
 
