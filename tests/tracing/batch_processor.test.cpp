@@ -272,6 +272,41 @@ TEST(batch_processor, on_end_takes_no_lock_even_when_it_wakes_the_worker) {
   EXPECT_GT(stats.exported, 0U);
 }
 
+TEST(batch_processor, wake_word_never_loses_a_signal_while_producers_race_the_sleeper) {
+  // Invariant: a signal after a producer's increment always ends the waiter's wait. The waiter sleeps with a 20 s
+  // limit, so a lost wake shows as a wait that timed out with work left to see.
+  arbiter::detail::wake_word word;
+  constexpr int producers = 4;
+  constexpr int rounds = 20000;
+  std::atomic<int> produced{0};
+  std::atomic<bool> lost{false};
+  std::thread waiter([&] {
+    int seen = 0;
+    while (seen < producers * rounds) {
+      if (!word.wait_until(std::chrono::steady_clock::now() + 20s)) {  // producers finish long before
+        lost = true;
+        return;
+      }
+      seen = produced.load();
+    }
+  });
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < producers; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < rounds; ++i) {
+          produced.fetch_add(1);
+          word.signal();
+          if (i % 64 == 0) std::this_thread::yield();  // let the waiter fall asleep now and then
+        }
+      });
+    }
+  }
+  waiter.join();
+  EXPECT_FALSE(lost.load()) << "the waiter slept through a signal";
+  EXPECT_EQ(produced.load(), producers * rounds);
+}
+
 /// An exporter that hangs like a collector that accepts and never answers: until its timeout, or until the
 /// processor's stop token (the three-argument form) is requested.
 struct hanging_state {
