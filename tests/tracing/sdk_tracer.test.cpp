@@ -303,7 +303,7 @@ TEST(sdk_tracer, tracing_shutdown_hook_shuts_the_processor_down_within_the_budge
   { auto span = simple.tracer.start_span("after"); }
   EXPECT_EQ(simple.proc->dropped(), 1U);
 
-  EXPECT_THROW(arbiter::tracing_shutdown_hook(std::shared_ptr<batch>{}), std::invalid_argument);
+  EXPECT_THROW((void)arbiter::tracing_shutdown_hook(std::shared_ptr<batch>{}), std::invalid_argument);
 }
 
 TEST(sdk_tracer, shutdown_processor_drops_and_counts) {

@@ -418,18 +418,23 @@ class batch_processor {
   }
   bool force_flush() { return force_flush(options_.export_timeout); }
 
-  /// Stops intake and flushes what is queued by `deadline`: the exports get no more time than is left, and at the
-  /// deadline retries are abandoned, an export still in flight is stopped (an exporter with the std::stop_token form
-  /// returns at once; any other is bounded by the timeout it was given), and what is left is dropped and counted
-  /// in dropped_after_shutdown. Then joins the worker and shuts the exporter down. Returns whether everything
-  /// queued was exported, or failed for good, before the deadline (false: it gave up; stats() says what was
-  /// dropped). Idempotent (a second call returns at once, with the first call's answer if it is known); safe to
-  /// call from a shutdown hook: tracing_shutdown_hook() passes it the hook's budget.
+  /// Stops intake and flushes what is queued, returning by `deadline`. The flush gets the time up to the deadline
+  /// less a fifth of it (at most 100 ms), kept for stopping: the exports get no more time than the flush has, and
+  /// when it runs out retries are abandoned, an export still in flight is stopped (an exporter with the
+  /// std::stop_token form returns at once; any other is bounded by the timeout it was given), and what is left is
+  /// dropped and counted in dropped_after_shutdown. Then joins the worker and shuts the exporter down. Returns
+  /// whether everything queued was exported, or failed for good, in time (false: it gave up; stats() says what
+  /// was dropped). Idempotent (a second call returns at once, with the first call's answer if it is known); safe
+  /// to call from a shutdown hook: tracing_shutdown_hook() passes it the hook's budget.
   bool shutdown(std::chrono::steady_clock::time_point deadline) {
     if (shutting_down_.exchange(true)) return shutdown_in_time_.load(std::memory_order_acquire);
     accepting_.store(false, std::memory_order_relaxed);
-    shutdown_deadline_.store(deadline.time_since_epoch().count(), std::memory_order_relaxed);
-    const bool flushed = force_flush(deadline);
+    const auto now = std::chrono::steady_clock::now();
+    const auto flush_until = deadline <= now ? deadline
+                                             : deadline - std::min<std::chrono::steady_clock::duration>(
+                                                              (deadline - now) / 5, std::chrono::milliseconds(100));
+    shutdown_deadline_.store(flush_until.time_since_epoch().count(), std::memory_order_relaxed);
+    const bool flushed = force_flush(flush_until);
     {
       const std::lock_guard lock(mutex_);
       stopping_ = true;
