@@ -101,7 +101,10 @@ void register_scenario(manager_type& manager, std::string_view scenario) {
           }
         },
         200ms);
-    manager.add_hook("after", 1, saying("hook after"));
+    manager.add_hook("after", 1, [] {
+      say("hook after");
+      std::fputs("buffered in stdio\n", stdout);  // stdout is a pipe, so fully buffered: only a flush sends it
+    });
   } else if (scenario == "deadline") {
     manager.add_hook("forever", 0, [] {
       say("hook forever started");

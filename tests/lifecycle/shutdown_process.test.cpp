@@ -88,6 +88,7 @@ TEST_F(shutdown_process, hook_left_running_never_races_the_static_destructors_an
     EXPECT_EQ(child_process::exit_code(*status), arbiter::exit_codes{}.timed_out) << "run " << run << "\n"
                                                                                   << child.transcript();
     EXPECT_NE(child.index_of("hook after"), std::string::npos) << "run " << run << "\n" << child.transcript();
+    EXPECT_EQ(child.count("buffered in stdio"), 1U) << "the manager's exit flushes stdout\n" << child.transcript();
   }
 }
 
