@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -29,6 +30,21 @@ void say(std::string_view text) {
 void sleep_forever() {
   for (;;) std::this_thread::sleep_for(1h);
 }
+
+// Static state a left-behind hook keeps using ("static_race"). The static destructors run in reverse order:
+// `static_text` goes first (its unique_ptr is then null), then `teardown`, which in that scenario takes 200 ms,
+// as a logger flushing at exit would: a hook still reading `static_text` while they run crashes the process.
+std::atomic<bool> slow_teardown{false};
+struct slow_static_teardown {
+  slow_static_teardown() = default;
+  slow_static_teardown(const slow_static_teardown&) = delete;
+  slow_static_teardown& operator=(const slow_static_teardown&) = delete;
+  ~slow_static_teardown() {
+    if (slow_teardown.load()) std::this_thread::sleep_for(200ms);
+  }
+};
+const slow_static_teardown teardown;
+const auto static_text = std::make_unique<std::string>("static state a left-behind hook keeps reading");
 
 // Static hooks ordered at compile time: the log flush must stop before the files close.
 struct close_files {
@@ -74,6 +90,21 @@ void register_scenario(manager_type& manager, std::string_view scenario) {
         },
         200ms);
     manager.add_hook("after", 1, saying("hook after"));
+  } else if (scenario == "static_race") {
+    slow_teardown.store(true);
+    manager.add_hook(
+        "reads statics", 0,
+        [] {
+          say("hook reads statics started");
+          for (;; std::this_thread::yield()) {
+            if (std::string(*static_text).empty()) say("static text empty");
+          }
+        },
+        200ms);
+    manager.add_hook("after", 1, [] {
+      say("hook after");
+      std::fputs("buffered in stdio\n", stdout);  // stdout is a pipe, so fully buffered: only a flush sends it
+    });
   } else if (scenario == "deadline") {
     manager.add_hook("forever", 0, [] {
       say("hook forever started");

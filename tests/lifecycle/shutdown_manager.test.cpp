@@ -9,10 +9,12 @@
 #include <atomic>
 #include <chrono>
 #include <latch>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -159,9 +161,99 @@ TEST(shutdown_manager, hook_past_its_timeout_is_left_behind_and_the_rest_run) {
   EXPECT_EQ(order.entries(), std::vector<std::string>{"after"});
   EXPECT_FALSE(result.deadline_hit);
   EXPECT_EQ(result.exit_code, arbiter::exit_codes{}.timed_out);
-  EXPECT_EQ(f.exit.count(), 0U);
-  const auto report = f.logger.last("shutdown step finished");
-  ASSERT_TRUE(report.has_value());
+  // The hook is still running at the end: main must not return under it (static destructors would run while it
+  // uses them), so the manager ends the process itself, with the same code.
+  EXPECT_EQ(result.still_running, 1U);
+  EXPECT_EQ(f.exit.codes(), std::vector<int>{arbiter::exit_codes{}.timed_out});
+  const auto forced = f.logger.last("forcing exit");
+  ASSERT_TRUE(forced.has_value());
+  EXPECT_EQ(forced->field("reason"), "a step left behind is still running");
+  EXPECT_EQ(forced->field("exit_code"), "2");
+}
+
+TEST(shutdown_manager, hook_that_finishes_late_but_before_the_end_is_joined_and_the_exit_is_not_forced) {
+  fixture f;
+  auto manager = f.make();
+  auto flag = std::make_shared<release_flag>();
+  manager.add_hook(
+      "late", 0,
+      [clock = f.clock, flag] {
+        clock.advance(1500ms);
+        flag->wait();
+      },
+      1s);
+  manager.add_hook("after", 1, [flag, logger = f.logger] {
+    flag->release();  // the late hook now returns, and logs that it did
+    EXPECT_TRUE(eventually([&] { return logger.count("shutdown step finished late") == 1; }));
+  });
+  manager.trigger_shutdown();
+  const auto& result = manager.wait();
+  ASSERT_EQ(result.hooks.size(), 2U);
+  EXPECT_EQ(result.hooks[0].outcome, arbiter::hook_outcome::timed_out);
+  EXPECT_EQ(result.still_running, 0U);
+  EXPECT_EQ(result.exit_code, arbiter::exit_codes{}.timed_out);
+  EXPECT_EQ(f.exit.count(), 0U) << "nothing is left running, so main may return the code";
+  const auto late = f.logger.last("shutdown step finished late");
+  ASSERT_TRUE(late.has_value());
+  EXPECT_EQ(late->field("step"), "late");
+  EXPECT_EQ(late->field("outcome"), "completed");
+}
+
+/// A static hook that asks for its budget.
+struct budgeted_static_hook {
+  static constexpr std::string_view name = "static budgeted";
+  static constexpr std::chrono::milliseconds timeout{700};
+  std::shared_ptr<std::atomic<std::int64_t>> seen_ms;
+  void operator()(const arbiter::hook_budget& budget) const { seen_ms->store(budget.time_left.count()); }
+};
+static_assert(arbiter::StaticHook<budgeted_static_hook>);
+
+TEST(shutdown_manager, hooks_that_take_a_budget_get_their_limit_and_a_stop_when_left_behind) {
+  fixture f;
+  auto options = fast_options();
+  options.deadline = 30s;
+  options.phase_timeouts = {{1, 2s}};
+  auto manager = f.make(options);
+  struct seen {
+    std::mutex mutex;
+    std::map<std::string, std::chrono::milliseconds> time_left;
+    std::map<std::string, std::chrono::nanoseconds> until_deadline;
+    std::atomic<bool> stop_before_overrun{true};
+    std::atomic<bool> stop_after_overrun{false};
+  };
+  auto state = std::make_shared<seen>();
+  const auto recorder = [state, clock = f.clock](std::string name) {
+    return [state, clock, name = std::move(name)](const arbiter::hook_budget& budget) {
+      const std::lock_guard lock(state->mutex);
+      state->time_left[name] = budget.time_left;
+      state->until_deadline[name] = budget.deadline - clock.now();
+    };
+  };
+  manager.add_hook("own timeout", 0, recorder("own timeout"), 1500ms);
+  manager.add_hook("phase limit", 1, recorder("phase limit"));
+  manager.add_hook("overall deadline", 2, recorder("overall deadline"));
+  auto static_seen = std::make_shared<std::atomic<std::int64_t>>(-1);
+  manager.add_ordered_hooks(2, budgeted_static_hook{static_seen});
+  manager.add_hook(
+      "overruns", 3,
+      [state, clock = f.clock](const arbiter::hook_budget& budget) {
+        state->stop_before_overrun = budget.stop.stop_requested();
+        clock.advance(budget.time_left + 500ms);  // the manual clock says it overran its budget
+        if (eventually([&] { return budget.stop.stop_requested(); })) state->stop_after_overrun = true;
+      },
+      1s);
+  manager.trigger_shutdown();
+  const auto& result = manager.wait();
+  EXPECT_TRUE(eventually([&] { return state->stop_after_overrun.load(); })) << "left behind: asked to stop";
+  EXPECT_FALSE(state->stop_before_overrun.load());
+  EXPECT_EQ(result.find("overruns")->outcome, arbiter::hook_outcome::timed_out);
+  const std::lock_guard lock(state->mutex);
+  EXPECT_EQ(state->time_left["own timeout"], 1500ms);
+  EXPECT_EQ(state->time_left["phase limit"], 2s);
+  EXPECT_EQ(state->time_left["overall deadline"], 30s) << "the manual clock has not moved";
+  EXPECT_EQ(state->until_deadline["own timeout"], 1500ms) << "the deadline is on the manager's clock";
+  EXPECT_EQ(state->until_deadline["overall deadline"], 30s);
+  EXPECT_EQ(static_seen->load(), 700) << "a static hook's declared timeout is its budget";
 }
 
 TEST(shutdown_manager, phase_timeout_bounds_a_whole_phase_and_skips_what_is_left) {

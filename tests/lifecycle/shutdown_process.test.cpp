@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
 #include <unistd.h>
+
 #include <chrono>
 #include <csignal>
 #include <string>
@@ -68,7 +70,26 @@ TEST_F(shutdown_process, hook_past_its_timeout_is_left_behind_and_the_rest_run) 
   EXPECT_EQ(finish(child), arbiter::exit_codes{}.timed_out) << child.transcript();
   EXPECT_LT(std::chrono::steady_clock::now() - sent, 15s) << "the stuck hook sleeps 60 s; it must be left behind";
   EXPECT_LT(child.index_of("hook stuck started"), child.index_of("hook after")) << child.transcript();
-  EXPECT_NE(child.index_of("exit 2"), std::string::npos) << child.transcript();
+  EXPECT_EQ(child.index_of("exit 2"), std::string::npos)
+      << "the stuck hook still runs: the manager ends the process, main never returns\n"
+      << child.transcript();
+}
+
+TEST_F(shutdown_process, hook_left_running_never_races_the_static_destructors_and_the_code_is_the_documented_one) {
+  // The hook passes its 200 ms timeout and keeps reading a static object. Returning from main would run the
+  // static destructors under it (SIGSEGV); the process must end with exit_codes::timed_out instead, every run.
+  for (int run = 0; run < 5; ++run) {
+    auto& child = start("static_race");
+    child.signal(SIGTERM);
+    const auto status = child.wait_exit(bounded);
+    ASSERT_TRUE(status.has_value()) << "run " << run << ": the helper did not exit in time\n" << child.transcript();
+    EXPECT_FALSE(WIFSIGNALED(*status)) << "run " << run << ": killed by signal " << WTERMSIG(*status) << "\n"
+                                       << child.transcript();
+    EXPECT_EQ(child_process::exit_code(*status), arbiter::exit_codes{}.timed_out) << "run " << run << "\n"
+                                                                                  << child.transcript();
+    EXPECT_NE(child.index_of("hook after"), std::string::npos) << "run " << run << "\n" << child.transcript();
+    EXPECT_EQ(child.count("buffered in stdio"), 1U) << "the manager's exit flushes stdout\n" << child.transcript();
+  }
 }
 
 TEST_F(shutdown_process, overall_deadline_forces_the_exit_with_its_own_code) {

@@ -19,6 +19,7 @@
 #include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
@@ -232,6 +233,171 @@ TEST(batch_processor, shutdown_gives_up_after_its_timeout_and_counts_the_rest) {
   p.shutdown(100ms);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "shutdown is bounded by its timeout, not the retries";
   EXPECT_EQ(p.stats().exported + p.stats().dropped(), 10U);
+}
+
+}  // namespace
+
+/// The processor's lock, for the test that proves on_end never takes it.
+template <>
+struct arbiter::detail::batch_processor_test_access<processor> {
+  static std::mutex& lock_of(processor& p) { return p.mutex_; }
+};
+
+namespace {
+
+TEST(batch_processor, on_end_takes_no_lock_even_when_it_wakes_the_worker) {
+  scripted_exporter exporter;
+  auto o = fast_options();
+  o.schedule_delay = 1h;
+  processor p(exporter, o);
+  constexpr int spans = 200;  // fills shards past their wake points several times
+  std::atomic<bool> returned{false};
+  bool returned_while_locked = false;
+  {
+    std::unique_lock held(arbiter::detail::batch_processor_test_access<processor>::lock_of(p));
+    std::thread producer([&] {
+      for (int i = 0; i < spans; ++i) p.on_end(named("x"));
+      returned = true;
+    });
+    const auto until = std::chrono::steady_clock::now() + 5s;
+    while (!returned.load() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+    returned_while_locked = returned.load();
+    held.unlock();
+    producer.join();
+  }
+  EXPECT_TRUE(returned_while_locked) << "span end waited for the processor's lock";
+  EXPECT_TRUE(p.force_flush(5s));
+  const auto stats = p.stats();
+  EXPECT_EQ(stats.exported + stats.dropped(), static_cast<std::uint64_t>(spans));
+  EXPECT_GT(stats.exported, 0U);
+}
+
+TEST(batch_processor, wake_word_never_loses_a_signal_while_producers_race_the_sleeper) {
+  // Invariant: a signal after a producer's increment always ends the waiter's wait. The waiter sleeps with a 20 s
+  // limit, so a lost wake shows as a wait that timed out with work left to see.
+  arbiter::detail::wake_word word;
+  constexpr int producers = 4;
+  constexpr int rounds = 20000;
+  std::atomic<int> produced{0};
+  std::atomic<bool> lost{false};
+  std::thread waiter([&] {
+    int seen = 0;
+    while (seen < producers * rounds) {
+      if (!word.wait_until(std::chrono::steady_clock::now() + 20s)) {  // producers finish long before
+        lost = true;
+        return;
+      }
+      seen = produced.load();
+    }
+  });
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < producers; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < rounds; ++i) {
+          produced.fetch_add(1);
+          word.signal();
+          if (i % 64 == 0) std::this_thread::yield();  // let the waiter fall asleep now and then
+        }
+      });
+    }
+  }
+  waiter.join();
+  EXPECT_FALSE(lost.load()) << "the waiter slept through a signal";
+  EXPECT_EQ(produced.load(), producers * rounds);
+}
+
+/// An exporter that hangs like a collector that accepts and never answers: until its timeout, or until the
+/// processor's stop token (the three-argument form) is requested.
+struct hanging_state {
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::vector<std::chrono::milliseconds> timeouts;
+  std::size_t cancelled = 0;
+};
+class hanging_exporter : public shared_state<hanging_state> {
+ public:
+  arbiter::export_result export_spans(std::span<const arbiter::span_data> batch, std::chrono::milliseconds timeout) {
+    return export_spans(batch, timeout, std::stop_token{});
+  }
+  arbiter::export_result export_spans(std::span<const arbiter::span_data> /*batch*/, std::chrono::milliseconds timeout,
+                                      std::stop_token stop) {
+    std::unique_lock lock(s_->mutex);
+    s_->timeouts.push_back(timeout);
+    s_->cv.notify_all();
+    const std::stop_callback wake(stop, [this] {
+      const std::lock_guard inner(s_->mutex);
+      s_->cv.notify_all();
+    });
+    if (s_->cv.wait_for(lock, timeout, [&] { return stop.stop_requested(); })) {
+      ++s_->cancelled;
+      return arbiter::export_result::retry("cancelled");
+    }
+    return arbiter::export_result::retry("timed out");
+  }
+  bool wait_in_export() const {
+    std::unique_lock lock(s_->mutex);
+    return s_->cv.wait_for(lock, 5s, [&] { return !s_->timeouts.empty(); });
+  }
+};
+
+/// The same, but only with the two-argument form: it can be bounded by the timeout it is given, not stopped.
+class hanging_exporter_without_stop : public hanging_exporter {
+ public:
+  arbiter::export_result export_spans(std::span<const arbiter::span_data> batch, std::chrono::milliseconds timeout) {
+    return hanging_exporter::export_spans(batch, timeout, std::stop_token{});
+  }
+};
+
+TEST(batch_processor, shutdown_ends_an_export_in_flight_at_its_deadline_and_counts_what_it_dropped) {
+  hanging_exporter exporter;
+  auto o = fast_options();
+  o.export_timeout = 30s;  // the SDK default: as long as Kubernetes' whole grace period
+  arbiter::batch_processor<hanging_exporter> p(exporter, o);
+  for (int i = 0; i < 10; ++i) p.on_end(named("unsent"));
+  (void)p.force_flush(0ms);
+  ASSERT_TRUE(exporter.wait_in_export()) << "an export is in flight";
+  const auto start = std::chrono::steady_clock::now();
+  const bool in_time = p.shutdown(200ms);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_FALSE(in_time) << "it gave up at its deadline";
+  EXPECT_LT(took, 2s) << "bounded by its 200 ms, not the 30 s export timeout";
+  EXPECT_EQ(exporter.with([](auto& s) { return s.cancelled; }), 1U) << "the export in flight was stopped";
+  const auto stats = p.stats();
+  EXPECT_EQ(stats.exported, 0U);
+  EXPECT_EQ(stats.dropped(), 10U) << "every span is exported or counted";
+}
+
+TEST(batch_processor, exports_a_shutdown_starts_get_no_more_than_its_deadline) {
+  hanging_exporter_without_stop exporter;
+  auto o = fast_options();
+  o.schedule_delay = 1h;
+  o.export_timeout = 30s;
+  arbiter::batch_processor<hanging_exporter_without_stop> p(exporter, o);
+  for (int i = 0; i < 10; ++i) p.on_end(named("unsent"));
+  const auto start = std::chrono::steady_clock::now();
+  p.shutdown(300ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  const auto timeouts = exporter.with([](auto& s) { return s.timeouts; });
+  ASSERT_FALSE(timeouts.empty());
+  for (const auto timeout : timeouts) EXPECT_LE(timeout, 300ms) << "an export the shutdown started outlived it";
+  EXPECT_EQ(p.stats().dropped(), 10U);
+}
+
+TEST(batch_processor, force_flush_takes_a_deadline_and_bounds_its_exports_by_it) {
+  hanging_exporter_without_stop exporter;
+  auto o = fast_options();
+  o.schedule_delay = 1h;
+  o.export_timeout = 30s;
+  o.max_attempts = 1;
+  arbiter::batch_processor<hanging_exporter_without_stop> p(exporter, o);
+  p.on_end(named("unsent"));
+  (void)p.force_flush(std::chrono::steady_clock::now() + 300ms);
+  const auto timeouts = exporter.with([](auto& s) { return s.timeouts; });
+  ASSERT_EQ(timeouts.size(), 1U);
+  EXPECT_LE(timeouts[0], 300ms);
+  EXPECT_TRUE(p.shutdown(5s)) << "the flush's export ended within its deadline; nothing was left to give up on";
+  EXPECT_EQ(p.stats().dropped_export_failed, 1U);
 }
 
 TEST(batch_processor, options_are_validated_with_clear_errors) {

@@ -1,6 +1,7 @@
 // The OTLP/HTTP exporter against a real HTTP receiver on a loopback port, started by the test.
 #include <utility>  // before Asio
 
+#include <arbiter/lifecycle/shutdown_manager.hpp>
 #include <arbiter/tracing/batch_processor.hpp>
 #include <arbiter/tracing/otlp_http_exporter.hpp>
 #include <arbiter/tracing/sampler.hpp>
@@ -18,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -331,6 +333,65 @@ TEST(otlp_http_exporter, shutdown_flushes_what_is_queued) {
   p->shutdown(10s);
   EXPECT_EQ(rx.accepted_spans().size(), 30U);
   EXPECT_EQ(p->stats().exported, 30U);
+}
+
+TEST(otlp_http_exporter, shutdown_within_its_budget_when_the_collector_accepts_and_never_answers) {
+  receiver rx;
+  rx.hold();  // reads the request and never answers
+  auto o = options_for(rx.port());
+  o.timeout = 10s;
+  auto batch = batch_for_tests();
+  batch.export_timeout = 30s;  // the SDK default: as long as Kubernetes' whole grace period
+  auto p = std::make_shared<processor>(arbiter::otlp_http_exporter(o), batch);
+  tracer_type tracer(p);
+  for (int i = 0; i < 5; ++i) auto span = tracer.start_span("unanswered");
+  ASSERT_TRUE(rx.wait_holding()) << "an export is in flight, waiting for the answer";
+  const auto start = std::chrono::steady_clock::now();
+  const bool in_time = p->shutdown(200ms);
+  const auto took = std::chrono::steady_clock::now() - start;
+  rx.release();
+  EXPECT_FALSE(in_time) << "it gave up at its deadline";
+  EXPECT_LT(took, 2s) << "bounded by the 200 ms budget, not the 10 s HTTP or 30 s export timeout";
+  EXPECT_EQ(p->stats().exported, 0U);
+  EXPECT_EQ(p->stats().dropped(), 5U) << "every span is exported or counted";
+  EXPECT_NE(p->last_error().find("stopped at the processor's shutdown deadline"), std::string::npos) << p->last_error();
+}
+
+TEST(otlp_http_exporter, tracing_shutdown_hook_keeps_the_managers_budget_and_reports_what_it_dropped) {
+  for (const bool listening : {true, false}) {  // a collector that never answers, then a closed port
+    std::optional<receiver> rx;
+    if (listening) {
+      rx.emplace();
+      rx->hold();
+    }
+    auto o = options_for(listening ? rx->port() : closed_port());
+    o.timeout = 10s;
+    auto batch = batch_for_tests();
+    batch.export_timeout = 30s;
+    batch.initial_backoff = 1s;  // OpenTelemetry's: a retry no longer fits the budget
+    batch.max_backoff = 5s;
+    auto p = std::make_shared<processor>(arbiter::otlp_http_exporter(o), batch);
+    tracer_type tracer(p);
+    for (int i = 0; i < 7; ++i) auto span = tracer.start_span("unsent");
+    arbiter::shutdown_options options;
+    options.poll_interval = 5ms;
+    arbiter::shutdown_manager<arbiter::null_logger, arbiter::steady_clock, arbiter::recording_exit> manager(
+        arbiter::null_logger{}, options, arbiter::steady_clock{}, arbiter::recording_exit{});
+    manager.add_hook("tracing", 90, arbiter::tracing_shutdown_hook(tracer), 200ms);
+    const auto start = std::chrono::steady_clock::now();
+    manager.trigger_shutdown();
+    const auto& result = manager.wait();
+    const auto took = std::chrono::steady_clock::now() - start;
+    if (rx) rx->release();
+    EXPECT_LT(took, 2s) << "listening " << listening;
+    const auto* hook = result.find("tracing");
+    ASSERT_NE(hook, nullptr);
+    EXPECT_EQ(hook->outcome, arbiter::hook_outcome::failed)
+        << "listening " << listening << ": finished within its budget, and said what it lost: " << hook->error;
+    EXPECT_NE(hook->error.find("7 spans not exported"), std::string::npos) << hook->error;
+    EXPECT_NE(hook->error.find("budget of 200 ms"), std::string::npos) << hook->error;
+    EXPECT_EQ(p->stats().exported + p->stats().dropped(), 7U);
+  }
 }
 
 TEST(otlp_http_exporter, receiver_gone_after_a_kept_alive_connection_is_retryable) {

@@ -1,6 +1,7 @@
 // The production tracer: samplers, the active-span scope, span model and limits.
 #include <arbiter/clock/manual_clock.hpp>
 #include <arbiter/tracing/active_span.hpp>
+#include <arbiter/tracing/batch_processor.hpp>
 #include <arbiter/tracing/exporter.hpp>
 #include <arbiter/tracing/recording_tracer.hpp>
 #include <arbiter/tracing/sampler.hpp>
@@ -276,6 +277,33 @@ TEST(sdk_tracer, copies_share_the_processor_and_many_threads_export_every_span) 
   }
   EXPECT_EQ(f.exported.size(), 1200U);
   EXPECT_EQ(f.proc->exported(), 1200U);
+}
+
+/// What a shutdown manager passes a hook (arbiter::hook_budget has the same member).
+struct fake_budget {
+  std::chrono::milliseconds time_left;
+};
+
+TEST(sdk_tracer, tracing_shutdown_hook_shuts_the_processor_down_within_the_budget) {
+  using batch = arbiter::batch_processor<arbiter::in_memory_exporter>;
+  arbiter::in_memory_exporter exported;
+  arbiter::batch_options options;
+  options.schedule_delay = 1h;  // only the shutdown exports
+  auto p = std::make_shared<batch>(exported, options);
+  arbiter::tracer<arbiter::always_on, batch> tracer(p);
+  for (int i = 0; i < 3; ++i) auto span = tracer.start_span("queued");
+  const auto hook = arbiter::tracing_shutdown_hook(tracer);
+  EXPECT_NO_THROW(hook(fake_budget{5s})) << "nothing was lost";
+  EXPECT_EQ(exported.size(), 3U);
+  { auto late = tracer.start_span("late"); }
+  EXPECT_EQ(p->stats().dropped_after_shutdown, 1U);
+
+  fixture<arbiter::always_on> simple;  // a processor without stats or a timeout: plain shutdown()
+  arbiter::tracing_shutdown_hook(simple.proc)(fake_budget{1s});
+  { auto span = simple.tracer.start_span("after"); }
+  EXPECT_EQ(simple.proc->dropped(), 1U);
+
+  EXPECT_THROW((void)arbiter::tracing_shutdown_hook(std::shared_ptr<batch>{}), std::invalid_argument);
 }
 
 TEST(sdk_tracer, shutdown_processor_drops_and_counts) {

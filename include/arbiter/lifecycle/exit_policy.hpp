@@ -11,12 +11,17 @@
 #include <atomic>
 #include <chrono>
 #include <concepts>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <stdio.h>  // ftrylockfile, funlockfile (POSIX)
+#endif
 
 #include <arbiter/version.hpp>
 
@@ -48,14 +53,31 @@ consteval bool assert_exit_policy() {
   return true;
 }
 
-/// Ends the process with std::quick_exit: at_quick_exit handlers run (register a log flush there), static
-/// destructors do not, since a forced exit happens while other threads may still be stuck inside them.
-/// Of two threads exiting at once the first wins; the second waits for the process to end.
+/// Ends the process with std::quick_exit: stdout and stderr are flushed first (each only if no other thread holds
+/// it: a hook stuck writing to a full pipe must not hang the exit), at_quick_exit handlers run (register other log
+/// flushes there), static destructors do not, since the manager exits this way exactly when other threads may
+/// still be running and using them. Of two threads exiting at once the first wins; the second waits for the
+/// process to end.
 struct process_exit {
   [[noreturn]] void exit(int code) noexcept {
     static std::atomic<bool> exiting{false};
-    if (!exiting.exchange(true)) std::quick_exit(code);
+    if (!exiting.exchange(true)) {
+      flush_if_free(stdout);
+      flush_if_free(stderr);
+      std::quick_exit(code);
+    }
     for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+
+ private:
+  static void flush_if_free(std::FILE* stream) noexcept {
+#if defined(__unix__) || defined(__APPLE__)
+    if (::ftrylockfile(stream) != 0) return;  // another thread is inside it: leave its buffer rather than wait
+    std::fflush(stream);
+    ::funlockfile(stream);
+#else
+    (void)stream;
+#endif
   }
 };
 

@@ -10,8 +10,12 @@
 ///   4. drain           wait until in-flight work reaches zero (options.drain_timeout)
 ///   5. hooks           by phase (lowest first); within a phase the last registered stops first
 ///   6. result          every step's outcome and duration, logged and returned by wait()
-/// A hook that passes its timeout is left running and the rest go on; at the overall deadline the process
-/// is forced out through the Exit policy. A second SIGTERM or SIGINT forces the exit at once.
+/// A hook that passes its timeout is left running (its hook_budget::stop is requested) and the rest go on. How
+/// the process ends: when every step has finished by step 6 (a step left behind that finished late is joined),
+/// wait() returns and main returns the exit code; when a step is still running then, or the overall deadline
+/// hit, or a fatal error was seen, the manager ends the process itself through the Exit policy with the same
+/// exit code, so static destructors never run under a live hook thread. A second SIGTERM or SIGINT forces the
+/// exit at once.
 
 #include <algorithm>
 #include <array>
@@ -111,7 +115,8 @@ class shutdown_manager {
   shutdown_manager& operator=(const shutdown_manager&) = delete;
 
   /// Restores the signal dispositions and terminate handler, and waits for a running sequence to end.
-  /// Does not start a shutdown; hooks left behind after a timeout keep running on their own threads.
+  /// Does not start a shutdown. (Hooks still running when a sequence ended have ended the process with it; only
+  /// a test Exit policy, which returns, leaves them running on their own threads.)
   ~shutdown_manager() {
     listener_.reset();
     auto* expected = &fatal_target_;
@@ -124,10 +129,17 @@ class shutdown_manager {
   ///         std::logic_error once the shutdown has started
   void add_hook(std::string name, int phase, std::function<void()> fn,
                 std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
-    check_step(name, fn, timeout, "shutdown hook");
-    const std::lock_guard lock(mutex_);
-    reject_if_started(name, "shutdown hook");
-    hooks_.push_back(step{std::move(name), phase, next_sequence_++, std::move(fn), timeout});
+    check_step(name, static_cast<bool>(fn), timeout, "shutdown hook");
+    add_hook_step(
+        std::move(name), phase, [fn = std::move(fn)](const hook_budget& /*budget*/) { fn(); }, timeout);
+  }
+
+  /// Registers a hook that is told its budget (hook_budget: the time it may take, a stop token for when it has
+  /// overrun it), to pass on to what it waits for. Otherwise the same as add_hook above.
+  void add_hook(std::string name, int phase, std::function<void(const hook_budget&)> fn,
+                std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
+    check_step(name, static_cast<bool>(fn), timeout, "shutdown hook");
+    add_hook_step(std::move(name), phase, std::move(fn), timeout);
   }
 
   /// Registers static hooks in the order their `stops_before` declarations give, computed at compile time.
@@ -139,11 +151,17 @@ class shutdown_manager {
       constexpr std::size_t n = sizeof...(Hooks);
       std::array<step, n> steps;
       std::size_t i = 0;
-      ((steps[i++] =
-            step{std::string(std::string_view(Hooks::name)), phase, 0,
-                 [h = std::make_shared<Hooks>(std::move(hooks))] { (*h)(); }, detail::static_hook_timeout<Hooks>()}),
+      ((steps[i++] = step{std::string(std::string_view(Hooks::name)), phase, 0,
+                          [h = std::make_shared<Hooks>(std::move(hooks))](const hook_budget& budget) {
+                            if constexpr (std::invocable<Hooks&, const hook_budget&>) {
+                              (*h)(budget);
+                            } else {
+                              (*h)();
+                            }
+                          },
+                          detail::static_hook_timeout<Hooks>()}),
        ...);
-      for (const auto& s : steps) check_step(s.name, s.fn, s.timeout, "shutdown hook");
+      for (const auto& s : steps) check_step(s.name, static_cast<bool>(s.fn), s.timeout, "shutdown hook");
       const std::lock_guard lock(mutex_);
       if (n > 0) reject_if_started(steps[0].name, "shutdown hook");
       // Later registration stops first, so register the stop order backwards.
@@ -159,10 +177,11 @@ class shutdown_manager {
   /// monitor's manual switch). Runs in registration order, bounded by `timeout` and the deadline.
   void on_readiness_off(std::string name, std::function<void()> fn,
                         std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
-    check_step(name, fn, timeout, "readiness-off step");
+    check_step(name, static_cast<bool>(fn), timeout, "readiness-off step");
     const std::lock_guard lock(mutex_);
     reject_if_started(name, "readiness-off step");
-    readiness_.push_back(step{std::move(name), -1, next_sequence_++, std::move(fn), timeout});
+    readiness_.push_back(step{std::move(name), -1, next_sequence_++,
+                              [fn = std::move(fn)](const hook_budget& /*budget*/) { fn(); }, timeout});
   }
 
   /// Subscribes to SIGHUP (config reload). Runs on the listener thread; exceptions are logged.
@@ -256,30 +275,50 @@ class shutdown_manager {
     std::string name;
     int phase = 0;
     std::uint64_t sequence = 0;
-    std::function<void()> fn;
+    std::function<void(const hook_budget&)> fn;
     std::optional<std::chrono::milliseconds> timeout;
   };
 
   /// The state one running step shares with its thread, which may outlive the manager after a timeout.
   struct step_run {
-    std::function<void()> fn;
+    explicit step_run(const Logger& l) : logger(l) {}
+    std::function<void(const hook_budget&)> fn;
+    hook_budget budget;
+    std::stop_source stop;  ///< requested when the step is left behind
+    Logger logger;          ///< a handle on the manager's: a step left behind logs its late end with it
+    std::string name;
+    int phase = 0;
     std::mutex mutex;
     std::condition_variable finished;
     bool done = false;
     bool failed = false;
+    bool left_behind = false;
     std::string error;
+  };
+
+  /// A step that passed its limit: joined at the end if it finished by then, else it ends the process with it.
+  struct left_behind_step {
+    std::thread thread;
+    std::shared_ptr<step_run> run;
   };
 
   enum class run_state : std::uint8_t { idle, running, finishing, done };
 
-  static void check_step(std::string_view name, const std::function<void()>& fn,
-                         std::optional<std::chrono::milliseconds> timeout, std::string_view what) {
+  static void check_step(std::string_view name, bool has_fn, std::optional<std::chrono::milliseconds> timeout,
+                         std::string_view what) {
     if (name.empty()) throw std::invalid_argument(fmt::format("{}: the name is empty", what));
-    if (!fn) throw std::invalid_argument(fmt::format("{} \"{}\": the function is empty", what, name));
+    if (!has_fn) throw std::invalid_argument(fmt::format("{} \"{}\": the function is empty", what, name));
     if (timeout && timeout->count() <= 0) {
       throw std::invalid_argument(
           fmt::format("{} \"{}\": timeout {} ms must be positive", what, name, std::int64_t{timeout->count()}));
     }
+  }
+
+  void add_hook_step(std::string name, int phase, std::function<void(const hook_budget&)> fn,
+                     std::optional<std::chrono::milliseconds> timeout) {
+    const std::lock_guard lock(mutex_);
+    reject_if_started(name, "shutdown hook");
+    hooks_.push_back(step{std::move(name), phase, next_sequence_++, std::move(fn), timeout});
   }
 
   void reject_if_started(std::string_view name, std::string_view what) const {
@@ -372,9 +411,10 @@ class shutdown_manager {
     }
   }
 
-  /// Runs one step on its own thread and waits for it until `phase_limit`, its timeout or `deadline`.
+  /// Runs one step on its own thread and waits for it until `phase_limit`, its timeout or `deadline`; a step still
+  /// running then is asked to stop and goes to `left_behind`.
   hook_report run_step(const step& s, time_point phase_limit, std::optional<std::chrono::milliseconds> phase_timeout,
-                       time_point deadline, bool& deadline_hit) {
+                       time_point deadline, bool& deadline_hit, std::vector<left_behind_step>& left_behind) {
     hook_report report{s.name, s.phase, hook_outcome::skipped, std::chrono::nanoseconds(0), {}};
     const auto started = clock_.now();
     if (deadline_hit || started >= deadline) {
@@ -393,15 +433,21 @@ class shutdown_manager {
     auto limit = std::min(phase_limit, deadline);
     if (s.timeout) limit = std::min(limit, after(started, *s.timeout));
 
-    auto run = std::make_shared<step_run>();
-    run->fn = s.fn;
+    std::shared_ptr<step_run> run;
     std::thread worker;
     try {
+      run = std::make_shared<step_run>(logger_);
+      run->fn = s.fn;
+      run->name = s.name;
+      run->phase = s.phase;
+      run->budget.time_left = std::chrono::floor<std::chrono::milliseconds>(limit - started);
+      run->budget.deadline = limit;
+      run->budget.stop = run->stop.get_token();
       worker = std::thread([run] {
         bool failed = false;
         std::string error;
         try {
-          run->fn();
+          run->fn(run->budget);
         } catch (const std::exception& e) {
           failed = true;
           error = e.what();
@@ -409,11 +455,23 @@ class shutdown_manager {
           failed = true;
           error = "an exception of a type not derived from std::exception";
         }
-        const std::lock_guard lock(run->mutex);
-        run->failed = failed;
-        run->error = std::move(error);
-        run->done = true;
-        run->finished.notify_all();
+        bool late = false;
+        {
+          const std::lock_guard lock(run->mutex);
+          run->failed = failed;
+          run->error = error;
+          run->done = true;
+          late = run->left_behind;
+          run->finished.notify_all();
+        }
+        if (late) {
+          try {
+            run->logger.log(log_level::warn, "shutdown step finished late", kv("step", std::string_view(run->name)),
+                            kv("phase", std::int64_t{run->phase}),
+                            kv("outcome", failed ? std::string_view("failed") : std::string_view("completed")));
+          } catch (...) {  // a logger that throws must not take the process down from here
+          }
+        }
       });
     } catch (const std::exception& e) {
       report.outcome = hook_outcome::failed;
@@ -434,13 +492,18 @@ class shutdown_manager {
       if (done) {
         report.outcome = run->failed ? hook_outcome::failed : hook_outcome::completed;
         report.error = run->error;
+      } else {
+        run->left_behind = true;  // under the lock: the step then logs its late end itself
       }
     }
     report.duration = clock_.now() - started;
     if (done) {
       worker.join();
     } else {
-      worker.detach();  // left behind: it owns `run`, so it may finish whenever it likes
+      run->stop.request_stop();
+      // Left behind: it owns `run`, so it may finish whenever it likes; the end of the sequence joins it if it
+      // has, and otherwise ends the process rather than let main return under it.
+      left_behind.push_back(left_behind_step{std::move(worker), run});
       report.outcome = hook_outcome::timed_out;
       if (limit == deadline) {
         deadline_hit = true;
@@ -499,10 +562,12 @@ class shutdown_manager {
                 kv("deadline_ms", std::int64_t{options_.deadline.count()}),
                 kv("hooks", static_cast<std::int64_t>(hooks.size())));
     bool deadline_hit = false;
+    std::vector<left_behind_step> left_behind;
+    left_behind.reserve(readiness.size() + hooks.size());  // push_back never throws with a thread in hand
 
     // 1. readiness off, 2. grace
     for (const auto& s : readiness)
-      result.readiness.push_back(run_step(s, deadline, std::nullopt, deadline, deadline_hit));
+      result.readiness.push_back(run_step(s, deadline, std::nullopt, deadline, deadline_hit, left_behind));
     if (!deadline_hit && options_.readiness_grace.count() > 0) {
       sleep_until(std::min(after(clock_.now(), options_.readiness_grace), deadline));
     }
@@ -530,11 +595,24 @@ class shutdown_manager {
       const auto phase_timeout = timeout_of_phase(phase);
       const auto phase_limit = phase_timeout ? std::min(after(clock_.now(), *phase_timeout), deadline) : deadline;
       for (; i < hooks.size() && hooks[i].phase == phase; ++i) {
-        result.hooks.push_back(run_step(hooks[i], phase_limit, phase_timeout, deadline, deadline_hit));
+        result.hooks.push_back(run_step(hooks[i], phase_limit, phase_timeout, deadline, deadline_hit, left_behind));
       }
     }
 
-    // 6. result
+    // 6. result. A step left behind that has finished is joined (its thread is then really gone); one still running
+    // means main must not return: that would run the static destructors under it.
+    for (auto& late : left_behind) {
+      bool finished = false;
+      {
+        const std::lock_guard lock(late.run->mutex);
+        finished = late.run->done;
+      }
+      if (finished) {
+        late.thread.join();
+      } else {
+        ++result.still_running;
+      }
+    }
     result.deadline_hit = deadline_hit;
     result.duration = clock_.now() - started;
     {
@@ -547,9 +625,16 @@ class shutdown_manager {
                 kv("reason", to_string(result.cause.reason)), kv("exit_code", std::int64_t{result.exit_code}),
                 kv("duration_ms", to_ms(result.duration)), kv("drained", result.drain.drained),
                 kv("deadline_hit", result.deadline_hit), kv("fatal", result.fatal));
-    if (result.deadline_hit || result.fatal) {
-      logger_.log(log_level::critical, "forcing exit", kv("exit_code", std::int64_t{result.exit_code}));
+    if (result.deadline_hit || result.fatal || result.still_running > 0) {
+      const std::string_view why = result.fatal          ? "fatal error"
+                                   : result.deadline_hit ? "overall deadline"
+                                                         : "a step left behind is still running";
+      logger_.log(log_level::critical, "forcing exit", kv("exit_code", std::int64_t{result.exit_code}),
+                  kv("reason", why), kv("still_running", static_cast<std::int64_t>(result.still_running)));
       exit_.exit(result.exit_code);  // returns only with a test Exit policy
+    }
+    for (auto& late : left_behind) {
+      if (late.thread.joinable()) late.thread.detach();  // a test Exit policy returned: they run on by themselves
     }
     {
       const std::lock_guard lock(mutex_);

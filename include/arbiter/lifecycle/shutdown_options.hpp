@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -125,6 +126,18 @@ enum class hook_outcome : std::uint8_t {
   return "unknown";
 }
 
+/// What a hook that takes an argument (`void(const arbiter::hook_budget&)`) is given when it starts: how long it
+/// may run and a token that tells it when it has overrun. Pass `time_left` on to what the hook waits for (a
+/// flush, a join, a socket) so that the hook ends within its limit instead of being left behind.
+struct hook_budget {
+  /// From the hook's start to its limit: its own timeout, its phase's or the overall deadline, whichever is first.
+  std::chrono::milliseconds time_left{0};
+  /// That limit, on the manager's Clock (steady time; manual time under a manual_clock).
+  std::chrono::steady_clock::time_point deadline{};
+  /// Stopped when the hook passes that limit and the manager leaves it behind.
+  std::stop_token stop;
+};
+
 /// The outcome of one hook.
 struct hook_report {
   std::string name;
@@ -149,6 +162,9 @@ struct shutdown_result {
   std::vector<hook_report> hooks;  ///< the hooks, in the order they ran (or would have)
   bool deadline_hit = false;       ///< the overall deadline ended the shutdown with work still running
   bool fatal = false;              ///< a fatal path was seen (terminate, an escaped exception)
+  /// Steps left behind that were still running at the end: the manager then ended the process itself with
+  /// exit_code instead of letting main return under them.
+  std::size_t still_running = 0;
   std::chrono::nanoseconds duration{0};
   int exit_code = 0;
 

@@ -30,11 +30,12 @@ namespace arbiter::inline v1 {
 template <class... Hooks>
 struct stop_before {};
 
-/// A hook known at compile time: a `static constexpr std::string_view name` and `void operator()()`;
-/// optionally `using stops_before = arbiter::stop_before<...>` and `static constexpr std::chrono::milliseconds
-/// timeout`.
+/// A hook known at compile time: a `static constexpr std::string_view name` and `void operator()()` (or
+/// `void operator()(const arbiter::hook_budget&)` to learn its limit); optionally `using stops_before =
+/// arbiter::stop_before<...>` and `static constexpr std::chrono::milliseconds timeout`.
 template <class H>
-concept StaticHook = std::move_constructible<H> && std::invocable<H&> && requires {
+concept StaticHook = std::move_constructible<H> &&
+    (std::invocable<H&> || std::invocable<H&, const hook_budget&>)&&requires {
   { H::name } -> std::convertible_to<std::string_view>;
 };
 
@@ -46,7 +47,9 @@ consteval bool assert_static_hook() {
         { H::name } -> std::convertible_to<std::string_view>;
       },
       "====> arbiter: a static shutdown hook needs `static constexpr std::string_view name = \"...\";`");
-  static_assert(std::invocable<H&>, "====> arbiter: a static shutdown hook needs `void operator()()`.");
+  static_assert(std::invocable<H&> || std::invocable<H&, const hook_budget&>,
+                "====> arbiter: a static shutdown hook needs `void operator()()` or `void operator()(const "
+                "arbiter::hook_budget&)`.");
   static_assert(std::move_constructible<H>, "====> arbiter: a static shutdown hook must be movable.");
   return true;
 }

@@ -12,7 +12,11 @@
 /// most `max_export_batch_size` taken from the shards in turn; a failed export that is worth retrying (429, 503,
 /// connection errors) is retried with exponential backoff and jitter within `export_timeout`. `force_flush()` and
 /// `shutdown()` are for the orchestrator's shutdown hooks: shutdown stops intake, flushes what is queued, and joins the
-/// worker.
+/// worker. Both take a deadline and keep it end to end: every export they cause gets no more time than is left, and
+/// at shutdown's deadline an export still in flight is stopped (exporters with the std::stop_token form).
+///
+/// Ending a span takes no lock: the producer wakes the worker through one atomic word (detail::wake_word), with a
+/// futex wake on Linux only when the worker sleeps.
 
 #include <algorithm>
 #include <array>
@@ -23,19 +27,24 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <new>
 #include <span>
 #include <stdexcept>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #if defined(__linux__)
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #endif
 
@@ -173,6 +182,84 @@ class span_ring {
   std::unique_ptr<cell[]> cells_;
 };
 
+/// How the threads that end spans wake the export thread without a lock. One word: `signal()` is one atomic exchange,
+/// plus a futex wake (Linux) only when the worker is asleep on the word; `wait_until()` sleeps until a signal or a
+/// time point (the schedule_delay timer). Elsewhere a sleeping worker is woken through a mutex and condition
+/// variable, taken only by a producer that finds it asleep.
+class wake_word {
+ public:
+  /// Wakes the waiter, or makes its next wait return at once. Never blocks.
+  void signal() noexcept {
+    if (word_.exchange(signalled, std::memory_order_acq_rel) == sleeping) wake_sleeper();
+  }
+
+  /// Waits until signalled or `deadline`; returns whether a signal came, and consumes it.
+  bool wait_until(std::chrono::steady_clock::time_point deadline) noexcept {
+    std::uint32_t expected = idle;
+    if (word_.compare_exchange_strong(expected, sleeping, std::memory_order_acq_rel)) sleep_until(deadline);
+    return word_.exchange(idle, std::memory_order_acq_rel) == signalled;
+  }
+
+ private:
+  static constexpr std::uint32_t idle = 0;
+  static constexpr std::uint32_t signalled = 1;
+  static constexpr std::uint32_t sleeping = 2;
+
+#if defined(__linux__)
+  static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
+                std::atomic<std::uint32_t>::is_always_lock_free);
+
+  std::uint32_t* address() noexcept { return reinterpret_cast<std::uint32_t*>(&word_); }
+
+  void wake_sleeper() noexcept { ::syscall(SYS_futex, address(), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0); }
+
+  void sleep_until(std::chrono::steady_clock::time_point deadline) noexcept {
+    while (word_.load(std::memory_order_acquire) == sleeping) {
+      const auto left = deadline - std::chrono::steady_clock::now();
+      if (left <= std::chrono::steady_clock::duration::zero()) return;
+      const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(left);
+      timespec relative{};
+      relative.tv_sec = static_cast<time_t>(seconds.count());
+      relative.tv_nsec =
+          static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(left - seconds).count());
+      // Returns at once when the word is no longer `sleeping` (a signal came first), on a wake, or at the timeout.
+      ::syscall(SYS_futex, address(), FUTEX_WAIT_PRIVATE, sleeping, &relative, nullptr, 0);
+    }
+  }
+#else
+  void wake_sleeper() noexcept {
+    { const std::lock_guard lock(mutex_); }  // the sleeper is then inside wait_until, or has seen the signal
+    cv_.notify_one();
+  }
+
+  void sleep_until(std::chrono::steady_clock::time_point deadline) noexcept {
+    std::unique_lock lock(mutex_);
+    cv_.wait_until(lock, deadline, [&] { return word_.load(std::memory_order_acquire) != sleeping; });
+  }
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+#endif
+
+  std::atomic<std::uint32_t> word_{idle};
+};
+
+/// Calls the three-argument export (with the processor's stop token) when `E` has it, else the two-argument one.
+template <class E, class Batch>
+export_result export_with_stop(E& exporter, Batch batch, std::chrono::milliseconds timeout, std::stop_token stop) {
+  if constexpr (requires {
+                  { exporter.export_spans(batch, timeout, stop) } -> std::same_as<export_result>;
+                }) {
+    return exporter.export_spans(batch, timeout, std::move(stop));
+  } else {
+    return exporter.export_spans(batch, timeout);
+  }
+}
+
+/// Lets a test reach a processor's lock (to prove on_end never takes it). Defined only by tests.
+template <class Processor>
+struct batch_processor_test_access;
+
 /// Empties a recycled record for the next span, keeping the capacity of its strings and vectors.
 inline void clear_for_reuse(span_data& span) noexcept {
   span.name.clear();
@@ -243,6 +330,7 @@ inline thread_local shard_lease thread_lease;
 template <class Exporter>
 class batch_processor {
   static_assert(assert_span_exporter<Exporter>());
+  friend struct detail::batch_processor_test_access<batch_processor>;
 
  public:
   /// Starts the worker thread. Throws std::invalid_argument for options that make no sense.
@@ -311,33 +399,58 @@ class batch_processor {
     recycle(item, hint & shard_mask_);  // keeps the record for the next span: dropping costs no free + malloc
   }
 
-  /// Exports everything queued before the call; returns false when that did not finish within `timeout`.
-  bool force_flush(std::chrono::milliseconds timeout) {
+  /// Exports everything queued before the call; returns false when that did not finish by `deadline`. While the
+  /// deadline lies ahead, the exports it waits for get no more time than is left (a retry that would not fit is
+  /// given up and its spans counted in dropped_export_failed).
+  bool force_flush(std::chrono::steady_clock::time_point deadline) {
     std::unique_lock lock(mutex_);
     if (stopped_) return true;
     const std::uint64_t target = ++flush_requested_;
-    wake_cv_.notify_one();
-    return done_cv_.wait_for(lock, timeout, [&] { return flush_done_ >= target || stopped_; });
+    if (deadline > std::chrono::steady_clock::now()) {
+      const auto at = deadline.time_since_epoch().count();
+      if (at < flush_deadline_.load(std::memory_order_relaxed)) flush_deadline_.store(at, std::memory_order_relaxed);
+    }
+    wake_.signal();
+    return done_cv_.wait_until(lock, deadline, [&] { return flush_done_ >= target || stopped_; });
+  }
+  bool force_flush(std::chrono::milliseconds timeout) {
+    return force_flush(std::chrono::steady_clock::now() + timeout);
   }
   bool force_flush() { return force_flush(options_.export_timeout); }
 
-  /// Stops intake, flushes what is queued (for at most `timeout`, then abandons retries and drops the rest, counted),
-  /// joins the worker and shuts the exporter down. Idempotent; safe to call from a shutdown hook.
-  void shutdown(std::chrono::milliseconds timeout) {
-    if (shutting_down_.exchange(true)) return;
+  /// Stops intake and flushes what is queued, returning by `deadline`. The flush gets the time up to the deadline
+  /// less a fifth of it (at most 100 ms), kept for stopping: the exports get no more time than the flush has, and
+  /// when it runs out retries are abandoned, an export still in flight is stopped (an exporter with the
+  /// std::stop_token form returns at once; any other is bounded by the timeout it was given), and what is left is
+  /// dropped and counted in dropped_after_shutdown. Then joins the worker and shuts the exporter down. Returns
+  /// whether everything queued was exported, or failed for good, in time (false: it gave up; stats() says what
+  /// was dropped). Idempotent (a second call returns at once, with the first call's answer if it is known); safe
+  /// to call from a shutdown hook: tracing_shutdown_hook() passes it the hook's budget.
+  bool shutdown(std::chrono::steady_clock::time_point deadline) {
+    if (shutting_down_.exchange(true)) return shutdown_in_time_.load(std::memory_order_acquire);
     accepting_.store(false, std::memory_order_relaxed);
-    const bool flushed = force_flush(timeout);
+    const auto now = std::chrono::steady_clock::now();
+    const auto flush_until = deadline <= now ? deadline
+                                             : deadline - std::min<std::chrono::steady_clock::duration>(
+                                                              (deadline - now) / 5, std::chrono::milliseconds(100));
+    shutdown_deadline_.store(flush_until.time_since_epoch().count(), std::memory_order_relaxed);
+    const bool flushed = force_flush(flush_until);
     {
       const std::lock_guard lock(mutex_);
       stopping_ = true;
       if (!flushed) abort_.store(true, std::memory_order_relaxed);
     }
-    wake_cv_.notify_one();
+    if (!flushed) cancel_.request_stop();  // an export in flight ends now
+    retry_cv_.notify_all();
+    wake_.signal();
     if (worker_.joinable()) worker_.join();
     discard_queued();
     detail::shutdown_exporter(exporter_);
+    shutdown_in_time_.store(flushed, std::memory_order_release);
+    return flushed;
   }
-  void shutdown() { shutdown(options_.export_timeout); }
+  bool shutdown(std::chrono::milliseconds timeout) { return shutdown(std::chrono::steady_clock::now() + timeout); }
+  bool shutdown() { return shutdown(options_.export_timeout); }
 
   [[nodiscard]] batch_stats stats() const noexcept {
     batch_stats s;
@@ -369,13 +482,7 @@ class batch_processor {
     return options;
   }
 
-  void wake() noexcept {
-    {
-      const std::lock_guard lock(mutex_);
-      wake_requested_ = true;
-    }
-    wake_cv_.notify_one();
-  }
+  void wake() noexcept { wake_.signal(); }
 
   void run(const std::stop_token& stop) {
 #if defined(__linux__)
@@ -403,9 +510,14 @@ class batch_processor {
       bool everything = false;
       {
         std::unique_lock lock(mutex_);
-        wake_cv_.wait_until(lock, timer,
-                            [&] { return wake_requested_ || flush_requested_ > flush_done_ || stopping_; });
-        wake_requested_ = false;
+        const bool asked = flush_requested_ > flush_done_ || stopping_;
+        if (!asked && !stop.stop_requested()) {
+          // Producers wake the word without the lock; a flush or the shutdown asks under it first, then wakes it,
+          // so a request made after the check above still ends this wait.
+          lock.unlock();
+          (void)wake_.wait_until(timer);
+          lock.lock();
+        }
         flush_target = flush_requested_;
         stopping = stopping_ || stop.stop_requested();
         // The timer is due by the clock, not by how the wait ended: under steady load a wake is always pending,
@@ -419,6 +531,7 @@ class batch_processor {
       {
         const std::lock_guard lock(mutex_);
         if (flush_target > flush_done_) flush_done_ = flush_target;
+        if (flush_done_ == flush_requested_) flush_deadline_.store(no_deadline, std::memory_order_relaxed);
         if (stopping) stopped_ = true;
       }
       done_cv_.notify_all();
@@ -494,17 +607,33 @@ class batch_processor {
     }
   }
 
+  static constexpr std::int64_t no_deadline = std::numeric_limits<std::int64_t>::max();
+
+  /// Returns the earlier of `limit` and what a pending flush (while it lies ahead) or the shutdown leaves.
+  [[nodiscard]] std::chrono::steady_clock::time_point bounded(
+      std::chrono::steady_clock::time_point limit, std::chrono::steady_clock::time_point now) const noexcept {
+    using tp = std::chrono::steady_clock::time_point;
+    const auto flush = flush_deadline_.load(std::memory_order_relaxed);
+    if (flush != no_deadline && tp(tp::duration(flush)) > now) limit = std::min(limit, tp(tp::duration(flush)));
+    const auto end = shutdown_deadline_.load(std::memory_order_relaxed);
+    if (end != no_deadline) limit = std::min(limit, tp(tp::duration(end)));
+    return limit;
+  }
+
   template <class Batch>
   void export_with_retries(Batch batch) {
-    const auto deadline = std::chrono::steady_clock::now() + options_.export_timeout;
+    auto deadline = std::chrono::steady_clock::now() + options_.export_timeout;
     auto backoff = options_.initial_backoff;
     for (unsigned attempt = 1;; ++attempt) {
-      const auto remaining =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto now = std::chrono::steady_clock::now();
+      deadline = bounded(deadline, now);  // a flush or the shutdown that came meanwhile shortens it
+      if (abort_.load(std::memory_order_relaxed) || (attempt > 1 && now >= deadline)) break;
+      const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
       export_result result;
       export_calls_.fetch_add(1, std::memory_order_relaxed);
       try {
-        result = exporter_.export_spans(batch, std::max(remaining, std::chrono::milliseconds(1)));
+        result = detail::export_with_stop(exporter_, batch, std::max(remaining, std::chrono::milliseconds(1)),
+                                          cancel_.get_token());
       } catch (const std::exception& error) {
         result = export_result::fail(std::string("the exporter threw: ") + error.what());
       } catch (...) {
@@ -529,7 +658,7 @@ class batch_processor {
       if (std::chrono::steady_clock::now() + wait >= deadline) break;
       {
         std::unique_lock lock(mutex_);
-        if (wake_cv_.wait_for(lock, wait, [&] { return abort_.load(std::memory_order_relaxed); })) break;
+        if (retry_cv_.wait_for(lock, wait, [&] { return abort_.load(std::memory_order_relaxed); })) break;
       }
       retries_.fetch_add(1, std::memory_order_relaxed);
     }
@@ -569,10 +698,14 @@ class batch_processor {
   std::atomic<std::uint64_t> export_calls_{0};
   std::atomic<std::uint64_t> retries_{0};
 
-  mutable std::mutex mutex_;
-  std::condition_variable wake_cv_;
+  detail::wake_word wake_;            ///< producers, flushes and the shutdown wake the worker here (no lock)
+  mutable std::mutex mutex_;          ///< flush and shutdown bookkeeping, last_error_; never taken on span end
+  std::condition_variable retry_cv_;  ///< a retry's backoff wait, cut short by the shutdown giving up
   std::condition_variable done_cv_;
-  bool wake_requested_ = false;
+  std::stop_source cancel_;  ///< requested when the shutdown gives up: stops an export in flight
+  std::atomic<std::int64_t> flush_deadline_{no_deadline};     ///< the earliest pending flush's, in steady ticks
+  std::atomic<std::int64_t> shutdown_deadline_{no_deadline};  ///< the shutdown's, in steady ticks
+  std::atomic<bool> shutdown_in_time_{true};
   bool stopping_ = false;
   bool stopped_ = false;
   std::atomic<bool> abort_{false};  ///< shutdown gave up waiting: stop retrying, drop the rest

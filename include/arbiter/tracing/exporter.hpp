@@ -10,7 +10,8 @@
 ///   export_result export_spans(span_refs batch, std::chrono::milliseconds timeout);   // span_refs: const span_data*
 /// which batch_processor then prefers: the spans are read where the traced threads wrote them, not first swapped
 /// into a contiguous batch (that swap moved every record's cache lines to the export thread and back, and cost the
-/// traced call about 20 ns a span).
+/// traced call about 20 ns a span). Either form may take a third argument, `std::stop_token stop`: batch_processor
+/// then requests it when its shutdown deadline passes, and the export should end at once (otlp_http_exporter does).
 /// A SpanProcessor has
 ///   void on_end(std::unique_ptr<span_data>&& span) noexcept;   // called on the thread that ended the span
 ///   bool force_flush(std::chrono::milliseconds timeout);

@@ -29,6 +29,7 @@
 #include <optional>
 #include <span>
 #include <stdexcept>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -75,12 +76,15 @@ class otlp_http_exporter {
   /// attribute key is sent once, with the value given last.
   explicit otlp_http_exporter(otlp_http_options options = {}) : impl_(std::make_unique<impl>(std::move(options))) {}
 
-  /// Encodes `batch` and posts it; returns how it went. Never throws for network or HTTP problems.
-  export_result export_spans(std::span<const span_data> batch, std::chrono::milliseconds timeout) {
-    return impl_->send(batch, std::min(timeout, impl_->options.timeout));
+  /// Encodes `batch` and posts it; returns how it went. Never throws for network or HTTP problems. Resolving,
+  /// connecting, writing and reading all end by `timeout` (at most options().timeout), or as soon as `stop` is
+  /// requested (batch_processor's shutdown does that at its deadline).
+  export_result export_spans(std::span<const span_data> batch, std::chrono::milliseconds timeout,
+                             std::stop_token stop = {}) {
+    return impl_->send(batch, std::min(timeout, impl_->options.timeout), stop);
   }
-  export_result export_spans(span_refs batch, std::chrono::milliseconds timeout) {
-    return impl_->send(batch, std::min(timeout, impl_->options.timeout));
+  export_result export_spans(span_refs batch, std::chrono::milliseconds timeout, std::stop_token stop = {}) {
+    return impl_->send(batch, std::min(timeout, impl_->options.timeout), stop);
   }
 
   /// Closes the connection; later exports reconnect.
@@ -125,24 +129,34 @@ class otlp_http_exporter {
       buffer.clear();
     }
 
-    /// Runs the io_context until `done` or the deadline; on the deadline cancels what is pending.
-    bool run_until(const bool& done, std::chrono::steady_clock::time_point deadline) {
+    /// Runs the io_context until `done`, the deadline or `stop`; then cancels what is pending. (The stop callback in
+    /// send() calls io.stop(), the one io_context call that is safe from another thread, to end a wait at once.)
+    bool run_until(const bool& done, std::chrono::steady_clock::time_point deadline, const std::stop_token& stop) {
       io.restart();
       while (!done) {
         const auto now = std::chrono::steady_clock::now();
-        if (now >= deadline || io.run_one_for(deadline - now) == 0) {
+        if (stop.stop_requested() || now >= deadline || io.run_one_for(deadline - now) == 0) {
           if (done) break;
-          if (std::chrono::steady_clock::now() < deadline) continue;
+          if (!stop.stop_requested() && std::chrono::steady_clock::now() < deadline) {
+            io.restart();
+            continue;
+          }
           close();
+          // Run the cancelled handler (it writes to the caller's locals) before returning; a late io.stop() from
+          // the stop callback may end one run early, hence the loop.
+          while (!done) {
+            io.restart();
+            io.run_one();
+          }
           io.restart();
-          io.run();
+          io.poll();
           return false;
         }
       }
       return true;
     }
 
-    boost::beast::error_code connect(std::chrono::steady_clock::time_point deadline) {
+    boost::beast::error_code connect(std::chrono::steady_clock::time_point deadline, const std::stop_token& stop) {
       using boost::asio::ip::tcp;
       boost::beast::error_code ec;
       tcp::resolver resolver(io);
@@ -154,7 +168,7 @@ class otlp_http_exporter {
                                endpoints = results;
                                done = true;
                              });
-      if (!run_until(done, deadline)) {
+      if (!run_until(done, deadline, stop)) {
         resolver.cancel();
         return boost::beast::error::timeout;
       }
@@ -165,7 +179,7 @@ class otlp_http_exporter {
         ec = e;
         done = true;
       });
-      if (!run_until(done, deadline)) return boost::beast::error::timeout;
+      if (!run_until(done, deadline, stop)) return boost::beast::error::timeout;
       if (!ec) {
         connected = true;
         ++stats.connections;
@@ -174,9 +188,13 @@ class otlp_http_exporter {
     }
 
     template <class Batch>
-    export_result send(Batch batch, std::chrono::milliseconds timeout) {
+    export_result send(Batch batch, std::chrono::milliseconds timeout, const std::stop_token& stop) {
       namespace http = boost::beast::http;
       const auto deadline = std::chrono::steady_clock::now() + timeout;
+      const std::stop_callback on_stop(stop, [this]() noexcept { io.stop(); });
+      const auto stopped = [&] {
+        return export_result::retry("OTLP export to " + where() + ": stopped at the processor's shutdown deadline");
+      };
       body.clear();
       encode_otlp_json(body, batch, options.resource);
 
@@ -184,8 +202,9 @@ class otlp_http_exporter {
       for (int round = 0; round < 2; ++round) {
         const bool reused = connected;
         if (!connected) {
-          if (const auto ec = connect(deadline)) {
+          if (const auto ec = connect(deadline, stop)) {
             close();
+            if (stop.stop_requested()) return stopped();
             return export_result::retry("OTLP export to " + where() + ": cannot connect: " + ec.message());
           }
         }
@@ -206,7 +225,7 @@ class otlp_http_exporter {
           ec = e;
           done = true;
         });
-        const bool written = run_until(done, deadline);
+        const bool written = run_until(done, deadline, stop);
         body = std::move(request.body());
         if (written && !ec) {
           ++stats.requests;
@@ -217,12 +236,13 @@ class otlp_http_exporter {
             ec = e;
             done = true;
           });
-          if (!run_until(done, deadline)) ec = boost::beast::error::timeout;
+          if (!run_until(done, deadline, stop)) ec = boost::beast::error::timeout;
         } else if (!written) {
           ec = boost::beast::error::timeout;
         }
         if (ec) {
           close();
+          if (stop.stop_requested()) return stopped();
           const bool stale =
               reused && (ec == http::error::end_of_stream || ec == boost::asio::error::eof ||
                          ec == boost::asio::error::connection_reset || ec == boost::asio::error::broken_pipe);
@@ -281,10 +301,13 @@ class configured_exporter {
     if (kind_ == otel_settings::exporter_kind::otlp) otlp_.emplace(settings.otlp);
   }
 
-  export_result export_spans(std::span<const span_data> batch, std::chrono::milliseconds timeout) {
-    return dispatch(batch, timeout);
+  export_result export_spans(std::span<const span_data> batch, std::chrono::milliseconds timeout,
+                             std::stop_token stop = {}) {
+    return dispatch(batch, timeout, stop);
   }
-  export_result export_spans(span_refs batch, std::chrono::milliseconds timeout) { return dispatch(batch, timeout); }
+  export_result export_spans(span_refs batch, std::chrono::milliseconds timeout, std::stop_token stop = {}) {
+    return dispatch(batch, timeout, stop);
+  }
 
   void shutdown() {
     if (otlp_) otlp_->shutdown();
@@ -294,10 +317,10 @@ class configured_exporter {
 
  private:
   template <class Batch>
-  export_result dispatch(Batch batch, std::chrono::milliseconds timeout) {
+  export_result dispatch(Batch batch, std::chrono::milliseconds timeout, const std::stop_token& stop) {
     switch (kind_) {
       case otel_settings::exporter_kind::otlp:
-        return otlp_->export_spans(batch, timeout);
+        return otlp_->export_spans(batch, timeout, stop);
       case otel_settings::exporter_kind::console:
         return console_.export_spans(batch, timeout);
       case otel_settings::exporter_kind::none:

@@ -11,6 +11,9 @@
 ///
 /// Copies share the processor. Spans point at the tracer's shared state without owning it: end every span before
 /// the last copy of its tracer is destroyed.
+///
+/// At shutdown, register `tracing_shutdown_hook(tracer)` (or the processor) with the shutdown manager: it shuts the
+/// processor down within the hook's budget and reports the spans it lost.
 
 #include <algorithm>
 #include <chrono>
@@ -19,6 +22,7 @@
 #include <exception>
 #include <initializer_list>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <typeinfo>
@@ -255,5 +259,65 @@ class tracer {
   [[no_unique_address]] S sampler_;
   std::shared_ptr<core_type> core_;
 };
+
+/// A shutdown hook that shuts a span processor down within the hook's budget (for shutdown_manager::add_hook, which
+/// passes it an arbiter::hook_budget). It throws, so the hook is reported `failed` with the message, when spans were
+/// lost at shutdown: not flushed before the budget ran out, or dropped because the exporter failed.
+template <class Processor>
+class processor_shutdown_hook {
+ public:
+  explicit processor_shutdown_hook(std::shared_ptr<Processor> processor) : processor_(std::move(processor)) {
+    if (!processor_) throw std::invalid_argument("tracing_shutdown_hook: the processor is null");
+  }
+
+  /// Shuts the processor down within `budget.time_left`. \throws std::runtime_error naming what was lost
+  template <class Budget>
+  requires requires(const Budget& budget) { std::chrono::milliseconds(budget.time_left); }
+  void operator()(const Budget& budget) const {
+    const std::chrono::milliseconds time_left(budget.time_left);
+    Processor& p = *processor_;
+    if constexpr (requires {
+                    p.stats().dropped_export_failed;
+                    p.stats().dropped_after_shutdown;
+                    { p.shutdown(time_left) } -> std::convertible_to<bool>;
+                  }) {
+      const auto before = p.stats();
+      const bool in_time = p.shutdown(time_left);
+      const auto after = p.stats();
+      const auto failed = after.dropped_export_failed - before.dropped_export_failed;
+      const auto abandoned = after.dropped_after_shutdown - before.dropped_after_shutdown;
+      if (in_time && failed == 0 && abandoned == 0) return;
+      std::string what = "tracing shutdown: ";
+      what += in_time ? "finished within" : "gave up at";
+      what += " its budget of " + std::to_string(time_left.count()) + " ms; " + std::to_string(failed + abandoned) +
+              " spans not exported (" + std::to_string(failed) + " export failed, " + std::to_string(abandoned) +
+              " still queued at the deadline)";
+      if constexpr (requires { p.last_error(); }) {
+        const std::string error = p.last_error();
+        if (!error.empty()) what += "; last error: " + error;
+      }
+      throw std::runtime_error(what);
+    } else if constexpr (requires { p.shutdown(time_left); }) {
+      p.shutdown(time_left);
+    } else {
+      p.shutdown();
+    }
+  }
+
+ private:
+  std::shared_ptr<Processor> processor_;
+};
+
+/// Returns a shutdown hook for `processor`: `shutdown.add_hook("tracing", 90, arbiter::tracing_shutdown_hook(p), 2s)`.
+template <class Processor>
+[[nodiscard]] processor_shutdown_hook<Processor> tracing_shutdown_hook(std::shared_ptr<Processor> processor) {
+  return processor_shutdown_hook<Processor>(std::move(processor));
+}
+
+/// Returns a shutdown hook for the processor of `tracer`.
+template <class S, class Processor, class Clock>
+[[nodiscard]] processor_shutdown_hook<Processor> tracing_shutdown_hook(const tracer<S, Processor, Clock>& tracer) {
+  return processor_shutdown_hook<Processor>(tracer.processor());
+}
 
 }  // namespace arbiter::inline v1
