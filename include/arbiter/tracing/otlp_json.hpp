@@ -205,6 +205,9 @@ class otlp_writer {
     cursor_ = out + (N - 1);
   }
 
+  /// Takes back the last `n` bytes written.
+  void unwrite(std::size_t n) noexcept { cursor_ -= n; }
+
   void character(char c) {
     reserve(1);
     char* const out = cursor_;
@@ -231,19 +234,9 @@ class otlp_writer {
       } else if (copy_plain_tail(out, begin, p, end)) {
         break;
       }
-      // An escape or a UTF-8 sequence in the next 8 bytes (or a tail too short for the word tests): byte by byte
-      // through them. A UTF-8 sequence may run past `stop`; the word loop goes on after it.
-      const char* const stop = end - p >= 8 ? p + 8 : end;
-      while (p < stop) {
-        if (json_plain_byte(static_cast<unsigned char>(*p))) {
-          *out++ = *p++;
-          continue;
-        }
-        cursor_ = out;
-        reserve(max_json_escape_size + static_cast<std::size_t>(end - p));  // this step, the rest, the quote
-        out = cursor_;
-        p = write_json_special(out, p, end);
-      }
+      const special_run run = write_special_run(out, p, end);
+      out = run.out;
+      p = run.in;
     }
     *out++ = '"';
     cursor_ = out;
@@ -289,7 +282,7 @@ class otlp_writer {
   /// Writes a double as the shortest JSON number that reads back the same; non-finite values as the strings the
   /// protobuf JSON mapping uses ("NaN", "Infinity", "-Infinity").
   void number(double value) {
-    reserve(32);  // the shortest form is at most 24 characters (-2.2250738585072014e-308), "-Infinity" 11
+    reserve(32);  // the shortest form is at most 24 characters (-2.2250738585072014e-308); "-Infinity" in quotes 11
     if (!std::isfinite(value)) [[unlikely]] {
       const std::string_view text = json_non_finite(value);
       std::memcpy(cursor_, text.data(), text.size());
@@ -300,6 +293,31 @@ class otlp_writer {
   }
 
  private:
+  /// Where write_special_run left the output and the input (returned in registers: a pointer to `out` passed in
+  /// would let every byte store alias it).
+  struct special_run {
+    char* out;
+    const char* in;
+  };
+
+  /// Writes the next 8 bytes at `p` (or the tail, when shorter) byte by byte to `out`: some byte among them is not
+  /// plain (an escape, or a UTF-8 sequence, which may run past those 8 bytes). Kept out of line: plain ASCII, nearly
+  /// all of what spans carry, never comes here, and `quoted` is inlined at every string of a span.
+  [[gnu::noinline]] special_run write_special_run(char* out, const char* p, const char* end) {
+    const char* const stop = end - p >= 8 ? p + 8 : end;
+    while (p < stop) {
+      if (json_plain_byte(static_cast<unsigned char>(*p))) {
+        *out++ = *p++;
+        continue;
+      }
+      cursor_ = out;
+      reserve(max_json_escape_size + static_cast<std::size_t>(end - p));  // this step, the rest, the quote
+      out = cursor_;
+      p = write_json_special(out, p, end);
+    }
+    return {out, p};
+  }
+
   /// Copies the 8 bytes at `p` to `out` when all are plain ASCII; returns whether it did.
   static bool copy_plain_word(char*& out, const char* p) noexcept {
     std::uint64_t word;
@@ -424,6 +442,9 @@ inline void write_otlp_key_value(otlp_writer& out, std::string_view key, const a
 /// with an empty key: OTLP forbids them and a strict collector rejects the whole batch for one. Returns how many
 /// it left out, for the droppedAttributesCount next to it.
 inline std::uint32_t write_otlp_attributes(otlp_writer& out, const attribute_list& attributes) {
+  if (attributes.empty()) return 0;
+  constexpr char head[] = ",\"attributes\":[";
+  out.literal(head);
   std::uint32_t left_out = 0;
   bool first = true;
   for (const auto& [key, value] : attributes) {
@@ -431,15 +452,15 @@ inline std::uint32_t write_otlp_attributes(otlp_writer& out, const attribute_lis
       ++left_out;
       continue;
     }
-    if (first) {
-      out.literal(",\"attributes\":[");
-    } else {
-      out.character(',');
-    }
+    if (!first) out.character(',');
     first = false;
     write_otlp_key_value(out, key, value);
   }
-  if (!first) out.character(']');
+  if (first) [[unlikely]] {
+    out.unwrite(sizeof head - 1);  // every key was empty: no field at all
+  } else {
+    out.character(']');
+  }
   return left_out;
 }
 
