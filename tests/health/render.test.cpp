@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <limits>
 #include <string>
 
 namespace {
@@ -124,6 +125,48 @@ TEST(render_plain, lists_what_is_not_healthy_on_one_line_each) {
   report.status = health_status::unhealthy;
   report.checks.clear();
   EXPECT_EQ(arbiter::render_plain(report), "fail (refusing traffic)\n");
+}
+
+TEST(render_health_json, a_non_finite_observed_value_is_a_string_and_the_document_parses) {
+  arbiter::health_report report;
+  const auto add = [&report](std::string name, double value) {
+    arbiter::check_report check;
+    check.name = std::move(name);
+    check.result = arbiter::check_result::healthy().observe(value, "ratio");
+    report.checks.push_back(check);
+  };
+  add("a", std::numeric_limits<double>::quiet_NaN());
+  add("b", std::numeric_limits<double>::infinity());
+  add("c", -std::numeric_limits<double>::infinity());
+  add("d", 0.5);
+  const std::string text = arbiter::render_health_json(report);
+  json doc;
+  ASSERT_NO_THROW(doc = json::parse(text)) << text;
+  EXPECT_EQ(doc["checks"]["a"][0]["observedValue"], "NaN");
+  EXPECT_EQ(doc["checks"]["b"][0]["observedValue"], "Infinity");
+  EXPECT_EQ(doc["checks"]["c"][0]["observedValue"], "-Infinity");
+  EXPECT_EQ(doc["checks"]["d"][0]["observedValue"], 0.5);
+}
+
+TEST(render_health_json, bytes_that_are_not_utf8_become_replacement_characters) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  arbiter::health_report report;
+  report.status = health_status::unhealthy;
+  report.output = "db\xC3";
+  arbiter::check_report db;
+  db.name = "db\xFF";
+  db.result = arbiter::check_result::unhealthy("connect: \xE9tat \xED\xA0\x80").with("host\x80", "h\xF0\x9F\x98");
+  report.checks.push_back(db);
+  json doc;
+  ASSERT_NO_THROW(doc = json::parse(arbiter::render_health_json(report))) << "nlohmann/json rejects ill-formed UTF-8";
+  EXPECT_EQ(doc["output"], "db" + fffd);
+  const json& check = doc["checks"]["db" + fffd][0];
+  EXPECT_EQ(check["output"], "connect: " + fffd + "tat " + fffd + fffd + fffd);
+  EXPECT_EQ(check["details"]["host" + fffd], "h" + fffd);
+
+  const std::string plain = arbiter::render_plain(report);
+  EXPECT_EQ(plain, "fail\ndb" + fffd + ": fail: connect: " + fffd + "tat " + fffd + fffd + fffd + "\n");
+  EXPECT_TRUE(arbiter::detail::is_valid_utf8(plain)) << "the plain form says charset=utf-8";
 }
 
 TEST(render_health_json, renders_a_monitor_report_with_its_times) {

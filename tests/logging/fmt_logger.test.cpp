@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -69,7 +70,7 @@ TEST(fmt_logger, json_line_escapes_and_keeps_numbers_bare) {
              arbiter::kv("ctl", std::string_view("\x01", 1)));
   EXPECT_EQ(file.read(),
             "{\"level\":\"error\",\"logger\":\"svc\",\"msg\":\"bad\\nthing\",\"count\":18446744073709551615,"
-            "\"path\":\"a\\\\b\",\"ok\":true,\"nan\":\"nan\",\"ctl\":\"\\u0001\"}\n");
+            "\"path\":\"a\\\\b\",\"ok\":true,\"nan\":\"NaN\",\"ctl\":\"\\u0001\"}\n");
 }
 
 TEST(fmt_logger, level_filter_drops_records_below_threshold_for_all_copies) {
@@ -106,6 +107,32 @@ TEST(fmt_logger, empty_and_spaced_values_are_quoted) {
   arbiter::fmt_logger logger({.out = file.get(), .timestamps = false});
   logger.log(arbiter::log_level::info, "", arbiter::kv("empty", ""), arbiter::kv("eq", "a=b"));
   EXPECT_EQ(file.read(), "level=info msg=\"\" empty=\"\" eq=\"a=b\"\n");
+}
+
+TEST(fmt_logger, json_lines_are_valid_utf8_and_valid_json_whatever_the_bytes) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  memory_file file;
+  arbiter::fmt_logger logger(
+      {.out = file.get(), .format = arbiter::log_format::json, .name = "svc\xFF", .timestamps = false});
+  logger.log(arbiter::log_level::error, "bad \xC3", arbiter::kv("k\x80", "v\xED\xA0\x80"),
+             arbiter::kv("inf", -std::numeric_limits<double>::infinity()),
+             arbiter::kv("f", std::numeric_limits<float>::infinity()), arbiter::kv("ok", "caf\xC3\xA9"));
+  const std::string line = file.read();
+  EXPECT_EQ(line, "{\"level\":\"error\",\"logger\":\"svc" + fffd + "\",\"msg\":\"bad " + fffd + "\",\"k" + fffd +
+                      "\":\"v" + fffd + fffd + fffd +
+                      "\",\"inf\":\"-Infinity\",\"f\":\"Infinity\",\"ok\":\"caf\xC3\xA9\"}\n");
+  EXPECT_TRUE(arbiter::detail::is_valid_utf8(line));
+}
+
+TEST(fmt_logger, logfmt_keys_and_values_cannot_break_the_line) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  memory_file file;
+  arbiter::fmt_logger logger({.out = file.get(), .timestamps = false});
+  logger.log(arbiter::log_level::info, "m\x80", arbiter::kv("user id", 1), arbiter::kv("a=b", 2), arbiter::kv("", 3),
+             arbiter::kv("new\nline", "v\xFF"), arbiter::kv("q\"", "x y\xC3"));
+  const std::string line = file.read();
+  EXPECT_EQ(line, "level=info msg=m" + fffd + " user_id=1 a_b=2 _=3 new_line=v" + fffd + " q_=\"x y" + fffd + "\"\n");
+  EXPECT_TRUE(arbiter::detail::is_valid_utf8(line));
 }
 
 TEST(fmt_logger, concurrent_writers_never_interleave_lines) {

@@ -121,6 +121,98 @@ TEST(otlp_json, every_kind_and_status_maps_to_its_otlp_number) {
   EXPECT_EQ(body["resourceSpans"][0]["resource"]["attributes"][0]["value"]["stringValue"], "unknown_service");
 }
 
+TEST(otlp_json, bytes_that_are_not_utf8_become_replacement_characters_and_the_batch_still_parses) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  arbiter::otlp_resource resource;
+  resource.service_name = "orders\xC3";
+  resource.attributes = {{"host\xFF", std::string("h\xED\xA0\x80")}};
+  arbiter::span_data s = sample_span();
+  s.name = "GET \x80/caf\xC3\xA9";
+  s.attributes = {{"k\xF4\x90\x80\x80", std::string("v\xF0\x9F\x98")}, {"arr", std::vector<std::string>{"\xC0\xAF"}}};
+  s.events[0].name = "ev\xE0\x80";
+  s.status_description = "boom: \xFE";
+  const std::vector<arbiter::span_data> spans{s, sample_span()};
+  json body;
+  ASSERT_NO_THROW(body = json::parse(arbiter::otlp_json(spans, resource))) << "a strict receiver accepts the batch";
+  const json& rs = body["resourceSpans"][0];
+  EXPECT_EQ(rs["resource"]["attributes"][0]["value"]["stringValue"], "orders" + fffd);
+  EXPECT_EQ(rs["resource"]["attributes"][1]["key"], "host" + fffd);
+  EXPECT_EQ(rs["resource"]["attributes"][1]["value"]["stringValue"], "h" + fffd + fffd + fffd);
+  const json& out = rs["scopeSpans"][0]["spans"][0];
+  EXPECT_EQ(out["name"], "GET " + fffd + "/caf\xC3\xA9") << "well-formed UTF-8 passes through";
+  EXPECT_EQ(out["attributes"][0]["key"], "k" + fffd + fffd + fffd + fffd);
+  EXPECT_EQ(out["attributes"][0]["value"]["stringValue"], "v" + fffd);
+  EXPECT_EQ(out["attributes"][1]["value"]["arrayValue"]["values"][0]["stringValue"], fffd + fffd);
+  EXPECT_EQ(out["events"][0]["name"], "ev" + fffd + fffd);
+  EXPECT_EQ(out["status"]["message"], "boom: " + fffd);
+  EXPECT_EQ(rs["scopeSpans"][0]["spans"][1]["name"], "GET /orders \"quoted\"\n") << "the next span is untouched";
+}
+
+TEST(otlp_json, text_of_any_length_with_multibyte_utf8_anywhere_round_trips) {
+  // The word scan meets multi-byte sequences at every offset, split across words and in the short tail.
+  const std::vector<std::string> pieces{"a", "\xC3\xA9", "\xE6\x97\xA5", "\xF0\x9F\x98\x80", "\"", "\n"};
+  for (std::size_t length = 0; length < 40; ++length) {
+    for (std::size_t seed = 0; seed < pieces.size(); ++seed) {
+      std::string text;
+      for (std::size_t i = 0; i < length; ++i) text += pieces[(i * 7 + seed * (i + 1)) % pieces.size()];
+      arbiter::span_data s;
+      s.name = text;
+      std::string out;
+      arbiter::append_otlp_span(out, s);
+      json j;
+      ASSERT_NO_THROW(j = json::parse(out)) << out;
+      ASSERT_EQ(j["name"], text.empty() ? std::string("unnamed") : text);
+    }
+  }
+}
+
+TEST(otlp_json, attributes_with_an_empty_key_are_left_out_and_counted) {
+  arbiter::otlp_resource resource;
+  resource.attributes = {{"", std::string("x")}, {"host.name", std::string("h1")}};
+  arbiter::span_data s = sample_span();
+  s.attributes = {{"", std::int64_t{1}}, {"ok", std::int64_t{2}}, {"", true}};
+  s.dropped_attributes = 3;
+  s.events[0].attributes = {{"", std::string("e")}};
+  s.links[0].attributes.emplace_back("", 0.5);
+  s.links[0].dropped_attributes = 1;
+  arbiter::span_data only_empty;
+  only_empty.attributes = {{"", std::int64_t{1}}};
+  const std::vector<arbiter::span_data> spans{s, only_empty};
+  const json body = json::parse(arbiter::otlp_json(spans, resource));
+  const json& rs = body["resourceSpans"][0];
+  ASSERT_EQ(rs["resource"]["attributes"].size(), 2U);
+  EXPECT_EQ(rs["resource"]["attributes"][1]["key"], "host.name");
+  EXPECT_EQ(rs["resource"]["droppedAttributesCount"], 1);
+  const json& out = rs["scopeSpans"][0]["spans"];
+  ASSERT_EQ(out[0]["attributes"].size(), 1U);
+  EXPECT_EQ(out[0]["attributes"][0]["key"], "ok");
+  EXPECT_EQ(out[0]["droppedAttributesCount"], 5) << "3 dropped before, 2 with an empty key";
+  EXPECT_FALSE(out[0]["events"][0].contains("attributes"));
+  EXPECT_EQ(out[0]["events"][0]["droppedAttributesCount"], 1);
+  EXPECT_EQ(out[0]["links"][0]["attributes"].size(), 1U);
+  EXPECT_EQ(out[0]["links"][0]["droppedAttributesCount"], 2);
+  EXPECT_FALSE(out[1].contains("attributes")) << "no attributes left: the field is omitted";
+  EXPECT_EQ(out[1]["droppedAttributesCount"], 1);
+
+  arbiter::span_data saturated;
+  saturated.attributes = {{"", std::int64_t{1}}};
+  saturated.dropped_attributes = std::numeric_limits<std::uint32_t>::max();
+  std::string one;
+  arbiter::append_otlp_span(one, saturated);
+  EXPECT_EQ(json::parse(one)["droppedAttributesCount"], std::numeric_limits<std::uint32_t>::max()) << "saturates";
+}
+
+TEST(otlp_json, an_empty_span_or_event_name_is_written_as_unnamed) {
+  arbiter::span_data s;
+  s.events.push_back({"", {}, {}});
+  std::string out;
+  arbiter::append_otlp_span(out, s);
+  const json j = json::parse(out);
+  EXPECT_EQ(j["name"], "unnamed");
+  EXPECT_EQ(j["name"], arbiter::unnamed_span_name);
+  EXPECT_EQ(j["events"][0]["name"], "unnamed");
+}
+
 /// Reads every newline-ended line of `file` from its start; what follows the last newline goes to `unterminated`.
 std::vector<std::string> read_lines(std::FILE* file, std::string* unterminated = nullptr) {
   std::rewind(file);
@@ -154,11 +246,11 @@ TEST(json_lines_exporter, writes_one_parsable_line_per_span) {
   EXPECT_EQ(j["trace_id"], "0af7651916cd43dd8448eb211c80319c");
   EXPECT_EQ(j["parent_span_id"], "00f067aa0ba902b7");
   EXPECT_EQ(j["kind"], "client");
-  EXPECT_EQ(j["start_unix_nano"].get<std::uint64_t>(), 1700000000123456789ULL);
-  EXPECT_EQ(j["duration_ns"], 2500000);
+  EXPECT_EQ(j["start_unix_nano"], "1700000000123456789") << "times are strings, as in OTLP/JSON";
+  EXPECT_EQ(j["duration_ns"], "2500000");
   EXPECT_EQ(j["status"], "error");
   EXPECT_EQ(j["status_description"], "boom");
-  EXPECT_EQ(j["attributes"]["i"].get<std::int64_t>(), -9007199254740993LL);
+  EXPECT_EQ(j["attributes"]["i"], "-9007199254740993") << "beyond 2^53: a decimal string";
   EXPECT_EQ(j["attributes"]["sa"], json::parse(R"(["x","y"])"));
   EXPECT_EQ(j["attributes"]["ba"], json::parse("[true,false]"));
   EXPECT_EQ(j["events"][0]["attributes"]["exception.type"], "std::runtime_error");

@@ -1,7 +1,8 @@
 // The OTLP/JSON encoder against a reference: a few hundred randomized spans (fixed seed) covering every attribute
-// type, escapes, UTF-8, long strings, events, links, kinds, statuses, dropped counts and times on both sides of
-// 2^53 ns. The fast encoder must write exactly the bytes of a straightforward reference encoder kept here, and
-// what it writes must parse back with nlohmann/json to the span data, field by field.
+// type, escapes, UTF-8 (and bytes that are not), long strings, events, links, kinds, statuses, dropped counts, empty
+// keys and names, and times on both sides of 2^53 ns. The fast encoder must write exactly the bytes of a
+// straightforward reference encoder kept here, and what it writes must parse back with nlohmann/json to the span data,
+// field by field.
 #include <arbiter/detail/json_text.hpp>
 #include <arbiter/tracing/otlp_json.hpp>
 
@@ -23,18 +24,22 @@
 #include <variant>
 #include <vector>
 
+#include "../detail/utf8_reference.hpp"
+
 namespace {
 
 using json = nlohmann::json;
 
 // ---- The reference: the encoder as it was before the raw-cursor writer, one std::string append per piece, with
-// its own byte-at-a-time escaping so that it shares no code with what it checks.
+// its own byte-at-a-time escaping so that it shares no code with what it checks. Since the encoder writes only what
+// a strict collector accepts, the reference does too: ill-formed UTF-8 repaired (by the code point arithmetic of
+// utf8_reference.hpp), attributes with an empty key left out and counted, empty names written as "unnamed".
 
 namespace reference {
 
 void escaped(std::string& out, std::string_view text) {
   constexpr char hex[] = "0123456789abcdef";
-  for (const char ch : text) {
+  for (const char ch : utf8_reference::repaired(text)) {
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
       case '"':
@@ -168,18 +173,27 @@ void key_value(std::string& out, std::string_view key, const arbiter::attribute_
   out += "}";
 }
 
-void attributes(std::string& out, const arbiter::attribute_list& list) {
-  if (list.empty()) return;
-  out += ",\"attributes\":[";
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    if (i > 0) out += ",";
-    key_value(out, list[i].first, list[i].second);
+/// Writes the attributes with a key; returns how many had none.
+std::uint32_t attributes(std::string& out, const arbiter::attribute_list& list) {
+  std::uint32_t empty = 0;
+  std::string written;
+  for (const auto& [key, value] : list) {
+    if (key.empty()) {
+      ++empty;
+      continue;
+    }
+    written += written.empty() ? ",\"attributes\":[" : ",";
+    key_value(written, key, value);
   }
-  out += "]";
+  if (!written.empty()) out += written + "]";
+  return empty;
 }
 
-void dropped(std::string& out, std::string_view field, std::uint32_t count) {
+std::string name(const std::string& text) { return text.empty() ? "unnamed" : text; }
+
+void dropped(std::string& out, std::string_view field, std::uint64_t count) {
   if (count == 0) return;
+  if (count > std::numeric_limits<std::uint32_t>::max()) count = std::numeric_limits<std::uint32_t>::max();
   out += ",\"";
   out += field;
   out += "\":";
@@ -198,15 +212,15 @@ void span(std::string& out, const arbiter::span_data& s) {
   out += ",\"flags\":";
   decimal(out, static_cast<unsigned>(s.context.flags));
   out += ",\"name\":";
-  quoted(out, s.name);
+  quoted(out, name(s.name));
   out += ",\"kind\":";
   decimal(out, static_cast<int>(s.kind) + 1);
   out += ",\"startTimeUnixNano\":";
   nanos(out, s.start_time);
   out += ",\"endTimeUnixNano\":";
   nanos(out, s.end_time);
-  attributes(out, s.attributes);
-  dropped(out, "droppedAttributesCount", s.dropped_attributes);
+  const std::uint32_t empty = attributes(out, s.attributes);
+  dropped(out, "droppedAttributesCount", std::uint64_t{s.dropped_attributes} + empty);
   if (!s.events.empty()) {
     out += ",\"events\":[";
     for (std::size_t i = 0; i < s.events.size(); ++i) {
@@ -214,8 +228,9 @@ void span(std::string& out, const arbiter::span_data& s) {
       out += "{\"timeUnixNano\":";
       nanos(out, s.events[i].time);
       out += ",\"name\":";
-      quoted(out, s.events[i].name);
-      attributes(out, s.events[i].attributes);
+      quoted(out, name(s.events[i].name));
+      const std::uint32_t event_empty = attributes(out, s.events[i].attributes);
+      dropped(out, "droppedAttributesCount", std::uint64_t{s.events[i].dropped_attributes} + event_empty);
       out += "}";
     }
     out += "]";
@@ -231,7 +246,8 @@ void span(std::string& out, const arbiter::span_data& s) {
       hex_id(out, s.links[i].context.span_id, 16);
       out += ",\"flags\":";
       decimal(out, static_cast<unsigned>(s.links[i].context.flags));
-      attributes(out, s.links[i].attributes);
+      const std::uint32_t link_empty = attributes(out, s.links[i].attributes);
+      dropped(out, "droppedAttributesCount", std::uint64_t{s.links[i].dropped_attributes} + link_empty);
       out += "}";
     }
     out += "]";
@@ -260,12 +276,19 @@ std::string request(const std::vector<arbiter::span_data>& spans, const arbiter:
     out += ",";
     key_value(out, "deployment.environment", resource.deployment_environment);
   }
+  std::uint32_t empty = 0;
   for (const auto& [key, value] : resource.attributes) {
     if (key == "service.name" || key == "service.version" || key == "deployment.environment") continue;
+    if (key.empty()) {
+      ++empty;
+      continue;
+    }
     out += ",";
     key_value(out, key, value);
   }
-  out += "]},\"scopeSpans\":[{\"scope\":{\"name\":";
+  out += "]";
+  dropped(out, "droppedAttributesCount", empty);
+  out += "},\"scopeSpans\":[{\"scope\":{\"name\":";
   quoted(out, resource.scope_name);
   if (!resource.scope_version.empty()) {
     out += ",\"version\":";
@@ -440,8 +463,12 @@ class span_generator {
     s.start_time = time();
     s.end_time = time();
     s.attributes = attributes(6);
-    for (std::size_t i = below(3); i > 0; --i) s.events.push_back({text(), time(), attributes(3)});
-    for (std::size_t i = below(3); i > 0; --i) s.links.push_back({context(), attributes(2)});
+    for (std::size_t i = below(3); i > 0; --i) {
+      s.events.push_back({text(), time(), attributes(3), chance(3) ? static_cast<std::uint32_t>(below(5)) : 0});
+    }
+    for (std::size_t i = below(3); i > 0; --i) {
+      s.links.push_back({context(), attributes(2), chance(3) ? static_cast<std::uint32_t>(below(5)) : 0});
+    }
     s.status = static_cast<arbiter::span_status>(below(3));
     if (!chance(3)) s.status_description = text();
     s.dropped_attributes = chance(3) ? static_cast<std::uint32_t>(u64()) : 0;
@@ -468,7 +495,9 @@ std::string hex_of(const arbiter::span_id& id) { return id.to_string(); }
 
 std::string nanos_of(std::chrono::system_clock::time_point time) { return std::to_string(reference::unix_nanos(time)); }
 
-void expect_scalar(const json& j, const std::string& expected) { EXPECT_EQ(j, json({{"stringValue", expected}})); }
+void expect_scalar(const json& j, const std::string& expected) {
+  EXPECT_EQ(j, json({{"stringValue", utf8_reference::repaired(expected)}}));
+}
 void expect_scalar(const json& j, std::int64_t expected) {
   EXPECT_EQ(j, json({{"intValue", std::to_string(expected)}})) << "int64 as a decimal string";
 }
@@ -505,20 +534,35 @@ void expect_value(const json& j, const arbiter::attribute_value& value) {
       value);
 }
 
-/// Checks an object's "attributes" field: absent when the list is empty (proto3 omits empty repeated fields).
-void expect_attributes(const json& owner, const arbiter::attribute_list& list) {
-  if (list.empty()) {
+/// Checks an object's "attributes" field: those with a key, absent when there are none (proto3 omits empty
+/// repeated fields); returns how many had an empty key.
+std::uint32_t expect_attributes(const json& owner, const arbiter::attribute_list& list) {
+  arbiter::attribute_list keyed;
+  for (const auto& a : list) {
+    if (!a.first.empty()) keyed.push_back(a);
+  }
+  const auto empty = static_cast<std::uint32_t>(list.size() - keyed.size());
+  if (keyed.empty()) {
     EXPECT_FALSE(owner.contains("attributes"));
-    return;
+    return empty;
   }
   const json& a = owner.at("attributes");
-  ASSERT_EQ(a.size(), list.size());
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    ASSERT_EQ(a[i].size(), 2U) << a[i].dump();
-    EXPECT_EQ(a[i].at("key"), list[i].first);
-    expect_value(a[i].at("value"), list[i].second);
+  EXPECT_EQ(a.size(), keyed.size());
+  if (a.size() != keyed.size()) return empty;
+  for (std::size_t i = 0; i < keyed.size(); ++i) {
+    EXPECT_EQ(a[i].size(), 2U) << a[i].dump();
+    EXPECT_EQ(a[i].at("key"), utf8_reference::repaired(keyed[i].first));
+    expect_value(a[i].at("value"), keyed[i].second);
   }
+  return empty;
 }
+
+std::uint32_t saturated(std::uint64_t count) {
+  return count > std::numeric_limits<std::uint32_t>::max() ? std::numeric_limits<std::uint32_t>::max()
+                                                           : static_cast<std::uint32_t>(count);
+}
+
+std::string expected_name(const std::string& name) { return name.empty() ? "unnamed" : utf8_reference::repaired(name); }
 
 /// Checks a count field that proto3 omits when zero.
 void expect_count(const json& owner, const char* field, std::uint32_t count) {
@@ -538,12 +582,12 @@ void expect_span(const json& j, const arbiter::span_data& s) {
     EXPECT_FALSE(j.contains("parentSpanId"));
   }
   EXPECT_EQ(j.at("flags"), s.context.flags);
-  EXPECT_EQ(j.at("name"), s.name);
+  EXPECT_EQ(j.at("name"), expected_name(s.name));
   EXPECT_EQ(j.at("kind"), static_cast<int>(s.kind) + 1);
   EXPECT_EQ(j.at("startTimeUnixNano"), nanos_of(s.start_time));
   EXPECT_EQ(j.at("endTimeUnixNano"), nanos_of(s.end_time));
-  expect_attributes(j, s.attributes);
-  expect_count(j, "droppedAttributesCount", s.dropped_attributes);
+  const std::uint32_t empty = expect_attributes(j, s.attributes);
+  expect_count(j, "droppedAttributesCount", saturated(std::uint64_t{s.dropped_attributes} + empty));
   if (s.events.empty()) {
     EXPECT_FALSE(j.contains("events"));
   } else {
@@ -551,8 +595,9 @@ void expect_span(const json& j, const arbiter::span_data& s) {
     for (std::size_t i = 0; i < s.events.size(); ++i) {
       const json& e = j["events"][i];
       EXPECT_EQ(e.at("timeUnixNano"), nanos_of(s.events[i].time));
-      EXPECT_EQ(e.at("name"), s.events[i].name);
-      expect_attributes(e, s.events[i].attributes);
+      EXPECT_EQ(e.at("name"), expected_name(s.events[i].name));
+      const std::uint32_t event_empty = expect_attributes(e, s.events[i].attributes);
+      expect_count(e, "droppedAttributesCount", s.events[i].dropped_attributes + event_empty);
     }
   }
   expect_count(j, "droppedEventsCount", s.dropped_events);
@@ -565,14 +610,15 @@ void expect_span(const json& j, const arbiter::span_data& s) {
       EXPECT_EQ(l.at("traceId"), hex_of(s.links[i].context.trace_id));
       EXPECT_EQ(l.at("spanId"), hex_of(s.links[i].context.span_id));
       EXPECT_EQ(l.at("flags"), s.links[i].context.flags);
-      expect_attributes(l, s.links[i].attributes);
+      const std::uint32_t link_empty = expect_attributes(l, s.links[i].attributes);
+      expect_count(l, "droppedAttributesCount", s.links[i].dropped_attributes + link_empty);
     }
   }
   expect_count(j, "droppedLinksCount", s.dropped_links);
   json status = json::object();
   if (s.status != arbiter::span_status::unset) {
     status["code"] = static_cast<int>(s.status);
-    if (!s.status_description.empty()) status["message"] = s.status_description;
+    if (!s.status_description.empty()) status["message"] = utf8_reference::repaired(s.status_description);
   }
   EXPECT_EQ(j.at("status"), status);
 }
@@ -607,9 +653,9 @@ TEST(otlp_json_reference, random_batches_match_the_reference_bytes_and_parse_bac
     const json& rs = parsed.at("resourceSpans").at(0);
     const json& rattrs = rs.at("resource").at("attributes");
     EXPECT_EQ(rattrs.at(0).at("key"), "service.name");
-    EXPECT_EQ(rattrs.at(0).at("value").at("stringValue"), resource.service_name);
+    EXPECT_EQ(rattrs.at(0).at("value").at("stringValue"), utf8_reference::repaired(resource.service_name));
     const json& scope = rs.at("scopeSpans").at(0);
-    EXPECT_EQ(scope.at("scope").at("name"), resource.scope_name);
+    EXPECT_EQ(scope.at("scope").at("name"), utf8_reference::repaired(resource.scope_name));
     const json& out = scope.at("spans");
     ASSERT_EQ(out.size(), spans.size());
     for (std::size_t i = 0; i < spans.size(); ++i) {
@@ -633,12 +679,21 @@ TEST(otlp_json_reference, append_otlp_span_matches_the_reference_after_any_prefi
   }
 }
 
-TEST(otlp_json_reference, bytes_that_are_not_utf8_pass_through_as_the_reference_writes_them) {
+TEST(otlp_json_reference, bytes_that_are_not_utf8_are_replaced_as_the_reference_does_and_the_batch_parses) {
   span_generator gen(7, /*valid_utf8=*/false);
   for (int round = 0; round < 20; ++round) {
     const auto spans = gen.spans(8);
-    const arbiter::otlp_resource resource;
-    ASSERT_EQ(arbiter::otlp_json(spans, resource), reference::request(spans, resource)) << "round " << round;
+    const arbiter::otlp_resource resource = random_resource(gen);
+    const std::string body = arbiter::otlp_json(spans, resource);
+    ASSERT_EQ(body, reference::request(spans, resource)) << "round " << round;
+    json parsed;
+    ASSERT_NO_THROW(parsed = json::parse(body)) << "round " << round << ": nlohmann/json rejects ill-formed UTF-8";
+    const json& out = parsed.at("resourceSpans").at(0).at("scopeSpans").at(0).at("spans");
+    ASSERT_EQ(out.size(), spans.size());
+    for (std::size_t i = 0; i < spans.size(); ++i) {
+      SCOPED_TRACE("round " + std::to_string(round) + " span " + std::to_string(i));
+      expect_span(out[i], spans[i]);
+    }
   }
 }
 
@@ -656,14 +711,14 @@ TEST(otlp_json_reference, a_long_string_of_escapes_grows_the_output_six_times) {
 TEST(json_escaping, word_scan_agrees_with_the_byte_test_for_every_byte_at_every_offset) {
   for (unsigned b = 0; b < 256; ++b) {
     for (std::size_t at = 0; at < 8; ++at) {
-      for (const char filler : {'a', '\x7f', '\xff', ' ', '#', ']'}) {
+      for (const char filler : {'a', '\x7f', ' ', '#', ']'}) {
         char bytes[8];
         std::memset(bytes, filler, sizeof bytes);
         bytes[at] = static_cast<char>(b);
         std::uint64_t word;
         std::memcpy(&word, bytes, sizeof word);
-        ASSERT_EQ(arbiter::detail::json_word_needs_escape(word),
-                  arbiter::detail::json_needs_escape(static_cast<unsigned char>(b)))
+        ASSERT_EQ(arbiter::detail::json_word_is_plain(word),
+                  arbiter::detail::json_plain_byte(static_cast<unsigned char>(b)))
             << "byte " << b << " at " << at << " among " << int{static_cast<unsigned char>(filler)};
       }
     }
@@ -679,13 +734,13 @@ TEST(json_escaping, escaping_matches_the_reference_on_random_text) {
     std::string out = "x";
     arbiter::detail::append_json_escaped(out, text);
     ASSERT_EQ(out, expected) << i;
-    const char* first = arbiter::detail::find_json_escape(text.data(), text.data() + text.size());
-    const auto byte_wise =
-        text.find_first_of(std::string_view("\"\\\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a"
-                                            "\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15"
-                                            "\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f",
-                                            34));
-    EXPECT_EQ(static_cast<std::size_t>(first - text.data()), byte_wise == std::string::npos ? text.size() : byte_wise);
+    const char* first = arbiter::detail::skip_json_plain(text.data(), text.data() + text.size());
+    std::size_t byte_wise = 0;
+    for (; byte_wise < text.size(); ++byte_wise) {
+      const auto c = static_cast<unsigned char>(text[byte_wise]);
+      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;  // an escape, or a byte of UTF-8 to validate
+    }
+    EXPECT_EQ(static_cast<std::size_t>(first - text.data()), byte_wise);
   }
 }
 

@@ -179,6 +179,28 @@ TEST(sdk_tracer, limits_drop_and_count) {
   EXPECT_EQ(s.dropped_links, 1U);
 }
 
+TEST(sdk_tracer, attributes_with_an_empty_key_are_dropped_and_counted) {
+  fixture<arbiter::always_on> f({}, {.max_attributes_per_event = 1});
+  {
+    auto span = f.tracer.start_span("s");
+    span.set_attribute("", 1);
+    span.set_attribute("k", 2);
+    span.set_attribute("", 3);
+    span.add_event("e", {arbiter::attr("", 1), arbiter::attr("x", 2), arbiter::attr("y", 3)});
+    span.add_link({arbiter::trace_id{1, 1}, arbiter::span_id{1}, 0, false}, {arbiter::attr("", true)});
+  }
+  const auto s = f.exported.spans().at(0);
+  ASSERT_EQ(s.attributes.size(), 1U) << "an empty key is never stored: OTLP forbids it";
+  EXPECT_EQ(s.attributes[0].first, "k");
+  EXPECT_EQ(s.dropped_attributes, 2U);
+  ASSERT_EQ(s.events.size(), 1U);
+  EXPECT_EQ(s.events[0].attributes.size(), 1U);
+  EXPECT_EQ(s.events[0].dropped_attributes, 2U) << "one empty key, one over the per-event limit";
+  ASSERT_EQ(s.links.size(), 1U);
+  EXPECT_TRUE(s.links[0].attributes.empty());
+  EXPECT_EQ(s.links[0].dropped_attributes, 1U);
+}
+
 TEST(sdk_tracer, sampled_out_span_propagates_but_records_nothing) {
   fixture<arbiter::always_off> f;
   auto span = f.tracer.start_span("dropped");

@@ -4,6 +4,7 @@
 /// Renders the effective config with each value's source (secrets redacted), as text and as JSON, and the
 /// reference a user needs: every key, its type, default, constraints and environment variable.
 
+#include <cmath>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -37,6 +38,12 @@ namespace detail {
 /// Appends a scalar as JSON: numbers and booleans bare, everything else as a string.
 template <class T>
 void append_json_scalar(std::string& out, const T& value) {
+  if constexpr (std::floating_point<T>) {
+    if (!std::isfinite(value)) {  // no JSON number for it: the string every arbiter JSON writer uses
+      out.append(json_non_finite(static_cast<double>(value)));
+      return;
+    }
+  }
   if constexpr (std::is_same_v<T, bool> || config_integer<T> || std::floating_point<T>) {
     out.append(scalar_text(value));
   } else {

@@ -103,12 +103,14 @@ template <class T>
 }
 
 /// Appends `value` in `style`: numbers and booleans bare, everything else as a (quoted when needed) string.
-/// Non-finite floating point values are strings in JSON ("nan", "inf"), which has no literal for them.
+/// Non-finite floating point values are, in JSON, which has no literal for them, the strings every arbiter JSON
+/// writer uses (json_non_finite: "NaN", "Infinity", "-Infinity").
 template <class Buffer, class T>
 void append_field_value(Buffer& out, const T& value, text_style style) {
   if constexpr (std::is_floating_point_v<T>) {
     if (style == text_style::json && !std::isfinite(value)) {
-      append_json_string(out, std::isnan(value) ? "nan" : (value > 0 ? "inf" : "-inf"));
+      const std::string_view text = json_non_finite(static_cast<double>(value));
+      out.append(text.data(), text.data() + text.size());
       return;
     }
   }

@@ -14,7 +14,9 @@
 ///         "status": ..., "observedValue": ..., "observedUnit": ...,
 ///         "time": RFC 3339 (omitted before the first run), "output": message (omitted for pass),
 ///         "durationMs": how long the check ran, "details": { key: value, ... } (when any) } ] } }
-/// observedValue/observedUnit are the check's own measurement when it reports one, otherwise its duration in "ms".
+/// observedValue/observedUnit are the check's own measurement when it reports one, otherwise its duration in "ms";
+/// a measurement that is not finite is the string "NaN", "Infinity" or "-Infinity" (JSON has no number for it).
+/// Every string is valid UTF-8: ill-formed bytes (in a check's exception message, say) are written as U+FFFD.
 /// A check with instances (dynamic_checks) has one array element per instance, with the instance as componentId.
 
 #include <chrono>
@@ -80,7 +82,7 @@ inline void append_health_json_element(std::string& out, const check_report& che
   append_json_string(out, to_ietf_status(status));
   out.append(",\"observedValue\":");
   if (result.observed_value) {
-    fmt::format_to(std::back_inserter(out), "{}", *result.observed_value);
+    append_json_number(out, *result.observed_value);  // a NaN or infinite measurement as "NaN", "Infinity"
     out.append(",\"observedUnit\":");
     append_json_string(out, result.observed_unit);
   } else {
@@ -110,6 +112,16 @@ inline void append_health_json_element(std::string& out, const check_report& che
     out.push_back('}');
   }
   out.push_back('}');
+}
+
+/// Appends `text` to a line of the plain form: line breaks as spaces, ill-formed UTF-8 as U+FFFD (the form says
+/// charset=utf-8).
+inline void append_plain_line_text(std::string& out, std::string_view text) {
+  const std::size_t at = out.size();
+  append_valid_utf8(out, text);
+  for (std::size_t i = at; i < out.size(); ++i) {
+    if (out[i] == '\n' || out[i] == '\r') out[i] = ' ';
+  }
 }
 
 inline void append_top_level_field(std::string& out, std::string_view key, std::string_view value) {
@@ -169,12 +181,12 @@ inline void render_health_json(std::string& out, const health_report& report, co
   out.push_back('\n');
   for (const auto& check : report.checks) {
     if (check.result.status == health_status::healthy) continue;
-    out.append(check.name);
+    detail::append_plain_line_text(out, check.name);
     out.append(": ");
     out.append(to_ietf_status(check.result.status));
     if (!check.result.message.empty()) {
       out.append(": ");
-      for (const char c : check.result.message) out.push_back(c == '\n' || c == '\r' ? ' ' : c);
+      detail::append_plain_line_text(out, check.result.message);
     }
     out.push_back('\n');
   }

@@ -96,7 +96,7 @@ class fmt_logger {
     } else {
       const auto key = [&line](std::string_view k) {
         if (line.size() != 0) line.push_back(' ');
-        line.append(k.data(), k.data() + k.size());
+        detail::append_logfmt_key(line, k);
         line.push_back('=');
       };
       if (s.timestamps) {

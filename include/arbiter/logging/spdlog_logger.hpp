@@ -57,7 +57,7 @@ class spdlog_logger {
     } else {
       fmt::memory_buffer text;
       text.append(message.data(), message.data() + message.size());
-      ((text.push_back(' '), text.append(fields.key.data(), fields.key.data() + fields.key.size()), text.push_back('='),
+      ((text.push_back(' '), detail::append_logfmt_key(text, fields.key), text.push_back('='),
         detail::append_field_value(text, fields.value, detail::text_style::logfmt)),
        ...);
       logger_->log(to_spdlog(level), "{}", std::string_view(text.data(), text.size()));

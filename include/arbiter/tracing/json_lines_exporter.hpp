@@ -4,14 +4,22 @@
 /// Writes each span as one JSON object on one line of a FILE* (stdout, a file): for local runs and tests.
 ///
 ///   {"name":"GET /orders","trace_id":"4bf9...","span_id":"00f0...","parent_span_id":"...","kind":"server",
-///    "start_unix_nano":1700000000000000000,"end_unix_nano":...,"duration_ns":1234,"status":"error",
-///    "status_description":"...","attributes":{"http.status":500},"events":[{"name":"...","time_unix_nano":...,
+///    "start_unix_nano":"1700000000000000000","end_unix_nano":"...","duration_ns":"1234","status":"error",
+///    "status_description":"...","attributes":{"http.status":500},"events":[{"name":"...","time_unix_nano":"...",
 ///    "attributes":{...}}],"links":[{"trace_id":"...","span_id":"..."}],"resource":{"service.name":"orders"}}
+///
+/// Every line is valid JSON in valid UTF-8, read exactly by jq and JavaScript, whose numbers are doubles:
+/// - times and the duration are decimal strings (as in OTLP/JSON), since unix nanoseconds are beyond 2^53;
+/// - an integer attribute is a number within +-(2^53 - 1), and a decimal string beyond;
+/// - a non-finite double attribute is "NaN", "Infinity" or "-Infinity" (the protobuf JSON mapping's strings);
+/// - ill-formed UTF-8 becomes U+FFFD, an attribute with an empty key is left out and counted in "dropped", and an
+///   empty span or event name is written as "unnamed".
 ///
 /// `resource` is there when the exporter is given an otlp_resource: with several services writing to one place,
 /// each line says which service it came from.
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <mutex>
 #include <span>
@@ -29,6 +37,15 @@ namespace arbiter::inline v1 {
 
 namespace detail {
 
+/// Appends `"<value in decimal>"`: JSON-lines writes times and durations as strings, as OTLP/JSON does, because
+/// unix nanoseconds are beyond 2^53, where jq and JavaScript round JSON numbers.
+template <class T>
+void append_quoted_decimal(std::string& out, T value) {
+  out.push_back('"');
+  append_decimal(out, value);
+  out.push_back('"');
+}
+
 inline void append_plain_json_value(std::string& out, const attribute_value& value) {
   std::visit(
       [&out](const auto& v) {
@@ -36,9 +53,14 @@ inline void append_plain_json_value(std::string& out, const attribute_value& val
         if constexpr (std::is_same_v<T, std::string>) {
           append_json_string(out, v);
         } else if constexpr (std::is_same_v<T, std::int64_t>) {
-          append_decimal(out, v);
+          // A number while every JSON reader holds it exactly, a string beyond (as OTLP/JSON's intValue always is).
+          if (v >= -json_max_safe_integer && v <= json_max_safe_integer) {
+            append_decimal(out, v);
+          } else {
+            append_quoted_decimal(out, v);
+          }
         } else if constexpr (std::is_same_v<T, double>) {
-          append_json_double(out, v);
+          append_json_number(out, v);
         } else if constexpr (std::is_same_v<T, bool>) {
           out += v ? "true" : "false";
         } else {
@@ -55,10 +77,17 @@ inline void append_plain_json_value(std::string& out, const attribute_value& val
       value);
 }
 
-inline void append_plain_json_attributes(std::string& out, const attribute_list& attributes) {
+/// Appends the attributes as one JSON object, leaving out those with an empty key (as the OTLP encoder does);
+/// returns how many it left out.
+inline std::uint32_t append_plain_json_attributes(std::string& out, const attribute_list& attributes) {
+  std::uint32_t left_out = 0;
   out.push_back('{');
   bool first = true;
   for (const auto& [key, value] : attributes) {
+    if (key.empty()) [[unlikely]] {
+      ++left_out;
+      continue;
+    }
     if (!first) out.push_back(',');
     first = false;
     append_json_string(out, key);
@@ -66,6 +95,7 @@ inline void append_plain_json_attributes(std::string& out, const attribute_list&
     append_plain_json_value(out, value);
   }
   out.push_back('}');
+  return left_out;
 }
 
 /// Appends `,"resource":{...}` with the resource attributes as otlp_json writes them: service.name,
@@ -81,13 +111,13 @@ inline void append_json_line_resource(std::string& out, const otlp_resource& res
     attributes.emplace_back(key, value);
   }
   out += ",\"resource\":";
-  append_plain_json_attributes(out, attributes);
+  (void)append_plain_json_attributes(out, attributes);
 }
 
 /// Appends the fields of `span`'s JSON line: the object without its closing brace.
 inline void append_json_line_fields(std::string& out, const span_data& span) {
   out += "{\"name\":";
-  append_json_string(out, span.name);
+  append_json_string(out, exported_name(span.name));
   out += ",\"trace_id\":";
   append_hex_id(out, span.context.trace_id, 32);
   out += ",\"span_id\":";
@@ -99,11 +129,12 @@ inline void append_json_line_fields(std::string& out, const span_data& span) {
   out += ",\"kind\":";
   append_json_string(out, to_string(span.kind));
   out += ",\"start_unix_nano\":";
-  append_decimal(out, unix_nanos(span.start_time));
+  append_quoted_decimal(out, unix_nanos(span.start_time));
   out += ",\"end_unix_nano\":";
-  append_decimal(out, unix_nanos(span.end_time));
+  append_quoted_decimal(out, unix_nanos(span.end_time));
   out += ",\"duration_ns\":";
-  append_decimal(out, std::chrono::duration_cast<std::chrono::nanoseconds>(span.end_time - span.start_time).count());
+  append_quoted_decimal(out,
+                        std::chrono::duration_cast<std::chrono::nanoseconds>(span.end_time - span.start_time).count());
   out += ",\"status\":";
   append_json_string(out, to_string(span.status));
   if (!span.status_description.empty()) {
@@ -111,7 +142,8 @@ inline void append_json_line_fields(std::string& out, const span_data& span) {
     append_json_string(out, span.status_description);
   }
   out += ",\"attributes\":";
-  append_plain_json_attributes(out, span.attributes);
+  const std::uint32_t dropped_attributes =
+      saturating_add(span.dropped_attributes, append_plain_json_attributes(out, span.attributes));
   if (!span.events.empty()) {
     out += ",\"events\":[";
     bool first = true;
@@ -119,11 +151,16 @@ inline void append_json_line_fields(std::string& out, const span_data& span) {
       if (!first) out.push_back(',');
       first = false;
       out += "{\"name\":";
-      append_json_string(out, event.name);
+      append_json_string(out, exported_name(event.name));
       out += ",\"time_unix_nano\":";
-      append_decimal(out, unix_nanos(event.time));
+      append_quoted_decimal(out, unix_nanos(event.time));
       out += ",\"attributes\":";
-      append_plain_json_attributes(out, event.attributes);
+      const std::uint32_t event_dropped =
+          saturating_add(event.dropped_attributes, append_plain_json_attributes(out, event.attributes));
+      if (event_dropped > 0) {
+        out += ",\"dropped_attributes\":";
+        append_decimal(out, event_dropped);
+      }
       out.push_back('}');
     }
     out.push_back(']');
@@ -142,9 +179,9 @@ inline void append_json_line_fields(std::string& out, const span_data& span) {
     }
     out.push_back(']');
   }
-  if (span.dropped_attributes + span.dropped_events + span.dropped_links > 0) {
+  if (dropped_attributes > 0 || span.dropped_events > 0 || span.dropped_links > 0) {
     out += ",\"dropped\":{\"attributes\":";
-    append_decimal(out, span.dropped_attributes);
+    append_decimal(out, dropped_attributes);
     out += ",\"events\":";
     append_decimal(out, span.dropped_events);
     out += ",\"links\":";

@@ -5,6 +5,10 @@
 /// `POST /v1/traces` with `Content-Type: application/json`: resourceSpans -> scopeSpans -> spans; trace and span ids
 /// as lowercase hex; times as unix nanoseconds in decimal strings; enums as integers; attributes as key/value with a
 /// typed value (`stringValue`, `intValue` as a decimal string, `doubleValue`, `boolValue`, `arrayValue`).
+/// What a strict collector would reject the whole batch for is never written: strings are valid UTF-8 (ill-formed
+/// bytes become U+FFFD, see detail/json_text.hpp), a non-finite `doubleValue` is "NaN", "Infinity" or "-Infinity",
+/// an attribute with an empty key is left out and counted in the droppedAttributesCount of its span, event, link or
+/// resource, and an empty span or event name is written as unnamed_span_name ("unnamed").
 /// No sockets, no JSON library: testable and benchmarkable alone.
 
 #include <array>
@@ -50,16 +54,8 @@ void append_decimal(std::string& out, T value) {
 }
 
 /// Appends a double as the shortest JSON number that reads back the same; non-finite values as the strings the
-/// protobuf JSON mapping uses ("NaN", "Infinity", "-Infinity").
-inline void append_json_double(std::string& out, double value) {
-  if (std::isnan(value)) {
-    out += "\"NaN\"";
-  } else if (std::isinf(value)) {
-    out += value > 0 ? "\"Infinity\"" : "\"-Infinity\"";
-  } else {
-    append_decimal(out, value);
-  }
-}
+/// protobuf JSON mapping uses ("NaN", "Infinity", "-Infinity"). Kept for callers; append_json_number is the rule.
+inline void append_json_double(std::string& out, double value) { append_json_number(out, value); }
 
 /// Returns `time` in unix nanoseconds; times before the epoch (unrepresentable as OTLP's fixed64) as 0.
 [[nodiscard]] inline std::uint64_t unix_nanos(std::chrono::system_clock::time_point time) noexcept {
@@ -209,6 +205,9 @@ class otlp_writer {
     cursor_ = out + (N - 1);
   }
 
+  /// Takes back the last `n` bytes written.
+  void unwrite(std::size_t n) noexcept { cursor_ -= n; }
+
   void character(char c) {
     reserve(1);
     char* const out = cursor_;
@@ -216,8 +215,9 @@ class otlp_writer {
     cursor_ = out + 1;
   }
 
-  /// Writes `text` as a quoted JSON string. Room for the unescaped text is made once; every escape (up to 6 bytes
-  /// for one input byte) makes room for itself and the rest, so the bound stays tight for clean text.
+  /// Writes `text` as a quoted JSON string (escapes and UTF-8 repair as detail/json_text.hpp says). Room for the
+  /// text as it is is made once; every byte that is not plain makes room for what it may become (up to 6 bytes)
+  /// and the rest, so the bound stays tight for plain text.
   void quoted(std::string_view text) {
     reserve(text.size() + 2);
     char* out = cursor_;
@@ -227,25 +227,16 @@ class otlp_writer {
     const char* const end = p + text.size();
     while (p != end) {
       if (end - p >= 8) {
-        if (copy_clean_word(out, p)) {
+        if (copy_plain_word(out, p)) {
           p += 8;
           continue;
         }
-      } else if (copy_clean_tail(out, begin, p, end)) {
+      } else if (copy_plain_tail(out, begin, p, end)) {
         break;
       }
-      // An escape in the next 8 bytes (or a tail too short for the word tests): byte by byte through them.
-      const char* const stop = end - p >= 8 ? p + 8 : end;
-      for (; p != stop; ++p) {
-        const auto c = static_cast<unsigned char>(*p);
-        if (!json_needs_escape(c)) {
-          *out++ = *p;
-          continue;
-        }
-        cursor_ = out;
-        reserve(max_json_escape_size + static_cast<std::size_t>(end - p));  // this escape, the rest, the quote
-        out = write_json_escape(cursor_, c);
-      }
+      const special_run run = write_special_run(out, p, end);
+      out = run.out;
+      p = run.in;
     }
     *out++ = '"';
     cursor_ = out;
@@ -291,42 +282,63 @@ class otlp_writer {
   /// Writes a double as the shortest JSON number that reads back the same; non-finite values as the strings the
   /// protobuf JSON mapping uses ("NaN", "Infinity", "-Infinity").
   void number(double value) {
-    if (std::isnan(value)) {
-      literal("\"NaN\"");
-    } else if (std::isinf(value)) {
-      if (value > 0) {
-        literal("\"Infinity\"");
-      } else {
-        literal("\"-Infinity\"");
-      }
-    } else {
-      reserve(32);  // the shortest form is at most 24 characters (-2.2250738585072014e-308)
-      cursor_ = std::to_chars(cursor_, cursor_ + 32, value).ptr;
+    reserve(32);  // the shortest form is at most 24 characters (-2.2250738585072014e-308); "-Infinity" in quotes 11
+    if (!std::isfinite(value)) [[unlikely]] {
+      const std::string_view text = json_non_finite(value);
+      std::memcpy(cursor_, text.data(), text.size());
+      cursor_ += text.size();
+      return;
     }
+    cursor_ = std::to_chars(cursor_, cursor_ + 32, value).ptr;
   }
 
  private:
-  /// Copies the 8 bytes at `p` to `out` when none needs escaping; returns whether it did.
-  static bool copy_clean_word(char*& out, const char* p) noexcept {
+  /// Where write_special_run left the output and the input (returned in registers: a pointer to `out` passed in
+  /// would let every byte store alias it).
+  struct special_run {
+    char* out;
+    const char* in;
+  };
+
+  /// Writes the next 8 bytes at `p` (or the tail, when shorter) byte by byte to `out`: some byte among them is not
+  /// plain (an escape, or a UTF-8 sequence, which may run past those 8 bytes). Kept out of line: plain ASCII, nearly
+  /// all of what spans carry, never comes here, and `quoted` is inlined at every string of a span.
+  [[gnu::noinline]] special_run write_special_run(char* out, const char* p, const char* end) {
+    const char* const stop = end - p >= 8 ? p + 8 : end;
+    while (p < stop) {
+      if (json_plain_byte(static_cast<unsigned char>(*p))) {
+        *out++ = *p++;
+        continue;
+      }
+      cursor_ = out;
+      reserve(max_json_escape_size + static_cast<std::size_t>(end - p));  // this step, the rest, the quote
+      out = cursor_;
+      p = write_json_special(out, p, end);
+    }
+    return {out, p};
+  }
+
+  /// Copies the 8 bytes at `p` to `out` when all are plain ASCII; returns whether it did.
+  static bool copy_plain_word(char*& out, const char* p) noexcept {
     std::uint64_t word;
     std::memcpy(&word, p, 8);
-    if (json_word_needs_escape(word)) return false;
+    if (!json_word_is_plain(word)) return false;
     std::memcpy(out, &word, 8);
     out += 8;
     return true;
   }
 
-  /// Copies the last 1 to 7 bytes [p, end) of a string starting at `begin` to `out` when none needs escaping, with
+  /// Copies the last 1 to 7 bytes [p, end) of a string starting at `begin` to `out` when all are plain ASCII, with
   /// whole word tests instead of a byte loop; returns whether it did. Spans are full of short names and keys.
-  static bool copy_clean_tail(char*& out, const char* begin, const char* p, const char* end) noexcept {
+  static bool copy_plain_tail(char*& out, const char* begin, const char* p, const char* end) noexcept {
     const auto left = static_cast<std::size_t>(end - p);
     if (end - begin >= 8) {
-      // The word ending at `end` overlaps bytes already written. When it is clean, those bytes were clean too, so
+      // The word ending at `end` overlaps bytes already written. When it is plain, those bytes were plain too, so
       // each was written as itself: they are the last (8 - left) bytes before `out`, and rewriting them with the
       // same values is harmless.
       std::uint64_t word;
       std::memcpy(&word, end - 8, 8);
-      if (json_word_needs_escape(word)) return false;
+      if (!json_word_is_plain(word)) return false;
       std::memcpy(out - (8 - left), &word, 8);
       out += left;
       return true;
@@ -337,7 +349,7 @@ class otlp_writer {
       std::uint32_t tail;
       std::memcpy(&head, p, 4);
       std::memcpy(&tail, end - 4, 4);
-      if (json_word_needs_escape(head | std::uint64_t{tail} << 32)) return false;
+      if (!json_word_is_plain(head | std::uint64_t{tail} << 32)) return false;
       std::memcpy(out, &head, 4);
       std::memcpy(out + (left - 4), &tail, 4);
       out += left;
@@ -426,17 +438,30 @@ inline void write_otlp_key_value(otlp_writer& out, std::string_view key, const a
   out.character('}');
 }
 
-/// Writes `,"attributes":[...]` (nothing when empty, as proto3 JSON omits empty repeated fields).
-inline void write_otlp_attributes(otlp_writer& out, const attribute_list& attributes) {
-  if (attributes.empty()) return;
-  out.literal(",\"attributes\":[");
+/// Writes `,"attributes":[...]` (nothing when empty, as proto3 JSON omits empty repeated fields), leaving out those
+/// with an empty key: OTLP forbids them and a strict collector rejects the whole batch for one. Returns how many
+/// it left out, for the droppedAttributesCount next to it.
+inline std::uint32_t write_otlp_attributes(otlp_writer& out, const attribute_list& attributes) {
+  if (attributes.empty()) return 0;
+  constexpr char head[] = ",\"attributes\":[";
+  out.literal(head);
+  std::uint32_t left_out = 0;
   bool first = true;
   for (const auto& [key, value] : attributes) {
+    if (key.empty()) [[unlikely]] {
+      ++left_out;
+      continue;
+    }
     if (!first) out.character(',');
     first = false;
     write_otlp_key_value(out, key, value);
   }
-  out.character(']');
+  if (first) [[unlikely]] {
+    out.unwrite(sizeof head - 1);  // every key was empty: no field at all
+  } else {
+    out.character(']');
+  }
+  return left_out;
 }
 
 /// Writes `,"<field>":<count>` unless `count` is 0 (the proto3 default, omitted).
@@ -460,15 +485,15 @@ inline void write_otlp_span(otlp_writer& out, const span_data& span) {
   out.literal(",\"flags\":");
   out.decimal(static_cast<unsigned>(span.context.flags));
   out.literal(",\"name\":");
-  out.quoted(span.name);
+  out.quoted(exported_name(span.name));
   out.literal(",\"kind\":");
   out.decimal(static_cast<int>(span.kind) + 1);  // SPAN_KIND_INTERNAL is 1
   out.literal(",\"startTimeUnixNano\":");
   out.quoted_nanos(span.start_time);
   out.literal(",\"endTimeUnixNano\":");
   out.quoted_nanos(span.end_time);
-  write_otlp_attributes(out, span.attributes);
-  write_otlp_dropped(out, ",\"droppedAttributesCount\":", span.dropped_attributes);
+  const std::uint32_t left_out = write_otlp_attributes(out, span.attributes);
+  write_otlp_dropped(out, ",\"droppedAttributesCount\":", saturating_add(span.dropped_attributes, left_out));
   if (!span.events.empty()) {
     out.literal(",\"events\":[");
     bool first = true;
@@ -478,8 +503,9 @@ inline void write_otlp_span(otlp_writer& out, const span_data& span) {
       out.literal("{\"timeUnixNano\":");
       out.quoted_nanos(event.time);
       out.literal(",\"name\":");
-      out.quoted(event.name);
-      write_otlp_attributes(out, event.attributes);
+      out.quoted(exported_name(event.name));
+      const std::uint32_t event_left_out = write_otlp_attributes(out, event.attributes);
+      write_otlp_dropped(out, ",\"droppedAttributesCount\":", saturating_add(event.dropped_attributes, event_left_out));
       out.character('}');
     }
     out.character(']');
@@ -497,7 +523,8 @@ inline void write_otlp_span(otlp_writer& out, const span_data& span) {
       out.quoted_id(link.context.span_id);
       out.literal(",\"flags\":");
       out.decimal(static_cast<unsigned>(link.context.flags));
-      write_otlp_attributes(out, link.attributes);
+      const std::uint32_t link_left_out = write_otlp_attributes(out, link.attributes);
+      write_otlp_dropped(out, ",\"droppedAttributesCount\":", saturating_add(link.dropped_attributes, link_left_out));
       out.character('}');
     }
     out.character(']');
@@ -541,12 +568,19 @@ void encode_otlp_json_range(std::string& out, const Range& spans, const otlp_res
     writer.character(',');
     write_otlp_key_value(writer, "deployment.environment", resource.deployment_environment);
   }
+  std::uint32_t left_out = 0;
   for (const auto& [key, value] : resource.attributes) {
     if (key == "service.name" || key == "service.version" || key == "deployment.environment") continue;
+    if (key.empty()) {  // as write_otlp_attributes does
+      ++left_out;
+      continue;
+    }
     writer.character(',');
     write_otlp_key_value(writer, key, value);
   }
-  writer.literal("]},\"scopeSpans\":[{\"scope\":{\"name\":");
+  writer.character(']');
+  write_otlp_dropped(writer, ",\"droppedAttributesCount\":", left_out);
+  writer.literal("},\"scopeSpans\":[{\"scope\":{\"name\":");
   writer.quoted(resource.scope_name);
   if (!resource.scope_version.empty()) {
     writer.literal(",\"version\":");

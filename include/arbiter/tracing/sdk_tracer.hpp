@@ -56,9 +56,14 @@ struct tracer_core {
   }
 };
 
-/// Sets `key` on `attributes`, replacing an earlier value; counts it in `dropped` when the list is full.
+/// Sets `key` on `attributes`, replacing an earlier value; counts it in `dropped` when the list is full or the key
+/// is empty (OTLP forbids empty keys, and a strict collector rejects the whole batch for one).
 inline void set_limited_attribute(attribute_list& attributes, std::uint32_t limit, std::uint32_t& dropped,
                                   std::string_view key, attribute_view value) {
+  if (key.empty()) [[unlikely]] {
+    ++dropped;
+    return;
+  }
   for (auto& [k, v] : attributes) {
     if (k == key) {
       assign_value(v, value);
@@ -117,9 +122,9 @@ class sdk_span {
       return;
     }
     span_event event{std::string(name), core_->now(), {}};
-    std::uint32_t dropped = 0;
     for (const auto& a : attributes) {
-      detail::set_limited_attribute(event.attributes, core_->limits.max_attributes_per_event, dropped, a.key, a.value);
+      detail::set_limited_attribute(event.attributes, core_->limits.max_attributes_per_event, event.dropped_attributes,
+                                    a.key, a.value);
     }
     data_->events.push_back(std::move(event));
   }
@@ -147,9 +152,9 @@ class sdk_span {
       return;
     }
     span_link link{context, {}};
-    std::uint32_t dropped = 0;
     for (const auto& a : attributes) {
-      detail::set_limited_attribute(link.attributes, core_->limits.max_attributes_per_event, dropped, a.key, a.value);
+      detail::set_limited_attribute(link.attributes, core_->limits.max_attributes_per_event, link.dropped_attributes,
+                                    a.key, a.value);
     }
     data_->links.push_back(std::move(link));
   }

@@ -25,13 +25,19 @@ struct span_event {
   std::string name;
   std::chrono::system_clock::time_point time{};
   attribute_list attributes;
+  std::uint32_t dropped_attributes = 0;  ///< beyond span_limits::max_attributes_per_event, or with an empty key
 };
 
 /// A link from a span to a span of another (or the same) trace.
 struct span_link {
   span_context context{};
   attribute_list attributes;
+  std::uint32_t dropped_attributes = 0;  ///< beyond span_limits::max_attributes_per_event, or with an empty key
 };
+
+/// The name exporters write for a span or an event whose name is empty: OTLP requires a name, and a strict
+/// collector rejects the whole batch for one empty name.
+inline constexpr std::string_view unnamed_span_name = "unnamed";
 
 /// How much one span may carry; what is over the limit is dropped and counted on the span.
 /// The defaults are OpenTelemetry's.
@@ -55,7 +61,7 @@ struct span_data {
   std::string status_description;
   std::chrono::system_clock::time_point start_time{};
   std::chrono::system_clock::time_point end_time{};
-  std::uint32_t dropped_attributes = 0;  ///< set beyond span_limits::max_attributes
+  std::uint32_t dropped_attributes = 0;  ///< set beyond span_limits::max_attributes, or with an empty key
   std::uint32_t dropped_events = 0;
   std::uint32_t dropped_links = 0;
 
@@ -75,5 +81,18 @@ struct span_data {
     return nullptr;
   }
 };
+
+namespace detail {
+/// Returns `name`, or unnamed_span_name when it is empty: the name an exporter writes.
+[[nodiscard]] constexpr std::string_view exported_name(std::string_view name) noexcept {
+  return name.empty() ? unnamed_span_name : name;
+}
+
+/// Returns a + b, saturating at the largest std::uint32_t (dropped counts).
+[[nodiscard]] constexpr std::uint32_t saturating_add(std::uint32_t a, std::uint32_t b) noexcept {
+  const std::uint32_t sum = a + b;
+  return sum < a ? ~std::uint32_t{0} : sum;
+}
+}  // namespace detail
 
 }  // namespace arbiter::inline v1
