@@ -10,11 +10,10 @@
 #include <cstdint>
 #include <string>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <arbiter/config/byte_size.hpp>
 #include <arbiter/config/config.hpp>
 #include <arbiter/config/constraints.hpp>
+#include <arbiter/config/detail/adapt_struct.hpp>
 #include <arbiter/config/enum_names.hpp>
 #include <arbiter/config/global.hpp>
 #include <arbiter/logging/level.hpp>
@@ -163,16 +162,17 @@ template <class Schema = orchestrator_config>
 
 }  // namespace arbiter::inline v1
 
-BOOST_HANA_ADAPT_STRUCT(arbiter::server_settings, host, port);
-BOOST_HANA_ADAPT_STRUCT(arbiter::agent_registry_settings, max_agents, enable_caching, cache_ttl);
-BOOST_HANA_ADAPT_STRUCT(arbiter::task_routing_settings, default_timeout, max_timeout, exploration_rate, max_retries);
-BOOST_HANA_ADAPT_STRUCT(arbiter::performance_tracking_settings, enabled, buffer_capacity, max_buffer_bytes,
-                        flush_interval);
-BOOST_HANA_ADAPT_STRUCT(arbiter::observability_settings, service_name, service_version, tracing_enabled,
-                        trace_sample_rate, otlp_endpoint, metrics_enabled, log_level, log_format);
-BOOST_HANA_ADAPT_STRUCT(arbiter::resilience_settings, failure_threshold, success_threshold, open_timeout,
-                        operation_timeout);
-BOOST_HANA_ADAPT_STRUCT(arbiter::health_settings, check_interval, check_timeout);
-BOOST_HANA_ADAPT_STRUCT(arbiter::shutdown_settings, timeout);
-BOOST_HANA_ADAPT_STRUCT(arbiter::orchestrator_config, environment, server, agent_registry, task_routing,
-                        performance_tracking, observability, resilience, health, shutdown);
+ARBITER_DETAIL_ADAPT_STRUCT(arbiter::server_settings, host, port);
+ARBITER_DETAIL_ADAPT_STRUCT(arbiter::agent_registry_settings, max_agents, enable_caching, cache_ttl);
+ARBITER_DETAIL_ADAPT_STRUCT(arbiter::task_routing_settings, default_timeout, max_timeout, exploration_rate,
+                            max_retries);
+ARBITER_DETAIL_ADAPT_STRUCT(arbiter::performance_tracking_settings, enabled, buffer_capacity, max_buffer_bytes,
+                            flush_interval);
+ARBITER_DETAIL_ADAPT_STRUCT(arbiter::observability_settings, service_name, service_version, tracing_enabled,
+                            trace_sample_rate, otlp_endpoint, metrics_enabled, log_level, log_format);
+ARBITER_DETAIL_ADAPT_STRUCT(arbiter::resilience_settings, failure_threshold, success_threshold, open_timeout,
+                            operation_timeout);
+ARBITER_DETAIL_ADAPT_STRUCT(arbiter::health_settings, check_interval, check_timeout);
+ARBITER_DETAIL_ADAPT_STRUCT(arbiter::shutdown_settings, timeout);
+ARBITER_DETAIL_ADAPT_STRUCT(arbiter::orchestrator_config, environment, server, agent_registry, task_routing,
+                            performance_tracking, observability, resilience, health, shutdown);

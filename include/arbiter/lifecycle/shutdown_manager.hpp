@@ -39,9 +39,8 @@
 #include <utility>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include <arbiter/clock/clock.hpp>
+#include <arbiter/detail/concat.hpp>
 #include <arbiter/lifecycle/drain_gate.hpp>
 #include <arbiter/lifecycle/exit_policy.hpp>
 #include <arbiter/lifecycle/shutdown_options.hpp>
@@ -254,9 +253,10 @@ class shutdown_manager {
           fn();
         }
       } catch (const std::exception& error) {
-        on_fatal(fmt::format("thread {}: uncaught exception: {}", name, error.what()), false);
+        on_fatal(detail::concat("thread ", name, ": uncaught exception: ", error.what()), false);
       } catch (...) {
-        on_fatal(fmt::format("thread {}: uncaught exception of a type not derived from std::exception", name), false);
+        on_fatal(detail::concat("thread ", name, ": uncaught exception of a type not derived from std::exception"),
+                 false);
       }
     });
   }
@@ -306,11 +306,11 @@ class shutdown_manager {
 
   static void check_step(std::string_view name, bool has_fn, std::optional<std::chrono::milliseconds> timeout,
                          std::string_view what) {
-    if (name.empty()) throw std::invalid_argument(fmt::format("{}: the name is empty", what));
-    if (!has_fn) throw std::invalid_argument(fmt::format("{} \"{}\": the function is empty", what, name));
+    if (name.empty()) throw std::invalid_argument(detail::concat(what, ": the name is empty"));
+    if (!has_fn) throw std::invalid_argument(detail::concat(what, " \"", name, "\": the function is empty"));
     if (timeout && timeout->count() <= 0) {
       throw std::invalid_argument(
-          fmt::format("{} \"{}\": timeout {} ms must be positive", what, name, std::int64_t{timeout->count()}));
+          detail::concat(what, " \"", name, "\": timeout ", std::int64_t{timeout->count()}, " ms must be positive"));
     }
   }
 
@@ -324,7 +324,7 @@ class shutdown_manager {
   void reject_if_started(std::string_view name, std::string_view what) const {
     if (state_ != run_state::idle) {
       throw std::logic_error(
-          fmt::format("{} \"{}\": registered after the shutdown started, so it would never run", what, name));
+          detail::concat(what, " \"", name, "\": registered after the shutdown started, so it would never run"));
     }
   }
 
@@ -419,14 +419,14 @@ class shutdown_manager {
     const auto started = clock_.now();
     if (deadline_hit || started >= deadline) {
       deadline_hit = true;
-      report.error =
-          fmt::format("not started: the overall deadline of {} ms had passed", std::int64_t{options_.deadline.count()});
+      report.error = detail::concat("not started: the overall deadline of ", std::int64_t{options_.deadline.count()},
+                                    " ms had passed");
       log_step(report);
       return report;
     }
     if (started >= phase_limit) {
-      report.error = fmt::format("not started: phase {}'s timeout of {} ms had passed", s.phase,
-                                 std::int64_t{phase_timeout.value_or(options_.deadline).count()});
+      report.error = detail::concat("not started: phase ", s.phase, "'s timeout of ",
+                                    std::int64_t{phase_timeout.value_or(options_.deadline).count()}, " ms had passed");
       log_step(report);
       return report;
     }
@@ -475,7 +475,7 @@ class shutdown_manager {
       });
     } catch (const std::exception& e) {
       report.outcome = hook_outcome::failed;
-      report.error = fmt::format("could not start its thread: {}", e.what());
+      report.error = detail::concat("could not start its thread: ", e.what());
       log_step(report);
       return report;
     }
@@ -507,14 +507,15 @@ class shutdown_manager {
       report.outcome = hook_outcome::timed_out;
       if (limit == deadline) {
         deadline_hit = true;
-        report.error = fmt::format("still running at the overall deadline of {} ms; left behind",
-                                   std::int64_t{options_.deadline.count()});
+        report.error = detail::concat("still running at the overall deadline of ",
+                                      std::int64_t{options_.deadline.count()}, " ms; left behind");
       } else if (limit == phase_limit) {
-        report.error = fmt::format("still running when phase {}'s timeout of {} ms passed; left behind", s.phase,
-                                   std::int64_t{phase_timeout.value_or(options_.deadline).count()});
+        report.error =
+            detail::concat("still running when phase ", s.phase, "'s timeout of ",
+                           std::int64_t{phase_timeout.value_or(options_.deadline).count()}, " ms passed; left behind");
       } else {
-        report.error = fmt::format("passed its timeout of {} ms; left behind",
-                                   std::int64_t{s.timeout.value_or(options_.deadline).count()});
+        report.error = detail::concat("passed its timeout of ",
+                                      std::int64_t{s.timeout.value_or(options_.deadline).count()}, " ms; left behind");
       }
     }
     log_step(report);

@@ -13,8 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include <fmt/format.h>
-
+#include <arbiter/detail/concat.hpp>
 #include <arbiter/lifecycle/exit_policy.hpp>
 
 namespace arbiter::inline v1 {
@@ -40,7 +39,7 @@ struct shutdown_options {
   /// Checks the values and names the first bad one. \throws std::invalid_argument
   void validate(std::string_view source = "shutdown_options") const {
     const auto fail = [&](std::string_view field, std::int64_t value, std::string_view why) {
-      throw std::invalid_argument(fmt::format("shutdown.{}: {} ms from {} {}", field, value, source, why));
+      throw std::invalid_argument(detail::concat("shutdown.", field, ": ", value, " ms from ", source, " ", why));
     };
     if (deadline.count() <= 0) fail("deadline", deadline.count(), "must be positive");
     if (readiness_grace.count() < 0) fail("readiness_grace", readiness_grace.count(), "must not be negative");
@@ -49,15 +48,15 @@ struct shutdown_options {
     std::int64_t budget = readiness_grace.count() + drain_timeout.count();
     for (const auto& limit : phase_timeouts) {
       if (limit.timeout.count() <= 0) {
-        fail(fmt::format("phase_timeouts[phase {}]", limit.phase), limit.timeout.count(), "must be positive");
+        fail(detail::concat("phase_timeouts[phase ", limit.phase, "]"), limit.timeout.count(), "must be positive");
       }
       budget += limit.timeout.count();
     }
     if (budget > deadline.count()) {
-      throw std::invalid_argument(fmt::format(
-          "shutdown.deadline: {} ms from {} is shorter than readiness_grace + drain_timeout + the phase timeouts "
-          "({} ms); raise the deadline or shorten the steps",
-          deadline.count(), source, budget));
+      throw std::invalid_argument(
+          detail::concat("shutdown.deadline: ", deadline.count(), " ms from ", source,
+                         " is shorter than readiness_grace + drain_timeout + the phase timeouts (", budget,
+                         " ms); raise the deadline or shorten the steps"));
     }
   }
 };

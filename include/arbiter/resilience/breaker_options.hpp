@@ -14,7 +14,7 @@
 #include <string_view>
 #include <utility>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <arbiter/version.hpp>
 
@@ -80,7 +80,7 @@ class option_checker {
     if (value > max) fail(field, value, "above the maximum", max);
   }
   void positive(std::string_view field, std::chrono::milliseconds value) {
-    if (value.count() <= 0) fail(field, fmt::format("{}ms", value.count()), "not above the minimum", "0ms");
+    if (value.count() <= 0) fail(field, std::to_string(value.count()) + "ms", "not above the minimum", "0ms");
   }
   void percent(std::string_view field, double value) {
     if (!(value > 0.0)) fail(field, value, "not above the minimum", "0 %");
@@ -89,12 +89,21 @@ class option_checker {
   template <class V, class L>
   void fail(std::string_view field, const V& value, std::string_view relation, const L& limit) {
     if (problem_) return;  // keep the first
-    problem_ = breaker_options_problem{std::string(field),
-                                       fmt::format("{}.{}: {} is {} {}", where_, field, value, relation, limit)};
+    std::string message(where_);
+    message.append(".").append(field).append(": ").append(text(value)).append(" is ").append(relation);
+    message.append(" ").append(text(limit));
+    problem_ = breaker_options_problem{std::string(field), std::move(message)};
   }
   [[nodiscard]] std::optional<breaker_options_problem> result() && { return std::move(problem_); }
 
  private:
+  // Plain conversions instead of one fmt::format per (value, limit) pair of types: that instantiated {fmt}'s
+  // machinery several times in every translation unit (the output is the same).
+  static std::string text(std::string_view s) { return std::string(s); }
+  static std::string text(std::uint32_t v) { return std::to_string(v); }
+  static std::string text(std::uint64_t v) { return std::to_string(v); }
+  static std::string text(double v) { return fmt::vformat("{}", fmt::make_format_args(v)); }  // shortest round trip
+
   std::string_view where_;
   std::optional<breaker_options_problem> problem_;
 };
@@ -117,8 +126,8 @@ class option_checker {
     c.fail("open_backoff_multiplier", o.open_backoff_multiplier, "outside the range", "[1, 1000]");
   }
   if (o.max_open_duration < o.open_duration) {
-    c.fail("max_open_duration", fmt::format("{}ms", o.max_open_duration.count()), "below open_duration",
-           fmt::format("{}ms", o.open_duration.count()));
+    c.fail("max_open_duration", std::to_string(o.max_open_duration.count()) + "ms", "below open_duration",
+           std::to_string(o.open_duration.count()) + "ms");
   }
   c.positive("operation_timeout", o.operation_timeout);
   c.positive("slow_call_threshold", o.slow_call_threshold);
@@ -131,7 +140,7 @@ class option_checker {
   c.at_least("window_buckets", o.window_buckets, 1);
   c.at_most("window_buckets", o.window_buckets, breaker_options::max_window_buckets);
   if (o.window_length.count() > 0 && o.window_length.count() < static_cast<std::int64_t>(o.window_buckets)) {
-    c.fail("window_length", fmt::format("{}ms", o.window_length.count()),
+    c.fail("window_length", std::to_string(o.window_length.count()) + "ms",
            "shorter than one millisecond per bucket for window_buckets", o.window_buckets);
   }
   return std::move(c).result();

@@ -156,8 +156,11 @@ struct attribute {
 using attribute_value = std::variant<std::string, std::int64_t, double, bool, std::vector<std::string>,
                                      std::vector<std::int64_t>, std::vector<double>, std::vector<bool>>;
 
-/// Copies a view into an owning value.
-[[nodiscard]] inline attribute_value to_value(attribute_view view) {
+/// Copies a view into an owning value. (This and assign_value are templates only so that std::variant's
+/// machinery is instantiated where they are called, not in every translation unit that includes a tracer.)
+template <std::convertible_to<attribute_view> View>
+[[nodiscard]] attribute_value to_value(const View& given) {
+  const attribute_view view(given);
   switch (view.type()) {
     case attribute_type::string:
       return std::string(view.as_string());
@@ -184,7 +187,9 @@ using attribute_value = std::variant<std::string, std::int64_t, double, bool, st
 }
 
 /// Copies a view into `slot`, reusing the storage `slot` already owns when the types match.
-inline void assign_value(attribute_value& slot, attribute_view view) {
+template <std::convertible_to<attribute_view> View>
+void assign_value(attribute_value& slot, const View& given) {
+  const attribute_view view(given);
   switch (view.type()) {
     case attribute_type::string:
       if (auto* text = std::get_if<std::string>(&slot)) {

@@ -109,7 +109,7 @@ class in_memory_exporter {
 
   export_result export_spans(std::span<const span_data> batch, std::chrono::milliseconds /*timeout*/) {
     const std::lock_guard lock(state_->mutex);
-    state_->spans.insert(state_->spans.end(), batch.begin(), batch.end());
+    for (const span_data& span : batch) state_->spans.push_back(span);  // cheaper to compile than a range insert
     ++state_->batches;
     return export_result::success();
   }
