@@ -51,7 +51,7 @@ void hammer(const arbiter::breaker_options& options, std::chrono::milliseconds r
     while (!stop.load(std::memory_order_relaxed)) {
       const auto roll = rng() % 100;
       if (roll < 3) clock.advance(std::chrono::microseconds(rng() % 400));
-      if (roll == 99 && seed == 1) breaker.force_open();
+      if (roll == 99 && seed == 1 && resets) breaker.force_open();  // reset() ends it
       if (roll == 98 && seed == 2 && resets) breaker.reset();
       auto p = breaker.try_acquire();
       if (!p) {

@@ -169,6 +169,78 @@ struct alignas(64) maybe_padded<T, true> : T {
   using T::T;
 };
 
+/// What call_result_t names for a callable execute() cannot call, so that the static_assert naming the fix is
+/// the first error rather than a page of "no matching function".
+/// It converts to anything, so the caller's own line adds no error of its own.
+struct not_a_call {
+  template <class T>
+  operator T() const noexcept;  // NOLINT(google-explicit-constructor): never defined, never called
+};
+
+/// A callable a breaker can run: with no arguments, or with a std::stop_token.
+template <class F>
+concept breaker_callable = std::is_invocable_v<F&> || std::is_invocable_v<F&, std::stop_token>;
+
+template <class F>
+struct call_result {
+  using type = not_a_call;
+};
+template <class F>
+requires std::is_invocable_v<F&, std::stop_token>
+struct call_result<F> {
+  using type = std::invoke_result_t<F&, std::stop_token>;
+};
+template <class F>
+requires(!std::is_invocable_v<F&, std::stop_token> && std::is_invocable_v<F&>) struct call_result<F> {
+  using type = std::invoke_result_t<F&>;
+};
+
+/// Checks the callable handed to execute() / try_execute().
+template <class F>
+consteval bool assert_breaker_call() {
+  static_assert(breaker_callable<F>,
+                "====> arbiter: circuit_breaker::execute(fn) and try_execute(fn) call fn with no arguments (or with "
+                "a std::stop_token), but this fn takes other arguments: capture them in a lambda instead, e.g. "
+                "breaker.execute([&] { return fetch(id); }).");
+  return true;
+}
+
+/// Calls a fallback with the rejection when it takes one, else with nothing.
+template <class G>
+decltype(auto) call_fallback(G& fallback, const rejection& why) {
+  if constexpr (std::is_invocable_v<G&, const rejection&>) {
+    return std::invoke(fallback, why);
+  } else {
+    return std::invoke(fallback);
+  }
+}
+
+template <class G>
+using fallback_result_t =
+    typename std::conditional_t<std::is_invocable_v<G&, const rejection&>, std::invoke_result<G&, const rejection&>,
+                                std::invoke_result<G&>>::type;
+
+/// True when a fallback `G` can stand in for a call returning `R`.
+template <class R, class G>
+concept fallback_fits = (std::is_invocable_v<G&, const rejection&> ||
+                         std::is_invocable_v<G&>)&&(std::is_void_v<R> ||
+                                                    std::is_constructible_v<R, fallback_result_t<G>>);
+
+/// Checks the fallback handed to execute(fn, fallback) against the call's result type `R`.
+template <class R, class G>
+consteval bool assert_breaker_fallback() {
+  if constexpr (!std::is_invocable_v<G&, const rejection&> && !std::is_invocable_v<G&>) {
+    static_assert(std::is_invocable_v<G&>,
+                  "====> arbiter: execute(fn, fallback) needs fallback callable with (const arbiter::rejection&) "
+                  "or with no arguments.");
+  } else {
+    static_assert(fallback_fits<R, G>,
+                  "====> arbiter: execute(fn, fallback): the fallback's result replaces fn's, so it must return the "
+                  "type fn returns (or one convertible to it); make both return the same type.");
+  }
+  return true;
+}
+
 /// Arms the shared watchdog for one call that takes a std::stop_token.
 class call_watch {
  public:
@@ -298,22 +370,25 @@ class circuit_breaker {
 
   /// The result type of calling `F` (with a std::stop_token when it takes one).
   template <class F>
-  using call_result_t =
-      typename std::conditional_t<std::is_invocable_v<F&, std::stop_token>, std::invoke_result<F&, std::stop_token>,
-                                  std::invoke_result<F&>>::type;
+  using call_result_t = typename detail::call_result<F>::type;
 
 #if defined(__cpp_exceptions)
   /// Runs `fn` if the breaker admits it and returns its result; throws circuit_open when rejected.
   /// Exceptions from `fn` are classified, recorded and rethrown.
   template <class F>
   call_result_t<F> execute(F&& fn) {
-    const std::uint64_t word = word_.load(std::memory_order_acquire);
-    if (code_of(word) == code_closed) [[likely]]
-      return run(permit(word), fn);
-    const permit p = acquire_not_closed(word);
-    if (!p.admitted_) [[unlikely]]
-      throw_rejected(p.why_);
-    return run(p, fn);
+    static_assert(detail::assert_breaker_call<F>());
+    if constexpr (detail::breaker_callable<F>) {
+      const std::uint64_t word = word_.load(std::memory_order_acquire);
+      if (code_of(word) == code_closed) [[likely]]
+        return run(permit(word), fn);
+      const permit p = acquire_not_closed(word);
+      if (!p.admitted_) [[unlikely]]
+        throw_rejected(p.why_);
+      return run(p, fn);
+    } else {
+      return {};
+    }
   }
 #else
   /// Runs `fn` if the breaker admits it; without exceptions a rejection comes back as an error result.
@@ -327,45 +402,44 @@ class circuit_breaker {
   template <class F, class G>
   call_result_t<F> execute(F&& fn, G&& fallback) {
     using R = call_result_t<F>;
-    static_assert(std::is_invocable_v<G&, const rejection&> || std::is_invocable_v<G&>,
-                  "====> arbiter: execute(fn, fallback) needs fallback callable with (const arbiter::rejection&) "
-                  "or with no arguments.");
-    const std::uint64_t word = word_.load(std::memory_order_acquire);
-    if (code_of(word) == code_closed) [[likely]]
-      return run(permit(word), fn);
-    const permit p = acquire_not_closed(word);
-    if (!p.admitted_) {
-      if constexpr (std::is_invocable_v<G&, const rejection&>) {
+    static_assert(detail::assert_breaker_call<F>());
+    static_assert(detail::assert_breaker_fallback<R, G>());
+    if constexpr (detail::breaker_callable<F> && detail::fallback_fits<R, G>) {
+      const std::uint64_t word = word_.load(std::memory_order_acquire);
+      if (code_of(word) == code_closed) [[likely]]
+        return run(permit(word), fn);
+      const permit p = acquire_not_closed(word);
+      if (!p.admitted_) {
         if constexpr (std::is_void_v<R>) {
-          std::invoke(fallback, p.why_);
+          detail::call_fallback(fallback, p.why_);
           return;
         } else {
-          return static_cast<R>(std::invoke(fallback, p.why_));
-        }
-      } else {
-        if constexpr (std::is_void_v<R>) {
-          std::invoke(fallback);
-          return;
-        } else {
-          return static_cast<R>(std::invoke(fallback));
+          return static_cast<R>(detail::call_fallback(fallback, p.why_));
         }
       }
+      return run(p, fn);
+    } else {
+      std::abort();  // unreachable: the static_asserts above stop the build
     }
-    return run(p, fn);
   }
 
   /// Runs `fn` if admitted; a rejection comes back as the result's error, never as an exception.
   template <class F>
   breaker_result<std::decay_t<call_result_t<F>>> try_execute(F&& fn) {
-    const std::uint64_t word = word_.load(std::memory_order_acquire);
-    const permit p = code_of(word) == code_closed ? permit(word) : acquire_not_closed(word);
-    if (!p.admitted_) [[unlikely]]
-      return p.why_;
-    if constexpr (std::is_void_v<call_result_t<F>>) {
-      run(p, fn);
-      return {};
+    static_assert(detail::assert_breaker_call<F>());
+    if constexpr (detail::breaker_callable<F>) {
+      const std::uint64_t word = word_.load(std::memory_order_acquire);
+      const permit p = code_of(word) == code_closed ? permit(word) : acquire_not_closed(word);
+      if (!p.admitted_) [[unlikely]]
+        return p.why_;
+      if constexpr (std::is_void_v<call_result_t<F>>) {
+        run(p, fn);
+        return {};
+      } else {
+        return run(p, fn);
+      }
     } else {
-      return run(p, fn);
+      return detail::not_a_call{};
     }
   }
 
