@@ -465,7 +465,7 @@ class circuit_breaker {
           return;
       }
     }
-    record_slow(p, o, slow);
+    record_slow(p.word_, p.slot_, p.granted_, o, slow);  // by value: a closed call never puts its permit in memory
   }
 
   // ---- state by hand ---------------------------------------------------------------------------------------
@@ -819,8 +819,9 @@ class circuit_breaker {
   }
 
   // ---- outcomes --------------------------------------------------------------------------------------------
-  ARBITER_BREAKER_NOINLINE void record_slow(const permit& p, outcome o, bool slow) noexcept {
-    const std::uint64_t taken = p.word_;
+  ARBITER_BREAKER_NOINLINE void record_slow(std::uint64_t taken, std::int32_t slot, std::int64_t granted, outcome o,
+                                            bool slow) noexcept {
+    const permit p(taken, slot, granted);
     if (o == outcome::force_open || o == outcome::force_close) {
       forced_by_result(p, o == outcome::force_open);
       return;
