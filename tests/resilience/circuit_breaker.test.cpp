@@ -167,12 +167,39 @@ TYPED_TEST(circuit_breaker_test, ASilentTrialGivesItsPermitBackAfterTheMaximumWa
   r.clock.advance(1ms);
   auto fresh = r.breaker.try_acquire();
   ASSERT_TRUE(fresh.is_trial());
-  EXPECT_NE(fresh.round(), lost.round());
   // The lost trial's late report belongs to a reclaimed round: it neither closes nor reopens.
   r.breaker.record(lost, outcome::failure);
   EXPECT_EQ(r.breaker.state(), breaker_state::half_open);
   r.breaker.record(fresh, outcome::success);
   r.succeed(1);
+  EXPECT_EQ(r.breaker.state(), breaker_state::closed);
+}
+
+// Each silent trial's permit comes back half_open_max_wait after that trial took it, not after the newest one;
+// reclaiming it leaves the other trials alone.
+TYPED_TEST(circuit_breaker_test, EachSilentTrialIsTimedFromItsOwnPermit) {
+  rig<TypeParam> r({.success_threshold = 2, .half_open_max_trials = 2, .half_open_max_wait = 2000ms});
+  r.fail(5);
+  r.clock.advance(5s);
+  auto first = r.breaker.try_acquire();  // at 0 s, never reports in time
+  ASSERT_TRUE(first.is_trial());
+  r.clock.advance(1500ms);
+  auto second = r.breaker.try_acquire();  // at 1.5 s
+  ASSERT_TRUE(second.is_trial());
+  r.clock.advance(500ms);
+  auto third = r.breaker.try_acquire();  // at 2 s: the first permit is 2 s old and comes back
+  ASSERT_TRUE(third.admitted());
+  EXPECT_TRUE(third.is_trial());
+  auto fourth = r.breaker.try_acquire();  // the second permit is only 0.5 s old
+  ASSERT_FALSE(fourth.admitted());
+  EXPECT_EQ(fourth.why().reason, rejection_reason::half_open_full);
+  EXPECT_EQ(fourth.why().retry_after, 1500ms);
+  r.breaker.record(first, outcome::failure);  // reclaimed: stale, it neither reopens nor frees a permit
+  EXPECT_EQ(r.breaker.state(), breaker_state::half_open);
+  EXPECT_FALSE(r.breaker.try_acquire().admitted());
+  r.breaker.record(second, outcome::success);  // still live: counts
+  EXPECT_EQ(r.breaker.export_state().half_open_successes, 1u);
+  r.breaker.record(third, outcome::success);
   EXPECT_EQ(r.breaker.state(), breaker_state::closed);
 }
 
@@ -258,6 +285,97 @@ TYPED_TEST(circuit_breaker_test, AResultCanForceATransition) {
   r.call(outcome::force_close);
   EXPECT_EQ(r.breaker.state(), breaker_state::closed);
   EXPECT_EQ(r.changes.back().reason, transition_reason::result_forced_close);
+}
+
+// A forcing result goes through the same stale-outcome check as any other outcome.
+TYPED_TEST(circuit_breaker_test, AStaleForceCloseDoesNotCloseAnOpenBreaker) {
+  rig<TypeParam> r;
+  auto early = r.breaker.try_acquire();  // admitted while closed
+  r.fail(5);
+  ASSERT_EQ(r.breaker.state(), breaker_state::open);
+  r.breaker.record(early, outcome::force_close);
+  EXPECT_EQ(r.breaker.state(), breaker_state::open);
+  r.clock.advance(5s);
+  auto trial = r.breaker.try_acquire();
+  ASSERT_TRUE(trial.is_trial());
+  auto early_again = r.breaker.try_acquire();  // the second trial permit
+  r.breaker.record(early, outcome::force_close);
+  EXPECT_EQ(r.breaker.state(), breaker_state::half_open);
+  r.breaker.record(trial, outcome::ignored);
+  r.breaker.record(early_again, outcome::ignored);
+}
+
+TYPED_TEST(circuit_breaker_test, AStaleForceOpenDoesNotReopenANewClosedPeriod) {
+  rig<TypeParam> r;
+  auto early = r.breaker.try_acquire();
+  r.fail(5);
+  r.breaker.reset();
+  ASSERT_EQ(r.breaker.state(), breaker_state::closed);
+  r.breaker.record(early, outcome::force_open);
+  EXPECT_EQ(r.breaker.state(), breaker_state::closed);
+  // A stale force_close does not clear the new period's count either.
+  auto stale = r.breaker.try_acquire();
+  r.fail(5);
+  r.breaker.reset();
+  r.fail(4);
+  r.breaker.record(stale, outcome::force_close);
+  r.fail(1);
+  EXPECT_EQ(r.breaker.state(), breaker_state::open);
+}
+
+TYPED_TEST(circuit_breaker_test, AForceCloseResultWhileClosedForgetsTheCount) {
+  rig<TypeParam> r;
+  r.fail(4);
+  r.call(outcome::force_close);
+  r.fail(4);
+  EXPECT_EQ(r.breaker.state(), breaker_state::closed);
+}
+
+TYPED_TEST(circuit_breaker_test, ResetForgetsTheStatistics) {
+  rig<TypeParam> r;
+  r.succeed(3);
+  r.call(outcome::ignored);
+  r.fail(5);
+  r.call(outcome::success);  // rejected
+  r.breaker.reset();
+  const auto s = r.breaker.stats();
+  EXPECT_EQ(s.calls, 0u);
+  EXPECT_EQ(s.successes, 0u);
+  EXPECT_EQ(s.failures, 0u);
+  EXPECT_EQ(s.ignored, 0u);
+  EXPECT_EQ(s.rejections, 0u);
+  EXPECT_DOUBLE_EQ(s.failure_rate, 0.0);
+  EXPECT_EQ(s.transitions, 2u);  // transitions count since construction
+  r.fail(1);
+  EXPECT_EQ(r.breaker.stats().failures, 1u);
+}
+
+// Why a breaker is where it is: the reason of the last transition is read with the state.
+TYPED_TEST(circuit_breaker_test, TheReasonOfTheLastTransitionIsReadWithTheState) {
+  rig<TypeParam> r;
+  auto status = r.breaker.status();
+  EXPECT_EQ(status.state, breaker_state::closed);
+  EXPECT_FALSE(status.reason.has_value());
+  EXPECT_EQ(status.sequence, 0u);
+  r.fail(5);
+  status = r.breaker.status();
+  EXPECT_EQ(status.state, breaker_state::open);
+  EXPECT_EQ(status.reason, transition_reason::failure_threshold);
+  EXPECT_EQ(status.sequence, 1u);
+  r.clock.advance(5s);
+  r.succeed(1);
+  EXPECT_EQ(r.breaker.status().reason, transition_reason::open_elapsed);
+  r.call(outcome::force_open);
+  EXPECT_EQ(r.breaker.status().reason, transition_reason::result_forced_open);
+  r.breaker.force_open();
+  EXPECT_EQ(r.breaker.status().state, breaker_state::forced_open);
+  EXPECT_EQ(r.breaker.status().reason, transition_reason::forced_open);
+  r.breaker.reset();
+  status = r.breaker.status();
+  EXPECT_EQ(status.state, breaker_state::closed);
+  EXPECT_EQ(status.reason, transition_reason::reset);
+  EXPECT_EQ(status.sequence, 5u);
+  EXPECT_EQ(r.breaker.export_state().reason, transition_reason::reset);
 }
 
 TYPED_TEST(circuit_breaker_test, ResetWhileClosedForgetsTheCount) {

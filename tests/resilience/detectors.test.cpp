@@ -6,8 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <initializer_list>
+#include <optional>
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -111,9 +116,32 @@ TYPED_TEST(rate_window_test, TimeWindowSlidesBucketByBucket) {
   EXPECT_EQ(breaker.state(), breaker_state::closed);
   clock.advance(5s);  // bucket 0 has rolled out: 3 failures of 3
   EXPECT_DOUBLE_EQ(breaker.stats().failure_rate, 100.0);
-  feed(breaker, {'S'});  // 3 of 4: 75 %, but a success never opens
+  feed(breaker, {'S'});  // 3 of 4: 75 %: judged after the success too
+  EXPECT_EQ(breaker.state(), breaker_state::open);
+}
+
+// Rates are judged after every recorded outcome, as resilience4j does: a success that brings the window to its
+// minimum opens a breaker whose rate is above the threshold (F F F F S at 80 % with minimum 5).
+TYPED_TEST(rate_window_test, CountWindowJudgesTheRateAfterASuccess) {
+  std::vector<arbiter::state_change> changes;
+  arbiter::circuit_breaker<arbiter::count_window, TypeParam, arbiter::manual_clock> breaker(
+      "w", breaker_options{.window_size = 10, .minimum_calls = 5, .failure_rate_threshold = 80.0});
+  breaker.on_state_change([&](const arbiter::state_change& c) { changes.push_back(c); });
+  feed(breaker, {'F', 'F', 'F', 'F'});
   EXPECT_EQ(breaker.state(), breaker_state::closed);
-  feed(breaker, {'F'});  // 4 of 5: 80 %
+  feed(breaker, {'S'});  // 4 of 5: 80 %
+  EXPECT_EQ(breaker.state(), breaker_state::open);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].reason, transition_reason::failure_rate);
+}
+
+TYPED_TEST(rate_window_test, TimeWindowJudgesTheRateAfterASuccess) {
+  arbiter::manual_clock clock;
+  arbiter::circuit_breaker<arbiter::time_window, TypeParam, arbiter::manual_clock> breaker(
+      "t", breaker_options{.minimum_calls = 5, .failure_rate_threshold = 80.0, .window_length = 10s}, clock);
+  feed(breaker, {'F', 'F', 'F', 'F'});
+  EXPECT_EQ(breaker.state(), breaker_state::closed);
+  feed(breaker, {'S'});
   EXPECT_EQ(breaker.state(), breaker_state::open);
 }
 
@@ -165,6 +193,66 @@ TEST(count_window, JudgesSlowCallsWhenTimed) {
   EXPECT_EQ(breaker.state(), breaker_state::closed);  // below the minimum
   breaker.execute(slow);
   EXPECT_EQ(breaker.state(), breaker_state::open);
+}
+
+// A clear() racing record()s must not lose a recorded outcome's count: once every thread is done, the window's
+// counts are those of the calls in it. Checked by filling the window with successes (the rate must be 0, not
+// above) and then with failures (100 %, not below: a count left too low never opens a 100 % threshold).
+TEST(count_window, AClearRacingRecordsLosesNoCount) {
+  constexpr std::uint32_t size = 64;
+  const breaker_options options{.window_size = size, .minimum_calls = size, .failure_rate_threshold = 100.0};
+  arbiter::count_window::state<arbiter::lock_free> window(options);
+  const auto now = std::chrono::steady_clock::time_point{};
+  for (int round = 0; round < 20; ++round) {
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> recorders;
+    for (int t = 0; t < 3; ++t) {
+      recorders.emplace_back([&, t] {
+        for (std::uint64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+          (void)window.record((i + static_cast<std::uint64_t>(t)) % 2 == 0, i % 3 == 0, now);
+        }
+      });
+    }
+    for (int i = 0; i < 2000; ++i) window.clear();
+    stop.store(true);
+    for (auto& r : recorders) r.join();
+
+    for (std::uint32_t i = 0; i < size; ++i) (void)window.record(false, false, now);
+    ASSERT_DOUBLE_EQ(window.failure_rate(now), 0.0) << "a failure count left too high, round " << round;
+    std::optional<transition_reason> tripped;
+    for (std::uint32_t i = 0; i < size; ++i) tripped = window.record(true, false, now);
+    ASSERT_DOUBLE_EQ(window.failure_rate(now), 100.0) << "a failure count left too low, round " << round;
+    ASSERT_EQ(tripped, transition_reason::failure_rate) << "round " << round;
+  }
+}
+
+// The same through a breaker: reset() while closed clears the window under concurrent calls; afterwards a full
+// window of failures in a row opens it.
+TEST(count_window, AResetWhileCallsRunKeepsTheWindowExact) {
+  constexpr std::uint32_t size = 100;
+  for (int round = 0; round < 10; ++round) {
+    arbiter::circuit_breaker<arbiter::count_window, arbiter::lock_free> breaker(
+        "w", breaker_options{.window_size = size, .minimum_calls = size, .failure_rate_threshold = 100.0});
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> callers;
+    for (int t = 0; t < 3; ++t) {
+      callers.emplace_back([&, t] {
+        for (std::uint64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+          auto p = breaker.try_acquire();
+          breaker.record(p, (i + static_cast<std::uint64_t>(t)) % 2 == 0 ? outcome::failure : outcome::success);
+        }
+      });
+    }
+    for (int i = 0; i < 1000; ++i) breaker.reset();
+    stop.store(true);
+    for (auto& c : callers) c.join();
+    ASSERT_EQ(breaker.state(), breaker_state::closed);
+    for (std::uint32_t i = 0; i < size && breaker.state() == breaker_state::closed; ++i) {
+      auto p = breaker.try_acquire();
+      breaker.record(p, outcome::failure);
+    }
+    ASSERT_EQ(breaker.state(), breaker_state::open) << size << " failures in a row, round " << round;
+  }
 }
 
 }  // namespace

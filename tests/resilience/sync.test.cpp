@@ -26,8 +26,14 @@ using arbiter::outcome;
 
 constexpr int thread_count = 8;
 
+struct hammer_mode {
+  bool resets = true;           ///< threads force the breaker open and reset it (which forgets the statistics)
+  bool trials_reported = true;  ///< trials report at once, so no permit is reclaimed and the trial limit holds
+};
+
 template <class Detector>
-void hammer(const arbiter::breaker_options& options, std::chrono::milliseconds run_for) {
+void hammer(const arbiter::breaker_options& options, std::chrono::milliseconds run_for, hammer_mode mode = {}) {
+  const bool resets = mode.resets;
   using breaker_type =
       arbiter::circuit_breaker<arbiter::lock_free, Detector, arbiter::manual_clock, arbiter::counting_stats>;
   arbiter::manual_clock clock;
@@ -51,8 +57,8 @@ void hammer(const arbiter::breaker_options& options, std::chrono::milliseconds r
     while (!stop.load(std::memory_order_relaxed)) {
       const auto roll = rng() % 100;
       if (roll < 3) clock.advance(std::chrono::microseconds(rng() % 400));
-      if (roll == 99 && seed == 1) breaker.force_open();
-      if (roll == 98 && seed == 2) breaker.reset();
+      if (roll == 99 && seed == 1 && resets) breaker.force_open();  // reset() ends it
+      if (roll == 98 && seed == 2 && resets) breaker.reset();
       auto p = breaker.try_acquire();
       if (!p) {
         ++my_rejected;
@@ -64,9 +70,11 @@ void hammer(const arbiter::breaker_options& options, std::chrono::milliseconds r
         trials.fetch_add(1, std::memory_order_relaxed);
         const std::lock_guard lock(trials_mutex);
         const auto now = ++trials_in_flight[p.round()];
-        if (now > options.half_open_max_trials) violations.fetch_add(1);
+        if (now > options.half_open_max_trials && mode.trials_reported) violations.fetch_add(1);
         if (now > max_trials_seen.load()) max_trials_seen.store(now);
       }
+      // Some trials go silent for a while: other threads advance the clock past half_open_max_wait meanwhile.
+      if (trial && !mode.trials_reported && rng() % 4 == 0) std::this_thread::yield();
       const auto r = rng() % 100;
       const outcome o = r < 45 ? outcome::failure : (r < 50 ? outcome::ignored : outcome::success);
       if (trial) {  // released before record(): the breaker frees the permit only after this
@@ -88,12 +96,16 @@ void hammer(const arbiter::breaker_options& options, std::chrono::milliseconds r
   for (auto& t : threads) t.join();
 
   EXPECT_EQ(violations.load(), 0u);
-  EXPECT_LE(max_trials_seen.load(), options.half_open_max_trials);
+  if (mode.trials_reported) {
+    EXPECT_LE(max_trials_seen.load(), options.half_open_max_trials);
+  }
   EXPECT_GT(trials.load(), 0u) << "the run should reach half-open";
 
   const auto s = breaker.stats();
-  EXPECT_EQ(s.calls, admitted.load()) << "every admitted call was counted once";
-  EXPECT_EQ(s.rejections, rejected.load()) << "every rejection was counted once";
+  if (!resets) {  // reset() forgets the statistics
+    EXPECT_EQ(s.calls, admitted.load()) << "every admitted call was counted once";
+    EXPECT_EQ(s.rejections, rejected.load()) << "every rejection was counted once";
+  }
   EXPECT_EQ(s.calls, s.successes + s.failures + s.ignored);
   EXPECT_GT(s.transitions, 2u) << "the run should move the breaker around";
 
@@ -108,15 +120,33 @@ void hammer(const arbiter::breaker_options& options, std::chrono::milliseconds r
   EXPECT_EQ(changes.back().to, breaker.state());
 }
 
+// Trial permits are never silent here (each is reported at once), so half_open_max_wait is long: a reclaimed
+// permit's caller would still be running, beyond the breaker's count.
 TEST(lock_free, EightThreadsOnConsecutiveFailures) {
   hammer<arbiter::consecutive_failures>(
-      {.failure_threshold = 3, .open_duration = 1ms, .half_open_max_trials = 3, .half_open_max_wait = 1000ms}, 350ms);
+      {.failure_threshold = 3, .open_duration = 1ms, .half_open_max_trials = 3, .half_open_max_wait = 3600s}, 300ms);
+}
+
+TEST(lock_free, EightThreadsCountEveryCallWithoutResets) {
+  hammer<arbiter::consecutive_failures>(
+      {.failure_threshold = 3, .open_duration = 1ms, .half_open_max_trials = 3, .half_open_max_wait = 3600s}, 150ms,
+      {.resets = false});
+}
+
+// Silent trials reclaimed one by one while others report: every transition is still reported once, in a chain.
+TEST(lock_free, EightThreadsReclaimSilentTrials) {
+  hammer<arbiter::consecutive_failures>({.failure_threshold = 3,
+                                         .success_threshold = 3,
+                                         .open_duration = 1ms,
+                                         .half_open_max_trials = 3,
+                                         .half_open_max_wait = 1ms},
+                                        200ms, {.resets = true, .trials_reported = false});
 }
 
 TEST(lock_free, EightThreadsOnACountWindow) {
   hammer<arbiter::count_window>({.open_duration = 1ms,
                                  .half_open_max_trials = 2,
-                                 .half_open_max_wait = 2ms,
+                                 .half_open_max_wait = 3600s,
                                  .window_size = 16,
                                  .minimum_calls = 8,
                                  .failure_rate_threshold = 50.0},
@@ -126,6 +156,7 @@ TEST(lock_free, EightThreadsOnACountWindow) {
 TEST(lock_free, EightThreadsOnATimeWindow) {
   hammer<arbiter::time_window>({.open_duration = 1ms,
                                 .half_open_max_trials = 4,
+                                .half_open_max_wait = 3600s,
                                 .minimum_calls = 8,
                                 .failure_rate_threshold = 50.0,
                                 .window_length = 10ms,

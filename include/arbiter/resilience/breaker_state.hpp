@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -87,6 +88,13 @@ struct state_change {
   breaker_state to = breaker_state::closed;
   transition_reason reason = transition_reason::reset;
   std::uint32_t sequence = 0;
+};
+
+/// Where a breaker stands and why: the state, read together with the transition that led to it.
+struct breaker_status {
+  breaker_state state = breaker_state::closed;
+  std::optional<transition_reason> reason;  ///< why the last transition happened; none before the first one
+  std::uint32_t sequence = 0;               ///< that transition's state_change::sequence (0 before the first)
 };
 
 /// Why a call was not let through.

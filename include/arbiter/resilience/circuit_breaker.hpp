@@ -12,8 +12,9 @@
 /// Thresholds come from a breaker_options (checked at run time) or a fixed_options<> (checked at compile time).
 ///
 /// The whole state is one 64-bit word: [state:3][epoch:29][payload:32]. The epoch counts transitions, so an
-/// outcome from a call admitted before a transition is recognised as stale and ignored. Payload: the
-/// consecutive-failure count when closed; [in-flight trials:12][successes:12][reclaim round:8] when half-open.
+/// outcome (a forcing one included) from a call admitted before a transition is recognised as stale and ignored.
+/// Payload: the consecutive-failure count when closed; [in-flight trials:12][successes:12] when half-open. Each
+/// trial permit also holds a slot with its grant time, so a silent trial is reclaimed on its own.
 /// A closed call therefore costs one load to admit and, when it succeeds with no failure pending, one more
 /// load to report: no write at all.
 
@@ -27,10 +28,12 @@
 #include <exception>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -68,6 +71,7 @@ struct breaker_snapshot {
   std::chrono::nanoseconds open_remaining{0};  ///< open: time left before trials
   std::uint32_t reopen_count = 0;              ///< failed half-open rounds in a row (drives the open backoff)
   breaker_stats stats{};                       ///< counters (restored when the breaker counts)
+  std::optional<transition_reason> reason;     ///< why the last transition happened (not restored)
 };
 
 namespace detail {
@@ -165,6 +169,78 @@ struct alignas(64) maybe_padded<T, true> : T {
   using T::T;
 };
 
+/// What call_result_t names for a callable execute() cannot call, so that the static_assert naming the fix is
+/// the first error rather than a page of "no matching function".
+/// It converts to anything, so the caller's own line adds no error of its own.
+struct not_a_call {
+  template <class T>
+  operator T() const noexcept;  // NOLINT(google-explicit-constructor): never defined, never called
+};
+
+/// A callable a breaker can run: with no arguments, or with a std::stop_token.
+template <class F>
+concept breaker_callable = std::is_invocable_v<F&> || std::is_invocable_v<F&, std::stop_token>;
+
+template <class F>
+struct call_result {
+  using type = not_a_call;
+};
+template <class F>
+requires std::is_invocable_v<F&, std::stop_token>
+struct call_result<F> {
+  using type = std::invoke_result_t<F&, std::stop_token>;
+};
+template <class F>
+requires(!std::is_invocable_v<F&, std::stop_token> && std::is_invocable_v<F&>) struct call_result<F> {
+  using type = std::invoke_result_t<F&>;
+};
+
+/// Checks the callable handed to execute() / try_execute().
+template <class F>
+consteval bool assert_breaker_call() {
+  static_assert(breaker_callable<F>,
+                "====> arbiter: circuit_breaker::execute(fn) and try_execute(fn) call fn with no arguments (or with "
+                "a std::stop_token), but this fn takes other arguments: capture them in a lambda instead, e.g. "
+                "breaker.execute([&] { return fetch(id); }).");
+  return true;
+}
+
+/// Calls a fallback with the rejection when it takes one, else with nothing.
+template <class G>
+decltype(auto) call_fallback(G& fallback, const rejection& why) {
+  if constexpr (std::is_invocable_v<G&, const rejection&>) {
+    return std::invoke(fallback, why);
+  } else {
+    return std::invoke(fallback);
+  }
+}
+
+template <class G>
+using fallback_result_t =
+    typename std::conditional_t<std::is_invocable_v<G&, const rejection&>, std::invoke_result<G&, const rejection&>,
+                                std::invoke_result<G&>>::type;
+
+/// True when a fallback `G` can stand in for a call returning `R`.
+template <class R, class G>
+concept fallback_fits = (std::is_invocable_v<G&, const rejection&> ||
+                         std::is_invocable_v<G&>)&&(std::is_void_v<R> ||
+                                                    std::is_constructible_v<R, fallback_result_t<G>>);
+
+/// Checks the fallback handed to execute(fn, fallback) against the call's result type `R`.
+template <class R, class G>
+consteval bool assert_breaker_fallback() {
+  if constexpr (!std::is_invocable_v<G&, const rejection&> && !std::is_invocable_v<G&>) {
+    static_assert(std::is_invocable_v<G&>,
+                  "====> arbiter: execute(fn, fallback) needs fallback callable with (const arbiter::rejection&) "
+                  "or with no arguments.");
+  } else {
+    static_assert(fallback_fits<R, G>,
+                  "====> arbiter: execute(fn, fallback): the fallback's result replaces fn's, so it must return the "
+                  "type fn returns (or one convertible to it); make both return the same type.");
+  }
+  return true;
+}
+
 /// Arms the shared watchdog for one call that takes a std::stop_token.
 class call_watch {
  public:
@@ -244,17 +320,21 @@ class circuit_breaker {
     explicit operator bool() const noexcept { return admitted_; }
     /// Returns true for a half-open trial call.
     [[nodiscard]] bool is_trial() const noexcept { return admitted_ && code_of(word_) == code_half_open; }
-    /// Returns the half-open round (epoch) this permit belongs to; equal rounds share the trial limit.
-    [[nodiscard]] std::uint64_t round() const noexcept { return identity(word_) | (word_ & round_mask); }
+    /// Returns the period (epoch) this permit was admitted in; trials of one half-open period share the limit.
+    [[nodiscard]] std::uint64_t round() const noexcept { return identity(word_); }
     /// Returns why the call was rejected (meaningful when not admitted).
     [[nodiscard]] const rejection& why() const noexcept { return why_; }
 
    private:
     friend class circuit_breaker;
     constexpr explicit permit(std::uint64_t word) noexcept : word_(word), admitted_(true) {}
+    constexpr permit(std::uint64_t word, std::int32_t slot, std::int64_t granted) noexcept
+        : word_(word), granted_(granted), slot_(slot), admitted_(true) {}
     constexpr explicit permit(const rejection& why) noexcept : why_(why) {}
     std::uint64_t word_ = 0;
+    std::int64_t granted_ = 0;  // a trial: when its slot was granted (the slot's value while it is live)
     rejection why_{};
+    std::int32_t slot_ = -1;  // a trial: its slot in trial_slots_
     bool admitted_ = false;
   };
 
@@ -272,7 +352,9 @@ class circuit_breaker {
         timing_(take<timing_type>(policies...)),
         classifier_(take<classifier_type>(policies...)),
         logger_(take<logger_type>(policies...)),
-        tracer_(take<tracer_type>(policies...)) {
+        tracer_(take<tracer_type>(policies...)),
+        trial_slots_(std::make_unique<cell<std::int64_t>[]>(options_.half_open_max_trials)) {
+    for (std::uint32_t i = 0; i < options_.half_open_max_trials; ++i) trial_slots_[i].store(free_slot);
     static_assert((is_policy_instance<std::remove_cvref_t<A>> && ...),
                   "====> arbiter: circuit_breaker's constructor takes instances of its own policy types only "
                   "(its Clock, Timing, Outcome classifier, Logger or Tracer).");
@@ -288,22 +370,25 @@ class circuit_breaker {
 
   /// The result type of calling `F` (with a std::stop_token when it takes one).
   template <class F>
-  using call_result_t =
-      typename std::conditional_t<std::is_invocable_v<F&, std::stop_token>, std::invoke_result<F&, std::stop_token>,
-                                  std::invoke_result<F&>>::type;
+  using call_result_t = typename detail::call_result<F>::type;
 
 #if defined(__cpp_exceptions)
   /// Runs `fn` if the breaker admits it and returns its result; throws circuit_open when rejected.
   /// Exceptions from `fn` are classified, recorded and rethrown.
   template <class F>
   call_result_t<F> execute(F&& fn) {
-    const std::uint64_t word = word_.load(std::memory_order_acquire);
-    if (code_of(word) == code_closed) [[likely]]
-      return run(permit(word), fn);
-    const permit p = acquire_not_closed(word);
-    if (!p.admitted_) [[unlikely]]
-      throw_rejected(p.why_);
-    return run(p, fn);
+    static_assert(detail::assert_breaker_call<F>());
+    if constexpr (detail::breaker_callable<F>) {
+      const std::uint64_t word = word_.load(std::memory_order_acquire);
+      if (code_of(word) == code_closed) [[likely]]
+        return run(permit(word), fn);
+      const permit p = acquire_not_closed(word);
+      if (!p.admitted_) [[unlikely]]
+        throw_rejected(p.why_);
+      return run(p, fn);
+    } else {
+      return {};
+    }
   }
 #else
   /// Runs `fn` if the breaker admits it; without exceptions a rejection comes back as an error result.
@@ -317,45 +402,44 @@ class circuit_breaker {
   template <class F, class G>
   call_result_t<F> execute(F&& fn, G&& fallback) {
     using R = call_result_t<F>;
-    static_assert(std::is_invocable_v<G&, const rejection&> || std::is_invocable_v<G&>,
-                  "====> arbiter: execute(fn, fallback) needs fallback callable with (const arbiter::rejection&) "
-                  "or with no arguments.");
-    const std::uint64_t word = word_.load(std::memory_order_acquire);
-    if (code_of(word) == code_closed) [[likely]]
-      return run(permit(word), fn);
-    const permit p = acquire_not_closed(word);
-    if (!p.admitted_) {
-      if constexpr (std::is_invocable_v<G&, const rejection&>) {
+    static_assert(detail::assert_breaker_call<F>());
+    static_assert(detail::assert_breaker_fallback<R, G>());
+    if constexpr (detail::breaker_callable<F> && detail::fallback_fits<R, G>) {
+      const std::uint64_t word = word_.load(std::memory_order_acquire);
+      if (code_of(word) == code_closed) [[likely]]
+        return run(permit(word), fn);
+      const permit p = acquire_not_closed(word);
+      if (!p.admitted_) {
         if constexpr (std::is_void_v<R>) {
-          std::invoke(fallback, p.why_);
+          detail::call_fallback(fallback, p.why_);
           return;
         } else {
-          return static_cast<R>(std::invoke(fallback, p.why_));
-        }
-      } else {
-        if constexpr (std::is_void_v<R>) {
-          std::invoke(fallback);
-          return;
-        } else {
-          return static_cast<R>(std::invoke(fallback));
+          return static_cast<R>(detail::call_fallback(fallback, p.why_));
         }
       }
+      return run(p, fn);
+    } else {
+      std::abort();  // unreachable: the static_asserts above stop the build
     }
-    return run(p, fn);
   }
 
   /// Runs `fn` if admitted; a rejection comes back as the result's error, never as an exception.
   template <class F>
   breaker_result<std::decay_t<call_result_t<F>>> try_execute(F&& fn) {
-    const std::uint64_t word = word_.load(std::memory_order_acquire);
-    const permit p = code_of(word) == code_closed ? permit(word) : acquire_not_closed(word);
-    if (!p.admitted_) [[unlikely]]
-      return p.why_;
-    if constexpr (std::is_void_v<call_result_t<F>>) {
-      run(p, fn);
-      return {};
+    static_assert(detail::assert_breaker_call<F>());
+    if constexpr (detail::breaker_callable<F>) {
+      const std::uint64_t word = word_.load(std::memory_order_acquire);
+      const permit p = code_of(word) == code_closed ? permit(word) : acquire_not_closed(word);
+      if (!p.admitted_) [[unlikely]]
+        return p.why_;
+      if constexpr (std::is_void_v<call_result_t<F>>) {
+        run(p, fn);
+        return {};
+      } else {
+        return run(p, fn);
+      }
     } else {
-      return run(p, fn);
+      return detail::not_a_call{};
     }
   }
 
@@ -381,7 +465,7 @@ class circuit_breaker {
           return;
       }
     }
-    record_slow(p.word_, o, slow);
+    record_slow(p.word_, p.slot_, p.granted_, o, slow);  // by value: a closed call never puts its permit in memory
   }
 
   // ---- state by hand ---------------------------------------------------------------------------------------
@@ -389,14 +473,34 @@ class circuit_breaker {
   /// Returns the current state.
   [[nodiscard]] breaker_state state() const noexcept { return public_state(word_.load(std::memory_order_acquire)); }
 
+  /// Returns the current state with the reason and sequence number of the transition that led to it.
+  [[nodiscard]] breaker_status status() const noexcept {
+    for (int attempt = 0;; ++attempt) {
+      const std::uint64_t word = word_.load(std::memory_order_acquire);
+      const std::uint64_t change = last_change_.load(std::memory_order_acquire);
+      // The winner of a transition announces it just after making it: wait for that (briefly) so the state
+      // and the reason belong together.
+      if ((change & epoch_mask) == epoch_of(word) || attempt == 100) {
+        breaker_status out{public_state(word), std::nullopt, static_cast<std::uint32_t>(change & epoch_mask)};
+        if ((change >> 32) != 0) out.reason = static_cast<transition_reason>((change >> 32) - 1);
+        return out;
+      }
+      std::this_thread::yield();
+    }
+  }
+
   /// Opens the breaker until reset(); outcomes of calls are ignored meanwhile.
   void force_open() { move_by_hand(code_forced_open, transition_reason::forced_open); }
 
   /// Lets every call through and ignores outcomes until reset().
   void disable() { move_by_hand(code_disabled, transition_reason::disabled); }
 
-  /// Closes the breaker and forgets every count (failures, window, open backoff).
-  void reset() { move_by_hand(code_closed, transition_reason::reset); }
+  /// Closes the breaker and forgets every count (failures, window, open backoff, statistics; `transitions`
+  /// keeps counting since construction).
+  void reset() {
+    stats_.restore(breaker_stats{});
+    move_by_hand(code_closed, transition_reason::reset);
+  }
 
   /// Calls `hook` after every state change, on the thread that made it. Set it before sharing the breaker.
   void on_state_change(std::function<void(const state_change&)> hook) { on_change_ = std::move(hook); }
@@ -435,6 +539,7 @@ class circuit_breaker {
     }
     out.reopen_count = reopens_.load(std::memory_order_relaxed);
     out.stats = stats();
+    out.reason = status().reason;
     return out;
   }
 
@@ -458,7 +563,7 @@ class circuit_breaker {
           code = code_opening;
           break;
         case breaker_state::half_open:
-          code = code_half_open;
+          code = code_half_opening;  // published as half-open once the trial slots are free
           payload = std::min<std::uint64_t>(in.half_open_successes, options_.success_threshold - 1u) << 12;
           break;
         case breaker_state::forced_open:
@@ -478,6 +583,11 @@ class circuit_breaker {
         std::uint64_t expected = next;
         word_.compare_exchange_strong(expected, make_word(code_open, epoch, 0), std::memory_order_release,
                                       std::memory_order_relaxed);
+      } else if (code == code_half_opening) {
+        free_trial_slots();
+        std::uint64_t expected = next;
+        word_.compare_exchange_strong(expected, make_word(code_half_open, epoch, payload), std::memory_order_release,
+                                      std::memory_order_relaxed);
       }
       announce(public_state(word), in.state, transition_reason::restored, epoch);
       return;
@@ -494,16 +604,17 @@ class circuit_breaker {
   // ---- the state word --------------------------------------------------------------------------------------
   static constexpr std::uint8_t code_closed = 0, code_open = 1, code_half_open = 2, code_forced_open = 3,
                                 code_disabled = 4,
-                                code_opening = 5;  // open, deadline not yet published: reject without reading it
+                                code_opening = 5,  // open, deadline not yet published: reject without reading it
+      code_half_opening = 6;                       // half-open, trial slots not yet freed: reject trials
   static constexpr std::uint64_t code_mask = 7;
   static constexpr unsigned epoch_shift = 3, payload_shift = 32;
   static constexpr std::uint64_t epoch_mask = (std::uint64_t{1} << 29) - 1;
   static constexpr std::uint64_t identity_mask = (std::uint64_t{1} << payload_shift) - 1;
   static constexpr std::uint64_t payload_one = std::uint64_t{1} << payload_shift;  // one failure, or one trial
   static constexpr std::uint64_t count12 = 0xFFF;
-  static constexpr unsigned successes_shift = payload_shift + 12, round_shift = payload_shift + 24;
+  static constexpr unsigned successes_shift = payload_shift + 12;
   static constexpr std::uint64_t success_one = std::uint64_t{1} << successes_shift;
-  static constexpr std::uint64_t round_mask = std::uint64_t{0xFF} << round_shift;
+  static constexpr std::int64_t free_slot = std::numeric_limits<std::int64_t>::min();
 
   static constexpr std::uint8_t code_of(std::uint64_t word) noexcept {
     return static_cast<std::uint8_t>(word & code_mask);
@@ -518,15 +629,12 @@ class circuit_breaker {
   static constexpr std::uint64_t make_word(std::uint8_t code, std::uint64_t epoch, std::uint64_t payload) noexcept {
     return code | (epoch << epoch_shift) | (payload << payload_shift);
   }
-  /// True when `word` is in the same half-open round as the permit taken at `taken`.
-  static constexpr bool same_round(std::uint64_t word, std::uint64_t taken) noexcept {
-    return identity(word) == identity(taken) && (word & round_mask) == (taken & round_mask);
-  }
   static constexpr breaker_state public_state(std::uint64_t word) noexcept {
     switch (code_of(word)) {
       case code_closed:
         return breaker_state::closed;
       case code_half_open:
+      case code_half_opening:
         return breaker_state::half_open;
       case code_forced_open:
         return breaker_state::forced_open;
@@ -598,13 +706,6 @@ class circuit_breaker {
     return permit(rejection{reason, state, std::chrono::nanoseconds(retry_after)});
   }
 
-  /// Raises `cell` to `value` (never lowers it).
-  static void raise_to(typename sync_type::template cell<std::int64_t>& cell, std::int64_t value) noexcept {
-    std::int64_t current = cell.load(std::memory_order_relaxed);
-    while (current < value && !cell.compare_exchange_weak(current, value, std::memory_order_relaxed)) {
-    }
-  }
-
   ARBITER_BREAKER_NOINLINE permit acquire_slow(std::uint64_t word) noexcept {
     for (;;) {
       switch (code_of(word)) {
@@ -616,44 +717,96 @@ class circuit_breaker {
         case code_opening:
           return reject(rejection_reason::open, breaker_state::open,
                         std::chrono::nanoseconds(options_.open_duration).count());
+        case code_half_opening:
+          return reject(rejection_reason::half_open_full, breaker_state::half_open, 0);
         case code_open: {
           const std::int64_t now = ticks(clock_.now());
           const std::int64_t until = open_until_.load(std::memory_order_relaxed);
           if (now < until) return reject(rejection_reason::open, breaker_state::open, until - now);
-          // The open duration has passed: become half-open, taking the first trial permit.
-          raise_to(last_grant_, now);
-          const std::uint64_t next = make_word(code_half_open, next_epoch(word), 1);
-          if (word_.compare_exchange_strong(word, next, std::memory_order_acq_rel, std::memory_order_acquire)) {
-            announce(breaker_state::open, breaker_state::half_open, transition_reason::open_elapsed, epoch_of(next));
-            return permit(next);
+          // The open duration has passed: become half-open, taking the first trial permit. Only the winner
+          // frees the trial slots (older trials may have left theirs taken), then publishes the half-open word.
+          const std::uint64_t epoch = next_epoch(word);
+          const std::uint64_t opening = make_word(code_half_opening, epoch, 0);
+          if (!word_.compare_exchange_strong(word, opening, std::memory_order_acq_rel, std::memory_order_acquire)) {
+            break;  // someone else moved: look again
           }
-          break;  // someone else moved: look again
+          free_trial_slots();
+          trial_slots_[0].store(now, std::memory_order_relaxed);
+          const std::uint64_t next = make_word(code_half_open, epoch, 1);
+          std::uint64_t expected = opening;
+          const bool published =
+              word_.compare_exchange_strong(expected, next, std::memory_order_acq_rel, std::memory_order_acquire);
+          announce(breaker_state::open, breaker_state::half_open, transition_reason::open_elapsed, epoch);
+          if (published) return permit(next, 0, now);
+          word = expected;  // moved by hand meanwhile
+          break;
         }
         case code_half_open: {
           const std::int64_t now = ticks(clock_.now());
-          std::uint64_t next = 0;
           if (in_flight_of(word) < options_.half_open_max_trials) {
-            next = word + payload_one;
-          } else if (now - last_grant_.load(std::memory_order_relaxed) >=
-                     std::chrono::nanoseconds(options_.half_open_max_wait).count()) {
-            // Every permit is out and none came back in time: reclaim them all (their reports become stale).
-            const std::uint64_t round = ((word >> round_shift) + 1) & 0xFF;
-            next = (word & ~(round_mask | (count12 << payload_shift))) | payload_one | (round << round_shift);
-          } else {
-            const std::int64_t wait = last_grant_.load(std::memory_order_relaxed) +
-                                      std::chrono::nanoseconds(options_.half_open_max_wait).count() - now;
-            return reject(rejection_reason::half_open_full, breaker_state::half_open, std::max<std::int64_t>(0, wait));
+            const std::uint64_t next = word + payload_one;
+            if (!word_.compare_exchange_weak(word, next, std::memory_order_acq_rel, std::memory_order_acquire)) break;
+            return permit(next, claim_trial_slot(now), now);
           }
-          raise_to(last_grant_, now);
-          if (word_.compare_exchange_weak(word, next, std::memory_order_acq_rel, std::memory_order_acquire)) {
-            return permit(next);
+          // Every permit is out: the oldest comes back once it has been silent for half_open_max_wait.
+          const std::int64_t max_wait = std::chrono::nanoseconds(options_.half_open_max_wait).count();
+          std::int32_t oldest = -1;
+          std::int64_t granted = std::numeric_limits<std::int64_t>::max();
+          for (std::uint32_t i = 0; i < options_.half_open_max_trials; ++i) {
+            const std::int64_t t = trial_slots_[i].load(std::memory_order_acquire);
+            if (t != free_slot && t < granted) {
+              granted = t;
+              oldest = static_cast<std::int32_t>(i);
+            }
           }
+          if (oldest < 0) return reject(rejection_reason::half_open_full, breaker_state::half_open, 0);
+          if (now - granted < max_wait) {
+            return reject(rejection_reason::half_open_full, breaker_state::half_open, granted + max_wait - now);
+          }
+          // Take the silent trial's slot over: its report no longer matches the slot and is ignored.
+          std::int64_t expected = granted;
+          if (trial_slots_[static_cast<std::size_t>(oldest)].compare_exchange_strong(
+                  expected, now, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+            const std::uint64_t current = word_.load(std::memory_order_acquire);
+            if (identity(current) == identity(word)) return permit(current, oldest, now);
+            word = current;  // the period ended meanwhile; its slots are freed when the next one starts
+            break;
+          }
+          word = word_.load(std::memory_order_acquire);
           break;
         }
         default:
           return reject(rejection_reason::open, breaker_state::open, 0);
       }
     }
+  }
+
+  /// Frees every trial slot; only the thread that made a half-opening word does this, before publishing it.
+  void free_trial_slots() noexcept {
+    for (std::uint32_t i = 0; i < options_.half_open_max_trials; ++i) {
+      trial_slots_[i].store(free_slot, std::memory_order_relaxed);
+    }
+  }
+
+  /// Takes a free trial slot for a permit granted at `now`. One is free for every permit counted in the word
+  /// that holds none (a trial frees its slot before leaving the count), so a few passes find it.
+  std::int32_t claim_trial_slot(std::int64_t now) noexcept {
+    for (int pass = 0; pass < 1000; ++pass) {
+      for (std::uint32_t i = 0; i < options_.half_open_max_trials; ++i) {
+        std::int64_t expected = free_slot;
+        if (trial_slots_[i].load(std::memory_order_relaxed) == free_slot &&
+            trial_slots_[i].compare_exchange_strong(expected, now, std::memory_order_acq_rel,
+                                                    std::memory_order_relaxed)) {
+          return static_cast<std::int32_t>(i);
+        }
+      }
+    }
+    return -1;  // the period ended under us: a slotless permit is never reclaimed, and its report is stale
+  }
+
+  /// True while a trial permit still holds its slot (it was not reclaimed).
+  [[nodiscard]] bool holds_slot(const permit& p) const noexcept {
+    return p.slot_ < 0 || trial_slots_[static_cast<std::size_t>(p.slot_)].load(std::memory_order_acquire) == p.granted_;
   }
 
   [[noreturn]] ARBITER_BREAKER_COLD void throw_rejected(const rejection& why) const {
@@ -666,20 +819,22 @@ class circuit_breaker {
   }
 
   // ---- outcomes --------------------------------------------------------------------------------------------
-  ARBITER_BREAKER_NOINLINE void record_slow(std::uint64_t taken, outcome o, bool slow) noexcept {
+  ARBITER_BREAKER_NOINLINE void record_slow(std::uint64_t taken, std::int32_t slot, std::int64_t granted, outcome o,
+                                            bool slow) noexcept {
+    const permit p(taken, slot, granted);
     if (o == outcome::force_open || o == outcome::force_close) {
-      forced_by_result(o == outcome::force_open);
+      forced_by_result(p, o == outcome::force_open);
       return;
     }
     if (o == outcome::ignored) {
-      if (code_of(taken) == code_half_open) release_trial(taken, false, false);
+      if (code_of(taken) == code_half_open) release_trial(p, false, false);
       return;
     }
     const bool failure = o == outcome::failure;
     if (code_of(taken) == code_closed) {
       record_closed(taken, failure, slow);
     } else if (code_of(taken) == code_half_open) {
-      release_trial(taken, true, failure || (slow && detector_type::judges_slow_calls && timing_type::enabled));
+      release_trial(p, true, failure || (slow && detector_type::judges_slow_calls && timing_type::enabled));
     }
   }
 
@@ -711,11 +866,19 @@ class circuit_breaker {
     }
   }
 
-  /// Gives back a half-open trial permit; `counted` trials move the round toward closing or reopen on `failed`.
-  void release_trial(std::uint64_t taken, bool counted, bool failed) noexcept {
+  /// Gives back a half-open trial permit; `counted` trials move the period toward closing or reopen on `failed`.
+  void release_trial(const permit& p, bool counted, bool failed) noexcept {
     std::uint64_t word = word_.load(std::memory_order_acquire);
+    if (identity(word) != identity(p.word_)) return;  // stale: the half-open period is over
+    if (p.slot_ >= 0) {
+      std::int64_t expected = p.granted_;
+      if (!trial_slots_[static_cast<std::size_t>(p.slot_)].compare_exchange_strong(
+              expected, free_slot, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+        return;  // reclaimed after half_open_max_wait: another trial holds the slot now
+      }
+    }
     for (;;) {
-      if (!same_round(word, taken) || in_flight_of(word) == 0) return;  // stale or reclaimed
+      if (identity(word) != identity(p.word_) || in_flight_of(word) == 0) return;
       std::uint64_t next = word - payload_one;
       if (counted && failed) {
         if (begin_open(word, transition_reason::trial_failed)) return;
@@ -732,12 +895,15 @@ class circuit_breaker {
     }
   }
 
-  /// Applies a result's force_open / force_close (forced and disabled breakers ignore it).
-  void forced_by_result(bool to_open) noexcept {
+  /// Applies a result's force_open / force_close. Like any outcome it is stale after a transition (and for a
+  /// reclaimed trial); forced and disabled breakers ignore it.
+  void forced_by_result(const permit& p, bool to_open) noexcept {
     std::uint64_t word = word_.load(std::memory_order_acquire);
     for (;;) {
+      if (identity(word) != identity(p.word_)) return;  // stale: admitted before a transition
       const auto code = code_of(word);
       if (code == code_forced_open || code == code_disabled) return;
+      if (code == code_half_open && !holds_slot(p)) return;
       if (to_open) {
         if (code == code_open || code == code_opening) return;
         if (begin_open(word, transition_reason::result_forced_open)) return;
@@ -824,6 +990,12 @@ class circuit_breaker {
                                      std::uint64_t epoch) noexcept {
     transitions_.fetch_add(1, std::memory_order_relaxed);
     const state_change change{from, to, why, static_cast<std::uint32_t>(epoch)};
+    // Keep the newest transition's reason: announcements of transitions made in a row may run out of order.
+    const std::uint64_t packed = ((static_cast<std::uint64_t>(why) + 1) << 32) | epoch;
+    std::uint64_t last = last_change_.load(std::memory_order_relaxed);
+    while (((epoch - (last & epoch_mask)) & epoch_mask) < (epoch_mask >> 1) &&
+           !last_change_.compare_exchange_weak(last, packed, std::memory_order_release, std::memory_order_relaxed)) {
+    }
 #if defined(__cpp_exceptions)
     try {
 #endif
@@ -932,9 +1104,9 @@ class circuit_breaker {
   // The hot line: read by every call, written only by failures and transitions.
   alignas(shared ? 64 : alignof(std::uint64_t)) cell<std::uint64_t> word_{make_word(code_closed, 0, 0)};
   cell<std::int64_t> open_until_{0};
-  cell<std::int64_t> last_grant_{0};
   cell<std::uint32_t> reopens_{0};
   cell<std::uint64_t> transitions_{0};
+  cell<std::uint64_t> last_change_{0};  // [reason + 1:32][sequence:32] of the newest announced transition
   // Rate windows are written by every call: keep them off the state word's line.
   [[no_unique_address]] detail::maybe_padded<typename detector_type::template state<sync_type>,
                                              shared && !detector_type::counts_in_state_word>
@@ -948,6 +1120,7 @@ class circuit_breaker {
   [[no_unique_address]] logger_type logger_;
   [[no_unique_address]] tracer_type tracer_;
   std::function<void(const state_change&)> on_change_;
+  std::unique_ptr<cell<std::int64_t>[]> trial_slots_;  // grant time of each trial permit out, or free_slot
 };
 
 /// The seed's default assembly: consecutive failures, lock-free, steady clock, untimed, no statistics.

@@ -7,7 +7,8 @@
 ///   count_window          failure (and slow-call) rate over the last `window_size` calls
 ///   time_window           failure (and slow-call) rate over the last `window_length`, in `window_buckets` buckets
 ///   slow_call_rate        slow-call rate over the last `window_size` calls (needs timed<Clock>)
-/// Rates are judged once the window holds `minimum_calls` calls (capped at `window_size` for count windows).
+/// Rates are judged after every recorded outcome (a success included, as resilience4j does) once the window holds
+/// `minimum_calls` calls (capped at `window_size` for count windows).
 ///
 /// A detector has `using policy_kind = arbiter::failure_detector_policy;`, the flags `counts_in_state_word`,
 /// `needs_clock` and `judges_slow_calls`, and `template <class Sync> class state` with
@@ -54,14 +55,15 @@ struct consecutive_failures {
 
 namespace detail {
 
-/// Returns the reason to trip when `count` of `calls` reaches `threshold_percent`, judged only when `judge`.
-[[nodiscard]] constexpr bool rate_reached(bool judge, std::int64_t count, std::uint64_t calls,
-                                          double threshold_percent) noexcept {
-  return judge && count > 0 && static_cast<double>(count) * 100.0 >= threshold_percent * static_cast<double>(calls);
+/// Returns true when `count` of `calls` reaches `threshold_percent`.
+[[nodiscard]] constexpr bool rate_reached(std::int64_t count, std::uint64_t calls, double threshold_percent) noexcept {
+  return count > 0 && static_cast<double>(count) * 100.0 >= threshold_percent * static_cast<double>(calls);
 }
 
-/// A ring of the last `window_size` outcomes. Each slot is one byte (occupied, failure, slow); running sums are
-/// adjusted by exchange, so they are exact once concurrent recorders finish.
+/// A ring of the last `window_size` outcomes. Each slot is one byte (occupied, failure, slow), and the running
+/// sums (calls, failures, slow calls) are the sums of the slots: every change of a slot, a record's and a clear's
+/// alike, is one exchange whose difference is added to the sums. So a clear() racing record()s cannot leave a
+/// sum too low or too high: once they finish, the sums are exactly those of the calls left in the window.
 template <class Sync, bool JudgeFailures, bool JudgeSlow>
 class count_ring {
  public:
@@ -72,49 +74,57 @@ class count_ring {
         slow_threshold_(o.slow_call_rate_threshold),
         slots_(std::make_unique<typename Sync::template cell<std::uint8_t>[]>(o.window_size)) {}
 
+  /// Records one outcome and judges the rates (after every outcome, a success included).
   std::optional<transition_reason> record(bool failure, bool slow,
                                           std::chrono::steady_clock::time_point /*now*/) noexcept {
     const auto value = static_cast<std::uint8_t>(occupied | (failure ? failed : 0u) | (slow ? slowed : 0u));
     const std::uint64_t index = next_.fetch_add(1, std::memory_order_relaxed);
-    const std::uint8_t old = slots_[index % size_].exchange(value, std::memory_order_relaxed);
-    const int failure_delta = int{(value & failed) != 0} - int{(old & failed) != 0};
-    const int slow_delta = int{(value & slowed) != 0} - int{(old & slowed) != 0};
-    if (failure_delta != 0) failures_.fetch_add(failure_delta, std::memory_order_relaxed);
-    if (slow_delta != 0) slows_.fetch_add(slow_delta, std::memory_order_relaxed);
-    if (!failure && !slow) return std::nullopt;  // a success never raises a rate
-    const std::uint64_t calls = std::min<std::uint64_t>(index + 1, size_);
-    if (calls < minimum_) return std::nullopt;
-    if (rate_reached(JudgeFailures && failure, failures_.load(std::memory_order_relaxed), calls, failure_threshold_)) {
+    account(slots_[index % size_].exchange(value, std::memory_order_relaxed), value);
+    const std::int64_t calls = calls_.load(std::memory_order_relaxed);
+    if (calls < static_cast<std::int64_t>(minimum_)) return std::nullopt;
+    const auto n = static_cast<std::uint64_t>(calls);
+    if (JudgeFailures && rate_reached(failures_.load(std::memory_order_relaxed), n, failure_threshold_)) {
       return transition_reason::failure_rate;
     }
-    if (rate_reached(JudgeSlow && slow, slows_.load(std::memory_order_relaxed), calls, slow_threshold_)) {
+    if (JudgeSlow && rate_reached(slows_.load(std::memory_order_relaxed), n, slow_threshold_)) {
       return transition_reason::slow_call_rate;
     }
     return std::nullopt;
   }
 
+  /// Empties the window, slot by slot, the same way a record() changes a slot.
   void clear() noexcept {
-    for (std::uint32_t i = 0; i < size_; ++i) slots_[i].store(0, std::memory_order_relaxed);
-    next_.store(0, std::memory_order_relaxed);
-    failures_.store(0, std::memory_order_relaxed);
-    slows_.store(0, std::memory_order_relaxed);
+    for (std::uint32_t i = 0; i < size_; ++i) {
+      if (slots_[i].load(std::memory_order_relaxed) == 0) continue;
+      account(slots_[i].exchange(0, std::memory_order_relaxed), 0);
+    }
   }
 
   [[nodiscard]] double failure_rate(std::chrono::steady_clock::time_point /*now*/) const noexcept {
-    const std::uint64_t calls = std::min<std::uint64_t>(next_.load(std::memory_order_relaxed), size_);
-    if (calls == 0) return 0.0;
-    const auto failures = std::max<std::int64_t>(0, failures_.load(std::memory_order_relaxed));
+    const std::int64_t calls = calls_.load(std::memory_order_relaxed);
+    if (calls <= 0) return 0.0;
+    const auto failures = std::clamp<std::int64_t>(failures_.load(std::memory_order_relaxed), 0, calls);
     return static_cast<double>(failures) * 100.0 / static_cast<double>(calls);
   }
 
  private:
   static constexpr unsigned occupied = 4u, failed = 1u, slowed = 2u;
+
+  /// Adds the difference between a slot's new and old contents to the sums.
+  void account(std::uint8_t old, std::uint8_t value) noexcept {
+    const auto delta = [&](unsigned bit) { return std::int64_t{(value & bit) != 0} - std::int64_t{(old & bit) != 0}; };
+    if (const auto d = delta(occupied); d != 0) calls_.fetch_add(d, std::memory_order_relaxed);
+    if (const auto d = delta(failed); d != 0) failures_.fetch_add(d, std::memory_order_relaxed);
+    if (const auto d = delta(slowed); d != 0) slows_.fetch_add(d, std::memory_order_relaxed);
+  }
+
   std::uint32_t size_;
   std::uint32_t minimum_;
   double failure_threshold_;
   double slow_threshold_;
   std::unique_ptr<typename Sync::template cell<std::uint8_t>[]> slots_;
-  typename Sync::template cell<std::uint64_t> next_{0};
+  typename Sync::template cell<std::uint64_t> next_{0};  // the write cursor; never reset, the slots are the window
+  typename Sync::template cell<std::int64_t> calls_{0};
   typename Sync::template cell<std::int64_t> failures_{0};
   typename Sync::template cell<std::int64_t> slows_{0};
 };
@@ -153,13 +163,12 @@ class time_ring {
       }
       if (slot.compare_exchange_weak(current, next, std::memory_order_relaxed, std::memory_order_relaxed)) break;
     }
-    if (!failure && !slow) return std::nullopt;
-    const totals sum = sum_at(index);
+    const totals sum = sum_at(index);  // judged after every outcome, a success included
     if (sum.calls < minimum_) return std::nullopt;
-    if (rate_reached(failure, static_cast<std::int64_t>(sum.failures), sum.calls, failure_threshold_)) {
+    if (rate_reached(static_cast<std::int64_t>(sum.failures), sum.calls, failure_threshold_)) {
       return transition_reason::failure_rate;
     }
-    if (rate_reached(slow, static_cast<std::int64_t>(sum.slow), sum.calls, slow_threshold_)) {
+    if (rate_reached(static_cast<std::int64_t>(sum.slow), sum.calls, slow_threshold_)) {
       return transition_reason::slow_call_rate;
     }
     return std::nullopt;
