@@ -11,7 +11,7 @@
 #include <string_view>
 #include <type_traits>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <arbiter/detail/json_text.hpp>
 

@@ -19,13 +19,13 @@
 /// Every string is valid UTF-8: ill-formed bytes (in a check's exception message, say) are written as U+FFFD.
 /// A check with instances (dynamic_checks) has one array element per instance, with the instance as componentId.
 
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <iterator>
 #include <string>
 #include <string_view>
 
-#include <fmt/format.h>
 
 #include <arbiter/detail/json_text.hpp>
 #include <arbiter/detail/timestamp.hpp>
@@ -63,7 +63,10 @@ void append_json_key(Buffer& out, std::string_view key) {
 
 inline void append_milliseconds(std::string& out, std::chrono::nanoseconds duration) {
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(duration).count();
-  fmt::format_to(std::back_inserter(out), "{}", static_cast<double>(us) / 1000.0);
+  char buffer[32];  // fixed notation, shortest digits: "12.5", "0.001", "86400000" (never an exponent)
+  out.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, static_cast<double>(us) / 1000.0,
+                                   std::chars_format::fixed)
+                         .ptr);
 }
 
 inline void append_health_json_element(std::string& out, const check_report& check, std::string_view component_id,

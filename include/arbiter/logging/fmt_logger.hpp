@@ -12,9 +12,10 @@
 #include <string_view>
 #include <utility>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <arbiter/detail/field_value.hpp>
+#include <arbiter/detail/line_buffer.hpp>
 #include <arbiter/detail/timestamp.hpp>
 #include <arbiter/logging/logger.hpp>
 
@@ -66,7 +67,7 @@ class fmt_logger {
   template <class... T>
   void log(log_level level, std::string_view message, const log_field<T>&... fields) const {
     if (!enabled(level)) return;
-    fmt::memory_buffer line;
+    detail::line_buffer<> line;
     const state& s = *state_;
     if (s.format == log_format::json) {
       line.push_back('{');
