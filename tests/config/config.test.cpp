@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -97,6 +98,14 @@ using app::app_config;
 using env = arbiter::env_source<"APP">;
 
 // Environment names are derived at compile time; a field can name its own.
+/// Returns where `path`'s value came from; an unknown path fails the test instead of dereferencing a null.
+template <class Schema>
+arbiter::value_origin origin_of(const arbiter::snapshot<Schema>& snap, std::string_view path) {
+  if (const auto* origin = snap.origin(path)) return *origin;
+  ADD_FAILURE() << "no value at " << path;
+  return {};
+}
+
 static_assert(arbiter::env_variable_names<app_config, "APP">[1].view() == "APP_SRV_PORT");
 static_assert(arbiter::env_variable_names<app_config, "APP">[8].view() == "DATABASE_URL");
 static_assert(arbiter::env_variable_names<app_config, "">[0].view() == "SRV_HOST");
@@ -146,8 +155,8 @@ TEST(ConfigDefaults, RememberThatTheyAreDefaults) {
   const arbiter::config<app_config, env> cfg(fake_env({}));
   const auto snap = cfg.current();
   ASSERT_NE(snap.origin("srv.port"), nullptr);
-  EXPECT_EQ(snap.origin("srv.port")->kind, arbiter::origin_kind::default_value);
-  EXPECT_EQ(snap.origin("srv.port")->describe(), "the default");
+  EXPECT_EQ(origin_of(snap, "srv.port").kind, arbiter::origin_kind::default_value);
+  EXPECT_EQ(origin_of(snap, "srv.port").describe(), "the default");
   EXPECT_EQ(snap.origin("no.such.path"), nullptr);
   EXPECT_EQ(snap.origins().size(), arbiter::schema_size<app_config>);
 }
@@ -161,8 +170,8 @@ TEST(ConfigEnvironment, OverridesDefaultsAndRecordsTheVariable) {
   EXPECT_EQ(snap->srv.port, 9090);
   EXPECT_EQ(snap->srv.timeout, 1s);
   EXPECT_EQ(snap->lim.strategy, app::mode::fast);
-  EXPECT_EQ(snap.origin("srv.port")->kind, arbiter::origin_kind::environment);
-  EXPECT_EQ(snap.origin("srv.port")->describe(), "APP_SRV_PORT");
+  EXPECT_EQ(origin_of(snap, "srv.port").kind, arbiter::origin_kind::environment);
+  EXPECT_EQ(origin_of(snap, "srv.port").describe(), "APP_SRV_PORT");
   EXPECT_EQ(snap->srv.host, "localhost");
 }
 
@@ -185,7 +194,7 @@ TEST(ConfigEnvironment, ReadsListsOptionalsSecretsAndSizes) {
 TEST(ConfigEnvironment, AFieldCanNameItsOwnVariable) {
   const arbiter::config<app_config, env> cfg(fake_env({{"DATABASE_URL", "postgres://db/prod"}, {"APP_DB_URL", "x"}}));
   EXPECT_EQ(cfg.current()->db.url, "postgres://db/prod");
-  EXPECT_EQ(cfg.current().origin("db.url")->where, "DATABASE_URL");
+  EXPECT_EQ(origin_of(cfg.current(), "db.url").where, "DATABASE_URL");
 }
 
 TEST(ConfigEnvironment, ReadsTheProcessEnvironmentByDefault) {
@@ -200,7 +209,7 @@ TEST(ConfigOverrides, WinOverTheEnvironment) {
       fake_env({{"APP_SRV_PORT", "9090"}}), arbiter::override_source({"srv.port=7070", "lim.ratio = 0.25"}));
   EXPECT_EQ(cfg.current()->srv.port, 7070);
   EXPECT_DOUBLE_EQ(cfg.current()->lim.ratio, 0.25) << "spaces around the key are trimmed";
-  EXPECT_EQ(cfg.current().origin("srv.port")->describe(), "override srv.port");
+  EXPECT_EQ(origin_of(cfg.current(), "srv.port").describe(), "override srv.port");
 }
 
 TEST(ConfigOverrides, ComeFromTheCommandLine) {
@@ -380,7 +389,7 @@ TEST(ConfigReload, ReportsRestartOnlyChangesInsteadOfApplyingThem) {
   EXPECT_EQ(result.needs_restart[0].requested, "0.0.0.0");
   EXPECT_EQ(result.changed, std::vector<std::string>{"srv.timeout"});
   EXPECT_EQ(cfg.current()->srv.host, "localhost");
-  EXPECT_EQ(cfg.current().origin("srv.host")->kind, arbiter::origin_kind::default_value);
+  EXPECT_EQ(origin_of(cfg.current(), "srv.host").kind, arbiter::origin_kind::default_value);
   EXPECT_EQ(cfg.current()->srv.timeout, 1s);
   EXPECT_EQ(log.count("config change needs a restart"), 1U);
 }

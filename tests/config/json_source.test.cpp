@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -38,6 +39,14 @@ BOOST_HANA_ADAPT_STRUCT(jsonapp::root, server, debug);
 namespace {
 
 using namespace std::chrono_literals;
+
+/// Returns where `path`'s value came from; an unknown path fails the test instead of dereferencing a null.
+template <class Schema>
+arbiter::value_origin origin_of(const arbiter::snapshot<Schema>& snap, std::string_view path) {
+  if (const auto* origin = snap.origin(path)) return *origin;
+  ADD_FAILURE() << "no value at " << path;
+  return {};
+}
 
 std::vector<std::string> errors_of(const arbiter::json_source& source) {
   std::vector<std::string> out;
@@ -75,8 +84,8 @@ TEST(JsonSource, SitsBelowTheEnvironment) {
   std::filesystem::remove(path);
   EXPECT_EQ(cfg.current()->server.port, 9100);
   EXPECT_EQ(cfg.current()->server.host, "from-file");
-  EXPECT_EQ(cfg.current().origin("server.host")->kind, arbiter::origin_kind::file);
-  EXPECT_EQ(cfg.current().origin("server.host")->where, path.string() + ":1");
+  EXPECT_EQ(origin_of(cfg.current(), "server.host").kind, arbiter::origin_kind::file);
+  EXPECT_EQ(origin_of(cfg.current(), "server.host").where, path.string() + ":1");
 }
 
 TEST(JsonSource, ReportsBadValuesWithTheFile) {
