@@ -19,8 +19,8 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <cstddef>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
