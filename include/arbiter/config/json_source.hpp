@@ -230,18 +230,14 @@ class json_source {
                                  " levels at line " + std::to_string(line())});
       return false;
     }
-    /// Returns the path of the key just read. A path longer than any schema path ends in "..." after
-    /// `detail::max_name_length` characters: it matches no field either way, and every entry stays small.
+    /// Returns the path of the key just read, cut like every entry path (detail::entry_path), without
+    /// copying more of a long path than that keeps.
     [[nodiscard]] std::string leaf_path() const {
-      constexpr std::size_t limit = detail::max_name_length;
-      std::string path(path_, 0, std::min(path_.size(), limit + 1));
+      constexpr std::size_t limit = detail::max_name_length + 1;
+      std::string path(path_, 0, std::min(path_.size(), limit));
       if (!path_.empty()) path.push_back('.');
-      path.append(key_, 0, std::min(key_.size(), limit + 1));
-      if (path.size() > limit) {
-        path.resize(limit);
-        path.append("...");
-      }
-      return path;
+      path.append(key_, 0, std::min(key_.size(), limit));
+      return detail::entry_path(path);
     }
     /// Returns the line of the token just read (the parser may have read whitespace past it).
     [[nodiscard]] std::size_t line() {

@@ -173,6 +173,16 @@ consteval bool assert_config_source() {
 
 namespace detail {
 
+/// Returns `path` as a source stores it in an entry: a path longer than any schema path is cut after
+/// `max_name_length` characters and ends in "...". It matches no field either way, and a file of long keys
+/// nested deep cannot make every entry (and its message) as long as all its keys together.
+[[nodiscard]] inline std::string entry_path(std::string_view path) {
+  if (path.size() <= max_name_length) return std::string(path);
+  std::string out(path.substr(0, max_name_length));
+  out.append("...");
+  return out;
+}
+
 /// Returns `text` as it appears in an error line: bare when plain, quoted with escapes otherwise.
 [[nodiscard]] inline std::string shown_value(std::string_view text) {
   std::string out;

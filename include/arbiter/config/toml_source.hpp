@@ -58,27 +58,51 @@ class toml_source {
         return;
       }
       out.fail(path_, "is not valid TOML at line " + std::to_string(begin.line) + ", column " +
-                          std::to_string(begin.column) + ": " + std::string(e.description()));
+                          std::to_string(begin.column) + ": " + reason(e.description()));
       return;
     }
-    flatten(document, std::string(), out);
+    source_output flat;
+    std::string path;
+    if (!flatten(document, path, 1, flat)) {
+      out.issues.insert(out.issues.end(), flat.issues.begin(), flat.issues.end());
+      return;  // like a file that does not parse: no values from half of it
+    }
+    for (auto& entry : flat.entries) out.entries.push_back(std::move(entry));
+    for (auto& issue : flat.issues) out.issues.push_back(std::move(issue));
   }
 
  private:
-  /// Returns a TOML value as the text the parsers read; floats keep a decimal point so an integer field
-  /// rejects them, as it rejects "1.0" from the environment.
-  static bool value_text(const toml::node& node, std::string& text) {
+  /// Returns why toml++ rejected the file without any of the input: a syntax error may fall inside any value, a
+  /// secret's among them, and toml++ quotes what it read ("'2718281828e99999' could not be interpreted",
+  /// "saw 'h'"). Quoted text becomes '...'; only a redefinition keeps its quotes, which hold the key.
+  [[nodiscard]] static std::string reason(std::string_view description) {
+    std::string text(description);
+    if (text.find("cannot redefine existing") != std::string::npos) return text;
+    const auto first = text.find('\'');
+    if (first == std::string::npos) return text;
+    const auto last = text.rfind('\'');
+    text.replace(first, last == first ? std::string::npos : last - first + 1, "'...'");
+    return text;
+  }
+
+  /// Returns a TOML value as the text the parsers read and says what it was written as; floats keep a decimal
+  /// point so an integer field rejects them, as it rejects "1.0" from the environment.
+  static bool value_text(const toml::node& node, std::string& text, value_kind& kind) {
     if (const auto* s = node.as_string()) {
       text = s->get();
+      kind = value_kind::string;
     } else if (const auto* i = node.as_integer()) {
       text = std::to_string(i->get());
+      kind = value_kind::number;
     } else if (const auto* f = node.as_floating_point()) {
       char buffer[64];
       const auto result = std::to_chars(buffer, buffer + sizeof buffer, f->get());
       text.assign(buffer, result.ptr);
       if (text.find_first_of(".eEn") == std::string::npos) text.append(".0");
+      kind = value_kind::number;
     } else if (const auto* b = node.as_boolean()) {
       text = b->get() ? "true" : "false";
+      kind = value_kind::boolean;
     } else {
       return false;  // dates and times have no config type
     }
@@ -89,41 +113,60 @@ class toml_source {
     return path_ + ":" + std::to_string(node.source().begin.line);
   }
 
-  void flatten(const toml::table& table, const std::string& prefix, source_output& out) const {
+  /// Adds the values of `table` (at `depth`, the top level being 1) under `path`, which it restores before
+  /// returning. False when tables nest deeper than max_config_depth (the issue says where).
+  bool flatten(const toml::table& table, std::string& path, std::size_t depth, source_output& out) const {
+    const std::size_t outer = path.size();
     for (const auto& [key, node] : table) {
-      std::string path = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+      path.resize(outer);
+      if (outer != 0) path.push_back('.');
+      path.append(key.str());
       if (const auto* sub = node.as_table()) {
-        flatten(*sub, path, out);
+        if (depth == max_config_depth) {
+          out.fail(path_, "nests tables deeper than " + std::to_string(max_config_depth) + " levels at line " +
+                              std::to_string(node.source().begin.line));
+          return false;
+        }
+        if (!flatten(*sub, path, depth + 1, out)) return false;
         continue;
       }
       raw_value raw;
       if (const auto* array = node.as_array()) {
         std::vector<std::string> items;
+        std::vector<value_kind> kinds;
         bool ok = true;
         for (const auto& item : *array) {
           std::string text;
-          ok = ok && value_text(item, text);
+          value_kind kind = value_kind::text;
+          ok = ok && value_text(item, text, kind);
           items.push_back(std::move(text));
+          kinds.push_back(kind);
         }
         if (!ok) {
+          std::string shown = detail::entry_path(path);
           std::string message =
-              path + ": a list from " + where(node) + " holds a table, list, date or time; expected values";
-          out.issues.push_back({issue_severity::error, std::move(path), std::move(message)});
+              shown + ": a list from " + where(node) + " holds a table, list, date or time; expected values";
+          out.issues.push_back({issue_severity::error, std::move(shown), std::move(message)});
           continue;
         }
-        raw = raw_value::list(std::move(items));
+        raw = raw_value::list(std::move(items), std::move(kinds));
       } else {
         std::string text;
-        if (!value_text(node, text)) {
-          std::string message = path + ": a date or time from " + where(node) + " is not a config value";
-          out.issues.push_back({issue_severity::error, std::move(path), std::move(message)});
+        value_kind kind = value_kind::text;
+        if (!value_text(node, text, kind)) {
+          std::string shown = detail::entry_path(path);
+          std::string message = shown + ": a date or time from " + where(node) + " is not a config value";
+          out.issues.push_back({issue_severity::error, std::move(shown), std::move(message)});
           continue;
         }
-        raw = raw_value::scalar(std::move(text));
+        raw = raw_value::scalar(std::move(text), kind);
       }
-      out.entries.push_back(raw_entry{std::move(path), std::move(raw), value_origin{origin_kind::file, where(node)},
-                                      options_.unknown_keys, unresolved_leaf});
+      out.entries.push_back(raw_entry{detail::entry_path(path), std::move(raw),
+                                      value_origin{origin_kind::file, where(node)}, options_.unknown_keys,
+                                      unresolved_leaf});
     }
+    path.resize(outer);
+    return true;
   }
 
   std::string path_;
