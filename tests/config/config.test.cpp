@@ -76,6 +76,8 @@ struct app_config {
 
 struct vault {
   std::optional<arbiter::secret<std::vector<int>>> pins;
+  arbiter::secret<std::chrono::seconds> rotate{60s};
+  arbiter::secret<arbiter::byte_size> quota{1_MiB};
   static constexpr auto config_rules = arbiter::rules(arbiter::field<"pins">(arbiter::range(0, 9999)));
 };
 struct vault_root {
@@ -84,7 +86,7 @@ struct vault_root {
 
 }  // namespace app
 
-BOOST_HANA_ADAPT_STRUCT(app::vault, pins);
+BOOST_HANA_ADAPT_STRUCT(app::vault, pins, rotate, quota);
 BOOST_HANA_ADAPT_STRUCT(app::vault_root, v);
 BOOST_HANA_ADAPT_STRUCT(app::server, host, port, timeout);
 BOOST_HANA_ADAPT_STRUCT(app::database, password, replicas, pool_size, cache, idle, url);
@@ -292,6 +294,20 @@ TEST(ConfigValidation, MasksSecretsInsideOptionalsAndLists) {
   const auto ok = arbiter::load_config<app::vault_root>(arbiter::override_source({"v.pins=1,2"}));
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok.value.v.pins->reveal(), (std::vector<int>{1, 2}));
+}
+
+TEST(ConfigValidation, NeverQuotesAPartOfASecret) {
+  const auto result = arbiter::load_config<app::vault_root>(
+      arbiter::override_source({"v.rotate=5hunter2", "v.quota=5hunter", "v.quota=1G"}));
+  std::vector<std::string> messages;
+  for (const auto& issue : result.issues) messages.push_back(issue.message);
+  EXPECT_EQ(messages, (std::vector<std::string>{
+                          "v.rotate: *** from override v.rotate has an unknown unit (use ns, us, ms, s, m, h or d)",
+                          "v.quota: *** from override v.quota has an unknown unit (use B, KB, MB, GB, TB, KiB, MiB, "
+                          "GiB or TiB)",
+                          "v.quota: *** from override v.quota is ambiguous: write a binary (1024-based, like MiB) or "
+                          "a decimal (1000-based, like MB) unit",
+                      }));
 }
 
 TEST(ConfigValidation, ReportsABadValueEvenWhenAHigherLayerReplacesIt) {

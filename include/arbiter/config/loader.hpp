@@ -94,7 +94,9 @@ template <class T>
                                         bool masked = false) {
   if constexpr (is_secret_v<T>) {
     typename T::value_type inner{};
-    auto problem = parse_field(raw, inner, options, true);
+    parse_options secret_options = options;
+    secret_options.quote_input = false;
+    auto problem = parse_field(raw, inner, secret_options, true);
     if (!problem) out = T(std::move(inner));
     return problem;
   } else if constexpr (is_optional_v<T>) {
