@@ -281,7 +281,7 @@ TEST(JsonSource, AVeryLongPathIsShortenedInItsEntryAndMessages) {
   // 60 levels of 2 KB keys, then 500 leaves: every leaf keeping its full 120 KB path would be 60 MB.
   const std::string key(2048, 'k');
   std::string text;
-  for (int i = 0; i < 60; ++i) text += "{\"" + key + "\": ";
+  for (int i = 0; i < 60; ++i) text.append("{\"").append(key).append("\": ");
   text += "{";
   for (int i = 0; i < 500; ++i) text += (i == 0 ? "\"" : ", \"") + std::to_string(i) + "\": 1";
   text += "}";

@@ -186,10 +186,11 @@ TEST(TomlSource, NestingDeeperThan64LevelsIsAnErrorNamingTheLine) {
 
 TEST(TomlSource, AVeryLongPathIsShortenedInItsEntry) {
   const std::string key(2048, 'k');
-  std::string text = "[" + key;
-  for (int i = 0; i < 20; ++i) text += "." + key;
-  text += "]\n";
-  for (int i = 0; i < 100; ++i) text += "x" + std::to_string(i) + " = 1\n";
+  std::string text = "[";
+  text.append(key);
+  for (int i = 0; i < 20; ++i) text.append(".").append(key);
+  text.append("]\n");
+  for (int i = 0; i < 100; ++i) text.append("x").append(std::to_string(i)).append(" = 1\n");
   arbiter::source_output out;
   arbiter::toml_source::from_text(text, "long.toml").read<tomlapp::root>(out);
   EXPECT_TRUE(out.issues.empty());
