@@ -106,10 +106,23 @@ TEST(TomlSource, AValueOfTheWrongTomlTypeIsAnError) {
       }));
 }
 
-TEST(TomlSource, ADuplicateKeyIsAnError) {
+TEST(TomlSource, ADuplicateKeyIsAnErrorNamingBothLines) {
   EXPECT_EQ(errors_of(arbiter::toml_source::from_text("[server]\nport = 100000\nport = 5\n", "dup.toml")),
-            std::vector<std::string>{"dup.toml: is not valid TOML at line 3, column 8: Error while parsing key-value "
-                                     "pair: cannot redefine existing integer 'port'"});
+            std::vector<std::string>{"server.port: duplicate key at dup.toml:3 (first at dup.toml:2)"});
+  EXPECT_EQ(errors_of(arbiter::toml_source::from_text(
+                "debug = true\n[server]\nhost = \"a\"\n[other]\nhost = \"b\"\n[server]\n", "dup.toml")),
+            std::vector<std::string>{"server: duplicate key at dup.toml:6 (first at dup.toml:2)"});
+  EXPECT_EQ(errors_of(arbiter::toml_source::from_text(
+                "[server]\nhost = \"a\"\n[other]\nx.host = 1\nhost = \"b\"\nhost = \"c\"\n", "dup.toml")),
+            std::vector<std::string>{"other.host: duplicate key at dup.toml:6 (first at dup.toml:5)"})
+      << "the key belongs to the last table header above it";
+  EXPECT_EQ(errors_of(arbiter::toml_source::from_text("[server]\nx.y = 1\nx . y = 2\n", "dup.toml")),
+            std::vector<std::string>{"server.x.y: duplicate key at dup.toml:3 (first at dup.toml:2)"});
+  // A quoted key is reported with toml++'s message, which names the second line only.
+  const auto quoted = errors_of(arbiter::toml_source::from_text("[server]\n\"port\" = 1\n\"port\" = 2\n", "dup.toml"));
+  ASSERT_EQ(quoted.size(), 1U);
+  EXPECT_EQ(quoted[0].rfind("dup.toml: is not valid TOML at line 3, column ", 0), 0U) << quoted[0];
+  EXPECT_NE(quoted[0].find("cannot redefine existing integer"), std::string::npos) << quoted[0];
 }
 
 /// Loads `text` through a file, at start and on reload, and returns every message an error could reach.

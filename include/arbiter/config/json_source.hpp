@@ -127,14 +127,13 @@ class json_source {
 
     bool start_object(std::size_t /*size*/) {
       if (!enter()) return false;
-      if (levels_.empty() || lists_open_ > 0) {
-        if (lists_open_ > 0) list_bad_ = true;
-        levels_.push_back({path_.size(), false, {}});
-        return true;
-      }
+      const bool section = !levels_.empty() && lists_open_ == 0;  // not the top level, not inside a list
+      if (lists_open_ > 0) list_bad_ = true;
       levels_.push_back({path_.size(), false, {}});
-      if (!path_.empty()) path_.push_back('.');
-      path_.append(key_);
+      if (section) {
+        if (!path_.empty()) path_.push_back('.');
+        path_.append(key_);
+      }
       return true;
     }
     bool end_object() {

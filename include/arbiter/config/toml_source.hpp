@@ -8,6 +8,8 @@
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,17 +46,29 @@ class toml_source {
 
   template <class Schema>
   void read(source_output& out) const {
+    std::string file_text;
+    if (!from_text_) {
+      std::ifstream file(path_, std::ios::binary);
+      if (!file) {
+        if (!options_.optional) out.fail(path_, "cannot be opened");
+        return;
+      }
+      std::ostringstream buffer;
+      buffer << file.rdbuf();
+      file_text = std::move(buffer).str();
+    }
+    const std::string& text = from_text_ ? text_ : file_text;
     toml::table document;
     try {
-      if (from_text_) {
-        document = toml::parse(text_, path_);
-      } else {
-        document = toml::parse_file(path_);
-      }
+      document = toml::parse(text, path_);
     } catch (const toml::parse_error& e) {
       const auto& begin = e.source().begin;
-      if (!from_text_ && e.description().find("File could not be opened") != std::string_view::npos) {
-        if (!options_.optional) out.fail(path_, "cannot be opened");
+      std::string path;
+      std::size_t first_line = 0;
+      if (first_definition(text, e.description(), begin.line, path, first_line)) {
+        std::string message = path + ": duplicate key at " + path_ + ":" + std::to_string(begin.line) + " (first at " +
+                              path_ + ":" + std::to_string(first_line) + ")";
+        out.issues.push_back({issue_severity::error, std::move(path), std::move(message)});
         return;
       }
       out.fail(path_, "is not valid TOML at line " + std::to_string(begin.line) + ", column " +
@@ -83,6 +97,106 @@ class toml_source {
     const auto last = text.rfind('\'');
     text.replace(first, last == first ? std::string::npos : last - first + 1, "'...'");
     return text;
+  }
+
+  /// For toml++'s "cannot redefine existing integer 'port'" at `line`, finds the key's path and the line that
+  /// first gave it: parses the text above `line` and looks the key up in the table that line belongs to (the
+  /// table header nearest above it; a header's own key is looked up from the top). False when it cannot tell
+  /// (a quoted key, say); the message then names the second line only.
+  [[nodiscard]] static bool first_definition(std::string_view text, std::string_view description, std::size_t line,
+                                             std::string& path, std::size_t& first_line) {
+    if (description.find("cannot redefine existing") == std::string_view::npos) return false;
+    const auto open = description.find('\'');
+    const auto close = description.rfind('\'');
+    if (open == std::string_view::npos || close == open) return false;
+    std::vector<std::string_view> segments;
+    for (std::string_view rest = description.substr(open + 1, close - open - 1);;) {
+      const auto dot = rest.find('.');
+      const std::string_view segment = detail::trim(rest.substr(0, dot));
+      if (segment.empty() || segment.find_first_of("\"'") != std::string_view::npos) return false;
+      segments.push_back(segment);
+      if (dot == std::string_view::npos) break;
+      rest.remove_prefix(dot + 1);
+    }
+    std::size_t prefix_end = 0;
+    for (std::size_t l = 1; l < line && prefix_end != std::string_view::npos; ++l) {
+      prefix_end = text.find('\n', prefix_end);
+      if (prefix_end != std::string_view::npos) ++prefix_end;
+    }
+    if (prefix_end == std::string_view::npos) return false;
+    toml::table above;
+    try {
+      above = toml::parse(text.substr(0, prefix_end));
+    } catch (const toml::parse_error&) {
+      return false;
+    }
+    // The table the line belongs to: for a key-value pair, the last table header above it.
+    const toml::table* base = &above;
+    std::string base_path;
+    if (description.rfind("Error while parsing table header", 0) != 0) {
+      std::vector<std::size_t> line_starts{0};
+      for (std::size_t i = 0; i < prefix_end; ++i) {
+        if (text[i] == '\n') line_starts.push_back(i + 1);
+      }
+      std::size_t base_line = 0;
+      std::string scratch;
+      find_header_table(above, text, line_starts, scratch, 1, base, base_path, base_line);
+    }
+    const toml::node* node = base;
+    path = base_path;
+    for (const auto segment : segments) {
+      const auto* table = node->as_table();
+      node = table == nullptr ? nullptr : table->get(segment);
+      if (node == nullptr) return false;
+      if (!path.empty()) path.push_back('.');
+      path.append(segment);
+    }
+    path = detail::entry_path(path);
+    first_line = node->source().begin.line;
+    return true;
+  }
+
+  /// Finds, under `table` (at `path`), the table whose header ([name] or [[name]]) is the last one in the
+  /// text, the deepest if several start on that line.
+  static void find_header_table(const toml::table& table, std::string_view text,
+                                const std::vector<std::size_t>& line_starts, std::string& path, std::size_t depth,
+                                const toml::table*& best, std::string& best_path, std::size_t& best_line) {
+    if (depth > max_config_depth) return;
+    const std::size_t outer = path.size();
+    const auto consider = [&](const toml::table& candidate) {
+      const std::size_t at = candidate.source().begin.line;
+      if (at == 0 || at < best_line || (at == best_line && path.size() <= best_path.size())) return;
+      if (!starts_with_bracket(text, line_starts, at)) return;
+      best = &candidate;
+      best_path = path;
+      best_line = at;
+    };
+    for (const auto& [key, node] : table) {
+      path.resize(outer);
+      if (outer != 0) path.push_back('.');
+      path.append(key.str());
+      if (const auto* sub = node.as_table()) {
+        consider(*sub);
+        find_header_table(*sub, text, line_starts, path, depth + 1, best, best_path, best_line);
+      } else if (const auto* array = node.as_array()) {
+        for (const auto& item : *array) {
+          if (const auto* element = item.as_table()) {
+            consider(*element);
+            find_header_table(*element, text, line_starts, path, depth + 1, best, best_path, best_line);
+          }
+        }
+      }
+    }
+    path.resize(outer);
+  }
+
+  /// True when line `line` (1-based) of `text` starts with '[' after blanks: a table header.
+  [[nodiscard]] static bool starts_with_bracket(std::string_view text, const std::vector<std::size_t>& line_starts,
+                                                std::size_t line) {
+    if (line == 0 || line > line_starts.size()) return false;
+    std::size_t at = line_starts[line - 1];
+    while (at < text.size() && (text[at] == ' ' || text[at] == '\t')) ++at;
+    return at < text.size() && text[at] == '[';
   }
 
   /// Returns a TOML value as the text the parsers read and says what it was written as; floats keep a decimal
