@@ -117,8 +117,9 @@ template <class T>
     const std::vector<std::string>* items = &raw.items;
     if (raw.kind == raw_value::shape::scalar) {
       // Only text is split at commas; a file writes a list as an array.
-      if (raw.type != value_kind::text)
+      if (raw.type != value_kind::text) {
         return "is " + std::string(to_string(raw.type)) + ", expected " + a_type_name<T>();
+      }
       const std::string_view text = detail::trim(raw.text);
       std::size_t start = 0;
       while (!text.empty() && start <= text.size()) {
