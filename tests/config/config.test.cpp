@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -75,6 +76,8 @@ struct app_config {
 
 struct vault {
   std::optional<arbiter::secret<std::vector<int>>> pins;
+  arbiter::secret<std::chrono::seconds> rotate{60s};
+  arbiter::secret<arbiter::byte_size> quota{1_MiB};
   static constexpr auto config_rules = arbiter::rules(arbiter::field<"pins">(arbiter::range(0, 9999)));
 };
 struct vault_root {
@@ -83,7 +86,7 @@ struct vault_root {
 
 }  // namespace app
 
-BOOST_HANA_ADAPT_STRUCT(app::vault, pins);
+BOOST_HANA_ADAPT_STRUCT(app::vault, pins, rotate, quota);
 BOOST_HANA_ADAPT_STRUCT(app::vault_root, v);
 BOOST_HANA_ADAPT_STRUCT(app::server, host, port, timeout);
 BOOST_HANA_ADAPT_STRUCT(app::database, password, replicas, pool_size, cache, idle, url);
@@ -97,6 +100,14 @@ using app::app_config;
 using env = arbiter::env_source<"APP">;
 
 // Environment names are derived at compile time; a field can name its own.
+/// Returns where `path`'s value came from; an unknown path fails the test instead of dereferencing a null.
+template <class Schema>
+arbiter::value_origin origin_of(const arbiter::snapshot<Schema>& snap, std::string_view path) {
+  if (const auto* origin = snap.origin(path)) return *origin;
+  ADD_FAILURE() << "no value at " << path;
+  return {};
+}
+
 static_assert(arbiter::env_variable_names<app_config, "APP">[1].view() == "APP_SRV_PORT");
 static_assert(arbiter::env_variable_names<app_config, "APP">[8].view() == "DATABASE_URL");
 static_assert(arbiter::env_variable_names<app_config, "">[0].view() == "SRV_HOST");
@@ -146,8 +157,8 @@ TEST(ConfigDefaults, RememberThatTheyAreDefaults) {
   const arbiter::config<app_config, env> cfg(fake_env({}));
   const auto snap = cfg.current();
   ASSERT_NE(snap.origin("srv.port"), nullptr);
-  EXPECT_EQ(snap.origin("srv.port")->kind, arbiter::origin_kind::default_value);
-  EXPECT_EQ(snap.origin("srv.port")->describe(), "the default");
+  EXPECT_EQ(origin_of(snap, "srv.port").kind, arbiter::origin_kind::default_value);
+  EXPECT_EQ(origin_of(snap, "srv.port").describe(), "the default");
   EXPECT_EQ(snap.origin("no.such.path"), nullptr);
   EXPECT_EQ(snap.origins().size(), arbiter::schema_size<app_config>);
 }
@@ -161,8 +172,8 @@ TEST(ConfigEnvironment, OverridesDefaultsAndRecordsTheVariable) {
   EXPECT_EQ(snap->srv.port, 9090);
   EXPECT_EQ(snap->srv.timeout, 1s);
   EXPECT_EQ(snap->lim.strategy, app::mode::fast);
-  EXPECT_EQ(snap.origin("srv.port")->kind, arbiter::origin_kind::environment);
-  EXPECT_EQ(snap.origin("srv.port")->describe(), "APP_SRV_PORT");
+  EXPECT_EQ(origin_of(snap, "srv.port").kind, arbiter::origin_kind::environment);
+  EXPECT_EQ(origin_of(snap, "srv.port").describe(), "APP_SRV_PORT");
   EXPECT_EQ(snap->srv.host, "localhost");
 }
 
@@ -185,7 +196,7 @@ TEST(ConfigEnvironment, ReadsListsOptionalsSecretsAndSizes) {
 TEST(ConfigEnvironment, AFieldCanNameItsOwnVariable) {
   const arbiter::config<app_config, env> cfg(fake_env({{"DATABASE_URL", "postgres://db/prod"}, {"APP_DB_URL", "x"}}));
   EXPECT_EQ(cfg.current()->db.url, "postgres://db/prod");
-  EXPECT_EQ(cfg.current().origin("db.url")->where, "DATABASE_URL");
+  EXPECT_EQ(origin_of(cfg.current(), "db.url").where, "DATABASE_URL");
 }
 
 TEST(ConfigEnvironment, ReadsTheProcessEnvironmentByDefault) {
@@ -200,7 +211,7 @@ TEST(ConfigOverrides, WinOverTheEnvironment) {
       fake_env({{"APP_SRV_PORT", "9090"}}), arbiter::override_source({"srv.port=7070", "lim.ratio = 0.25"}));
   EXPECT_EQ(cfg.current()->srv.port, 7070);
   EXPECT_DOUBLE_EQ(cfg.current()->lim.ratio, 0.25) << "spaces around the key are trimmed";
-  EXPECT_EQ(cfg.current().origin("srv.port")->describe(), "override srv.port");
+  EXPECT_EQ(origin_of(cfg.current(), "srv.port").describe(), "override srv.port");
 }
 
 TEST(ConfigOverrides, ComeFromTheCommandLine) {
@@ -283,6 +294,20 @@ TEST(ConfigValidation, MasksSecretsInsideOptionalsAndLists) {
   const auto ok = arbiter::load_config<app::vault_root>(arbiter::override_source({"v.pins=1,2"}));
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok.value.v.pins->reveal(), (std::vector<int>{1, 2}));
+}
+
+TEST(ConfigValidation, NeverQuotesAPartOfASecret) {
+  const auto result = arbiter::load_config<app::vault_root>(
+      arbiter::override_source({"v.rotate=5hunter2", "v.quota=5hunter", "v.quota=1G"}));
+  std::vector<std::string> messages;
+  for (const auto& issue : result.issues) messages.push_back(issue.message);
+  EXPECT_EQ(messages, (std::vector<std::string>{
+                          "v.rotate: *** from override v.rotate has an unknown unit (use ns, us, ms, s, m, h or d)",
+                          "v.quota: *** from override v.quota has an unknown unit (use B, KB, MB, GB, TB, KiB, MiB, "
+                          "GiB or TiB)",
+                          "v.quota: *** from override v.quota is ambiguous: write a binary (1024-based, like MiB) or "
+                          "a decimal (1000-based, like MB) unit",
+                      }));
 }
 
 TEST(ConfigValidation, ReportsABadValueEvenWhenAHigherLayerReplacesIt) {
@@ -380,7 +405,7 @@ TEST(ConfigReload, ReportsRestartOnlyChangesInsteadOfApplyingThem) {
   EXPECT_EQ(result.needs_restart[0].requested, "0.0.0.0");
   EXPECT_EQ(result.changed, std::vector<std::string>{"srv.timeout"});
   EXPECT_EQ(cfg.current()->srv.host, "localhost");
-  EXPECT_EQ(cfg.current().origin("srv.host")->kind, arbiter::origin_kind::default_value);
+  EXPECT_EQ(origin_of(cfg.current(), "srv.host").kind, arbiter::origin_kind::default_value);
   EXPECT_EQ(cfg.current()->srv.timeout, 1s);
   EXPECT_EQ(log.count("config change needs a restart"), 1U);
 }

@@ -1,15 +1,21 @@
 // The TOML file source: tables, arrays, lines, floats into integers, dates, unknown keys and broken files.
 #include <arbiter/config/toml_source.hpp>
 
+#include <arbiter/config.hpp>
 #include <arbiter/config/loader.hpp>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <boost/hana/adapt_struct.hpp>
+
+#include <arbiter/logging/recording_logger.hpp>
 
 namespace tomlapp {
 
@@ -19,6 +25,7 @@ struct net {
   std::vector<std::string> peers;
   std::chrono::milliseconds timeout{250};
   double ratio = 0.5;
+  arbiter::secret<std::string> token{"none"};
 };
 struct root {
   net server;
@@ -27,7 +34,7 @@ struct root {
 
 }  // namespace tomlapp
 
-BOOST_HANA_ADAPT_STRUCT(tomlapp::net, host, port, peers, timeout, ratio);
+BOOST_HANA_ADAPT_STRUCT(tomlapp::net, host, port, peers, timeout, ratio, token);
 BOOST_HANA_ADAPT_STRUCT(tomlapp::root, server, debug);
 
 namespace {
@@ -56,7 +63,7 @@ TEST(TomlSource, ReadsTablesArraysAndLines) {
   EXPECT_DOUBLE_EQ(result.value.server.ratio, 1.0) << "a TOML integer is a fine double";
   EXPECT_TRUE(result.value.debug);
   EXPECT_EQ(result.origins[1].describe(), "app.toml:5");
-  EXPECT_EQ(result.origins[5].describe(), "app.toml:1");
+  EXPECT_EQ(result.origins[6].describe(), "app.toml:1");
 }
 
 TEST(TomlSource, ReportsBadValuesWithFileAndLine) {
@@ -81,6 +88,127 @@ TEST(TomlSource, ReportsUnreadableAndBrokenFiles) {
   const auto broken = errors_of(arbiter::toml_source::from_text("[server]\nport = \n", "half.toml"));
   ASSERT_EQ(broken.size(), 1U);
   EXPECT_EQ(broken[0].rfind("half.toml: is not valid TOML at line 2", 0), 0U) << broken[0];
+}
+
+TEST(TomlSource, AValueOfTheWrongTomlTypeIsAnError) {
+  EXPECT_EQ(
+      errors_of(arbiter::toml_source::from_text("debug = \"yes\"\n[server]\nhost = 123\nport = \"9000\"\n"
+                                                "peers = [\"a\", 1]\ntimeout = true\ntoken = 42\nratio = \"0.5\"\n",
+                                                "app.toml")),
+      (std::vector<std::string>{
+          "server.host: 123 from app.toml:3 is a number, expected a string",
+          "server.port: 9000 from app.toml:4 is a string, expected a uint16",
+          "server.peers: [a, 1] from app.toml:5 has item 2 (1) that is a number, expected a string",
+          "server.timeout: true from app.toml:6 is a boolean, expected a duration",
+          "server.ratio: 0.5 from app.toml:8 is a string, expected a double",
+          "server.token: *** from app.toml:7 is a number, expected a string",
+          "debug: yes from app.toml:1 is a string, expected a bool",
+      }));
+}
+
+TEST(TomlSource, ADuplicateKeyIsAnErrorNamingBothLines) {
+  EXPECT_EQ(errors_of(arbiter::toml_source::from_text("[server]\nport = 100000\nport = 5\n", "dup.toml")),
+            std::vector<std::string>{"server.port: duplicate key at dup.toml:3 (first at dup.toml:2)"});
+  EXPECT_EQ(errors_of(arbiter::toml_source::from_text(
+                "debug = true\n[server]\nhost = \"a\"\n[other]\nhost = \"b\"\n[server]\n", "dup.toml")),
+            std::vector<std::string>{"server: duplicate key at dup.toml:6 (first at dup.toml:2)"});
+  EXPECT_EQ(errors_of(arbiter::toml_source::from_text(
+                "[server]\nhost = \"a\"\n[other]\nx.host = 1\nhost = \"b\"\nhost = \"c\"\n", "dup.toml")),
+            std::vector<std::string>{"other.host: duplicate key at dup.toml:6 (first at dup.toml:5)"})
+      << "the key belongs to the last table header above it";
+  EXPECT_EQ(errors_of(arbiter::toml_source::from_text("[server]\nx.y = 1\nx . y = 2\n", "dup.toml")),
+            std::vector<std::string>{"server.x.y: duplicate key at dup.toml:3 (first at dup.toml:2)"});
+  // A quoted key is reported with toml++'s message, which names the second line only.
+  const auto quoted = errors_of(arbiter::toml_source::from_text("[server]\n\"port\" = 1\n\"port\" = 2\n", "dup.toml"));
+  ASSERT_EQ(quoted.size(), 1U);
+  EXPECT_EQ(quoted[0].rfind("dup.toml: is not valid TOML at line 3, column ", 0), 0U) << quoted[0];
+  EXPECT_NE(quoted[0].find("cannot redefine existing integer"), std::string::npos) << quoted[0];
+}
+
+/// Loads `text` through a file, at start and on reload, and returns every message an error could reach.
+std::vector<std::string> every_error_text(const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() / "arbiter_config_toml_secret_test.toml";
+  std::vector<std::string> out;
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+  try {
+    const arbiter::config<tomlapp::root, arbiter::toml_source> cfg{arbiter::toml_source(path.string())};
+    ADD_FAILURE() << "loaded: " << text;
+  } catch (const arbiter::config_error& e) {
+    out.emplace_back(e.what());
+    for (const auto& issue : e.issues()) out.push_back(issue.path + " " + issue.message);
+  }
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << "";
+  arbiter::recording_logger log;
+  arbiter::basic_config<tomlapp::root, arbiter::recording_logger, arbiter::toml_source> cfg(
+      log, arbiter::toml_source(path.string()));
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+  const auto result = cfg.reload();
+  std::filesystem::remove(path);
+  EXPECT_FALSE(result.ok());
+  for (const auto& issue : result.issues) out.push_back(issue.path + " " + issue.message);
+  const auto record = log.last("config reload rejected");
+  if (record) {
+    out.push_back(record->field("path").value_or("") + " " + record->field("problem").value_or(""));
+  } else {
+    ADD_FAILURE() << "no reload rejected log for: " << text;
+  }
+  return out;
+}
+
+TEST(TomlSource, ASyntaxErrorNeverShowsTheTextAroundIt) {
+  const std::vector<std::pair<std::string, std::string>> broken = {
+      {"truncated", "[server]\ntoken = \"hunter2-sesame"},
+      {"raw newline", "[server]\ntoken = \"hunter2\n-sesame\"\n"},
+      {"bad UTF-8", "[server]\ntoken = \"hunter2\xff-sesame\"\n"},
+      {"bad escape", "[server]\ntoken = \"hunter2\\q-sesame\"\n"},
+      {"float overflow", "[server]\ntoken = 2718281828e99999\n"},
+      {"integer overflow", "[server]\ntoken = 27182818284590452353602874\n"},
+      {"bad digit", "[server]\ntoken = 0x27182818hunter2\n"},
+  };
+  for (const auto& [what, text] : broken) {
+    const auto messages = every_error_text(text);
+    ASSERT_FALSE(messages.empty()) << what;
+    EXPECT_NE(messages[0].find("is not valid TOML at line 2, column "), std::string::npos)
+        << what << ": " << messages[0];
+    for (const auto& message : messages) {
+      EXPECT_EQ(message.find("hunter"), std::string::npos) << what << ": " << message;
+      EXPECT_EQ(message.find("sesame"), std::string::npos) << what << ": " << message;
+      EXPECT_EQ(message.find("2718281828"), std::string::npos) << what << ": " << message;
+    }
+  }
+  EXPECT_EQ(errors_of(arbiter::toml_source::from_text("[server]\nport = 1e99999\n", "f.toml")),
+            std::vector<std::string>{"f.toml: is not valid TOML at line 2, column 15: Error while parsing "
+                                     "floating-point: '...' could not be interpreted as a value"});
+}
+
+TEST(TomlSource, NestingDeeperThan64LevelsIsAnErrorNamingTheLine) {
+  std::string dotted = "debug = true\n";
+  for (int i = 0; i < 100; ++i) dotted += "a.";
+  dotted += "b = 1\n";
+  EXPECT_EQ(errors_of(arbiter::toml_source::from_text(dotted, "deep.toml")),
+            std::vector<std::string>{"deep.toml: nests tables deeper than 64 levels at line 2"});
+  const auto result = arbiter::load_config<tomlapp::root>(arbiter::toml_source::from_text(dotted, "deep.toml"));
+  EXPECT_FALSE(result.value.debug) << "a file nested too deep contributes nothing, not its first part";
+  std::string at_limit;
+  for (int i = 0; i < 63; ++i) at_limit += "a.";
+  at_limit += "b = 1\n";
+  const auto fine = errors_of(arbiter::toml_source::from_text(at_limit, "deep.toml"));
+  ASSERT_EQ(fine.size(), 1U);
+  EXPECT_EQ(fine[0].rfind("a.a.a.", 0), 0U) << "64 levels are fine (an unknown key): " << fine[0];
+}
+
+TEST(TomlSource, AVeryLongPathIsShortenedInItsEntry) {
+  const std::string key(2048, 'k');
+  std::string text = "[";
+  text.append(key);
+  for (int i = 0; i < 20; ++i) text.append(".").append(key);
+  text.append("]\n");
+  for (int i = 0; i < 100; ++i) text.append("x").append(std::to_string(i)).append(" = 1\n");
+  arbiter::source_output out;
+  arbiter::toml_source::from_text(text, "long.toml").read<tomlapp::root>(out);
+  EXPECT_TRUE(out.issues.empty());
+  ASSERT_EQ(out.entries.size(), 100U);
+  for (const auto& entry : out.entries) EXPECT_EQ(entry.path, std::string(160, 'k') + "...");
 }
 
 }  // namespace

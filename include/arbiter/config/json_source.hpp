@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -101,7 +102,10 @@ class json_source {
     friend bool operator==(const counting_iterator& a, const counting_iterator& b) noexcept { return a.at == b.at; }
   };
 
-  /// Turns SAX events into path-keyed entries: objects nest sections, arrays of values become lists.
+  /// Turns SAX events into path-keyed entries: objects nest sections, arrays of values become lists. Memory
+  /// stays linear in the file: one string holds the path of the open objects (each level remembers only where
+  /// its part starts), each open object keeps its keys (to find duplicates), and a leaf's path is built once,
+  /// shortened past the longest path a schema can have.
   struct flattener {
     flattener(const std::string& text, const std::string& file, unknown_key_policy policy, source_output& out)
         : text_(text), file_(file), policy_(policy), out_(out) {}
@@ -109,97 +113,107 @@ class json_source {
     const char** cursor = nullptr;
 
     bool null() {
-      if (array_) return array_null();
+      if (lists_open_ > 0) return list_item(std::nullopt, value_kind::text);
       return value(raw_value::null());
     }
-    bool boolean(bool b) { return scalar(b ? "true" : "false"); }
-    bool number_integer(std::int64_t n) { return scalar(std::to_string(n)); }
-    bool number_unsigned(std::uint64_t n) { return scalar(std::to_string(n)); }
-    bool number_float(double /*n*/, const std::string& written) { return scalar(written); }  // keep "1e3" as written
-    bool string(std::string& s) { return scalar(s); }
+    bool boolean(bool b) { return scalar(b ? "true" : "false", value_kind::boolean); }
+    bool number_integer(std::int64_t n) { return scalar(std::to_string(n), value_kind::number); }
+    bool number_unsigned(std::uint64_t n) { return scalar(std::to_string(n), value_kind::number); }
+    bool number_float(double /*n*/, const std::string& written) {
+      return scalar(written, value_kind::number);  // keep "1e3" as written
+    }
+    bool string(std::string& s) { return scalar(s, value_kind::string); }
     bool binary(nlohmann::json::binary_t& /*b*/) { return true; }
 
     bool start_object(std::size_t /*size*/) {
-      if (array_) {
-        ++nested_;
-        array_bad_ = true;
-        return true;
+      if (!enter()) return false;
+      const bool section = !levels_.empty() && lists_open_ == 0;  // not the top level, not inside a list
+      if (lists_open_ > 0) list_bad_ = true;
+      levels_.push_back({path_.size(), false, {}});
+      if (section) {
+        if (!path_.empty()) path_.push_back('.');
+        path_.append(key_);
       }
-      if (!started_) {
-        started_ = true;
-        sections_.emplace_back();
-        return true;
-      }
-      sections_.push_back(current_path());
       return true;
     }
     bool end_object() {
-      if (array_ && nested_ > 0) {
-        --nested_;
-        return true;
-      }
-      sections_.pop_back();
+      path_.resize(levels_.back().path_size);
+      levels_.pop_back();
       return true;
     }
     bool start_array(std::size_t /*size*/) {
-      if (!started_) return top_level_not_object();
-      if (array_) {
-        ++nested_;
-        array_bad_ = true;
-        return true;
+      if (levels_.empty()) return top_level_not_object();
+      if (!enter()) return false;
+      if (lists_open_ > 0) {
+        list_bad_ = true;
+      } else {
+        list_path_ = leaf_path();
+        list_line_ = line();
+        list_bad_ = false;
+        items_.clear();
+        item_types_.clear();
       }
-      array_ = true;
-      array_bad_ = false;
-      items_.clear();
-      array_line_ = line();
+      levels_.push_back({path_.size(), true, {}});
+      ++lists_open_;
       return true;
     }
     bool end_array() {
-      if (nested_ > 0) {
-        --nested_;
-        return true;
-      }
-      array_ = false;
-      std::string path = current_path();
-      if (array_bad_) {
+      levels_.pop_back();
+      if (--lists_open_ > 0) return true;
+      if (list_bad_) {
         std::string message =
-            path + ": a list from " + where(array_line_) + " holds an object, list or null; expected values";
-        out_.issues.push_back({issue_severity::error, std::move(path), std::move(message)});
+            list_path_ + ": a list from " + where(list_line_) + " holds an object, list or null; expected values";
+        out_.issues.push_back({issue_severity::error, std::move(list_path_), std::move(message)});
         return true;
       }
-      out_.entries.push_back(raw_entry{std::move(path), raw_value::list(std::move(items_)),
-                                       value_origin{origin_kind::file, where(array_line_)}, policy_, unresolved_leaf});
-      items_ = {};
+      out_.entries.push_back(raw_entry{std::move(list_path_),
+                                       raw_value::list(std::exchange(items_, {}), std::exchange(item_types_, {})),
+                                       value_origin{origin_kind::file, where(list_line_)}, policy_, unresolved_leaf});
       return true;
     }
     bool key(std::string& k) {
       key_ = k;
+      if (lists_open_ > 0) return true;  // an object inside a list is reported as a whole
+      const std::size_t at = line();
+      const auto [seen, first] = levels_.back().keys.try_emplace(key_, at);
+      if (!first) {
+        std::string path = leaf_path();
+        std::string message = path + ": duplicate key at " + where(at) + " (first at " + where(seen->second) + ")";
+        out_.issues.push_back({issue_severity::error, std::move(path), std::move(message)});
+      }
       return true;
     }
-    bool parse_error(std::size_t position, const std::string& /*token*/, const nlohmann::json::exception& e) {
-      std::string reason = e.what();
-      if (const auto colon = reason.find(": "); colon != std::string::npos) reason.erase(0, colon + 2);
-      out_.issues.push_back(
-          {issue_severity::error, file_, file_ + ": is not valid JSON at " + position_text(position) + ": " + reason});
+    bool parse_error(std::size_t position, const std::string& token, const nlohmann::json::exception& e) {
+      out_.issues.push_back({issue_severity::error, file_,
+                             file_ + ": is not valid JSON at " + position_text(position) + ": " + reason(token, e)});
       return false;
     }
 
    private:
-    bool scalar(std::string text) {
-      if (array_) return array_item(std::move(text));
-      return value(raw_value::scalar(std::move(text)));
+    /// One open object or list.
+    struct level {
+      std::size_t path_size;  ///< the length of path_ outside this level
+      bool list;
+      std::unordered_map<std::string, std::size_t> keys;  ///< an object's keys and the line of each
+    };
+
+    bool scalar(std::string text, value_kind kind) {
+      if (lists_open_ > 0) return list_item(std::move(text), kind);
+      return value(raw_value::scalar(std::move(text), kind));
     }
-    bool array_item(std::string text) {
-      if (nested_ == 0) items_.push_back(std::move(text));
-      return true;
-    }
-    bool array_null() {
-      array_bad_ = true;  // a null inside a list is not a value
+    bool list_item(std::optional<std::string> text, value_kind kind) {
+      if (lists_open_ != 1 || !levels_.back().list) return true;  // inside an object or list in the list
+      if (!text) {
+        list_bad_ = true;  // a null inside a list is not a value
+        return true;
+      }
+      items_.push_back(std::move(*text));
+      item_types_.push_back(kind);
       return true;
     }
     bool value(raw_value raw) {
-      if (!started_) return top_level_not_object();
-      out_.entries.push_back(raw_entry{current_path(), std::move(raw), value_origin{origin_kind::file, where(line())},
+      if (levels_.empty()) return top_level_not_object();
+      out_.entries.push_back(raw_entry{leaf_path(), std::move(raw), value_origin{origin_kind::file, where(line())},
                                        policy_, unresolved_leaf});
       return true;
     }
@@ -207,9 +221,22 @@ class json_source {
       out_.issues.push_back({issue_severity::error, file_, file_ + ": must hold a JSON object at the top level"});
       return false;
     }
-    [[nodiscard]] std::string current_path() const {
-      const std::string& section = sections_.back();
-      return section.empty() ? key_ : section + "." + key_;
+    /// Counts a level about to open; past the limit, reports it and stops the parse.
+    bool enter() {
+      if (levels_.size() < max_config_depth) return true;
+      out_.issues.push_back({issue_severity::error, file_,
+                             file_ + ": nests objects and lists deeper than " + std::to_string(max_config_depth) +
+                                 " levels at line " + std::to_string(line())});
+      return false;
+    }
+    /// Returns the path of the key just read, cut like every entry path (detail::entry_path), without
+    /// copying more of a long path than that keeps.
+    [[nodiscard]] std::string leaf_path() const {
+      constexpr std::size_t limit = detail::max_name_length + 1;
+      std::string path(path_, 0, std::min(path_.size(), limit));
+      if (!path_.empty()) path.push_back('.');
+      path.append(key_, 0, std::min(key_.size(), limit));
+      return detail::entry_path(path);
     }
     /// Returns the line of the token just read (the parser may have read whitespace past it).
     [[nodiscard]] std::size_t line() {
@@ -239,19 +266,34 @@ class json_source {
       }
       return "line " + std::to_string(line_number) + ", column " + std::to_string(column);
     }
+    /// Returns why the parse failed without any of the input: a syntax error may fall inside any value, a
+    /// secret's among them, so nlohmann's "last read: '...'" context (the text it had read of the token) and
+    /// its "number overflow parsing '...'" are left out. What stays are nlohmann's fixed phrases.
+    [[nodiscard]] static std::string reason(const std::string& token, const nlohmann::json::exception& e) {
+      if (e.id == 406) return "a number is out of range";  // out_of_range.406 quotes the number
+      std::string text = e.what();
+      if (const auto colon = text.find(": "); colon != std::string::npos) text.erase(0, colon + 2);
+      constexpr std::string_view last_read = "; last read: '";
+      if (const auto at = text.find(last_read); at != std::string::npos) {
+        const std::string quoted = std::string(last_read) + token + "'";
+        text.erase(at, text.compare(at, quoted.size(), quoted) == 0 ? quoted.size() : std::string::npos);
+      }
+      return text;
+    }
 
     const std::string& text_;
     const std::string& file_;
     unknown_key_policy policy_;
     source_output& out_;
-    std::vector<std::string> sections_;
+    std::vector<level> levels_;
+    std::string path_;  ///< the dotted path of the innermost open object outside any list
     std::string key_;
-    bool started_ = false;
-    bool array_ = false;
-    bool array_bad_ = false;
-    int nested_ = 0;
+    std::size_t lists_open_ = 0;
+    std::string list_path_;
+    std::size_t list_line_ = 0;
+    bool list_bad_ = false;
     std::vector<std::string> items_;
-    std::size_t array_line_ = 0;
+    std::vector<value_kind> item_types_;
     std::size_t counted_ = 0;
     std::size_t line_ = 1;
   };

@@ -56,18 +56,54 @@ struct load_result {
 
 namespace detail {
 
+/// Returns a type's name with its article, as it follows "expected": "a uint16", "an int32", "an enum (a|b)".
+template <class T>
+[[nodiscard]] std::string a_type_name() {
+  std::string name = type_name<T>();
+  return (std::string_view("aeio").find(name.front()) != std::string_view::npos ? "an " : "a ") + name;
+}
+
+/// True when a field of type T reads a value written as `kind`. Text (from the environment or an override) is
+/// parsed by every type; a typed file value must match: a bool is a boolean, numbers are numbers, strings and
+/// enums are strings, and durations and sizes are strings ("5s", "64KiB") or numbers (in the field's bare
+/// unit, bytes for a size), so the parser gives its usual message for a bare number.
+template <class T>
+[[nodiscard]] constexpr bool reads_kind(value_kind kind) noexcept {
+  if (kind == value_kind::text) return true;
+  if constexpr (std::is_same_v<T, bool>) {
+    return kind == value_kind::boolean;
+  } else if constexpr (config_integer<T> || std::floating_point<T>) {
+    return kind == value_kind::number;
+  } else if constexpr (is_chrono_duration_v<T> || std::is_same_v<T, byte_size>) {
+    return kind == value_kind::string || kind == value_kind::number;
+  } else {
+    return kind == value_kind::string;
+  }
+}
+
+/// Parses one scalar written as `kind` into T: a kind T does not read is "is a number, expected a string".
+template <class T>
+[[nodiscard]] parse_problem parse_typed(std::string_view text, value_kind kind, T& out, const parse_options& options) {
+  if (!reads_kind<T>(kind)) return "is " + std::string(to_string(kind)) + ", expected " + a_type_name<T>();
+  return parse_scalar(text, out, options);
+}
+
 /// Parses a raw value into a leaf of type T; returns the problem, if any.
 template <class T>
 [[nodiscard]] parse_problem parse_field(const raw_value& raw, T& out, const parse_options& options,
                                         bool masked = false) {
   if constexpr (is_secret_v<T>) {
     typename T::value_type inner{};
-    auto problem = parse_field(raw, inner, options, true);
+    parse_options secret_options = options;
+    secret_options.quote_input = false;
+    auto problem = parse_field(raw, inner, secret_options, true);
     if (!problem) out = T(std::move(inner));
     return problem;
   } else if constexpr (is_optional_v<T>) {
+    // null unsets, and so does empty text or an empty string (an environment variable set to nothing).
     if (raw.kind == raw_value::shape::null ||
-        (raw.kind == raw_value::shape::scalar && detail::trim(raw.text).empty())) {
+        (raw.kind == raw_value::shape::scalar && (raw.type == value_kind::text || raw.type == value_kind::string) &&
+         detail::trim(raw.text).empty())) {
       out.reset();
       return std::nullopt;
     }
@@ -76,9 +112,14 @@ template <class T>
     if (!problem) out = std::move(inner);
     return problem;
   } else if constexpr (is_vector_v<T>) {
+    if (raw.kind == raw_value::shape::null) return "is null, expected " + a_type_name<T>();
     std::vector<std::string> split;
     const std::vector<std::string>* items = &raw.items;
     if (raw.kind == raw_value::shape::scalar) {
+      // Only text is split at commas; a file writes a list as an array.
+      if (raw.type != value_kind::text) {
+        return "is " + std::string(to_string(raw.type)) + ", expected " + a_type_name<T>();
+      }
       const std::string_view text = detail::trim(raw.text);
       std::size_t start = 0;
       while (!text.empty() && start <= text.size()) {
@@ -92,7 +133,8 @@ template <class T>
     result.reserve(items->size());
     for (std::size_t i = 0; i < items->size(); ++i) {
       typename T::value_type element{};
-      if (auto problem = parse_scalar((*items)[i], element, options)) {
+      const value_kind kind = items == &split ? value_kind::text : raw.item_type(i);
+      if (auto problem = parse_typed((*items)[i], kind, element, options)) {
         const std::string shown = masked ? std::string(redacted) : shown_value((*items)[i]);
         return "has item " + integer_text(i + 1) + " (" + shown + ") that " + *problem;
       }
@@ -101,9 +143,9 @@ template <class T>
     out = std::move(result);
     return std::nullopt;
   } else {
-    if (raw.kind == raw_value::shape::list) return "is a list, expected a " + type_name<T>();
-    if (raw.kind == raw_value::shape::null) return "is null, expected a " + type_name<T>();
-    return parse_scalar(raw.text, out, options);
+    if (raw.kind == raw_value::shape::list) return "is a list, expected " + a_type_name<T>();
+    if (raw.kind == raw_value::shape::null) return "is null, expected " + a_type_name<T>();
+    return parse_typed(raw.text, raw.type, out, options);
   }
 }
 

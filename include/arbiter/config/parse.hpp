@@ -32,6 +32,7 @@ namespace arbiter::inline v1 {
 struct parse_options {
   std::intmax_t bare_unit_num = 0;  ///< the unit's period in seconds, num/den; num == 0 rejects bare numbers
   std::intmax_t bare_unit_den = 1;
+  bool quote_input = true;  ///< false for secrets: a problem never repeats part of the value (an unknown unit)
 };
 
 /// A parse failure: a phrase that follows the offending value ("is not an integer"), or nothing on success.
@@ -296,6 +297,7 @@ template <class Rep, class Period>
     } else {
       unit_ns = detail::duration_unit_ns(unit);
       if (unit_ns == 0) {
+        if (!options.quote_input) return "has an unknown unit (use ns, us, ms, s, m, h or d)";
         return "has an unknown unit \"" + std::string(unit) + "\" (use ns, us, ms, s, m, h or d)";
       }
       if (unit_ns >= previous_unit) return "repeats or misorders its units; write the largest first, like 1h30m";
@@ -330,7 +332,8 @@ template <class Rep, class Period>
 /// Parses a byte size: a number and a unit, "64KiB" (binary: KiB, MiB, GiB, TiB, PiB, or Ki, Mi, Gi as
 /// Kubernetes writes them), "10MB" (decimal: KB, MB, GB, TB, PB) or "512B"; a bare number is bytes. Units
 /// ignore case. A lone K, M, G, T or P is rejected as ambiguous rather than guessed.
-[[nodiscard]] inline parse_problem parse_byte_size(std::string_view text, byte_size& out) {
+[[nodiscard]] inline parse_problem parse_byte_size(std::string_view text, byte_size& out,
+                                                   const parse_options& options = {}) {
   const std::string_view s = detail::trim(text);
   if (s.empty()) return "is empty, expected a size like 64KiB or 10MB";
   if (s.front() == '-') return "is negative, expected a size like 64KiB or 10MB";
@@ -355,6 +358,9 @@ template <class Rep, class Period>
     } else if (rest == "ib" || rest == "i") {
       factor = std::uint64_t{1} << (10 * power);
     } else if (rest.empty()) {
+      if (!options.quote_input) {
+        return "is ambiguous: write a binary (1024-based, like MiB) or a decimal (1000-based, like MB) unit";
+      }
       const std::string upper(1, detail::ascii_upper(lower[0]));
       return "is ambiguous: write " + upper + "iB for binary (1024-based) or " + upper + "B for decimal (1000-based)";
     }
@@ -363,7 +369,9 @@ template <class Rep, class Period>
     for (const char c : unit) {
       if (!detail::is_letter(c)) return "is not a size like 64KiB or 10MB";
     }
-    return "has an unknown unit \"" + std::string(unit) + "\" (use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)";
+    constexpr std::string_view units = "(use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)";
+    if (!options.quote_input) return "has an unknown unit " + std::string(units);
+    return "has an unknown unit \"" + std::string(unit) + "\" " + std::string(units);
   }
   if (overflow) return "is too large for a byte size";
   bool not_whole = false;
@@ -396,7 +404,7 @@ template <config_scalar T>
   } else if constexpr (detail::is_chrono_duration_v<T>) {
     return parse_duration(text, out, options);
   } else {
-    return parse_byte_size(text, out);
+    return parse_byte_size(text, out, options);
   }
 }
 

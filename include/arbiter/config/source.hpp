@@ -80,17 +80,52 @@ class config_error : public std::runtime_error {
   std::vector<config_issue> issues_;
 };
 
+/// What a typed source (a JSON or TOML file) wrote a value as. Text sources (the environment, overrides) give
+/// `text`, which every field type parses; a typed value must match its field: a number is no string, a string
+/// "5" is no integer.
+enum class value_kind : std::uint8_t { text, string, number, boolean };
+
+/// Returns the kind as it follows "is" in messages: "a string", "a number", "a boolean".
+[[nodiscard]] constexpr std::string_view to_string(value_kind kind) noexcept {
+  switch (kind) {
+    case value_kind::text:
+      return "text";
+    case value_kind::string:
+      return "a string";
+    case value_kind::number:
+      return "a number";
+    case value_kind::boolean:
+      return "a boolean";
+  }
+  return "text";
+}
+
 /// A value as a source read it, before parsing: one piece of text, a list (a file's array) or null.
 struct raw_value {
   enum class shape : std::uint8_t { scalar, list, null };
   shape kind = shape::scalar;
-  std::string text;                ///< the scalar's text
-  std::vector<std::string> items;  ///< the list's items
+  std::string text;                    ///< the scalar's text
+  std::vector<std::string> items;      ///< the list's items
+  value_kind type = value_kind::text;  ///< what the scalar was written as
+  std::vector<value_kind> item_types;  ///< what each item was written as; empty when every item is text
 
-  [[nodiscard]] static raw_value scalar(std::string text) { return {shape::scalar, std::move(text), {}}; }
-  [[nodiscard]] static raw_value list(std::vector<std::string> items) { return {shape::list, {}, std::move(items)}; }
-  [[nodiscard]] static raw_value null() { return {shape::null, {}, {}}; }
+  [[nodiscard]] static raw_value scalar(std::string text, value_kind type = value_kind::text) {
+    return {shape::scalar, std::move(text), {}, type, {}};
+  }
+  [[nodiscard]] static raw_value list(std::vector<std::string> items, std::vector<value_kind> types = {}) {
+    return {shape::list, {}, std::move(items), value_kind::text, std::move(types)};
+  }
+  [[nodiscard]] static raw_value null() { return {shape::null, {}, {}, value_kind::text, {}}; }
+
+  /// Returns what item `i` of a list was written as.
+  [[nodiscard]] value_kind item_type(std::size_t i) const noexcept {
+    return i < item_types.size() ? item_types[i] : value_kind::text;
+  }
 };
+
+/// How deep a file's objects, tables and lists may nest. Config needs a few levels; a limit keeps a hostile or
+/// broken file from costing memory and time in proportion to its depth.
+inline constexpr std::size_t max_config_depth = 64;
 
 /// What to do with a key no field matches.
 enum class unknown_key_policy : std::uint8_t { ignore, warn, error };
@@ -137,6 +172,16 @@ consteval bool assert_config_source() {
 }
 
 namespace detail {
+
+/// Returns `path` as a source stores it in an entry: a path longer than any schema path is cut after
+/// `max_name_length` characters and ends in "...". It matches no field either way, and a file of long keys
+/// nested deep cannot make every entry (and its message) as long as all its keys together.
+[[nodiscard]] inline std::string entry_path(std::string_view path) {
+  if (path.size() <= max_name_length) return std::string(path);
+  std::string out(path.substr(0, max_name_length));
+  out.append("...");
+  return out;
+}
 
 /// Returns `text` as it appears in an error line: bare when plain, quoted with escapes otherwise.
 [[nodiscard]] inline std::string shown_value(std::string_view text) {
