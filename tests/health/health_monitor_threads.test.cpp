@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -16,6 +18,12 @@
 #include <vector>
 
 namespace {
+
+/// The check a report holds: fails the test (instead of dereferencing null) when it is not there.
+const arbiter::check_report& found(const arbiter::check_report* check) {
+  if (check == nullptr) throw std::runtime_error("the report has no such check");
+  return *check;
+}
 
 using namespace std::chrono_literals;
 using arbiter::check_options;
@@ -91,8 +99,8 @@ TEST(health_monitor_threads, a_hung_check_answers_at_its_deadline_without_thread
   EXPECT_GE(elapsed, 200ms);
   EXPECT_LT(elapsed, 1500ms) << "the probe answers at the deadline";
   EXPECT_EQ(report.status, health_status::unhealthy);
-  EXPECT_EQ(report.find("db:ping")->result.message, "timed out after 200 ms");
-  EXPECT_EQ(report.find("self:ok")->result.status, health_status::healthy);
+  EXPECT_EQ(found(report.find("db:ping")).result.message, "timed out after 200 ms");
+  EXPECT_EQ(found(report.find("self:ok")).result.status, health_status::healthy);
 
   for (int i = 0; i < 20; ++i) EXPECT_FALSE(monitor.is_ready());
   EXPECT_EQ(hang->started, 1) << "not started again while it still runs";
@@ -117,7 +125,7 @@ TEST(health_monitor_threads, a_saturated_pool_still_answers_at_the_deadline) {
   const auto begin = clock_type::now();
   const auto report = monitor.check(probe::readiness);
   EXPECT_LT(clock_type::now() - begin, 1500ms);
-  EXPECT_EQ(report.find("self:ok")->result.message, "timed out after 100 ms") << "its deadline counts its queue wait";
+  EXPECT_EQ(found(report.find("self:ok")).result.message, "timed out after 100 ms") << "its deadline counts its queue wait";
   EXPECT_EQ(monitor.thread_count(), 1U);
   hang->release();
   for (int i = 0; i < 2000 && !monitor.is_ready(); ++i) std::this_thread::sleep_for(1ms);

@@ -20,6 +20,14 @@
 
 namespace {
 
+/// The report of the step named `name`: fails the test (instead of dereferencing null) when there is none.
+template <class Result>
+const auto& found(const Result& result, std::string_view name) {
+  const auto* step = result.find(name);
+  if (step == nullptr) throw std::runtime_error("no step named " + std::string(name));
+  return *step;
+}
+
 using namespace std::chrono_literals;
 using manager_type =
     arbiter::shutdown_manager<arbiter::recording_logger, arbiter::manual_clock, arbiter::recording_exit>;
@@ -246,7 +254,7 @@ TEST(shutdown_manager, hooks_that_take_a_budget_get_their_limit_and_a_stop_when_
   const auto& result = manager.wait();
   EXPECT_TRUE(eventually([&] { return state->stop_after_overrun.load(); })) << "left behind: asked to stop";
   EXPECT_FALSE(state->stop_before_overrun.load());
-  EXPECT_EQ(result.find("overruns")->outcome, arbiter::hook_outcome::timed_out);
+  EXPECT_EQ(found(result, "overruns").outcome, arbiter::hook_outcome::timed_out);
   const std::lock_guard lock(state->mutex);
   EXPECT_EQ(state->time_left["own timeout"], 1500ms);
   EXPECT_EQ(state->time_left["phase limit"], 2s);
@@ -321,7 +329,7 @@ TEST(shutdown_manager, throwing_hook_is_logged_and_the_rest_still_run) {
   ASSERT_NE(bad, nullptr);
   EXPECT_EQ(bad->outcome, arbiter::hook_outcome::failed);
   EXPECT_EQ(bad->error, "disk full");
-  EXPECT_EQ(result.find("odd")->outcome, arbiter::hook_outcome::failed);
+  EXPECT_EQ(found(result, "odd").outcome, arbiter::hook_outcome::failed);
   EXPECT_EQ(result.exit_code, arbiter::exit_codes{}.hook_failed);
   bool logged = false;
   for (const auto& record : f.logger.records()) {

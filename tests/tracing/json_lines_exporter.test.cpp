@@ -106,4 +106,14 @@ TEST(json_lines_exporter, empty_keys_are_left_out_and_counted_and_empty_names_ar
             json::parse(R"({"service.name":"unknown_service","host.name":"h1"})"));
 }
 
+TEST(json_lines_exporter, a_resource_key_given_twice_is_written_once_with_the_later_value) {
+  arbiter::otlp_resource resource;
+  resource.service_name = "orders";
+  resource.attributes = {{"team", std::string("a")}, {"host.name", std::string("h1")}, {"team", std::string("b")}};
+  std::string out;
+  arbiter::detail::append_json_line_resource(out, resource);
+  EXPECT_EQ(out, R"(,"resource":{"service.name":"orders","team":"b","host.name":"h1"})")
+      << "a JSON object with a repeated key is read differently by every parser";
+}
+
 }  // namespace

@@ -131,8 +131,9 @@ TEST(sdk_tracer, records_the_span_model) {
   EXPECT_EQ(s.attribute("http.status_code"), arbiter::attribute_value(std::int64_t{404}));
   EXPECT_EQ(s.attribute("tags"), arbiter::attribute_value(std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(s.attribute("ids"), arbiter::attribute_value(std::vector<std::int64_t>{1, 2, 3}));
-  ASSERT_NE(s.event("retry"), nullptr);
-  EXPECT_EQ(s.event("retry")->attributes.at(0).second, arbiter::attribute_value(std::int64_t{2}));
+  const auto* retry = s.event("retry");
+  ASSERT_NE(retry, nullptr);
+  EXPECT_EQ(retry->attributes.at(0).second, arbiter::attribute_value(std::int64_t{2}));
   const auto* exception = s.event("exception");
   ASSERT_NE(exception, nullptr);
   EXPECT_EQ(exception->attributes.at(0).second, arbiter::attribute_value(std::string("std::runtime_error")));

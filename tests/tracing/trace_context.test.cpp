@@ -137,7 +137,7 @@ TEST(tracestate, invalid_member_duplicate_key_or_too_many_drop_it_whole) {
   EXPECT_FALSE(arbiter::trace_state::parse("a=1,b="));
   EXPECT_FALSE(arbiter::trace_state::parse("a=1,a=2"));
   std::string members;
-  for (int i = 0; i < 32; ++i) members += "k" + std::to_string(i) + "=v,";
+  for (int i = 0; i < 32; ++i) members.append("k").append(std::to_string(i)).append("=v,");
   EXPECT_TRUE(arbiter::trace_state::parse(members)) << "32 members are allowed";
   EXPECT_FALSE(arbiter::trace_state::parse(members + "k32=v")) << "33 are not";
 }
@@ -152,7 +152,7 @@ TEST(tracestate, updated_key_moves_to_the_front_and_full_list_drops_the_rightmos
   EXPECT_FALSE(state.put("ok", "bad,value"));
   EXPECT_EQ(state.size(), 4U) << "a rejected put changes nothing";
   arbiter::trace_state full;
-  for (int i = 0; i < 32; ++i) full.put("k" + std::to_string(i), "v");
+  for (int i = 0; i < 32; ++i) full.put(std::string("k").append(std::to_string(i)), "v");
   EXPECT_EQ(full.entries().back().first, "k0");
   full.put("latest", "v");
   EXPECT_EQ(full.size(), 32U);

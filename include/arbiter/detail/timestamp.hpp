@@ -43,7 +43,7 @@ void append_rfc3339(Buffer& out, std::chrono::system_clock::time_point when) {
   }
   const civil_date date = civil_from_days(days);
   const auto put = [&out](std::int64_t value, int width) {
-    char digits[8];
+    char digits[8] = {};
     for (int i = width - 1; i >= 0; --i) {
       digits[i] = static_cast<char>('0' + value % 10);
       value /= 10;

@@ -27,10 +27,10 @@ class breaker_result {
   [[nodiscard]] bool has_value() const noexcept { return data_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
 
-  /// Returns the value; the result must hold one.
-  [[nodiscard]] T& value() & noexcept { return *std::get_if<0>(&data_); }
-  [[nodiscard]] const T& value() const& noexcept { return *std::get_if<0>(&data_); }
-  [[nodiscard]] T&& value() && noexcept { return std::move(*std::get_if<0>(&data_)); }
+  /// Returns the value; the result must hold one (std::get: a wrong use terminates instead of reading null).
+  [[nodiscard]] T& value() & noexcept { return std::get<0>(data_); }
+  [[nodiscard]] const T& value() const& noexcept { return std::get<0>(data_); }
+  [[nodiscard]] T&& value() && noexcept { return std::get<0>(std::move(data_)); }
   [[nodiscard]] T& operator*() & noexcept { return value(); }
   [[nodiscard]] const T& operator*() const& noexcept { return value(); }
   [[nodiscard]] T* operator->() noexcept { return std::get_if<0>(&data_); }
@@ -43,7 +43,7 @@ class breaker_result {
   }
 
   /// Returns why the call was rejected; the result must hold a rejection.
-  [[nodiscard]] const rejection& error() const noexcept { return *std::get_if<1>(&data_); }
+  [[nodiscard]] const rejection& error() const noexcept { return std::get<1>(data_); }  // has_value() is false
 
  private:
   std::variant<T, rejection> data_;

@@ -99,7 +99,7 @@ inline std::uint32_t append_plain_json_attributes(std::string& out, const attrib
 }
 
 /// Appends `,"resource":{...}` with the resource attributes as otlp_json writes them: service.name,
-/// service.version and deployment.environment first (when set), then the others except those three.
+/// service.version and deployment.environment first (when set), then the others except those three, each key once.
 inline void append_json_line_resource(std::string& out, const otlp_resource& resource) {
   attribute_list attributes{{"service.name", resource.service_name}};
   if (!resource.service_version.empty()) attributes.emplace_back("service.version", resource.service_version);
@@ -108,7 +108,7 @@ inline void append_json_line_resource(std::string& out, const otlp_resource& res
   }
   for (const auto& [key, value] : resource.attributes) {
     if (key == "service.name" || key == "service.version" || key == "deployment.environment") continue;
-    attributes.emplace_back(key, value);
+    put_attribute(attributes, key, value);  // a key repeated in a resource built by hand: once, the later value
   }
   out += ",\"resource\":";
   (void)append_plain_json_attributes(out, attributes);

@@ -278,7 +278,8 @@ struct http_endpoint {
     } else if (rest[authority_end] == '/') {
       result.target = std::string(rest.substr(authority_end));
     } else {
-      result.target = "/" + std::string(rest.substr(authority_end));  // http://host?query, http://host#fragment
+      result.target = "/";  // http://host?query, http://host#fragment (appended: g++ 12 -O3 warns on "/" + string)
+      result.target += rest.substr(authority_end);
     }
     if (const std::string problem = detail::http_target_problem(result.target); !problem.empty()) {
       fail("has the path \"" + detail::printable(result.target) + "\", which " + problem);
@@ -313,22 +314,6 @@ struct http_endpoint {
     }
   }
 };
-
-namespace detail {
-
-/// Sets `key` to `value` in `attributes`: an attribute with that key gets the new value in its place, else the
-/// attribute is appended. The one way resource attributes are merged, so a key is there once.
-inline void put_attribute(attribute_list& attributes, std::string_view key, attribute_value value) {
-  for (auto& [existing, old] : attributes) {
-    if (existing == key) {
-      old = std::move(value);
-      return;
-    }
-  }
-  attributes.emplace_back(std::string(key), std::move(value));
-}
-
-}  // namespace detail
 
 /// Sets the resource attribute `key` to `value`: the one merge through which OTEL_RESOURCE_ATTRIBUTES,
 /// OTEL_SERVICE_NAME and the config bridge assemble a resource, so each key is there once with its latest value.

@@ -20,6 +20,23 @@ namespace arbiter::inline v1 {
 /// Key/value pairs in the order they were set.
 using attribute_list = std::vector<std::pair<std::string, attribute_value>>;
 
+namespace detail {
+
+/// Sets `key` to `value` in `attributes`: an attribute with that key gets the new value in its place, else the
+/// attribute is appended. The one way resource attributes are merged (OTEL_RESOURCE_ATTRIBUTES, the config
+/// bridge, and each resource writer), so a key is there once with the value given last.
+inline void put_attribute(attribute_list& attributes, std::string_view key, attribute_value value) {
+  for (auto& [existing, old] : attributes) {
+    if (existing == key) {
+      old = std::move(value);
+      return;
+    }
+  }
+  attributes.emplace_back(std::string(key), std::move(value));
+}
+
+}  // namespace detail
+
 /// An event recorded on a span.
 struct span_event {
   std::string name;
