@@ -15,6 +15,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "error_texts.hpp"
 #include <boost/hana/adapt_struct.hpp>
 #include <nlohmann/json.hpp>
 
@@ -197,34 +199,10 @@ TEST(JsonSource, AValueOfTheWrongJsonTypeIsAnError) {
   EXPECT_FALSE(result.value.server.backlog) << "an empty string still unsets an optional";
 }
 
-/// Loads `text` through a file, at start and on reload, and returns every message an error could reach.
+/// Every message an error of `text` (a json_source file) reaches.
 std::vector<std::string> every_error_text(const std::string& text) {
-  const auto path = std::filesystem::temp_directory_path() / "arbiter_config_json_secret_test.json";
-  std::vector<std::string> out;
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-  try {
-    const arbiter::config<jsonapp::root, arbiter::json_source> cfg{arbiter::json_source(path.string())};
-    ADD_FAILURE() << "loaded: " << text;
-  } catch (const arbiter::config_error& e) {
-    out.emplace_back(e.what());
-    for (const auto& issue : e.issues()) out.push_back(issue.path + " " + issue.message);
-  }
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << "{}";
-  arbiter::recording_logger log;
-  arbiter::basic_config<jsonapp::root, arbiter::recording_logger, arbiter::json_source> cfg(
-      log, arbiter::json_source(path.string()));
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-  const auto result = cfg.reload();
-  std::filesystem::remove(path);
-  EXPECT_FALSE(result.ok());
-  for (const auto& issue : result.issues) out.push_back(issue.path + " " + issue.message);
-  const auto record = log.last("config reload rejected");
-  if (record) {
-    out.push_back(record->field("path").value_or("") + " " + record->field("problem").value_or(""));
-  } else {
-    ADD_FAILURE() << "no reload rejected log for: " << text;
-  }
-  return out;
+  return config_test::every_error_text<jsonapp::root, arbiter::json_source>("arbiter_config_json_secret_test.json",
+                                                                           "{}", text);
 }
 
 TEST(JsonSource, ASyntaxErrorNeverShowsTheTextAroundIt) {

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "error_texts.hpp"
 #include <boost/hana/adapt_struct.hpp>
 
 #include <arbiter/logging/recording_logger.hpp>
@@ -125,34 +127,10 @@ TEST(TomlSource, ADuplicateKeyIsAnErrorNamingBothLines) {
   EXPECT_NE(quoted[0].find("cannot redefine existing integer"), std::string::npos) << quoted[0];
 }
 
-/// Loads `text` through a file, at start and on reload, and returns every message an error could reach.
+/// Every message an error of `text` (a toml_source file) reaches.
 std::vector<std::string> every_error_text(const std::string& text) {
-  const auto path = std::filesystem::temp_directory_path() / "arbiter_config_toml_secret_test.toml";
-  std::vector<std::string> out;
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-  try {
-    const arbiter::config<tomlapp::root, arbiter::toml_source> cfg{arbiter::toml_source(path.string())};
-    ADD_FAILURE() << "loaded: " << text;
-  } catch (const arbiter::config_error& e) {
-    out.emplace_back(e.what());
-    for (const auto& issue : e.issues()) out.push_back(issue.path + " " + issue.message);
-  }
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << "";
-  arbiter::recording_logger log;
-  arbiter::basic_config<tomlapp::root, arbiter::recording_logger, arbiter::toml_source> cfg(
-      log, arbiter::toml_source(path.string()));
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-  const auto result = cfg.reload();
-  std::filesystem::remove(path);
-  EXPECT_FALSE(result.ok());
-  for (const auto& issue : result.issues) out.push_back(issue.path + " " + issue.message);
-  const auto record = log.last("config reload rejected");
-  if (record) {
-    out.push_back(record->field("path").value_or("") + " " + record->field("problem").value_or(""));
-  } else {
-    ADD_FAILURE() << "no reload rejected log for: " << text;
-  }
-  return out;
+  return config_test::every_error_text<tomlapp::root, arbiter::toml_source>("arbiter_config_toml_secret_test.toml",
+                                                                           "", text);
 }
 
 TEST(TomlSource, ASyntaxErrorNeverShowsTheTextAroundIt) {

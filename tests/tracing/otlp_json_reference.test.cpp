@@ -708,22 +708,7 @@ TEST(otlp_json_reference, a_long_string_of_escapes_grows_the_output_six_times) {
   EXPECT_EQ(json::parse(out).at("name"), s.name);
 }
 
-TEST(json_escaping, word_scan_agrees_with_the_byte_test_for_every_byte_at_every_offset) {
-  for (unsigned b = 0; b < 256; ++b) {
-    for (std::size_t at = 0; at < 8; ++at) {
-      for (const char filler : {'a', '\x7f', ' ', '#', ']'}) {
-        char bytes[8];
-        std::memset(bytes, filler, sizeof bytes);
-        bytes[at] = static_cast<char>(b);
-        std::uint64_t word;
-        std::memcpy(&word, bytes, sizeof word);
-        ASSERT_EQ(arbiter::detail::json_word_is_plain(word),
-                  arbiter::detail::json_plain_byte(static_cast<unsigned char>(b)))
-            << "byte " << b << " at " << at << " among " << int{static_cast<unsigned char>(filler)};
-      }
-    }
-  }
-}
+// The word test against the byte test, for every byte at every offset: tests/detail/json_text.test.cpp.
 
 TEST(json_escaping, escaping_matches_the_reference_on_random_text) {
   span_generator gen(99, /*valid_utf8=*/false);

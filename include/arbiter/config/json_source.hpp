@@ -9,10 +9,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <fstream>
 #include <iterator>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -21,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <arbiter/config/detail/file_text.hpp>
 #include <arbiter/config/source.hpp>
 
 namespace arbiter::inline v1 {
@@ -54,14 +53,10 @@ class json_source {
     if (from_text_) {
       text = text_;
     } else {
-      std::ifstream file(path_, std::ios::binary);
-      if (!file) {
+      if (!detail::read_file_text(path_, text)) {
         if (!options_.optional) out.fail(path_, "cannot be opened");
         return;
       }
-      std::ostringstream buffer;
-      buffer << file.rdbuf();
-      text = std::move(buffer).str();
     }
     source_output parsed;
     flattener handler(text, path_, options_.unknown_keys, parsed);

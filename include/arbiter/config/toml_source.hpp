@@ -8,8 +8,6 @@
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,6 +15,7 @@
 
 #include <toml++/toml.h>
 
+#include <arbiter/config/detail/file_text.hpp>
 #include <arbiter/config/source.hpp>
 
 namespace arbiter::inline v1 {
@@ -48,14 +47,10 @@ class toml_source {
   void read(source_output& out) const {
     std::string file_text;
     if (!from_text_) {
-      std::ifstream file(path_, std::ios::binary);
-      if (!file) {
+      if (!detail::read_file_text(path_, file_text)) {
         if (!options_.optional) out.fail(path_, "cannot be opened");
         return;
       }
-      std::ostringstream buffer;
-      buffer << file.rdbuf();
-      file_text = std::move(buffer).str();
     }
     const std::string& text = from_text_ ? text_ : file_text;
     toml::table document;
