@@ -3,6 +3,7 @@
 /// \file
 /// Turns a structured field's value into logfmt or JSON text. Shared by every Logger that writes text.
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <concepts>
@@ -72,8 +73,14 @@ void append_bare(Buffer& out, const T& value) {
   if constexpr (std::is_same_v<T, bool>) {
     const std::string_view text = value ? "true" : "false";
     out.append(text.data(), text.data() + text.size());
+  } else if constexpr (std::is_integral_v<T>) {
+    char buffer[24];  // the longest 64-bit integer is 20 digits and a sign
+    out.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, value).ptr);
   } else {
-    fmt::format_to(std::back_inserter(out), "{}", value);
+    // {fmt}'s shortest form ("0.5", "1e+20"), through the compiled vformat: format_to into an arbitrary buffer
+    // would need <fmt/format.h>, and with <fmt/core.h> alone clang links it against a symbol libfmt lacks.
+    const std::string text = fmt::format("{}", value);
+    out.append(text.data(), text.data() + text.size());
   }
 }
 
