@@ -9,11 +9,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -610,6 +612,132 @@ TEST(circuit_breaker, PoliciesGoInAnyOrder) {
   static_assert(std::is_same_v<arbiter::default_circuit_breaker::detector_type, arbiter::consecutive_failures>);
   static_assert(std::is_same_v<arbiter::default_circuit_breaker::sync_type, arbiter::lock_free>);
   SUCCEED();
+}
+
+}  // namespace
+
+namespace {
+
+// ---- update_options: thresholds change on a running breaker -----------------------------------------------
+
+TYPED_TEST(circuit_breaker_test, ALowerFailureThresholdKeepsTheCountAndOpensSooner) {
+  rig<TypeParam> r;
+  r.fail(2);
+  breaker_options next;
+  next.failure_threshold = 3;
+  const arbiter::options_update update = r.breaker.update_options(next);
+  EXPECT_EQ(update.applied, std::vector<std::string>{"failure_threshold"});
+  EXPECT_TRUE(update.needs_restart.empty());
+  EXPECT_EQ(r.breaker.state(), breaker_state::closed);
+  EXPECT_EQ(r.breaker.export_state().consecutive_failures, 2u);  // the count survives
+  r.fail(1);
+  EXPECT_EQ(r.breaker.state(), breaker_state::open);
+  EXPECT_EQ(r.breaker.options().failure_threshold, 3u);
+  EXPECT_EQ(r.breaker.stats().failures, 3u);
+}
+
+TYPED_TEST(circuit_breaker_test, AnOpenBreakerStaysOpenAndANewOpenDurationAppliesToTheNextOpening) {
+  rig<TypeParam> r;
+  r.fail(5);
+  ASSERT_EQ(r.breaker.state(), breaker_state::open);
+  breaker_options next;
+  next.open_duration = 1s;
+  next.success_threshold = 1;
+  EXPECT_EQ(r.breaker.update_options(next).applied,
+            (std::vector<std::string>{"success_threshold", "open_duration"}));
+  EXPECT_EQ(r.breaker.state(), breaker_state::open);  // the running open period keeps its deadline
+  r.clock.advance(1500ms);
+  EXPECT_FALSE(r.call(outcome::success));  // 5 s from the opening, not 1 s
+  r.clock.advance(4s);
+  EXPECT_TRUE(r.call(outcome::success));
+  EXPECT_EQ(r.breaker.state(), breaker_state::closed);  // one success is enough now
+  r.fail(5);
+  ASSERT_EQ(r.breaker.state(), breaker_state::open);
+  r.clock.advance(1001ms);
+  EXPECT_TRUE(r.call(outcome::success));  // the new 1 s open duration
+}
+
+TYPED_TEST(circuit_breaker_test, FieldsThatCannotChangeLiveAreReportedAndKept) {
+  rig<TypeParam> r;
+  breaker_options next;
+  next.half_open_max_trials = 7;
+  next.window_size = 50;
+  const arbiter::options_update update = r.breaker.update_options(next);
+  EXPECT_TRUE(update.applied.empty());
+  EXPECT_FALSE(update.changed());
+  EXPECT_EQ(update.needs_restart, (std::vector<std::string>{"half_open_max_trials", "window_size"}));
+  EXPECT_EQ(r.breaker.options().half_open_max_trials, 2u);
+  EXPECT_EQ(r.breaker.options().window_size, 100u);
+}
+
+TYPED_TEST(circuit_breaker_test, ABadUpdateThrowsAndChangesNothing) {
+  rig<TypeParam> r;
+  r.fail(4);
+  breaker_options next;
+  next.failure_threshold = 0;
+  next.open_duration = 1s;
+  EXPECT_THROW((void)r.breaker.update_options(next), arbiter::invalid_breaker_options);
+  EXPECT_EQ(r.breaker.options().failure_threshold, 5u);
+  EXPECT_EQ(r.breaker.options().open_duration, 5000ms);
+  EXPECT_EQ(r.breaker.export_state().consecutive_failures, 4u);
+  r.fail(1);
+  EXPECT_EQ(r.breaker.state(), breaker_state::open);
+}
+
+TEST(circuit_breaker, UpdatesLogTheAppliedFieldsOnce) {
+  rig<arbiter::lock_free> r;
+  breaker_options next;
+  next.failure_threshold = 9;
+  (void)r.breaker.update_options(next);
+  (void)r.breaker.update_options(next);  // nothing differs: nothing logged
+  ASSERT_EQ(r.logger.count("circuit breaker options updated"), 1u);
+}
+
+// Two threads fail through the breaker while a third moves its failure threshold between 2 and 50. Invariants:
+// the breaker opens only from closed, on a failure, and then stays open (the open duration is an hour of a clock
+// nobody advances); every failure outcome is counted once; and the stats agree with the transitions.
+TEST(circuit_breaker, ThresholdUpdatesRacingCallsKeepTheStateMachineConsistent) {
+  for (int round = 0; round < 20; ++round) {
+    arbiter::manual_clock clock;
+    breaker_options options;
+    options.failure_threshold = 50;
+    options.open_duration = std::chrono::hours(1);
+    options.max_open_duration = std::chrono::hours(1);
+    arbiter::circuit_breaker<arbiter::manual_clock, arbiter::counting_stats> breaker("stress", options, clock);
+    std::atomic<int> opened{0};
+    breaker.on_state_change([&opened](const arbiter::state_change& c) {
+      if (c.to == breaker_state::open && c.from == breaker_state::closed) ++opened;
+    });
+    std::atomic<bool> stop{false};
+    std::atomic<std::uint64_t> admitted{0};
+    std::thread updater([&] {
+      breaker_options next = options;
+      for (std::uint32_t i = 0; !stop.load(); ++i) {
+        next.failure_threshold = i % 2 == 0 ? 2 : 50;
+        (void)breaker.update_options(next);
+      }
+    });
+    const auto caller = [&] {
+      for (int i = 0; i < 400; ++i) {
+        auto p = breaker.try_acquire();
+        if (!p) continue;
+        ++admitted;
+        breaker.record(p, outcome::failure);
+      }
+    };
+    std::thread a(caller);
+    std::thread b(caller);
+    a.join();
+    b.join();
+    stop.store(true);
+    updater.join();
+    EXPECT_EQ(breaker.state(), breaker_state::open) << "round " << round;
+    EXPECT_EQ(opened.load(), 1) << "round " << round;
+    const arbiter::breaker_stats stats = breaker.stats();
+    EXPECT_EQ(stats.failures, admitted.load()) << "round " << round;
+    EXPECT_LE(stats.failures, 50u + 2u) << "round " << round;  // no more than a threshold plus the calls in flight
+    EXPECT_EQ(stats.rejections, 800u - admitted.load()) << "round " << round;
+  }
 }
 
 }  // namespace

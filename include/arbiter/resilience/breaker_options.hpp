@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <fmt/core.h>
 
@@ -46,6 +47,14 @@ struct breaker_options {
   /// The largest count window and bucket count.
   static constexpr std::uint32_t max_window_size = 1u << 20;
   static constexpr std::uint32_t max_window_buckets = 1024;
+};
+
+/// What circuit_breaker::update_options() did: the fields now in force, and those that differ but keep their
+/// value until the breaker is built again (trial slots, the detector's window).
+struct options_update {
+  std::vector<std::string> applied;
+  std::vector<std::string> needs_restart;
+  [[nodiscard]] bool changed() const noexcept { return !applied.empty(); }
 };
 
 /// What is wrong with a breaker_options: the field's name and a sentence naming value, origin and limit.

@@ -347,6 +347,7 @@ class circuit_breaker {
   explicit circuit_breaker(std::string name, const breaker_options& options = {}, A&&... policies)
       : name_(std::move(name)),
         options_(checked(options, name_)),
+        live_(options_),
         detector_(options_),
         clock_(take<clock_type>(policies...)),
         timing_(take<timing_type>(policies...)),
@@ -535,7 +536,7 @@ class circuit_breaker {
       const std::int64_t left = open_until_.load(std::memory_order_relaxed) - ticks(clock_.now());
       out.open_remaining = std::chrono::nanoseconds(std::max<std::int64_t>(0, left));
     } else if (code_of(word) == code_opening) {
-      out.open_remaining = options_.open_duration;
+      out.open_remaining = std::chrono::nanoseconds(live_.open_duration.load(std::memory_order_relaxed));
     }
     out.reopen_count = reopens_.load(std::memory_order_relaxed);
     out.stats = stats();
@@ -556,7 +557,7 @@ class circuit_breaker {
       switch (in.state) {
         case breaker_state::closed:
           if constexpr (detector_type::counts_in_state_word) {
-            payload = std::min<std::uint64_t>(in.consecutive_failures, options_.failure_threshold - 1u);
+            payload = std::min<std::uint64_t>(in.consecutive_failures, live_.failure_threshold.load(std::memory_order_relaxed) - 1u);
           }
           break;
         case breaker_state::open:
@@ -564,7 +565,7 @@ class circuit_breaker {
           break;
         case breaker_state::half_open:
           code = code_half_opening;  // published as half-open once the trial slots are free
-          payload = std::min<std::uint64_t>(in.half_open_successes, options_.success_threshold - 1u) << 12;
+          payload = std::min<std::uint64_t>(in.half_open_successes, live_.success_threshold.load(std::memory_order_relaxed) - 1u) << 12;
           break;
         case breaker_state::forced_open:
           code = code_forced_open;
@@ -594,8 +595,49 @@ class circuit_breaker {
     }
   }
 
+  /// Changes the thresholds of a running breaker, keeping its state and counts: the fields that can change live
+  /// (failure_threshold, success_threshold, open_duration, half_open_max_wait, open_backoff_multiplier,
+  /// max_open_duration, operation_timeout, slow_call_threshold) apply to the next outcome or admission; the
+  /// others (trial slots and the detector's window) keep their value and are listed in `needs_restart`.
+  /// Safe while other threads call through the breaker. \throws invalid_breaker_options (nothing changes then)
+  options_update update_options(const breaker_options& next) {
+    checked(next, name_);
+    options_update out;
+    const breaker_options now = options();
+    const auto note = [&out](bool differs, std::string_view field, bool live) {
+      if (differs) (live ? out.applied : out.needs_restart).emplace_back(field);
+    };
+    note(next.failure_threshold != now.failure_threshold, "failure_threshold", true);
+    note(next.success_threshold != now.success_threshold, "success_threshold", true);
+    note(next.open_duration != now.open_duration, "open_duration", true);
+    note(next.half_open_max_wait != now.half_open_max_wait, "half_open_max_wait", true);
+    note(next.open_backoff_multiplier != now.open_backoff_multiplier, "open_backoff_multiplier", true);
+    note(next.max_open_duration != now.max_open_duration, "max_open_duration", true);
+    note(next.operation_timeout != now.operation_timeout, "operation_timeout", true);
+    note(next.slow_call_threshold != now.slow_call_threshold, "slow_call_threshold", true);
+    note(next.half_open_max_trials != now.half_open_max_trials, "half_open_max_trials", false);
+    note(next.window_size != now.window_size, "window_size", false);
+    note(next.minimum_calls != now.minimum_calls, "minimum_calls", false);
+    note(next.failure_rate_threshold != now.failure_rate_threshold, "failure_rate_threshold", false);
+    note(next.slow_call_rate_threshold != now.slow_call_rate_threshold, "slow_call_rate_threshold", false);
+    note(next.window_length != now.window_length, "window_length", false);
+    note(next.window_buckets != now.window_buckets, "window_buckets", false);
+    live_.store(next);
+    if (!out.applied.empty()) {
+      const std::string fields = joined(out.applied);
+      logger_.log(log_level::info, "circuit breaker options updated", kv("breaker", std::string_view(name_)),
+                  kv("applied", std::string_view(fields)));
+    }
+    return out;
+  }
+
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
-  [[nodiscard]] const breaker_options& options() const noexcept { return options_; }
+  /// Returns the thresholds in force (the live ones as update_options last set them).
+  [[nodiscard]] breaker_options options() const noexcept {
+    breaker_options out = options_;
+    live_.load_into(out);
+    return out;
+  }
   [[nodiscard]] const clock_type& clock() const noexcept { return clock_; }
   [[nodiscard]] const logger_type& logger() const noexcept { return logger_; }
   [[nodiscard]] const tracer_type& tracer() const noexcept { return tracer_; }
@@ -668,6 +710,15 @@ class circuit_breaker {
     }
   }
 
+  static std::string joined(const std::vector<std::string>& fields) {
+    std::string out;
+    for (const auto& field : fields) {
+      if (!out.empty()) out += ',';
+      out += field;
+    }
+    return out;
+  }
+
   static const breaker_options& checked(const breaker_options& options, const std::string& name) {
 #if defined(__cpp_exceptions)
     validate(options, name);
@@ -679,6 +730,10 @@ class circuit_breaker {
     }
 #endif
     return options;
+  }
+
+  [[nodiscard]] std::chrono::milliseconds operation_timeout() const noexcept {
+    return std::chrono::milliseconds(live_.operation_timeout.load(std::memory_order_relaxed));
   }
 
   [[nodiscard]] std::chrono::steady_clock::time_point detector_now() const noexcept {
@@ -716,7 +771,7 @@ class circuit_breaker {
           return reject(rejection_reason::forced_open, breaker_state::forced_open, 0);
         case code_opening:
           return reject(rejection_reason::open, breaker_state::open,
-                        std::chrono::nanoseconds(options_.open_duration).count());
+                        live_.open_duration.load(std::memory_order_relaxed));
         case code_half_opening:
           return reject(rejection_reason::half_open_full, breaker_state::half_open, 0);
         case code_open: {
@@ -749,7 +804,7 @@ class circuit_breaker {
             return permit(next, claim_trial_slot(now), now);
           }
           // Every permit is out: the oldest comes back once it has been silent for half_open_max_wait.
-          const std::int64_t max_wait = std::chrono::nanoseconds(options_.half_open_max_wait).count();
+          const std::int64_t max_wait = live_.half_open_max_wait.load(std::memory_order_relaxed);
           std::int32_t oldest = -1;
           std::int64_t granted = std::numeric_limits<std::int64_t>::max();
           for (std::uint32_t i = 0; i < options_.half_open_max_trials; ++i) {
@@ -848,7 +903,7 @@ class circuit_breaker {
         std::uint64_t next = identity(word);
         if (!failure) {
           if (failures == 0) return;
-        } else if (failures + 1 >= options_.failure_threshold) {
+        } else if (failures + 1 >= live_.failure_threshold.load(std::memory_order_relaxed)) {
           if (begin_open(word, transition_reason::failure_threshold)) return;
           continue;
         } else {
@@ -885,7 +940,7 @@ class circuit_breaker {
         continue;
       }
       if (counted) {
-        if (successes_of(word) + 1 >= options_.success_threshold) {
+        if (successes_of(word) + 1 >= live_.success_threshold.load(std::memory_order_relaxed)) {
           if (close_from(word, transition_reason::trials_succeeded)) return;
           continue;
         }
@@ -977,11 +1032,11 @@ class circuit_breaker {
 
   /// Returns the open duration after `reopens` failed half-open rounds: grown by the backoff, capped.
   [[nodiscard]] std::chrono::nanoseconds open_duration(std::uint32_t reopens) const noexcept {
-    const std::chrono::nanoseconds base = options_.open_duration;
-    if (reopens == 0 || options_.open_backoff_multiplier <= 1.0) return base;
+    const std::chrono::nanoseconds base{live_.open_duration.load(std::memory_order_relaxed)};
+    if (reopens == 0 || live_.open_backoff_multiplier.load(std::memory_order_relaxed) <= 1.0) return base;
     const double grown =
-        static_cast<double>(base.count()) * std::pow(options_.open_backoff_multiplier, static_cast<double>(reopens));
-    const auto cap = std::chrono::nanoseconds(options_.max_open_duration).count();
+        static_cast<double>(base.count()) * std::pow(live_.open_backoff_multiplier.load(std::memory_order_relaxed), static_cast<double>(reopens));
+    const auto cap = live_.max_open_duration.load(std::memory_order_relaxed);
     return std::chrono::nanoseconds(grown >= static_cast<double>(cap) ? cap : static_cast<std::int64_t>(grown));
   }
 
@@ -1076,11 +1131,11 @@ class circuit_breaker {
     detail::call_watch watch;
     std::stop_token token;
     const auto start = timing_.clock.now();
-    if constexpr (std::is_invocable_v<F&, std::stop_token>) token = watch.arm(options_.operation_timeout);
+    if constexpr (std::is_invocable_v<F&, std::stop_token>) token = watch.arm(operation_timeout());
     const auto finish = [&](outcome o) noexcept {
       const auto elapsed = timing_.clock.now() - start;
-      const bool timed_out = watch.disarm() || elapsed > options_.operation_timeout;
-      const bool slow = elapsed > options_.slow_call_threshold;
+      const bool timed_out = watch.disarm() || elapsed > operation_timeout();
+      const bool slow = elapsed > std::chrono::nanoseconds(live_.slow_call_threshold.load(std::memory_order_relaxed));
       if (timed_out && o != outcome::force_open && o != outcome::force_close) o = outcome::failure;
       record(p, o, slow, timed_out);
     };
@@ -1099,8 +1154,47 @@ class circuit_breaker {
   using cell = typename sync_type::template cell<T>;
   static constexpr bool shared = sync_type::is_thread_safe;
 
+  /// The thresholds update_options() may change while calls run, each in a cell of the Sync policy.
+  struct live_options {
+    explicit live_options(const breaker_options& o) noexcept { store(o); }
+    void store(const breaker_options& o) noexcept {
+      constexpr auto relaxed = std::memory_order_relaxed;
+      failure_threshold.store(o.failure_threshold, relaxed);
+      success_threshold.store(o.success_threshold, relaxed);
+      open_duration.store(std::chrono::nanoseconds(o.open_duration).count(), relaxed);
+      half_open_max_wait.store(std::chrono::nanoseconds(o.half_open_max_wait).count(), relaxed);
+      open_backoff_multiplier.store(o.open_backoff_multiplier, relaxed);
+      max_open_duration.store(std::chrono::nanoseconds(o.max_open_duration).count(), relaxed);
+      operation_timeout.store(o.operation_timeout.count(), relaxed);
+      slow_call_threshold.store(std::chrono::nanoseconds(o.slow_call_threshold).count(), relaxed);
+    }
+    void load_into(breaker_options& o) const noexcept {
+      constexpr auto relaxed = std::memory_order_relaxed;
+      using std::chrono::duration_cast;
+      using std::chrono::milliseconds;
+      using std::chrono::nanoseconds;
+      o.failure_threshold = failure_threshold.load(relaxed);
+      o.success_threshold = success_threshold.load(relaxed);
+      o.open_duration = duration_cast<milliseconds>(nanoseconds(open_duration.load(relaxed)));
+      o.half_open_max_wait = duration_cast<milliseconds>(nanoseconds(half_open_max_wait.load(relaxed)));
+      o.open_backoff_multiplier = open_backoff_multiplier.load(relaxed);
+      o.max_open_duration = duration_cast<milliseconds>(nanoseconds(max_open_duration.load(relaxed)));
+      o.operation_timeout = milliseconds(operation_timeout.load(relaxed));
+      o.slow_call_threshold = duration_cast<milliseconds>(nanoseconds(slow_call_threshold.load(relaxed)));
+    }
+    cell<std::uint32_t> failure_threshold;
+    cell<std::uint32_t> success_threshold;
+    cell<std::int64_t> open_duration;       // ns
+    cell<std::int64_t> half_open_max_wait;  // ns
+    cell<double> open_backoff_multiplier;
+    cell<std::int64_t> max_open_duration;    // ns
+    cell<std::int64_t> operation_timeout;    // ms
+    cell<std::int64_t> slow_call_threshold;  // ns
+  };
+
   std::string name_;
-  breaker_options options_;
+  breaker_options options_;  // as constructed: the fields that cannot change live are read from here
+  live_options live_;
   // The hot line: read by every call, written only by failures and transitions.
   alignas(shared ? 64 : alignof(std::uint64_t)) cell<std::uint64_t> word_{make_word(code_closed, 0, 0)};
   cell<std::int64_t> open_until_{0};
