@@ -214,6 +214,38 @@ TEST(health_monitor, tolerates_a_time_in_error_before_unhealthy) {
   EXPECT_EQ(monitor.status(probe::readiness), health_status::unhealthy);
 }
 
+TEST(health_monitor, the_configured_check_timeout_caps_a_longer_own_timeout_and_keeps_a_shorter_one) {
+  const arbiter::manual_clock clock;
+  auto release = std::make_shared<std::atomic<bool>>(false);
+  const auto slow = [clock, release] {
+    clock.advance(3s);  // takes three seconds of monitor time, then waits to be released
+    while (!release->load()) std::this_thread::sleep_for(1ms);
+    return true;
+  };
+  arbiter::health_config config;
+  config.check_timeout = 1500ms;
+  auto monitor = arbiter::make_health_monitor(config, manual_policies{clock},
+                                              arbiter::make_check<"db:ping", check_options{.timeout_ms = 2000}>(slow),
+                                              arbiter::make_check<"cache:ping", check_options{.timeout_ms = 500}>(slow));
+  const auto report = monitor.check(probe::readiness);
+  release->store(true);
+  ASSERT_EQ(report.checks.size(), 2U);
+  EXPECT_EQ(report.checks[0].result.message, "timed out after 1500 ms");
+  EXPECT_EQ(report.checks[0].result.duration, 1500ms);
+  EXPECT_EQ(report.checks[1].result.message, "timed out after 500 ms");
+}
+
+TEST(health_monitor, a_non_positive_check_timeout_is_refused_naming_the_setting) {
+  arbiter::health_config config;
+  config.check_timeout = 0ms;
+  try {
+    auto monitor = arbiter::make_health_monitor(config, arbiter::make_check<"db:ping">([] { return true; }));
+    FAIL() << "no error";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_STREQ(error.what(), "health.check_timeout: 0 ms must be positive");
+  }
+}
+
 TEST(health_monitor, a_hung_check_times_out_at_its_deadline_and_is_not_restarted) {
   const arbiter::manual_clock clock;
   auto release = std::make_shared<std::atomic<bool>>(false);

@@ -70,6 +70,9 @@ struct health_config {
   std::size_t max_threads = 0;                 ///< upper bound of the pool; 0 means one thread per check
   std::chrono::milliseconds stop_grace{1000};  ///< real time the destructor waits for running checks
   bool own_thread = true;  ///< background: run the schedule on a thread of the monitor; false: call tick() yourself
+  /// An upper bound on every check's timeout (the `health.check_timeout` setting): a check that declares a
+  /// shorter one keeps it. Empty: each check's own timeout (check_options::timeout_ms, 2000 ms by default).
+  std::optional<std::chrono::milliseconds> check_timeout{};
 };
 
 /// The policies of a monitor, as types and as values: `health_policies<manual_clock, recording_logger>{clock, log}`.
@@ -135,7 +138,8 @@ class health_core : public std::enable_shared_from_this<health_core<Policies, Ch
   static constexpr std::array<bool, count> critical{check_traits<Checks>::critical...};
   static constexpr std::array<component_type, count> types{check_traits<Checks>::type...};
   static constexpr std::array<std::string_view, count> component_ids{check_traits<Checks>::component_id...};
-  static constexpr std::array<std::chrono::milliseconds, count> timeouts{check_traits<Checks>::timeout...};
+  /// Each check's own timeout, from its traits (health_config::check_timeout may lower it at run time).
+  static constexpr std::array<std::chrono::milliseconds, count> own_timeouts{check_traits<Checks>::timeout...};
   static constexpr std::array<std::chrono::milliseconds, count> cache_ttls{check_traits<Checks>::cache_ttl...};
   static constexpr std::array<std::uint32_t, count> thresholds{check_traits<Checks>::failure_threshold...};
   static constexpr std::array<std::chrono::milliseconds, count> graces{check_traits<Checks>::failure_grace...};
@@ -151,6 +155,9 @@ class health_core : public std::enable_shared_from_this<health_core<Policies, Ch
         wall_anchor_(std::chrono::system_clock::now()),
         clock_anchor_(clock_.now()),
         first_due_(clock_anchor_ + settings.initial_delay) {
+    for (std::size_t i = 0; i < count; ++i) {
+      timeouts[i] = settings.check_timeout ? std::min(own_timeouts[i], *settings.check_timeout) : own_timeouts[i];
+    }
     for (auto& s : slots_) s.result = check_result::unhealthy("not checked yet");
     workers_.reserve(thread_limit_);  // spawning never reallocates, so a new thread is never dropped unjoined
     overall_ = fold_all();
@@ -708,6 +715,7 @@ class health_core : public std::enable_shared_from_this<health_core<Policies, Ch
 
   mutable std::mutex mutex_;
   std::condition_variable done_cv_;      // a run finished or timed out; workers went idle
+  std::array<std::chrono::milliseconds, count> timeouts{};  // in force: own_timeouts capped by check_timeout
   std::condition_variable_any work_cv_;  // a run was queued (or stop requested)
   std::condition_variable loop_cv_;      // the background schedule may have changed
   std::deque<pending_run> queue_;
@@ -866,6 +874,10 @@ class basic_health_monitor {
     if (config.mode == health_mode::background && config.interval.count() <= 0) {
       throw std::invalid_argument("health.interval: " + std::to_string(config.interval.count()) +
                                   " ms must be positive in background mode");
+    }
+    if (config.check_timeout && config.check_timeout->count() <= 0) {
+      throw std::invalid_argument("health.check_timeout: " + std::to_string(config.check_timeout->count()) +
+                                  " ms must be positive");
     }
     if (config.initial_delay.count() < 0) {
       throw std::invalid_argument("health.initial_delay: " + std::to_string(config.initial_delay.count()) +
