@@ -790,7 +790,11 @@ class basic_health_monitor {
   basic_health_monitor& operator=(basic_health_monitor&&) = delete;
 
   /// Stops the schedule and the pool; returns within about `stop_grace` even if a check hangs.
-  ~basic_health_monitor() {
+  ~basic_health_monitor() { stop(); }
+
+  /// Stops the schedule and the pool now, as the destructor does (a shutdown hook of the orchestrator): no
+  /// check starts afterwards and subscribers are dropped. Calling it again does nothing more.
+  void stop() {
     if (schedule_.joinable()) {
       schedule_.request_stop();
       core_->shut_down();

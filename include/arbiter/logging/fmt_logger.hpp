@@ -63,13 +63,22 @@ class fmt_logger {
 
   [[nodiscard]] log_level level() const noexcept { return state_->level.load(std::memory_order_relaxed); }
 
+  /// Changes the line format for this logger and all its copies (a line being written keeps the old one).
+  void set_format(log_format format) noexcept { state_->format.store(format, std::memory_order_relaxed); }
+
+  [[nodiscard]] log_format format() const noexcept { return state_->format.load(std::memory_order_relaxed); }
+
+  /// Changes the `logger=` name of this logger and all its copies. Not thread-safe: call it before the logger
+  /// is shared with other threads (the orchestrator names it once, after loading the config).
+  void set_name(std::string name) { state_->name = std::move(name); }
+
   /// Writes one record if `level` passes the filter.
   template <class... T>
   void log(log_level level, std::string_view message, const log_field<T>&... fields) const {
     if (!enabled(level)) return;
     detail::line_buffer<> line;
     const state& s = *state_;
-    if (s.format == log_format::json) {
+    if (s.format.load(std::memory_order_relaxed) == log_format::json) {
       line.push_back('{');
       bool first = true;
       const auto key = [&line, &first](std::string_view k) {
@@ -127,7 +136,7 @@ class fmt_logger {
         : out(o), level(l), format(f), name(std::move(n)), timestamps(ts), flush(fl) {}
     std::FILE* out;
     std::atomic<log_level> level;
-    log_format format;
+    std::atomic<log_format> format;
     std::string name;
     bool timestamps;
     bool flush;

@@ -29,9 +29,11 @@ namespace arbiter::inline v1 {
 
 /// Returns the settings `config` asks for, before any OTEL_* variable. Throws std::invalid_argument for an
 /// endpoint the exporter cannot use, naming the key and where its value came from.
+/// `Schema` is orchestrator_config or a schema derived from it (an orchestrator's service_schema).
 /// (A template only so that the reflection of orchestrator_config is instantiated where this is called, not in
 /// every translation unit of the umbrella header: about 0.5 s of compile time.)
-template <std::same_as<orchestrator_config> Schema>
+template <class Schema>
+requires std::derived_from<Schema, orchestrator_config>
 [[nodiscard]] otel_settings otel_defaults_from(const snapshot<Schema>& config) {
   const observability_settings& o = config->observability;
   otel_settings s;
@@ -49,7 +51,8 @@ template <std::same_as<orchestrator_config> Schema>
 
 /// Returns the tracing settings for a service: `config`'s (see the file comment) with the OTEL_* variables read
 /// through `lookup` on top. Throws std::invalid_argument naming the bad key or variable and its value.
-template <std::same_as<orchestrator_config> Schema>
+template <class Schema>
+requires std::derived_from<Schema, orchestrator_config>
 [[nodiscard]] otel_settings tracing_settings_from(
     const snapshot<Schema>& config,
     const std::function<const char*(const char*)>& lookup = [](const char* name) { return std::getenv(name); }) {

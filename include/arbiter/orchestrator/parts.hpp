@@ -1,0 +1,60 @@
+#pragma once
+
+/// \file
+/// The parts an `arbiter::orchestrator<Parts...>` is assembled from, given in any order, each kind at most once
+/// (breakers excepted: one `breaker<"name", ...>` per breaker):
+///
+///   breaker<"name", Policies...>   a circuit_breaker<Policies..., Logger, Tracer> named "name"; add `critical`
+///                                  to its policies to make its health check critical (default: open = DEGRADED)
+///   with_schema<S>                 the config schema (orchestrator_config or a struct derived from it)
+///   with_sources<Sources...>       the config sources, lowest precedence first (default: env_source<"ARBITER">)
+///   with_logger<L>                 the Logger policy (default fmt_logger, configured from observability.*)
+///   with_tracer<T>                 a Tracer (default null_tracer), or a tracing part that builds one from config
+///                                  (json_lines_tracing, otlp_tracing)
+///   with_clock<C>                  the clock of the health monitor and the shutdown sequence (default steady_clock)
+///   with_exit<E>                   the shutdown manager's Exit policy (default process_exit)
+///   with_checks<C...>              health checks of the service's own (instances passed to the constructor)
+///   with_hooks<H...>               static shutdown hooks, ordered by their `stops_before` at compile time
+///   with_parts<P...>               optional parts (the admin server, your own): see docs/orchestrator.md
+///
+/// Every part is a type; none adds a virtual call or a type-erased function to a hot path.
+
+#include <cstddef>
+#include <string_view>
+
+#include <arbiter/config/detail/text.hpp>
+#include <arbiter/version.hpp>
+
+namespace arbiter::inline v1 {
+
+/// A named circuit breaker part: `breaker<"inventory", count_window, timed>`. Its policies are those of
+/// circuit_breaker (detector, Sync, Clock, Timing, Outcome classifier, Stats), plus `critical`; the orchestrator
+/// adds its Logger and Tracer.
+template <detail::fixed_string Name, class... Policies>
+struct breaker {
+  static constexpr std::string_view name = Name.view();
+};
+
+/// Makes a breaker's health check critical: while it is open, readiness fails (HTTP 503) instead of DEGRADED.
+struct critical {};
+
+template <class S>
+struct with_schema {};
+template <class... Sources>
+struct with_sources {};
+template <class L>
+struct with_logger {};
+template <class T>
+struct with_tracer {};
+template <class C>
+struct with_clock {};
+template <class E>
+struct with_exit {};
+template <class... Checks>
+struct with_checks {};
+template <class... Hooks>
+struct with_hooks {};
+template <class... Parts>
+struct with_parts {};
+
+}  // namespace arbiter::inline v1

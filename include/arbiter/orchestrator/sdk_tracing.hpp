@@ -1,0 +1,78 @@
+#pragma once
+
+/// \file
+/// Tracing parts for an orchestrator: `with_tracer<json_lines_tracing>` builds the SDK tracer from the config's
+/// tracing settings (observability.*, then the OTEL_* variables on top, see tracing/otel_config.hpp): its sampler
+/// (`always_off` when tracing is disabled), a batch processor, and an exporter. The orchestrator flushes it in the
+/// shutdown hook "tracing" (phase 90) within what is left of the deadline; spans lost there make that hook fail.
+///
+///   json_lines_tracing   spans as JSON lines on stdout (or any FILE*): a sidecar or a log shipper reads them
+///   otlp_tracing         OTLP/HTTP to a collector: opt-in, in <arbiter/orchestrator/otlp_tracing.hpp> (Asio)
+///
+/// `sdk_tracing<Exporter>` is the template behind both: Exporter is any exporter with a
+/// `static Exporter from_settings(const otel_settings&)`, or one constructible from `const otel_settings&`.
+
+#include <cstdio>
+#include <memory>
+#include <utility>
+
+#include <arbiter/tracing/batch_processor.hpp>
+#include <arbiter/tracing/json_lines_exporter.hpp>
+#include <arbiter/tracing/otel_env.hpp>
+#include <arbiter/tracing/sampler.hpp>
+#include <arbiter/tracing/sdk_tracer.hpp>
+
+namespace arbiter::inline v1 {
+
+/// A tracing part: the SDK tracer over a batch processor of `Exporter`, built from the tracing settings.
+template <class Exporter>
+class sdk_tracing {
+ public:
+  using exporter_type = Exporter;
+  using processor_type = batch_processor<Exporter>;
+  using tracer_type = ::arbiter::tracer<configured_sampler, processor_type>;
+
+  explicit sdk_tracing(const otel_settings& settings)
+      : processor_(std::make_shared<processor_type>(make_exporter(settings), settings.batch)),
+        tracer_(processor_, settings.sampler) {}
+
+  sdk_tracing(const sdk_tracing&) = delete;
+  sdk_tracing& operator=(const sdk_tracing&) = delete;
+  sdk_tracing(sdk_tracing&&) = delete;
+  sdk_tracing& operator=(sdk_tracing&&) = delete;
+  /// Shuts the processor down (a last flush) if the shutdown hook has not.
+  ~sdk_tracing() { processor_->shutdown(); }
+
+  /// Returns the tracer (a handle: copies share the processor).
+  [[nodiscard]] const tracer_type& tracer() const noexcept { return tracer_; }
+  /// Returns the processor (its stats() count what was exported and dropped).
+  [[nodiscard]] const std::shared_ptr<processor_type>& processor() const noexcept { return processor_; }
+  /// Returns the shutdown hook that flushes within the hook's budget (see tracing_shutdown_hook).
+  [[nodiscard]] processor_shutdown_hook<processor_type> shutdown_hook() const {
+    return tracing_shutdown_hook(processor_);
+  }
+
+ private:
+  static Exporter make_exporter(const otel_settings& settings) {
+    if constexpr (requires { Exporter::from_settings(settings); }) {
+      return Exporter::from_settings(settings);
+    } else {
+      return Exporter(settings);
+    }
+  }
+
+  std::shared_ptr<processor_type> processor_;
+  tracer_type tracer_;
+};
+
+/// A JSON-lines exporter to stdout that takes the resource (service.name, ...) from the tracing settings.
+class stdout_json_lines_exporter : public json_lines_exporter {
+ public:
+  explicit stdout_json_lines_exporter(const otel_settings& settings)
+      : json_lines_exporter(stdout, detail::with_unique_attributes(settings.otlp.resource)) {}
+};
+
+/// Spans as JSON lines on stdout, built from the config's tracing settings.
+using json_lines_tracing = sdk_tracing<stdout_json_lines_exporter>;
+
+}  // namespace arbiter::inline v1
