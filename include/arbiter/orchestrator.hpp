@@ -579,6 +579,7 @@ class orchestrator {
     if (options_.handle_signals) shutdown_.start();
     std::apply([](auto&... part) { (start_part(part), ...); }, *extras_);
     started_.store(true, std::memory_order_release);
+    monitor_.refresh(probe::startup);  // the background schedule would otherwise wait a whole interval
     logger_.log(log_level::info, "service started", kv("breakers", std::uint64_t{breakers_t::count}),
                 kv("checks", std::uint64_t{monitor_type::size()}));
   }

@@ -246,6 +246,45 @@ TEST(health_monitor, a_non_positive_check_timeout_is_refused_naming_the_setting)
   }
 }
 
+TEST(health_monitor, background_status_changes_reach_subscribers_when_the_run_ends_not_at_the_next_interval) {
+  const arbiter::manual_clock clock;  // never advanced: the next interval never comes
+  std::atomic<int> changes{0};
+  auto go = std::make_shared<std::atomic<bool>>(false);
+  arbiter::health_config config{.mode = arbiter::health_mode::background, .interval = 10s};
+  auto monitor = arbiter::make_health_monitor(config, manual_policies{clock}, arbiter::make_check<"db:ping">([go] {
+                                                while (!go->load()) std::this_thread::sleep_for(1ms);
+                                                return true;
+                                              }));
+  (void)monitor.subscribe([&changes](const arbiter::status_change& /*change*/) { ++changes; });
+  go->store(true);  // the run ends after the subscription
+  for (int i = 0; i < 2000 && changes.load() == 0; ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_GT(changes.load(), 0) << "the first run's pending -> healthy change was not delivered";
+}
+
+TEST(health_monitor, refresh_runs_the_checks_of_a_probe_again_before_their_interval) {
+  const arbiter::manual_clock clock;
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  auto other = std::make_shared<std::atomic<int>>(0);
+  arbiter::health_config config{.mode = arbiter::health_mode::background, .interval = 10s, .own_thread = false};
+  auto monitor = arbiter::make_health_monitor(
+      config, manual_policies{clock},
+      arbiter::make_check<"app:startup", check_options{.probes = probe::startup}>([calls] { return ++*calls > 1; }),
+      arbiter::make_check<"db:ping">([other] {
+        ++*other;
+        return true;
+      }));
+  (void)monitor.tick();
+  EXPECT_EQ(*calls, 1);
+  EXPECT_FALSE(monitor.is_started());
+  (void)monitor.tick();  // nothing is due for 10 s
+  EXPECT_EQ(*calls, 1);
+  monitor.refresh(probe::startup);
+  (void)monitor.tick();
+  EXPECT_EQ(*calls, 2);
+  EXPECT_EQ(*other, 1) << "only the refreshed probe's checks run again";
+  EXPECT_TRUE(monitor.is_started());
+}
+
 TEST(health_monitor, a_hung_check_times_out_at_its_deadline_and_is_not_restarted) {
   const arbiter::manual_clock clock;
   auto release = std::make_shared<std::atomic<bool>>(false);

@@ -283,8 +283,23 @@ class health_core : public std::enable_shared_from_this<health_core<Policies, Ch
       lock.unlock();
       drain();
       lock.lock();
-      wait_until(lock, loop_cv_, next, [&] { return stop.stop_requested(); });
+      // Woken early by a finished run (its status changes are delivered now, not at the next due time) or by
+      // request_runs().
+      wait_until(lock, loop_cv_, next, [&] { return stop.stop_requested() || !pending_.empty() || wake_; });
+      wake_ = false;
     }
+  }
+
+  /// Makes the checks of `scope` due now (not ones already running) and wakes the schedule.
+  void request_runs(probe_set scope) {
+    {
+      const std::lock_guard lock(mutex_);
+      for (std::size_t i = 0; i < count; ++i) {
+        if (probes[i].contains_any(scope) && !slots_[i].running) slots_[i].rerun = true;
+      }
+      wake_ = true;
+    }
+    loop_cv_.notify_all();
   }
 
   // ---- subscribers ----------------------------------------------------------------------------------------
@@ -349,6 +364,7 @@ class health_core : public std::enable_shared_from_this<health_core<Policies, Ch
     bool timed_out = false;
     bool checked = false;
     bool attempted = false;
+    bool rerun = false;  // refresh() asked for a run before the interval is up
     std::uint64_t run = 0;
     time_point last_attempt{};
     std::uint32_t failures = 0;
@@ -473,6 +489,7 @@ class health_core : public std::enable_shared_from_this<health_core<Policies, Ch
     s.running = true;
     s.timed_out = false;
     s.attempted = true;
+    s.rerun = false;
     s.last_attempt = now;
     ++s.run;
     s.deadline.store(ticks(now + timeouts[i]), std::memory_order_release);
@@ -500,6 +517,7 @@ class health_core : public std::enable_shared_from_this<health_core<Policies, Ch
   [[nodiscard]] time_point due(std::size_t i) const noexcept {
     const slot& s = slots_[i];
     if (!s.attempted) return first_due_;
+    if (s.rerun) return s.last_attempt;  // due already (a cached result's ttl still holds)
     const time_point by_interval = s.last_attempt + config_.interval;
     const time_point by_ttl = time_point(typename clock_type::duration(s.fresh_until.load(std::memory_order_relaxed)));
     return std::max(by_interval, by_ttl);
@@ -716,6 +734,7 @@ class health_core : public std::enable_shared_from_this<health_core<Policies, Ch
   mutable std::mutex mutex_;
   std::condition_variable done_cv_;      // a run finished or timed out; workers went idle
   std::array<std::chrono::milliseconds, count> timeouts{};  // in force: own_timeouts capped by check_timeout
+  bool wake_ = false;  // request_runs() asked the schedule thread to look again
   std::condition_variable_any work_cv_;  // a run was queued (or stop requested)
   std::condition_variable loop_cv_;      // the background schedule may have changed
   std::deque<pending_run> queue_;
@@ -846,6 +865,11 @@ class basic_health_monitor {
   /// Background mode driven from outside (own_thread = false): starts the due checks, waits for them up to their
   /// deadlines and returns when the next check is due.
   time_point tick() { return core_->tick(); }
+
+  /// Runs the checks of probe `which` again at the schedule's next step instead of at their interval, e.g. when
+  /// the state they read has just changed (the orchestrator refreshes the startup probe once start() is done).
+  /// On demand, the next probe runs them anyway once their cache_ttl is over.
+  void refresh(probe which) { core_->request_runs(probe_set(which)); }
 
   /// Returns the check object of type `C` (for a dynamic_checks handle, or to inspect a check).
   template <class C>
