@@ -1,0 +1,22 @@
+# The README's "A taste" is examples/minimal_service.cpp, which a demo test builds and runs: this checks that the
+# first ```cpp block after "## A taste" in README.md is that file, byte for byte, so the two cannot drift apart.
+#   cmake -DREADME=README.md -DEXAMPLE=examples/minimal_service.cpp -P readme_taste.cmake
+file(READ "${README}" readme)
+file(READ "${EXAMPLE}" example)
+string(FIND "${readme}" "\n## A taste" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "${README} has no \"## A taste\" section")
+endif()
+string(SUBSTRING "${readme}" ${at} -1 readme)
+string(FIND "${readme}" "\n```cpp\n" open)
+if(open EQUAL -1)
+  message(FATAL_ERROR "${README}: no ```cpp block after \"## A taste\"")
+endif()
+math(EXPR body "${open} + 8")
+string(SUBSTRING "${readme}" ${body} -1 readme)
+string(FIND "${readme}" "\n```" close)
+math(EXPR close "${close} + 1")
+string(SUBSTRING "${readme}" 0 ${close} block)
+if(NOT block STREQUAL example)
+  message(FATAL_ERROR "README.md's \"A taste\" differs from ${EXAMPLE}: copy the file into the block again")
+endif()
