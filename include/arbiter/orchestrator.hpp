@@ -158,27 +158,12 @@ struct find_part<Kind, Default, H, T...> {
   using type = std::conditional_t<part_kind<H>::value == Kind, H, typename find_part<Kind, Default, T...>::type>;
 };
 
+/// The type a `with_...<T>` part wraps.
 template <class W>
 struct unwrap;
-template <class S>
-struct unwrap<with_schema<S>> {
-  using type = S;
-};
-template <class L>
-struct unwrap<with_logger<L>> {
-  using type = L;
-};
-template <class T>
-struct unwrap<with_tracer<T>> {
+template <template <class> class W, class T>
+struct unwrap<W<T>> {
   using type = T;
-};
-template <class C>
-struct unwrap<with_clock<C>> {
-  using type = C;
-};
-template <class E>
-struct unwrap<with_exit<E>> {
-  using type = E;
 };
 
 template <class... T>
