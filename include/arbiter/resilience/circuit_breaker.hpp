@@ -5,7 +5,7 @@
 ///   failure detector   consecutive_failures (default), count_window, time_window, slow_call_rate
 ///   Sync               lock_free (default), single_thread
 ///   Clock              steady_clock (default), coarse_clock, manual_clock: reads open deadlines
-///   Timing             untimed (default), timed<Clock>: operation timeout and slow calls
+///   Timing             untimed (default), timed or timed_with<Clock>: operation timeout and slow calls
 ///   Outcome classifier default_classifier (default), ignore_exceptions<E...>, classify_with<F>, your own
 ///   Stats              no_stats (default), counting_stats
 ///   Logger, Tracer     null_logger, null_tracer (defaults), or any model; every transition is logged and traced
@@ -130,8 +130,8 @@ consteval bool assert_breaker_policy() {
   static_assert(kinds_of<P> != 0,
                 "====> arbiter: circuit_breaker<...> takes policies only: a failure detector (consecutive_failures, "
                 "count_window, time_window, slow_call_rate), a Sync (lock_free, single_thread), a Clock, a Timing "
-                "(untimed, timed<Clock>), an Outcome classifier, a Stats (no_stats, counting_stats), a Logger and a "
-                "Tracer. The argument named below is none of them.");
+                "(untimed, timed, timed_with<Clock>), an Outcome classifier, a Stats (no_stats, counting_stats), a "
+                "Logger and a Tracer. The argument named below is none of them.");
   static_assert(kinds_of<P> <= 1, "====> arbiter: a circuit_breaker policy must be of exactly one kind.");
   return true;
 }
@@ -285,6 +285,7 @@ class call_watch {
 /// A circuit breaker (see the file comment for the policies).
 template <class... Policies>
 class circuit_breaker {
+  static_assert((detail::timing_clock_ok<Policies> && ...));
   static_assert(detail::assert_breaker_policies<Policies...>());
 
  public:
@@ -302,15 +303,16 @@ class circuit_breaker {
   static_assert(assert_failure_detector<detector_type>());
   static_assert(SyncPolicy<sync_type>, "====> arbiter: the Sync policy must be arbiter::lock_free or single_thread.");
   static_assert(assert_clock<clock_type>());
-  static_assert(TimingPolicy<timing_type>, "====> arbiter: the Timing policy must be untimed or timed<Clock>.");
+  static_assert(TimingPolicy<timing_type>,
+                "====> arbiter: the Timing policy must be untimed, timed or timed_with<Clock>.");
   static_assert(assert_outcome_classifier<classifier_type>());
   static_assert(StatsPolicy<stats_type>, "====> arbiter: the Stats policy must be no_stats or counting_stats.");
   static_assert(assert_logger<logger_type>());
   static_assert(assert_tracer<tracer_type>());
   static_assert(
       !requires { detector_type::requires_timing; } || timing_type::enabled,
-      "====> arbiter: the slow_call_rate detector needs call durations: add arbiter::timed<Clock> to the "
-      "circuit_breaker's policies.");
+      "====> arbiter: the slow_call_rate detector needs call durations: add arbiter::timed (or "
+      "timed_with<Clock>) to the circuit_breaker's policies.");
 
   /// An admission: what try_acquire() hands out and record() takes back.
   class permit {
@@ -1126,7 +1128,7 @@ class circuit_breaker {
 /// The seed's default assembly: consecutive failures, lock-free, steady clock, untimed, no statistics.
 using default_circuit_breaker = circuit_breaker<>;
 /// The seed's assembly with its operation timeout on (5000 ms by default): every call is timed.
-using timed_circuit_breaker = circuit_breaker<timed<steady_clock>>;
+using timed_circuit_breaker = circuit_breaker<timed>;
 /// A breaker for one thread or one strand: no atomic instruction at all.
 using single_thread_circuit_breaker = circuit_breaker<single_thread>;
 
