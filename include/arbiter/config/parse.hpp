@@ -6,7 +6,6 @@
 /// offending value in an error line ("is above the maximum 65535"), so callers can add the path and the source.
 
 #include <charconv>
-#include <chrono>
 #include <cmath>
 #include <concepts>
 #include <cstdint>
@@ -24,6 +23,7 @@
 #include <arbiter/config/detail/text.hpp>
 #include <arbiter/config/enum_names.hpp>
 #include <arbiter/config/secret.hpp>
+#include <arbiter/detail/chrono.hpp>
 
 namespace arbiter::inline v1 {
 

@@ -19,7 +19,6 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -36,6 +35,7 @@
 #include <vector>
 
 #include <arbiter/clock/clock.hpp>
+#include <arbiter/detail/chrono.hpp>
 
 namespace arbiter::inline v1 {
 

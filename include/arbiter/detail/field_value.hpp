@@ -4,7 +4,6 @@
 /// Turns a structured field's value into logfmt or JSON text. Shared by every Logger that writes text.
 
 #include <charconv>
-#include <chrono>
 #include <cmath>
 #include <concepts>
 #include <iterator>
@@ -14,6 +13,7 @@
 
 #include <fmt/core.h>
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/detail/json_text.hpp>
 
 namespace arbiter::inline v1::detail {

@@ -26,7 +26,6 @@
 /// and recalibration exactly.
 
 #include <atomic>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -36,6 +35,7 @@
 #include <cpuid.h>
 #endif
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/version.hpp>
 
 namespace arbiter::inline v1::detail {

@@ -22,7 +22,6 @@
 /// An object that already knows its health (a circuit breaker) becomes a check with `std::ref(object)` when it is
 /// callable, or with a lambda that asks it.
 
-#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <exception>
@@ -34,6 +33,7 @@
 #include <typeinfo>
 #include <utility>
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/detail/demangle.hpp>
 #include <arbiter/health/check_name.hpp>
 #include <arbiter/health/status.hpp>

@@ -19,7 +19,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <concepts>
 #include <condition_variable>
 #include <cstddef>
@@ -44,6 +43,7 @@
 
 #include <arbiter/clock/clock.hpp>
 #include <arbiter/clock/coarse_clock.hpp>
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/health/aggregator.hpp>
 #include <arbiter/health/check.hpp>
 #include <arbiter/health/report.hpp>

@@ -20,7 +20,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <concepts>
 #include <condition_variable>
 #include <csignal>
@@ -40,6 +39,7 @@
 #include <vector>
 
 #include <arbiter/clock/clock.hpp>
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/detail/concat.hpp>
 #include <arbiter/lifecycle/drain_gate.hpp>
 #include <arbiter/lifecycle/exit_policy.hpp>

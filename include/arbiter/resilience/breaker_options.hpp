@@ -5,7 +5,6 @@
 /// which names the bad field), or that code fixes at compile time with fixed_options<> (checked by static_assert).
 /// Either way the breaker receives a breaker_options, so its type does not depend on where the numbers came from.
 
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -16,6 +15,7 @@
 
 #include <fmt/core.h>
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/version.hpp>
 
 namespace arbiter::inline v1 {

@@ -19,7 +19,6 @@
 /// load to report: no write at all.
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -38,6 +37,7 @@
 #include <utility>
 
 #include <arbiter/clock/clock.hpp>
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/logging/logger.hpp>
 #include <arbiter/logging/null_logger.hpp>
 #include <arbiter/resilience/breaker_options.hpp>

@@ -17,7 +17,6 @@
 ///   void clear() noexcept;   double failure_rate(time_point now) const noexcept;   // percent, NaN if none
 
 #include <algorithm>
-#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -25,6 +24,7 @@
 #include <memory>
 #include <optional>
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/resilience/breaker_options.hpp>
 #include <arbiter/resilience/breaker_state.hpp>
 #include <arbiter/resilience/outcome.hpp>

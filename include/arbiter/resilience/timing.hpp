@@ -7,7 +7,6 @@
 /// that takes a std::stop_token is asked to stop at its deadline by one shared watchdog thread (joined at exit):
 /// the call runs on the caller's thread and nothing is ever detached or abandoned.
 
-#include <chrono>
 #include <concepts>
 #include <condition_variable>
 #include <cstdint>
@@ -19,6 +18,7 @@
 #include <vector>
 
 #include <arbiter/clock/clock.hpp>
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/resilience/outcome.hpp>
 
 namespace arbiter::inline v1 {

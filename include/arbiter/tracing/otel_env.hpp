@@ -26,7 +26,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -41,6 +40,7 @@
 #include <vector>
 
 #include <arbiter/detail/ascii.hpp>
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/tracing/baggage.hpp>
 #include <arbiter/tracing/batch_processor.hpp>
 #include <arbiter/tracing/otlp_json.hpp>

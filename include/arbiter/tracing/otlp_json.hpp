@@ -13,7 +13,6 @@
 
 #include <array>
 #include <charconv>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +25,7 @@
 #include <variant>
 #include <vector>
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/detail/json_text.hpp>
 #include <arbiter/tracing/exporter.hpp>
 #include <arbiter/tracing/span_data.hpp>
