@@ -26,7 +26,6 @@
 /// and recalibration exactly.
 
 #include <atomic>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>

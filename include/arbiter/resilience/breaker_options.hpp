@@ -5,7 +5,6 @@
 /// which names the bad field), or that code fixes at compile time with fixed_options<> (checked by static_assert).
 /// Either way the breaker receives a breaker_options, so its type does not depend on where the numbers came from.
 
-#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>

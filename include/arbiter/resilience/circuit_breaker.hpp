@@ -19,7 +19,6 @@
 /// load to report: no write at all.
 
 #include <algorithm>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -38,6 +37,7 @@
 
 #include <arbiter/clock/clock.hpp>
 #include <arbiter/detail/chrono.hpp>
+#include <arbiter/detail/float_math.hpp>
 #include <arbiter/logging/logger.hpp>
 #include <arbiter/logging/null_logger.hpp>
 #include <arbiter/resilience/breaker_options.hpp>
@@ -516,7 +516,7 @@ class circuit_breaker {
     out.state = state();
     out.transitions = transitions_.load(std::memory_order_relaxed);
     const double window_rate = detector_.failure_rate(detector_now());
-    if (!std::isnan(window_rate)) {
+    if (!detail::is_nan(window_rate)) {
       out.failure_rate = window_rate;
     } else if (out.successes + out.failures != 0) {
       out.failure_rate = static_cast<double>(out.failures) * 100.0 / static_cast<double>(out.successes + out.failures);
@@ -982,7 +982,7 @@ class circuit_breaker {
     const std::chrono::nanoseconds base = options_.open_duration;
     if (reopens == 0 || options_.open_backoff_multiplier <= 1.0) return base;
     const double grown =
-        static_cast<double>(base.count()) * std::pow(options_.open_backoff_multiplier, static_cast<double>(reopens));
+        static_cast<double>(base.count()) * detail::power(options_.open_backoff_multiplier, static_cast<double>(reopens));
     const auto cap = std::chrono::nanoseconds(options_.max_open_duration).count();
     return std::chrono::nanoseconds(grown >= static_cast<double>(cap) ? cap : static_cast<std::int64_t>(grown));
   }
