@@ -23,7 +23,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -36,6 +35,7 @@
 
 #include <arbiter/clock/clock.hpp>
 #include <arbiter/detail/chrono.hpp>
+#include <arbiter/detail/functional.hpp>
 
 namespace arbiter::inline v1 {
 

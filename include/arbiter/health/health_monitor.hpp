@@ -25,7 +25,6 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
-#include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -44,6 +43,7 @@
 #include <arbiter/clock/clock.hpp>
 #include <arbiter/clock/coarse_clock.hpp>
 #include <arbiter/detail/chrono.hpp>
+#include <arbiter/detail/functional.hpp>
 #include <arbiter/health/aggregator.hpp>
 #include <arbiter/health/check.hpp>
 #include <arbiter/health/report.hpp>

@@ -25,7 +25,6 @@
 #include <csignal>
 #include <cstdint>
 #include <exception>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -41,6 +40,7 @@
 #include <arbiter/clock/clock.hpp>
 #include <arbiter/detail/chrono.hpp>
 #include <arbiter/detail/concat.hpp>
+#include <arbiter/detail/functional.hpp>
 #include <arbiter/lifecycle/drain_gate.hpp>
 #include <arbiter/lifecycle/exit_policy.hpp>
 #include <arbiter/lifecycle/shutdown_options.hpp>

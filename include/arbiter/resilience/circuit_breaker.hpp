@@ -24,7 +24,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -38,6 +37,7 @@
 #include <arbiter/clock/clock.hpp>
 #include <arbiter/detail/chrono.hpp>
 #include <arbiter/detail/float_math.hpp>
+#include <arbiter/detail/functional.hpp>
 #include <arbiter/logging/logger.hpp>
 #include <arbiter/logging/null_logger.hpp>
 #include <arbiter/resilience/breaker_options.hpp>
@@ -209,9 +209,9 @@ consteval bool assert_breaker_call() {
 template <class G>
 decltype(auto) call_fallback(G& fallback, const rejection& why) {
   if constexpr (std::is_invocable_v<G&, const rejection&>) {
-    return std::invoke(fallback, why);
+    return detail::invoke(fallback, why);
   } else {
-    return std::invoke(fallback);
+    return detail::invoke(fallback);
   }
 }
 
@@ -1027,10 +1027,10 @@ class circuit_breaker {
   template <class F>
   static decltype(auto) invoke_call(F& fn, const std::stop_token& token) {
     if constexpr (std::is_invocable_v<F&, std::stop_token>) {
-      return std::invoke(fn, token);
+      return detail::invoke(fn, token);
     } else {
       (void)token;
-      return std::invoke(fn);
+      return detail::invoke(fn);
     }
   }
 
