@@ -26,8 +26,8 @@ namespace arbiter::inline v1::detail {
 
 /// Calls `fn` with `args` as std::invoke does (member pointers included).
 template <class F, class... Args>
-constexpr std::invoke_result_t<F, Args...> invoke(F&& fn, Args&&... args) noexcept(
-    std::is_nothrow_invocable_v<F, Args...>) {
+constexpr std::invoke_result_t<F, Args...> invoke(F&& fn,
+                                                  Args&&... args) noexcept(std::is_nothrow_invocable_v<F, Args...>) {
 #if defined(ARBITER_DETAIL_LIGHT_FUNCTIONAL)
   return std::__invoke(std::forward<F>(fn), std::forward<Args>(args)...);  // what std::invoke calls
 #else
