@@ -322,8 +322,8 @@ struct traffic_stats {
 template <arbiter::Logger L, arbiter::Tracer T>
 class orders_service {
  public:
-  /// timed<> makes resilience.operation_timeout count: a slower call is a failure whatever it returned.
-  using breaker_type = arbiter::circuit_breaker<arbiter::timed<>, arbiter::counting_stats, L, T>;
+  /// arbiter::timed makes resilience.operation_timeout count: a slower call is a failure whatever it returned.
+  using breaker_type = arbiter::circuit_breaker<arbiter::timed, arbiter::counting_stats, L, T>;
 
   orders_service(const service_settings& settings, L logger, T tracer, inventory_client& inventory)
       : logger_(logger),

@@ -121,8 +121,8 @@ void BM_breaker_half_open(benchmark::State& state) {
 using closed_lock_free = arbiter::circuit_breaker<arbiter::lock_free>;
 using closed_single_thread = arbiter::circuit_breaker<arbiter::single_thread>;
 using closed_counting = arbiter::circuit_breaker<arbiter::lock_free, arbiter::counting_stats>;
-using timed_steady = arbiter::circuit_breaker<arbiter::lock_free, arbiter::timed<arbiter::steady_clock>>;
-using timed_coarse = arbiter::circuit_breaker<arbiter::lock_free, arbiter::timed<arbiter::coarse_clock>>;
+using timed_steady = arbiter::circuit_breaker<arbiter::lock_free, arbiter::timed>;
+using timed_coarse = arbiter::circuit_breaker<arbiter::lock_free, arbiter::timed_with<arbiter::coarse_clock>>;
 using closed_count_window = arbiter::circuit_breaker<arbiter::lock_free, arbiter::count_window>;
 using closed_time_window = arbiter::circuit_breaker<arbiter::lock_free, arbiter::time_window, arbiter::coarse_clock>;
 using open_coarse = arbiter::circuit_breaker<arbiter::lock_free, arbiter::coarse_clock>;

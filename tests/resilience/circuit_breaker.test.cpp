@@ -600,7 +600,7 @@ TEST(circuit_breaker, NullPoliciesTakeNoSpace) {
                                                arbiter::consecutive_failures, arbiter::coarse_clock>;
   static_assert(sizeof(bare) == sizeof(spelled_out));
   static_assert(sizeof(arbiter::circuit_breaker<arbiter::single_thread, arbiter::recording_logger>) > sizeof(bare));
-  static_assert(sizeof(arbiter::circuit_breaker<arbiter::single_thread, arbiter::timed<>>) == sizeof(bare));
+  static_assert(sizeof(arbiter::circuit_breaker<arbiter::single_thread, arbiter::timed>) == sizeof(bare));
   SUCCEED();
 }
 

@@ -148,12 +148,12 @@ TYPED_TEST(rate_window_test, TimeWindowJudgesTheRateAfterASuccess) {
 TEST(slow_call_rate, SlowCallsOpenFailuresAloneDoNot) {
   arbiter::manual_clock clock;
   using breaker_type = arbiter::circuit_breaker<arbiter::slow_call_rate, arbiter::single_thread, arbiter::manual_clock,
-                                                arbiter::timed<arbiter::manual_clock>, arbiter::counting_stats>;
+                                                arbiter::timed_with<arbiter::manual_clock>, arbiter::counting_stats>;
   breaker_type breaker(
       "slow",
       breaker_options{
           .slow_call_threshold = 1000ms, .window_size = 10, .minimum_calls = 4, .slow_call_rate_threshold = 50.0},
-      clock, arbiter::timed<arbiter::manual_clock>{clock});
+      clock, arbiter::timed_with<arbiter::manual_clock>{clock});
   const auto fast_failure = [] { return std::make_error_code(std::errc::io_error); };
   const auto slow_success = [&] {
     clock.advance(1500ms);
@@ -182,12 +182,12 @@ TEST(slow_call_rate, SlowCallsOpenFailuresAloneDoNot) {
 
 TEST(count_window, JudgesSlowCallsWhenTimed) {
   arbiter::manual_clock clock;
-  arbiter::circuit_breaker<arbiter::count_window, arbiter::single_thread, arbiter::timed<arbiter::manual_clock>>
+  arbiter::circuit_breaker<arbiter::count_window, arbiter::single_thread, arbiter::timed_with<arbiter::manual_clock>>
       breaker(
           "w",
           breaker_options{
               .slow_call_threshold = 100ms, .window_size = 4, .minimum_calls = 2, .slow_call_rate_threshold = 100.0},
-          arbiter::timed<arbiter::manual_clock>{clock});
+          arbiter::timed_with<arbiter::manual_clock>{clock});
   const auto slow = [&] { clock.advance(200ms); };
   breaker.execute(slow);
   EXPECT_EQ(breaker.state(), breaker_state::closed);  // below the minimum

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <stop_token>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -23,14 +24,19 @@ using namespace std::chrono_literals;
 using arbiter::breaker_options;
 using arbiter::breaker_state;
 
+// `timed` is a type, so circuit_breaker<arbiter::timed> reads as written; timed_with<Clock> picks another clock.
+static_assert(std::is_same_v<arbiter::timed, arbiter::timed_with<arbiter::steady_clock>>);
+static_assert(std::is_same_v<arbiter::circuit_breaker<arbiter::timed>::timing_type, arbiter::timed>);
+static_assert(arbiter::TimingPolicy<arbiter::timed_with<arbiter::manual_clock>>);
+
 using manual_timed = arbiter::circuit_breaker<arbiter::single_thread, arbiter::manual_clock,
-                                              arbiter::timed<arbiter::manual_clock>, arbiter::counting_stats>;
+                                              arbiter::timed_with<arbiter::manual_clock>, arbiter::counting_stats>;
 
 struct manual_rig {
   arbiter::manual_clock clock;
   manual_timed breaker;
   explicit manual_rig(const breaker_options& options = {})
-      : breaker("timed", options, clock, arbiter::timed<arbiter::manual_clock>{clock}) {}
+      : breaker("timed", options, clock, arbiter::timed_with<arbiter::manual_clock>{clock}) {}
 };
 
 TEST(timed, ACallLongerThanTheTimeoutIsATimeoutFailure) {
@@ -82,8 +88,7 @@ TEST(timed, AForcingResultKeepsItsMeaningEvenWhenLate) {
   EXPECT_EQ(r.breaker.state(), breaker_state::open);
 }
 
-using real_timed =
-    arbiter::circuit_breaker<arbiter::lock_free, arbiter::timed<arbiter::steady_clock>, arbiter::counting_stats>;
+using real_timed = arbiter::circuit_breaker<arbiter::lock_free, arbiter::timed, arbiter::counting_stats>;
 
 /// Waits until stop is requested or `limit` passes; returns whether stop was requested.
 bool wait_for_stop(const std::stop_token& token, std::chrono::milliseconds limit) {

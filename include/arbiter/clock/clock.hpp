@@ -7,9 +7,9 @@
 /// A Clock is copyable (copies of a manual_clock share one time) and has
 ///   time_point now() const noexcept;
 
-#include <chrono>
 #include <concepts>
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/version.hpp>
 
 namespace arbiter::inline v1 {

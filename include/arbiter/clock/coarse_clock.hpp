@@ -4,10 +4,10 @@
 /// A cheap monotonic clock: CLOCK_MONOTONIC_COARSE where the system has it (a few ns a read, resolution of
 /// one kernel tick, often 1 to 4 ms). Good for "may the open breaker probe again?", not for timing a call.
 
-#include <chrono>
 #include <ctime>
 
 #include <arbiter/clock/clock.hpp>
+#include <arbiter/detail/chrono.hpp>
 
 namespace arbiter::inline v1 {
 

@@ -4,11 +4,11 @@
 /// A clock that tests move by hand: deterministic timeouts, windows and deadlines. Thread-safe.
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <memory>
 
 #include <arbiter/clock/clock.hpp>
+#include <arbiter/detail/chrono.hpp>
 
 namespace arbiter::inline v1 {
 

@@ -10,10 +10,10 @@
 /// steady_clock during the first millisecond of use and re-anchored every half second, so readings stay within
 /// a few microseconds of steady_clock (see detail/tsc_timeline.hpp); per thread they never go back.
 
-#include <chrono>
 #include <cstdint>
 
 #include <arbiter/clock/clock.hpp>
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/detail/tsc_timeline.hpp>
 
 namespace arbiter::inline v1 {

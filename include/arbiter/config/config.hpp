@@ -12,7 +12,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,6 +24,7 @@
 #include <arbiter/config/schema.hpp>
 #include <arbiter/config/snapshot.hpp>
 #include <arbiter/config/source.hpp>
+#include <arbiter/detail/functional.hpp>
 #include <arbiter/logging/logger.hpp>
 #include <arbiter/logging/null_logger.hpp>
 

@@ -16,7 +16,6 @@
 /// Range, min, max and one_of apply to each element of a list and to the value inside an optional or a secret.
 
 #include <array>
-#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <optional>
@@ -32,6 +31,7 @@
 #include <arbiter/config/detail/text.hpp>
 #include <arbiter/config/parse.hpp>
 #include <arbiter/config/secret.hpp>
+#include <arbiter/detail/chrono.hpp>
 
 namespace arbiter::inline v1 {
 

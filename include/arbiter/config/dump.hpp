@@ -4,7 +4,6 @@
 /// Renders the effective config with each value's source (secrets redacted), as text and as JSON, and the
 /// reference a user needs: every key, its type, default, constraints and environment variable.
 
-#include <cmath>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -15,6 +14,7 @@
 #include <arbiter/config/schema.hpp>
 #include <arbiter/config/snapshot.hpp>
 #include <arbiter/config/source.hpp>
+#include <arbiter/detail/float_math.hpp>
 #include <arbiter/detail/json_text.hpp>
 
 namespace arbiter::inline v1 {
@@ -39,7 +39,7 @@ namespace detail {
 template <class T>
 void append_json_scalar(std::string& out, const T& value) {
   if constexpr (std::floating_point<T>) {
-    if (!std::isfinite(value)) {  // no JSON number for it: the string every arbiter JSON writer uses
+    if (!detail::is_finite(value)) {  // no JSON number for it: the string every arbiter JSON writer uses
       out.append(json_non_finite(static_cast<double>(value)));
       return;
     }

@@ -8,7 +8,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdlib>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +16,7 @@
 #include <arbiter/config/detail/text.hpp>
 #include <arbiter/config/schema.hpp>
 #include <arbiter/config/source.hpp>
+#include <arbiter/detail/functional.hpp>
 
 namespace arbiter::inline v1 {
 

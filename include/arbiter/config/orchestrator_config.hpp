@@ -6,7 +6,6 @@
 /// Environment variables: ARBITER_<SECTION>_<FIELD>, e.g. ARBITER_SERVER_PORT, ARBITER_RESILIENCE_OPEN_TIMEOUT.
 
 #include <array>
-#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -16,6 +15,7 @@
 #include <arbiter/config/detail/adapt_struct.hpp>
 #include <arbiter/config/enum_names.hpp>
 #include <arbiter/config/global.hpp>
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/logging/level.hpp>
 
 namespace arbiter::inline v1 {

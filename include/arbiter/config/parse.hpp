@@ -6,8 +6,6 @@
 /// offending value in an error line ("is above the maximum 65535"), so callers can add the path and the source.
 
 #include <charconv>
-#include <chrono>
-#include <cmath>
 #include <concepts>
 #include <cstdint>
 #include <limits>
@@ -24,6 +22,8 @@
 #include <arbiter/config/detail/text.hpp>
 #include <arbiter/config/enum_names.hpp>
 #include <arbiter/config/secret.hpp>
+#include <arbiter/detail/chrono.hpp>
+#include <arbiter/detail/float_math.hpp>
 
 namespace arbiter::inline v1 {
 
@@ -228,7 +228,7 @@ template <std::floating_point T>
     return std::is_same_v<T, float> ? "is out of range for a float" : "is out of range for a double";
   }
   if (ec != std::errc{} || ptr != s.data() + s.size()) return "is not a number";
-  if (!std::isfinite(value)) return "is not a finite number";
+  if (!detail::is_finite(value)) return "is not a finite number";
   out = value;
   return std::nullopt;
 }

@@ -19,12 +19,10 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -36,6 +34,8 @@
 #include <vector>
 
 #include <arbiter/clock/clock.hpp>
+#include <arbiter/detail/chrono.hpp>
+#include <arbiter/detail/functional.hpp>
 
 namespace arbiter::inline v1 {
 

@@ -4,8 +4,6 @@
 /// Turns a structured field's value into logfmt or JSON text. Shared by every Logger that writes text.
 
 #include <charconv>
-#include <chrono>
-#include <cmath>
 #include <concepts>
 #include <iterator>
 #include <string>
@@ -14,6 +12,8 @@
 
 #include <fmt/core.h>
 
+#include <arbiter/detail/chrono.hpp>
+#include <arbiter/detail/float_math.hpp>
 #include <arbiter/detail/json_text.hpp>
 
 namespace arbiter::inline v1::detail {
@@ -115,7 +115,7 @@ template <class T>
 template <class Buffer, class T>
 void append_field_value(Buffer& out, const T& value, text_style style) {
   if constexpr (std::is_floating_point_v<T>) {
-    if (style == text_style::json && !std::isfinite(value)) {
+    if (style == text_style::json && !detail::is_finite(value)) {
       const std::string_view text = json_non_finite(static_cast<double>(value));
       out.append(text.data(), text.data() + text.size());
       return;

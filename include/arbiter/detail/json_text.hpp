@@ -12,12 +12,12 @@
 /// - Non-finite doubles: the strings of the protobuf JSON mapping, "NaN", "Infinity" and "-Infinity".
 
 #include <charconv>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
 
+#include <arbiter/detail/float_math.hpp>
 #include <arbiter/version.hpp>
 
 namespace arbiter::inline v1::detail {
@@ -238,7 +238,7 @@ void append_json_string(Buffer& out, std::string_view text) {
 /// Returns the JSON for a non-finite double: the quoted strings the protobuf JSON mapping uses, as JSON has no
 /// number for them.
 [[nodiscard]] inline std::string_view json_non_finite(double value) noexcept {
-  if (std::isnan(value)) return "\"NaN\"";
+  if (detail::is_nan(value)) return "\"NaN\"";
   return value > 0 ? "\"Infinity\"" : "\"-Infinity\"";
 }
 
@@ -246,7 +246,7 @@ void append_json_string(Buffer& out, std::string_view text) {
 /// json_non_finite: never `nan` or `inf`, which no JSON parser accepts.
 template <class Buffer>
 void append_json_number(Buffer& out, double value) {
-  if (!std::isfinite(value)) {
+  if (!detail::is_finite(value)) {
     const std::string_view text = json_non_finite(value);
     out.append(text.data(), text.data() + text.size());
     return;

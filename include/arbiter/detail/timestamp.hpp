@@ -3,9 +3,9 @@
 /// \file
 /// RFC 3339 UTC timestamps with microseconds, without gmtime (thread-safe, no locale, no allocation).
 
-#include <chrono>
 #include <cstdint>
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/version.hpp>
 
 namespace arbiter::inline v1::detail {

@@ -26,8 +26,6 @@
 /// and recalibration exactly.
 
 #include <atomic>
-#include <chrono>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -36,6 +34,7 @@
 #include <cpuid.h>
 #endif
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/version.hpp>
 
 namespace arbiter::inline v1::detail {

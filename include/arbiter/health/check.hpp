@@ -22,11 +22,9 @@
 /// An object that already knows its health (a circuit breaker) becomes a check with `std::ref(object)` when it is
 /// callable, or with a lambda that asks it.
 
-#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <exception>
-#include <functional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -34,7 +32,9 @@
 #include <typeinfo>
 #include <utility>
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/detail/demangle.hpp>
+#include <arbiter/detail/functional.hpp>
 #include <arbiter/health/check_name.hpp>
 #include <arbiter/health/status.hpp>
 
@@ -219,9 +219,9 @@ template <class C>
 [[nodiscard]] check_result invoke_check(C& check, std::stop_token stop) {
   try {
     if constexpr (check_takes_stop_token<C>) {
-      return to_check_result(std::invoke(check, std::move(stop)));
+      return to_check_result(detail::invoke(check, std::move(stop)));
     } else {
-      return to_check_result(std::invoke(check));
+      return to_check_result(detail::invoke(check));
     }
   } catch (const std::exception& error) {
     return check_result::unhealthy(error.what()).with("exception.type", detail::type_name(typeid(error)));
@@ -257,9 +257,9 @@ class callable_check : public check_traits_from<Name, Options> {
   /// Runs the callable, handing it the stop token when it takes one.
   decltype(auto) operator()(std::stop_token stop) {
     if constexpr (std::is_invocable_v<F&, std::stop_token>) {
-      return std::invoke(fn_, std::move(stop));
+      return detail::invoke(fn_, std::move(stop));
     } else {
-      return std::invoke(fn_);
+      return detail::invoke(fn_);
     }
   }
 

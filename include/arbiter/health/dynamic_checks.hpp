@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -19,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include <arbiter/detail/functional.hpp>
 #include <arbiter/health/check.hpp>
 
 namespace arbiter::inline v1 {
@@ -48,9 +48,9 @@ class dynamic_checks : public check_traits_from<Name, Options> {
     auto entry = std::make_shared<const registered>(
         registered{check_name, function_type([f = G(std::forward<F>(fn))](std::stop_token stop) mutable {
                      if constexpr (std::is_invocable_v<G&, std::stop_token>) {
-                       return detail::to_check_result(std::invoke(f, std::move(stop)));
+                       return detail::to_check_result(detail::invoke(f, std::move(stop)));
                      } else {
-                       return detail::to_check_result(std::invoke(f));
+                       return detail::to_check_result(detail::invoke(f));
                      }
                    })});
     const std::lock_guard lock(state_->mutex);

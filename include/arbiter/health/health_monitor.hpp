@@ -19,14 +19,12 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <concepts>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <exception>
-#include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -44,6 +42,8 @@
 
 #include <arbiter/clock/clock.hpp>
 #include <arbiter/clock/coarse_clock.hpp>
+#include <arbiter/detail/chrono.hpp>
+#include <arbiter/detail/functional.hpp>
 #include <arbiter/health/aggregator.hpp>
 #include <arbiter/health/check.hpp>
 #include <arbiter/health/report.hpp>

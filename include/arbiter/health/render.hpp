@@ -20,13 +20,12 @@
 /// A check with instances (dynamic_checks) has one array element per instance, with the instance as componentId.
 
 #include <charconv>
-#include <chrono>
 #include <cstdint>
 #include <iterator>
 #include <string>
 #include <string_view>
 
-
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/detail/json_text.hpp>
 #include <arbiter/detail/timestamp.hpp>
 #include <arbiter/health/report.hpp>

@@ -3,7 +3,6 @@
 /// \file
 /// The vocabulary of health: statuses, probes, component types and one check's result.
 
-#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/version.hpp>
 
 namespace arbiter::inline v1 {

@@ -9,7 +9,6 @@
 /// carries on as if the process had gone.
 
 #include <atomic>
-#include <chrono>
 #include <concepts>
 #include <cstdio>
 #include <cstdlib>
@@ -23,6 +22,7 @@
 #include <stdio.h>  // ftrylockfile, funlockfile (POSIX)
 #endif
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/version.hpp>
 
 namespace arbiter::inline v1 {

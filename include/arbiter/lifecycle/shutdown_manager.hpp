@@ -20,13 +20,11 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <concepts>
 #include <condition_variable>
 #include <csignal>
 #include <cstdint>
 #include <exception>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -40,7 +38,9 @@
 #include <vector>
 
 #include <arbiter/clock/clock.hpp>
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/detail/concat.hpp>
+#include <arbiter/detail/functional.hpp>
 #include <arbiter/lifecycle/drain_gate.hpp>
 #include <arbiter/lifecycle/exit_policy.hpp>
 #include <arbiter/lifecycle/shutdown_options.hpp>

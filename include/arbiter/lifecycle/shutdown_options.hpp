@@ -3,7 +3,6 @@
 /// \file
 /// What a shutdown is configured with (deadline, drain time, phase timeouts, exit codes) and what it reports.
 
-#include <chrono>
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/detail/concat.hpp>
 #include <arbiter/lifecycle/exit_policy.hpp>
 

@@ -13,7 +13,6 @@
 /// classic 30 s of hooks under a 10 s `docker stop` does not compile.
 
 #include <array>
-#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -22,6 +21,7 @@
 #include <tuple>
 #include <type_traits>
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/lifecycle/shutdown_options.hpp>
 
 namespace arbiter::inline v1 {

@@ -13,7 +13,6 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <functional>
 #include <initializer_list>
 #include <stdexcept>
 #include <string>
@@ -22,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include <arbiter/detail/functional.hpp>
 #include <arbiter/version.hpp>
 
 namespace arbiter::inline v1 {

@@ -4,7 +4,6 @@
 /// A thread-safe Logger that writes logfmt or JSON lines to a FILE*, with a level filter.
 
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -14,6 +13,7 @@
 
 #include <fmt/core.h>
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/detail/field_value.hpp>
 #include <arbiter/detail/line_buffer.hpp>
 #include <arbiter/detail/timestamp.hpp>

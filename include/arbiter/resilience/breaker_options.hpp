@@ -5,8 +5,6 @@
 /// which names the bad field), or that code fixes at compile time with fixed_options<> (checked by static_assert).
 /// Either way the breaker receives a breaker_options, so its type does not depend on where the numbers came from.
 
-#include <chrono>
-#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -17,6 +15,7 @@
 
 #include <fmt/core.h>
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/version.hpp>
 
 namespace arbiter::inline v1 {
@@ -31,7 +30,7 @@ struct breaker_options {
   std::chrono::milliseconds half_open_max_wait{5000};  ///< a trial silent this long gives its permit back
   double open_backoff_multiplier = 1.0;                ///< open duration grows by this after each failed trial
   std::chrono::milliseconds max_open_duration{60000};  ///< cap on the grown open duration
-  // -- timing (used with timed<Clock>)
+  // -- timing (used with timed or timed_with<Clock>)
   std::chrono::milliseconds operation_timeout{5000};    ///< a call longer than this is a timeout failure
   std::chrono::milliseconds slow_call_threshold{1000};  ///< a call longer than this is slow
   // -- rate windows (count_window, time_window, slow_call_rate)

@@ -4,13 +4,13 @@
 /// The circuit breaker's states, why it moves between them, and how it says no: the rejection it reports,
 /// the `circuit_open` exception, and the state-change event handed to hooks, logs and traces.
 
-#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/version.hpp>
 
 namespace arbiter::inline v1 {

@@ -5,7 +5,7 @@
 ///   failure detector   consecutive_failures (default), count_window, time_window, slow_call_rate
 ///   Sync               lock_free (default), single_thread
 ///   Clock              steady_clock (default), coarse_clock, manual_clock: reads open deadlines
-///   Timing             untimed (default), timed<Clock>: operation timeout and slow calls
+///   Timing             untimed (default), timed or timed_with<Clock>: operation timeout and slow calls
 ///   Outcome classifier default_classifier (default), ignore_exceptions<E...>, classify_with<F>, your own
 ///   Stats              no_stats (default), counting_stats
 ///   Logger, Tracer     null_logger, null_tracer (defaults), or any model; every transition is logged and traced
@@ -19,14 +19,11 @@
 /// load to report: no write at all.
 
 #include <algorithm>
-#include <chrono>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -38,6 +35,9 @@
 #include <utility>
 
 #include <arbiter/clock/clock.hpp>
+#include <arbiter/detail/chrono.hpp>
+#include <arbiter/detail/float_math.hpp>
+#include <arbiter/detail/functional.hpp>
 #include <arbiter/logging/logger.hpp>
 #include <arbiter/logging/null_logger.hpp>
 #include <arbiter/resilience/breaker_options.hpp>
@@ -130,8 +130,8 @@ consteval bool assert_breaker_policy() {
   static_assert(kinds_of<P> != 0,
                 "====> arbiter: circuit_breaker<...> takes policies only: a failure detector (consecutive_failures, "
                 "count_window, time_window, slow_call_rate), a Sync (lock_free, single_thread), a Clock, a Timing "
-                "(untimed, timed<Clock>), an Outcome classifier, a Stats (no_stats, counting_stats), a Logger and a "
-                "Tracer. The argument named below is none of them.");
+                "(untimed, timed, timed_with<Clock>), an Outcome classifier, a Stats (no_stats, counting_stats), a "
+                "Logger and a Tracer. The argument named below is none of them.");
   static_assert(kinds_of<P> <= 1, "====> arbiter: a circuit_breaker policy must be of exactly one kind.");
   return true;
 }
@@ -209,9 +209,9 @@ consteval bool assert_breaker_call() {
 template <class G>
 decltype(auto) call_fallback(G& fallback, const rejection& why) {
   if constexpr (std::is_invocable_v<G&, const rejection&>) {
-    return std::invoke(fallback, why);
+    return detail::invoke(fallback, why);
   } else {
-    return std::invoke(fallback);
+    return detail::invoke(fallback);
   }
 }
 
@@ -285,6 +285,7 @@ class call_watch {
 /// A circuit breaker (see the file comment for the policies).
 template <class... Policies>
 class circuit_breaker {
+  static_assert((detail::timing_clock_ok<Policies> && ...));
   static_assert(detail::assert_breaker_policies<Policies...>());
 
  public:
@@ -302,15 +303,16 @@ class circuit_breaker {
   static_assert(assert_failure_detector<detector_type>());
   static_assert(SyncPolicy<sync_type>, "====> arbiter: the Sync policy must be arbiter::lock_free or single_thread.");
   static_assert(assert_clock<clock_type>());
-  static_assert(TimingPolicy<timing_type>, "====> arbiter: the Timing policy must be untimed or timed<Clock>.");
+  static_assert(TimingPolicy<timing_type>,
+                "====> arbiter: the Timing policy must be untimed, timed or timed_with<Clock>.");
   static_assert(assert_outcome_classifier<classifier_type>());
   static_assert(StatsPolicy<stats_type>, "====> arbiter: the Stats policy must be no_stats or counting_stats.");
   static_assert(assert_logger<logger_type>());
   static_assert(assert_tracer<tracer_type>());
   static_assert(
       !requires { detector_type::requires_timing; } || timing_type::enabled,
-      "====> arbiter: the slow_call_rate detector needs call durations: add arbiter::timed<Clock> to the "
-      "circuit_breaker's policies.");
+      "====> arbiter: the slow_call_rate detector needs call durations: add arbiter::timed (or "
+      "timed_with<Clock>) to the circuit_breaker's policies.");
 
   /// An admission: what try_acquire() hands out and record() takes back.
   class permit {
@@ -515,7 +517,7 @@ class circuit_breaker {
     out.state = state();
     out.transitions = transitions_.load(std::memory_order_relaxed);
     const double window_rate = detector_.failure_rate(detector_now());
-    if (!std::isnan(window_rate)) {
+    if (!detail::is_nan(window_rate)) {
       out.failure_rate = window_rate;
     } else if (out.successes + out.failures != 0) {
       out.failure_rate = static_cast<double>(out.failures) * 100.0 / static_cast<double>(out.successes + out.failures);
@@ -1035,8 +1037,13 @@ class circuit_breaker {
     const std::chrono::nanoseconds base{live_.open_duration.load(std::memory_order_relaxed)};
     if (reopens == 0 || live_.open_backoff_multiplier.load(std::memory_order_relaxed) <= 1.0) return base;
     const double grown =
+<<<<<<< HEAD
         static_cast<double>(base.count()) * std::pow(live_.open_backoff_multiplier.load(std::memory_order_relaxed), static_cast<double>(reopens));
     const auto cap = live_.max_open_duration.load(std::memory_order_relaxed);
+=======
+        static_cast<double>(base.count()) * detail::power(options_.open_backoff_multiplier, static_cast<double>(reopens));
+    const auto cap = std::chrono::nanoseconds(options_.max_open_duration).count();
+>>>>>>> ctime2
     return std::chrono::nanoseconds(grown >= static_cast<double>(cap) ? cap : static_cast<std::int64_t>(grown));
   }
 
@@ -1080,10 +1087,10 @@ class circuit_breaker {
   template <class F>
   static decltype(auto) invoke_call(F& fn, const std::stop_token& token) {
     if constexpr (std::is_invocable_v<F&, std::stop_token>) {
-      return std::invoke(fn, token);
+      return detail::invoke(fn, token);
     } else {
       (void)token;
-      return std::invoke(fn);
+      return detail::invoke(fn);
     }
   }
 
@@ -1220,7 +1227,7 @@ class circuit_breaker {
 /// The seed's default assembly: consecutive failures, lock-free, steady clock, untimed, no statistics.
 using default_circuit_breaker = circuit_breaker<>;
 /// The seed's assembly with its operation timeout on (5000 ms by default): every call is timed.
-using timed_circuit_breaker = circuit_breaker<timed<steady_clock>>;
+using timed_circuit_breaker = circuit_breaker<timed>;
 /// A breaker for one thread or one strand: no atomic instruction at all.
 using single_thread_circuit_breaker = circuit_breaker<single_thread>;
 

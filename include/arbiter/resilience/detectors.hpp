@@ -6,7 +6,7 @@
 ///                         so a success that changes nothing writes nothing)
 ///   count_window          failure (and slow-call) rate over the last `window_size` calls
 ///   time_window           failure (and slow-call) rate over the last `window_length`, in `window_buckets` buckets
-///   slow_call_rate        slow-call rate over the last `window_size` calls (needs timed<Clock>)
+///   slow_call_rate        slow-call rate over the last `window_size` calls (needs timed or timed_with<Clock>)
 /// Rates are judged after every recorded outcome (a success included, as resilience4j does) once the window holds
 /// `minimum_calls` calls (capped at `window_size` for count windows).
 ///
@@ -17,7 +17,6 @@
 ///   void clear() noexcept;   double failure_rate(time_point now) const noexcept;   // percent, NaN if none
 
 #include <algorithm>
-#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -25,6 +24,7 @@
 #include <memory>
 #include <optional>
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/resilience/breaker_options.hpp>
 #include <arbiter/resilience/breaker_state.hpp>
 #include <arbiter/resilience/outcome.hpp>
@@ -222,7 +222,7 @@ class time_ring {
 }  // namespace detail
 
 /// Opens when the failure rate of the last `window_size` calls reaches `failure_rate_threshold` (or, with
-/// timed<Clock>, when the slow-call rate reaches `slow_call_rate_threshold`).
+/// timed or timed_with<Clock>, when the slow-call rate reaches `slow_call_rate_threshold`).
 struct count_window {
   using policy_kind = failure_detector_policy;
   static constexpr bool counts_in_state_word = false;
@@ -244,7 +244,7 @@ struct time_window {
 };
 
 /// Opens when the slow-call rate of the last `window_size` calls reaches `slow_call_rate_threshold`;
-/// failures alone never open it. Needs timed<Clock>.
+/// failures alone never open it. Needs timed or timed_with<Clock>.
 struct slow_call_rate {
   using policy_kind = failure_detector_policy;
   static constexpr bool counts_in_state_word = false;

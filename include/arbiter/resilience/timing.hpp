@@ -2,12 +2,11 @@
 
 /// \file
 /// The Timing policy: whether a breaker times its calls. `untimed` (the default) reads no clock on the closed
-/// path; `timed<Clock>` reads `Clock` before and after each call, so a call longer than operation_timeout is a
-/// timeout failure and one longer than slow_call_threshold is slow. A callable that takes a std::stop_token is
-/// asked to stop at its deadline by one shared watchdog thread (joined at exit): the call runs on the caller's
-/// thread and nothing is ever detached or abandoned.
+/// path; `timed` (steady_clock) and `timed_with<Clock>` read the clock before and after each call, so a call
+/// longer than operation_timeout is a timeout failure and one longer than slow_call_threshold is slow. A callable
+/// that takes a std::stop_token is asked to stop at its deadline by one shared watchdog thread (joined at exit):
+/// the call runs on the caller's thread and nothing is ever detached or abandoned.
 
-#include <chrono>
 #include <concepts>
 #include <condition_variable>
 #include <cstdint>
@@ -19,6 +18,7 @@
 #include <vector>
 
 #include <arbiter/clock/clock.hpp>
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/resilience/outcome.hpp>
 
 namespace arbiter::inline v1 {
@@ -29,15 +29,30 @@ struct untimed {
   static constexpr bool enabled = false;
 };
 
-/// Times every call with `C` (steady_clock for accuracy; coarse_clock is cheaper but only tick-accurate).
-template <class C = steady_clock>
-struct timed {
+/// Times every call with `C` (coarse_clock is cheaper than steady_clock but only tick-accurate; manual_clock for
+/// tests).
+template <class C>
+struct timed_with {
   static_assert(assert_clock<C>());
   using policy_kind = timing_policy;
   using clock_type = C;
   static constexpr bool enabled = true;
   [[no_unique_address]] C clock{};
 };
+
+/// Times every call with steady_clock: `circuit_breaker<timed>`.
+using timed = timed_with<steady_clock>;
+
+namespace detail {
+
+/// Checks the clock of a `timed_with<C>` without instantiating it, so that a breaker can report a bad clock
+/// (`timed_with<int>`) first, a few lines into the compiler's output; true for every other policy.
+template <class P>
+inline constexpr bool timing_clock_ok = true;
+template <class C>
+inline constexpr bool timing_clock_ok<timed_with<C>> = assert_clock<C>();
+
+}  // namespace detail
 
 /// A Timing policy (see the file comment).
 template <class T>
@@ -128,6 +143,6 @@ class deadline_watchdog {
 
 }  // namespace detail
 
-static_assert(TimingPolicy<untimed> && TimingPolicy<timed<>>);
+static_assert(TimingPolicy<untimed> && TimingPolicy<timed>);
 
 }  // namespace arbiter::inline v1

@@ -23,7 +23,6 @@
 #include <atomic>
 #include <bit>
 #include <cerrno>
-#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -48,6 +47,7 @@
 #include <unistd.h>
 #endif
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/tracing/exporter.hpp>
 #include <arbiter/tracing/ids.hpp>
 #include <arbiter/tracing/span_data.hpp>

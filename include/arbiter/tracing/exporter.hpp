@@ -19,7 +19,6 @@
 /// and optionally `span_data* acquire_span() noexcept`: a cleared record to reuse (or nullptr), so that recording a
 /// span need not allocate.
 
-#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -30,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/tracing/span_data.hpp>
 
 namespace arbiter::inline v1 {

@@ -18,7 +18,6 @@
 /// `resource` is there when the exporter is given an otlp_resource: with several services writing to one place,
 /// each line says which service it came from.
 
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
@@ -28,6 +27,7 @@
 #include <type_traits>
 #include <variant>
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/detail/json_text.hpp>
 #include <arbiter/tracing/exporter.hpp>
 #include <arbiter/tracing/otlp_json.hpp>

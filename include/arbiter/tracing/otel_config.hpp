@@ -17,12 +17,12 @@
 
 #include <concepts>
 #include <cstdlib>
-#include <functional>
 #include <stdexcept>
 #include <string>
 
 #include <arbiter/config/orchestrator_config.hpp>
 #include <arbiter/config/snapshot.hpp>
+#include <arbiter/detail/functional.hpp>
 #include <arbiter/tracing/otel_env.hpp>
 
 namespace arbiter::inline v1 {

@@ -26,11 +26,9 @@
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -41,6 +39,8 @@
 #include <vector>
 
 #include <arbiter/detail/ascii.hpp>
+#include <arbiter/detail/chrono.hpp>
+#include <arbiter/detail/functional.hpp>
 #include <arbiter/tracing/baggage.hpp>
 #include <arbiter/tracing/batch_processor.hpp>
 #include <arbiter/tracing/otlp_json.hpp>

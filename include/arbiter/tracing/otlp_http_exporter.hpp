@@ -21,7 +21,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -52,6 +51,7 @@
 #pragma GCC diagnostic pop
 #endif
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/tracing/exporter.hpp>
 #include <arbiter/tracing/json_lines_exporter.hpp>
 #include <arbiter/tracing/otel_env.hpp>

@@ -13,8 +13,6 @@
 
 #include <array>
 #include <charconv>
-#include <chrono>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -26,6 +24,8 @@
 #include <variant>
 #include <vector>
 
+#include <arbiter/detail/chrono.hpp>
+#include <arbiter/detail/float_math.hpp>
 #include <arbiter/detail/json_text.hpp>
 #include <arbiter/tracing/exporter.hpp>
 #include <arbiter/tracing/span_data.hpp>
@@ -283,7 +283,7 @@ class otlp_writer {
   /// protobuf JSON mapping uses ("NaN", "Infinity", "-Infinity").
   void number(double value) {
     reserve(32);  // the shortest form is at most 24 characters (-2.2250738585072014e-308); "-Infinity" in quotes 11
-    if (!std::isfinite(value)) [[unlikely]] {
+    if (!detail::is_finite(value)) [[unlikely]] {
       const std::string_view text = json_non_finite(value);
       std::memcpy(cursor_, text.data(), text.size());
       cursor_ += text.size();

@@ -3,7 +3,6 @@
 /// \file
 /// A Tracer for tests: keeps finished spans in memory, thread-safe.
 
-#include <chrono>
 #include <cstddef>
 #include <exception>
 #include <initializer_list>
@@ -16,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/detail/demangle.hpp>
 #include <arbiter/tracing/active_span.hpp>
 #include <arbiter/tracing/span_data.hpp>

@@ -9,7 +9,6 @@
 ///                      span_kind kind) const noexcept;
 /// where `parent` is invalid for a root span and `trace` is the trace id the span will carry.
 
-#include <cmath>
 #include <concepts>
 #include <cstdint>
 #include <stdexcept>
@@ -77,7 +76,7 @@ class trace_id_ratio {
       throw std::invalid_argument("trace_id_ratio: the ratio " + std::to_string(ratio) +
                                   " is outside [0, 1]; give the fraction of traces to keep, e.g. 0.25");
     }
-    return static_cast<std::uint64_t>(std::ldexp(ratio, 56));
+    return static_cast<std::uint64_t>(ratio * 0x1p56);
   }
 
   double ratio_;

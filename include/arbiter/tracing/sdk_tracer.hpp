@@ -16,7 +16,6 @@
 /// processor down within the hook's budget and reports the spans it lost.
 
 #include <algorithm>
-#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <exception>
@@ -30,6 +29,7 @@
 
 #include <arbiter/clock/clock.hpp>
 #include <arbiter/clock/tsc_clock.hpp>
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/detail/demangle.hpp>
 #include <arbiter/tracing/active_span.hpp>
 #include <arbiter/tracing/exporter.hpp>

@@ -3,7 +3,6 @@
 /// \file
 /// What a finished span carried, as tracers hand it to processors and exporters.
 
-#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include <arbiter/detail/chrono.hpp>
 #include <arbiter/tracing/attribute.hpp>
 #include <arbiter/tracing/span_context.hpp>
 #include <arbiter/tracing/tracer.hpp>

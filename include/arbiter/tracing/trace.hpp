@@ -6,11 +6,11 @@
 
 #include <concepts>
 #include <exception>
-#include <functional>
 #include <string_view>
 #include <type_traits>
 #include <utility>
 
+#include <arbiter/detail/functional.hpp>
 #include <arbiter/tracing/active_span.hpp>
 #include <arbiter/tracing/scoped_span.hpp>
 
@@ -46,9 +46,9 @@ requires(std::convertible_to<const A&, attribute>&&...) decltype(auto)
   if constexpr (detail::never_records<typename T::span_type>) {
     if constexpr (std::is_invocable_v<F&&, scoped_span<T>&>) {
       scoped_span<T> span(tracer, name);
-      return std::invoke(std::forward<F>(fn), span);
+      return detail::invoke(std::forward<F>(fn), span);
     } else {
-      return std::invoke(std::forward<F>(fn));
+      return detail::invoke(std::forward<F>(fn));
     }
   } else {
     scoped_span<T> span(tracer, name);
@@ -60,9 +60,9 @@ requires(std::convertible_to<const A&, attribute>&&...) decltype(auto)
     }
     try {
       if constexpr (std::is_invocable_v<F&&, scoped_span<T>&>) {
-        return std::invoke(std::forward<F>(fn), span);
+        return detail::invoke(std::forward<F>(fn), span);
       } else {
-        return std::invoke(std::forward<F>(fn));
+        return detail::invoke(std::forward<F>(fn));
       }
     } catch (const std::exception& error) {
       span.record_exception(error);

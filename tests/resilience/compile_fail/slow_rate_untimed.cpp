@@ -4,7 +4,7 @@
 #ifdef ARBITER_EXPECT_FAIL
 using breaker = arbiter::circuit_breaker<arbiter::slow_call_rate>;
 #else
-using breaker = arbiter::circuit_breaker<arbiter::slow_call_rate, arbiter::timed<>>;
+using breaker = arbiter::circuit_breaker<arbiter::slow_call_rate, arbiter::timed>;
 #endif
 
 int main() {
