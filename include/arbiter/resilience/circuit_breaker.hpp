@@ -1037,13 +1037,9 @@ class circuit_breaker {
     const std::chrono::nanoseconds base{live_.open_duration.load(std::memory_order_relaxed)};
     if (reopens == 0 || live_.open_backoff_multiplier.load(std::memory_order_relaxed) <= 1.0) return base;
     const double grown =
-<<<<<<< HEAD
-        static_cast<double>(base.count()) * std::pow(live_.open_backoff_multiplier.load(std::memory_order_relaxed), static_cast<double>(reopens));
+        static_cast<double>(base.count()) *
+        detail::power(live_.open_backoff_multiplier.load(std::memory_order_relaxed), static_cast<double>(reopens));
     const auto cap = live_.max_open_duration.load(std::memory_order_relaxed);
-=======
-        static_cast<double>(base.count()) * detail::power(options_.open_backoff_multiplier, static_cast<double>(reopens));
-    const auto cap = std::chrono::nanoseconds(options_.max_open_duration).count();
->>>>>>> ctime2
     return std::chrono::nanoseconds(grown >= static_cast<double>(cap) ? cap : static_cast<std::int64_t>(grown));
   }
 
