@@ -58,6 +58,9 @@
 
 namespace arbiter::inline v1 {
 
+template <Clock C>
+class file_watcher;  // config/watcher.hpp (inotify, <filesystem>): included by the services that watch files
+
 /// Run-time choices of an orchestrator that are not settings of the service.
 struct orchestrator_options {
   std::FILE* log_stream = stderr;  ///< where a fmt_logger built from the config writes
@@ -612,6 +615,24 @@ class orchestrator {
   [[nodiscard]] P& part() noexcept {
     return std::get<P>(*extras_);
   }
+  /// Reloads whenever `files` change (inotify; include <arbiter/config/watcher.hpp> first). `files` and
+  /// `options` are a file_watcher's (a vector of paths, a watch_options). The watcher stops first of the parts'
+  /// hooks, as "config watcher" (phase 10), so no reload runs while the service shuts down. A second call
+  /// replaces the watcher.
+  template <class WatcherClock = steady_clock, class Files, class Options>
+  void watch_files(Files files, Options options) {
+    auto watcher = std::make_shared<file_watcher<WatcherClock>>(
+        std::move(files), [this] { return reload().ok(); }, options, WatcherClock{});
+    const std::lock_guard lock(watcher_mutex_);
+    if (!watcher_) {
+      shutdown_.add_hook("config watcher", 10, [this] {
+        const std::lock_guard stop_lock(watcher_mutex_);
+        watcher_.reset();
+      });
+    }
+    watcher_ = std::move(watcher);
+  }
+
   /// Returns true once start() has finished.
   [[nodiscard]] bool started() const noexcept { return started_.load(std::memory_order_acquire); }
 
@@ -870,6 +891,8 @@ class orchestrator {
   monitor_type monitor_;
   std::optional<typename extras_of<extras_part>::type> extras_;
   std::mutex reload_mutex_;
+  std::mutex watcher_mutex_;
+  std::shared_ptr<void> watcher_;  // a file_watcher, when watch_files() was called (not on any hot path)
 };
 
 }  // namespace arbiter::inline v1

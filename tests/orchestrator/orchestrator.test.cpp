@@ -2,7 +2,9 @@
 #include <arbiter/orchestrator/sdk_tracing.hpp>
 
 #include <arbiter/clock/manual_clock.hpp>
+#include <arbiter/config/json_source.hpp>
 #include <arbiter/config/override_source.hpp>
+#include <arbiter/config/watcher.hpp>
 #include <arbiter/logging/null_logger.hpp>
 #include <arbiter/logging/recording_logger.hpp>
 #include <arbiter/tracing/recording_tracer.hpp>
@@ -13,12 +15,16 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <type_traits>
 #include <vector>
+
+#include <unistd.h>
 
 namespace {
 
@@ -130,6 +136,8 @@ struct null_service_by_hand {
   null_service::monitor_type monitor;
   std::optional<std::tuple<>> parts;
   std::mutex reload_mutex;
+  std::mutex watcher_mutex;
+  std::shared_ptr<void> watcher;
 };
 
 TEST(orchestrator, WithNullPoliciesItAddsNoBytesToItsParts) {
@@ -354,6 +362,38 @@ TEST(orchestrator, AReloadRacingTwoCallingThreadsKeepsTheBreakerConsistent) {
   EXPECT_EQ(stats.failures + stats.successes, admitted.load());
   EXPECT_EQ(stats.successes, successes.load());
   EXPECT_EQ(inventory.options().failure_threshold, 1000u);  // the last reload's value
+}
+
+TEST(orchestrator, AWatchedFileReloadsTheRunningPartsAndTheWatcherStopsAtShutdown) {
+  const auto dir = std::filesystem::temp_directory_path() / ("arbiter_watch_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "service.json";
+  const auto write = [&file](int threshold) {
+    const auto tmp = file.string() + ".tmp";
+    std::ofstream(tmp) << R"({"resilience": {"breakers": {"inventory": {"failure_threshold": )" << threshold << "}}}}";
+    std::filesystem::rename(tmp, file);  // as editors and ConfigMaps replace files
+  };
+  write(4);
+  arbiter::recording_logger logger;
+  using watched = arbiter::orchestrator<arbiter::breaker<"inventory">, arbiter::with_sources<arbiter::json_source>,
+                                        arbiter::with_logger<arbiter::recording_logger>,
+                                        arbiter::with_exit<arbiter::recording_exit>>;
+  watched svc(arbiter::instances(logger), quiet, arbiter::json_source(file.string()));
+  svc.watch_files(std::vector<std::filesystem::path>{file}, arbiter::watch_options{.debounce = 20ms, .poll = 5ms});
+  svc.start();
+  auto& inventory = svc.breaker<"inventory">();
+  ASSERT_EQ(inventory.options().failure_threshold, 4u);
+  write(6);
+  for (int i = 0; i < 5000 && inventory.options().failure_threshold != 6u; ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(inventory.options().failure_threshold, 6u);
+  svc.shutdown().trigger_shutdown("test");
+  EXPECT_EQ(svc.shutdown().wait().exit_code, 0);
+  std::size_t watcher_steps = 0;
+  for (const auto& record : logger.records()) {
+    if (record.message == "shutdown step finished" && record.field("step") == "config watcher") ++watcher_steps;
+  }
+  EXPECT_EQ(watcher_steps, 1u);
+  std::filesystem::remove_all(dir);
 }
 
 // ---- shutdown ---------------------------------------------------------------------------------------------
