@@ -155,9 +155,8 @@ class health_core : public std::enable_shared_from_this<health_core<Policies, Ch
         wall_anchor_(std::chrono::system_clock::now()),
         clock_anchor_(clock_.now()),
         first_due_(clock_anchor_ + settings.initial_delay) {
-    for (std::size_t i = 0; i < count; ++i) {
-      timeouts[i] = settings.check_timeout ? std::min(own_timeouts[i], *settings.check_timeout) : own_timeouts[i];
-    }
+    const std::chrono::milliseconds cap = settings.check_timeout.value_or(std::chrono::milliseconds::max());
+    for (std::size_t i = 0; i < count; ++i) timeouts[i] = std::min(own_timeouts[i], cap);
     for (auto& s : slots_) s.result = check_result::unhealthy("not checked yet");
     workers_.reserve(thread_limit_);  // spawning never reallocates, so a new thread is never dropped unjoined
     overall_ = fold_all();
