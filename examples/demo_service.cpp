@@ -1,9 +1,6 @@
-// arbiter_demo: a simulated "orders" service on arbiter::orchestrator, which loads the config (library defaults <
-// the demo's defaults < --config JSON < ARBITER_* < key=value), builds the fmt_logger, the tracer (JSON lines, or
-// null_tracer when tracing is off), the "inventory" breaker (a non-critical health check) and the health monitor
-// from it, and runs the shutdown: readiness off, grace, stop intake, drain, hooks by phase. SIGHUP reloads.
-// By default it plays a scripted scenario of a few seconds and narrates it; `--serve` runs until SIGTERM or
-// Ctrl-C. Run it with `scripts/demo`, or see docs/demo.md.
+// arbiter_demo: a simulated "orders" service on arbiter::orchestrator (config, logger, tracer, the "inventory"
+// breaker, health, graceful shutdown, SIGHUP reload), narrating a scripted scenario of a few seconds, or serving
+// until SIGTERM with `--serve`. Run it with `scripts/demo`; docs/demo.md tells the story.
 #include <arbiter/config/dump.hpp>
 #include <arbiter/config/json_source.hpp>
 #include <arbiter/config/override_source.hpp>
@@ -19,18 +16,14 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdint>
 #include <cstdio>
 #include <latch>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
-#include <stop_token>
 #include <string>
-#include <string_view>
 #include <thread>
-#include <tuple>
 #include <vector>
 
 namespace {
@@ -39,19 +32,14 @@ using namespace std::chrono_literals;
 using std::chrono::milliseconds;
 
 constexpr char usage_text[] = R"(usage: arbiter_demo [options] [key.path=value ...]
-
 Runs a simulated "orders" service: by default a scripted scenario of a few seconds, narrated on stdout.
-
-  --config PATH       read settings from a JSON file (above the defaults, below the environment)
-  --trace-file PATH   write spans as JSON lines to PATH (default: stdout) when tracing is enabled
+  --config PATH         settings from a JSON file (above the defaults, below the ARBITER_* environment)
+  --trace-file PATH     spans as JSON lines to PATH (default: stdout) when tracing is enabled
   --logs stdout|stderr  where log lines go (default: stderr)
-  --serve             keep serving simulated traffic until SIGTERM or Ctrl-C, then shut down gracefully
-  --dump-config       print the effective configuration and where each value came from, then exit
-  --help-config       print every setting (type, default, environment variable), then exit
-  --help              print this text
-  key.path=value      override one setting, e.g. resilience.failure_threshold=3 (also --set key=value)
-
-Settings come from ARBITER_* environment variables too, e.g. ARBITER_OBSERVABILITY_LOG_FORMAT=json.
+  --serve               serve simulated traffic until SIGTERM or Ctrl-C, then shut down gracefully
+  --dump-config         print the effective configuration and where each value came from, then exit
+  --help-config         print every setting (type, default, environment variable), then exit
+  key.path=value        override one setting, e.g. resilience.failure_threshold=3 (also --set key=value)
 Signals: SIGTERM and SIGINT shut down gracefully (a second one forces the exit), SIGHUP reloads the settings.
 Exit codes: 0 clean shutdown, 1 the scenario went wrong, 2 bad configuration or usage, others from shutdown.
 )";
