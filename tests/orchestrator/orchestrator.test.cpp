@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -131,6 +132,7 @@ struct null_service_by_hand {
   null_service::monitor_type monitor;
   std::optional<std::tuple<>> parts;
   std::mutex reload_mutex;
+  std::vector<std::function<void(const arbiter::service_reload&)>> reload_subscribers;
 };
 
 TEST(orchestrator, WithNullPoliciesItAddsNoBytesToItsParts) {
