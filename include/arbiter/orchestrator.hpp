@@ -642,7 +642,28 @@ class orchestrator {
   /// reload (an invalid source) changes nothing, and the config logs why once. A value that cannot change live
   /// is kept and listed in `needs_restart` (and logged once).
   service_reload reload() {
+    std::vector<std::function<void(const service_reload&)>> subscribers;
+    service_reload out;
+    {
+      const std::lock_guard lock(reload_mutex_);
+      out = reload_locked();
+      subscribers = reload_subscribers_;
+    }
+    for (const auto& fn : subscribers) fn(out);
+    return out;
+  }
+
+  /// Calls `fn(result)` after every reload (SIGHUP or reload()), in the thread that reloaded and outside the
+  /// reload lock: how a service learns what a SIGHUP changed, was refused, or waits for a restart.
+  /// \throws std::invalid_argument for an empty function
+  void on_reload(std::function<void(const service_reload&)> fn) {
+    if (!fn) throw std::invalid_argument("orchestrator::on_reload: the function is empty");
     const std::lock_guard lock(reload_mutex_);
+    reload_subscribers_.push_back(std::move(fn));
+  }
+
+ private:
+  service_reload reload_locked() {
     service_reload out;
     out.config = config_.reload();
     for (const auto& pending : out.config.needs_restart) out.needs_restart.push_back(pending.path);
@@ -670,7 +691,6 @@ class orchestrator {
     return out;
   }
 
- private:
   // ---- construction -----------------------------------------------------------------------------------------
 
   struct default_sources {};
@@ -893,6 +913,7 @@ class orchestrator {
   std::mutex reload_mutex_;
   std::mutex watcher_mutex_;
   std::shared_ptr<void> watcher_;  // a file_watcher, when watch_files() was called (not on any hot path)
+  std::vector<std::function<void(const service_reload&)>> reload_subscribers_;
 };
 
 }  // namespace arbiter::inline v1

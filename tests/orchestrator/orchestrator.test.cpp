@@ -17,8 +17,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -138,6 +140,7 @@ struct null_service_by_hand {
   std::mutex reload_mutex;
   std::mutex watcher_mutex;
   std::shared_ptr<void> watcher;
+  std::vector<std::function<void(const arbiter::service_reload&)>> reload_subscribers;
 };
 
 TEST(orchestrator, WithNullPoliciesItAddsNoBytesToItsParts) {
@@ -319,6 +322,26 @@ TEST(orchestrator, AValueThatCannotChangeLiveIsReportedAsNeedingARestart) {
   EXPECT_EQ(r.svc.health().config().interval, 10000ms);  // kept until a restart
   EXPECT_EQ(r.svc.breaker<"inventory">().options().failure_threshold, 9u);
   EXPECT_EQ(r.logger.count("config change needs a restart of the part that reads it"), 1u);
+}
+
+TEST(orchestrator, ReloadSubscribersSeeWhatEveryReloadDid) {
+  rig r({"observability.log_level=info"});
+  std::vector<arbiter::service_reload> seen;
+  r.svc.on_reload([&seen](const arbiter::service_reload& result) { seen.push_back(result); });
+  r.overrides.set({"observability.log_level=debug", "health.check_interval=20s"});
+  const arbiter::service_reload applied = r.svc.reload();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_TRUE(seen[0].applied());
+  EXPECT_EQ(seen[0].config.changed, applied.config.changed);
+  EXPECT_NE(std::find(seen[0].config.changed.begin(), seen[0].config.changed.end(), "observability.log_level"),
+            seen[0].config.changed.end());
+  EXPECT_EQ(seen[0].needs_restart, std::vector<std::string>{"health.check_interval"});
+  r.overrides.set({"resilience.failure_threshold=0"});
+  (void)r.svc.reload();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_FALSE(seen[1].ok());
+  EXPECT_FALSE(seen[1].config.issues.empty());
+  EXPECT_THROW(r.svc.on_reload(nullptr), std::invalid_argument);
 }
 
 TEST(orchestrator, TheLogLevelChangesLive) {
