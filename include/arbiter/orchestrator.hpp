@@ -338,15 +338,6 @@ struct derived_settings {
   otel_settings tracing;
 };
 
-[[nodiscard]] inline std::string joined(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += ", ";
-    out += item;
-  }
-  return out;
-}
-
 /// What a breaker is built from: a breaker_slot is constructed from it in place, so the breaker never moves.
 template <class B>
 struct breaker_constructor {
@@ -685,7 +676,7 @@ class orchestrator {
     }
     if (!part_restart.empty()) {
       logger_.log(log_level::warn, "config change needs a restart of the part that reads it",
-                  kv("paths", std::string_view(detail::joined(part_restart))));
+                  kv("paths", std::string_view(detail::join(part_restart, ", "))));
     }
     trace_reload(out);
     return out;

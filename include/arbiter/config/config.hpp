@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include <arbiter/detail/concat.hpp>
 #include <arbiter/config/loader.hpp>
 #include <arbiter/config/schema.hpp>
 #include <arbiter/config/snapshot.hpp>
@@ -119,7 +120,7 @@ class basic_config {
     if (!result.changed.empty()) {
       const auto published = store_->publish(std::move(next));
       result.applied = true;
-      logger_.log(log_level::info, "config reloaded", kv("changed", join(result.changed)));
+      logger_.log(log_level::info, "config reloaded", kv("changed", detail::join(result.changed)));
       notify(result, published);
     } else if (!result.needs_restart.empty()) {
       notify(result, before);
@@ -175,15 +176,6 @@ class basic_config {
     const std::lock_guard lock(subscribers_mutex_);
     const reload_event<Schema> event{result, current};
     for (const auto& [id, callback] : subscribers_) callback(event);
-  }
-
-  static std::string join(const std::vector<std::string>& paths) {
-    std::string out;
-    for (const auto& p : paths) {
-      if (!out.empty()) out.push_back(',');
-      out.append(p);
-    }
-    return out;
   }
 
   [[no_unique_address]] L logger_;

@@ -8,6 +8,7 @@
 #include <concepts>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <arbiter/version.hpp>
 
@@ -29,6 +30,16 @@ template <concat_part... Parts>
     }
   };
   (append(parts), ...);
+  return out;
+}
+
+/// Returns `items` joined by `separator` ("a,b,c"): the one join of the log fields that list paths or fields.
+[[nodiscard]] inline std::string join(const std::vector<std::string>& items, std::string_view separator = ",") {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out.append(separator);
+    out.append(item);
+  }
   return out;
 }
 

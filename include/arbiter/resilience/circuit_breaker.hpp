@@ -35,6 +35,7 @@
 #include <utility>
 
 #include <arbiter/clock/clock.hpp>
+#include <arbiter/detail/concat.hpp>
 #include <arbiter/detail/chrono.hpp>
 #include <arbiter/detail/float_math.hpp>
 #include <arbiter/detail/functional.hpp>
@@ -626,7 +627,7 @@ class circuit_breaker {
     note(next.window_buckets != now.window_buckets, "window_buckets", false);
     live_.store(next);
     if (!out.applied.empty()) {
-      const std::string fields = joined(out.applied);
+      const std::string fields = detail::join(out.applied);
       logger_.log(log_level::info, "circuit breaker options updated", kv("breaker", std::string_view(name_)),
                   kv("applied", std::string_view(fields)));
     }
@@ -710,15 +711,6 @@ class circuit_breaker {
     } else {
       return take<M>(rest...);
     }
-  }
-
-  static std::string joined(const std::vector<std::string>& fields) {
-    std::string out;
-    for (const auto& field : fields) {
-      if (!out.empty()) out += ',';
-      out += field;
-    }
-    return out;
   }
 
   static const breaker_options& checked(const breaker_options& options, const std::string& name) {
