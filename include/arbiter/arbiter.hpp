@@ -9,6 +9,7 @@
 #include <arbiter/health.hpp>
 #include <arbiter/lifecycle.hpp>
 #include <arbiter/logging.hpp>
+#include <arbiter/metrics.hpp>
 #include <arbiter/resilience.hpp>
 #include <arbiter/tracing.hpp>
 #include <arbiter/tracing/otel_config.hpp>  // the tracing area leaves it out (it needs config)
