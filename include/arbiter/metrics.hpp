@@ -3,6 +3,7 @@
 /// \file
 /// The metrics area: the Metrics policy, null_metrics, metrics_registry, specs and the exposition formats.
 
+#include <arbiter/metrics/catalog.hpp>
 #include <arbiter/metrics/exposition.hpp>
 #include <arbiter/metrics/metric_spec.hpp>
 #include <arbiter/metrics/metrics.hpp>

@@ -2,6 +2,7 @@
 
 // Test helpers for exposition text: run a real tool on it, and read it back line by line with a strict reader.
 
+#include <unistd.h>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -11,7 +12,6 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <unistd.h>
 
 namespace test {
 

@@ -66,8 +66,7 @@ TEST(MetricsRegistry, HistogramBucketsAreInclusiveUpperBounds) {
   EXPECT_NE(text.find("shop_request_duration_seconds_bucket{route=\"/a\",le=\"0.01\"} 3\n"), std::string::npos) << text;
   EXPECT_NE(text.find("shop_request_duration_seconds_bucket{route=\"/a\",le=\"0.1\"} 5\n"), std::string::npos) << text;
   EXPECT_NE(text.find("shop_request_duration_seconds_bucket{route=\"/a\",le=\"1\"} 7\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("shop_request_duration_seconds_bucket{route=\"/a\",le=\"+Inf\"} 8\n"), std::string::npos)
-      << text;
+  EXPECT_NE(text.find("shop_request_duration_seconds_bucket{route=\"/a\",le=\"+Inf\"} 8\n"), std::string::npos) << text;
   EXPECT_NE(text.find("shop_request_duration_seconds_count{route=\"/a\"} 8\n"), std::string::npos) << text;
 }
 
@@ -244,8 +243,8 @@ metrics_registry awkward_registry() {
 }
 
 TEST(MetricsRegistry, PromtoolAcceptsTheTextFormat) {
-  const test::command_result result = test::run_with_input(ARBITER_PROMTOOL " check metrics",
-                                                           awkward_registry().expose(exposition_format::prometheus_text));
+  const test::command_result result = test::run_with_input(
+      ARBITER_PROMTOOL " check metrics", awkward_registry().expose(exposition_format::prometheus_text));
   EXPECT_EQ(result.status, 0) << result.output;
   EXPECT_EQ(result.output, "");
 }
@@ -387,6 +386,24 @@ TEST(MetricsRegistryThreads, RegisteringWhileOthersWriteAndScrape) {
   std::uint64_t total = 0;
   for (const auto& [key, value] : test::parse_exposition(metrics.expose())) total += static_cast<std::uint64_t>(value);
   EXPECT_EQ(total, 900u);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(MetricsRegistry, CallbackCountersReadACountKeptElsewhere) {
+  static constexpr auto spans = arbiter::counter_metric("shop_spans_total", "Spans.", "kind");
+  metrics_registry metrics;
+  std::uint64_t kept = 41;
+  auto registration = metrics.counter_callback(spans, {"a"}, [&] { return static_cast<double>(kept); });
+  ++kept;
+  EXPECT_NE(metrics.expose().find("shop_spans_total{kind=\"a\"} 42\n"), std::string::npos) << metrics.expose();
+  EXPECT_THROW((void)metrics.counter(spans, {"a"}), metrics_error);  // the series is the callback's
+  metrics.counter(spans, {"b"}).inc();                               // another series of the family is not
+  registration.reset();
+  EXPECT_EQ(metrics.expose().find("kind=\"a\""), std::string::npos) << metrics.expose();
+  EXPECT_NE(metrics.expose().find("shop_spans_total{kind=\"b\"} 1\n"), std::string::npos) << metrics.expose();
 }
 
 }  // namespace

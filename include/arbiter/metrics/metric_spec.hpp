@@ -36,9 +36,12 @@ enum class metric_type { counter, gauge, histogram };
 /// The Prometheus TYPE word of `type`.
 [[nodiscard]] constexpr std::string_view to_string(metric_type type) noexcept {
   switch (type) {
-    case metric_type::counter: return "counter";
-    case metric_type::gauge: return "gauge";
-    case metric_type::histogram: return "histogram";
+    case metric_type::counter:
+      return "counter";
+    case metric_type::gauge:
+      return "gauge";
+    case metric_type::histogram:
+      return "histogram";
   }
   return "untyped";
 }
@@ -155,8 +158,7 @@ constexpr void check_metric_spec(const metric_spec<Type, Labels>& spec) {
   }
   for (std::size_t i = 0; i < Labels; ++i) {
     if (!valid_label_name(spec.labels[i])) {
-      bad_metric_spec("====> arbiter: a label name must match [a-zA-Z_][a-zA-Z0-9_]* and not start with __",
-                      spec.name);
+      bad_metric_spec("====> arbiter: a label name must match [a-zA-Z_][a-zA-Z0-9_]* and not start with __", spec.name);
     }
     if (Type == metric_type::histogram && spec.labels[i] == "le") {
       bad_metric_spec("====> arbiter: a histogram cannot have a label named le (it is the bucket bound)", spec.name);
@@ -224,8 +226,7 @@ template <std::size_t Count>
 }
 
 /// The latency buckets arbiter's own duration histograms use, in seconds: 100 µs to 10 s.
-inline constexpr double default_duration_buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                                      0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5,
-                                                      5,      10};
+inline constexpr double default_duration_buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                      0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 
 }  // namespace arbiter::inline v1

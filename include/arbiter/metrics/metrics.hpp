@@ -8,6 +8,7 @@
 ///   M::gauge_type     m.gauge(gauge_spec<N>, values)                                  .set(double), .add(double)
 ///   M::histogram_type m.histogram(histogram_spec<N>, values)                          .observe(double)
 ///   M::callback_type  m.gauge_callback(gauge_spec<N>, values, std::function<double()>)  (unregisters when dropped)
+///   M::callback_type  m.counter_callback(counter_spec<N>, values, std::function<double()>)
 /// Models are handles: copies share their metrics. `null_metrics` makes empty handles that do nothing, so a part
 /// built with it has the size and code it has without metrics; `metrics_registry` is the real one.
 
@@ -34,22 +35,26 @@ template <class M>
 concept metrics_has_counter = requires(M& m, const std::array<std::string_view, 1>& values, std::uint64_t n) {
   typename M::counter_type;
   { m.counter(metrics_probe_counter, values) } -> std::same_as<typename M::counter_type>;
-  { std::as_const(m.counter(metrics_probe_counter, values)).inc(n) } noexcept;
+  { std::as_const(m.counter(metrics_probe_counter, values)).inc(n) }
+  noexcept;
 };
 
 template <class M>
 concept metrics_has_gauge = requires(M& m, const std::array<std::string_view, 1>& values, double x) {
   typename M::gauge_type;
   { m.gauge(metrics_probe_gauge, values) } -> std::same_as<typename M::gauge_type>;
-  { std::as_const(m.gauge(metrics_probe_gauge, values)).set(x) } noexcept;
-  { std::as_const(m.gauge(metrics_probe_gauge, values)).add(x) } noexcept;
+  { std::as_const(m.gauge(metrics_probe_gauge, values)).set(x) }
+  noexcept;
+  { std::as_const(m.gauge(metrics_probe_gauge, values)).add(x) }
+  noexcept;
 };
 
 template <class M>
 concept metrics_has_histogram = requires(M& m, const std::array<std::string_view, 1>& values, double x) {
   typename M::histogram_type;
   { m.histogram(metrics_probe_histogram, values) } -> std::same_as<typename M::histogram_type>;
-  { std::as_const(m.histogram(metrics_probe_histogram, values)).observe(x) } noexcept;
+  { std::as_const(m.histogram(metrics_probe_histogram, values)).observe(x) }
+  noexcept;
 };
 
 template <class M>
@@ -57,14 +62,15 @@ concept metrics_has_callback = requires(M& m, const std::array<std::string_view,
                                         std::function<double()> read) {
   typename M::callback_type;
   { m.gauge_callback(metrics_probe_gauge, values, read) } -> std::same_as<typename M::callback_type>;
+  { m.counter_callback(metrics_probe_counter, values, read) } -> std::same_as<typename M::callback_type>;
 };
 
 }  // namespace detail
 
 /// A Metrics policy (see the file comment for what it needs).
 template <class M>
-concept Metrics = detail::metrics_has_counter<M> && detail::metrics_has_gauge<M> &&
-                  detail::metrics_has_histogram<M> && detail::metrics_has_callback<M> && std::copy_constructible<M>;
+concept Metrics = detail::metrics_has_counter<M> && detail::metrics_has_gauge<M> && detail::metrics_has_histogram<M> &&
+    detail::metrics_has_callback<M> && std::copy_constructible<M>;
 
 /// Checks that `M` is a Metrics policy and names what is missing if it is not: `static_assert(assert_metrics<M>())`.
 template <class M>
@@ -81,7 +87,7 @@ consteval bool assert_metrics() {
                 "std::array<std::string_view, N>)` whose result has `observe(double) const noexcept`.");
   static_assert(detail::metrics_has_callback<M>,
                 "====> arbiter: the Metrics policy lacks `callback_type gauge_callback(const gauge_spec<N>&, "
-                "std::array<std::string_view, N>, std::function<double()>)`.");
+                "std::array<std::string_view, N>, std::function<double()>)` or the same counter_callback.");
   static_assert(std::copy_constructible<M>,
                 "====> arbiter: the Metrics policy must be copyable (a handle to shared metrics).");
   return true;

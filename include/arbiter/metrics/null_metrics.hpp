@@ -41,6 +41,11 @@ struct null_metrics {
     return {};
   }
   template <class Spec, class Values, class Read>
+  static constexpr callback_type counter_callback(const Spec& /*spec*/, const Values& /*values*/,
+                                                  Read&& /*read*/) noexcept {
+    return {};
+  }
+  template <class Spec, class Values, class Read>
   static constexpr callback_type gauge_callback(const Spec& /*spec*/, const Values& /*values*/,
                                                 Read&& /*read*/) noexcept {
     return {};

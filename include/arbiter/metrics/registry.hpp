@@ -186,7 +186,9 @@ class metrics_registry {
   [[nodiscard]] metric_counter counter(const counter_spec<N>& spec, const std::array<std::string_view, N>& values) {
     const std::lock_guard lock(state_->mutex);
     family& f = state_->family_for(spec);
-    series& s = f.series_for(values, [&](series& fresh) { fresh.cell = state_->cells.reserve(1); });
+    series& s = f.series_for(values, [](series& fresh) { fresh.cell = no_cell; });
+    if (s.read) throw_in_use(f, "a callback counter");
+    if (s.cell == no_cell) s.cell = state_->cells.reserve(1);
     return metric_counter(&state_->cells, s.cell);
   }
   [[nodiscard]] metric_counter counter(const counter_spec<0>& spec) { return counter(spec, {}); }
@@ -230,6 +232,23 @@ class metrics_registry {
     return metric_callback(&state::unregister, state_, s.callback_id);
   }
 
+  /// A counter series whose value `read()` returns at each scrape (a count kept elsewhere, such as a batch
+  /// processor's statistics), for as long as the returned registration lives. `read` must never go down; the
+  /// rest is as for gauge_callback.
+  template <std::size_t N>
+  [[nodiscard]] metric_callback counter_callback(const counter_spec<N>& spec,
+                                                 const std::array<std::string_view, N>& values,
+                                                 std::function<double()> read) {
+    const std::lock_guard lock(state_->mutex);
+    family& f = state_->family_for(spec);
+    series& s = f.series_for(values, [](series& fresh) { fresh.cell = no_cell; });
+    if (s.cell != no_cell) throw_in_use(f, "a counter written through a handle");
+    if (s.read) throw_in_use(f, "another callback");
+    s.read = std::move(read);
+    s.callback_id = ++state_->next_callback_id;
+    return metric_callback(&state::unregister, state_, s.callback_id);
+  }
+
   /// Appends the whole registry in `format` to `out`: families in registration order, series in the order they
   /// were made. Counters and histograms are summed over threads as the scrape reads them.
   void expose_to(std::string& out, exposition_format format) const {
@@ -249,6 +268,8 @@ class metrics_registry {
   }
 
  private:
+  static constexpr std::size_t no_cell = ~std::size_t{0};
+
   struct series {
     std::string key;          // the label values, length-prefixed (exact, whatever bytes they hold)
     std::string labels_text;  // `a="x",b="y"`: names and escaped values, rendered once
@@ -259,7 +280,7 @@ class metrics_registry {
   };
 
   struct family {
-    std::string name;      // as given (a counter's ends with _total)
+    std::string name;  // as given (a counter's ends with _total)
     std::string help;
     std::string unit;
     metric_type type = metric_type::counter;
@@ -321,8 +342,21 @@ class metrics_registry {
       for (const series& s : all) {
         switch (type) {
           case metric_type::counter:
-            write_sample(out, {}, s.labels_text, {});
-            detail::append_prometheus_number(out, cells.sum(s.cell));
+            if (s.cell != no_cell) {
+              write_sample(out, {}, s.labels_text, {});
+              detail::append_prometheus_number(out, cells.sum(s.cell));
+            } else if (s.read) {
+              double value;
+              try {
+                value = s.read();
+              } catch (...) {
+                continue;
+              }
+              write_sample(out, {}, s.labels_text, {});
+              detail::append_prometheus_number(out, value);
+            } else {
+              continue;
+            }
             out += '\n';
             break;
           case metric_type::gauge: {
@@ -368,7 +402,7 @@ class metrics_registry {
     mutable std::mutex mutex;
     detail::metric_cells cells;
     std::vector<std::unique_ptr<family>> families;
-    std::map<std::string, family*, std::less<>> by_name;     // family names
+    std::map<std::string, family*, std::less<>> by_name;      // family names
     std::map<std::string, std::string, std::less<>> samples;  // every sample name -> the family that writes it
     std::uint64_t next_callback_id = 0;
     mutable std::atomic<std::size_t> expose_size_hint{256};
