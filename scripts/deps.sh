@@ -27,6 +27,8 @@ ensure_packages() {
 # What building arbiter's demo needs.
 ARBITER_DEMO_PACKAGES=(g++ cmake ninja-build libboost-dev libfmt-dev nlohmann-json3-dev)
 # What the whole test suite needs on top: both compilers, sanitizer and libFuzzer runtimes, GoogleTest, Google Benchmark,
-# spdlog (its adapter), toml++ (the TOML config source), pkg-config (a consumer build).
+# spdlog (its adapter), toml++ (the TOML config source), pkg-config (a consumer build), promtool (package prometheus)
+# and the Python client's OpenMetrics parser (they read the metrics text back), prometheus-cpp (the benchmark's peer).
 ARBITER_TEST_PACKAGES=("${ARBITER_DEMO_PACKAGES[@]}" clang-14 libclang-rt-14-dev libgtest-dev libgmock-dev
-  libbenchmark-dev libspdlog-dev libtomlplusplus-dev pkg-config)
+  libbenchmark-dev libspdlog-dev libtomlplusplus-dev pkg-config prometheus python3-prometheus-client
+  prometheus-cpp-dev)

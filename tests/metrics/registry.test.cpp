@@ -1,5 +1,7 @@
 #include <arbiter/metrics/registry.hpp>
 
+#include <arbiter/metrics/metrics.hpp>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -407,3 +409,6 @@ TEST(MetricsRegistry, CallbackCountersReadACountKeptElsewhere) {
 }
 
 }  // namespace
+
+static_assert(arbiter::Metrics<arbiter::metrics_registry>);
+static_assert(arbiter::assert_metrics<arbiter::metrics_registry>());

@@ -35,7 +35,7 @@ template <class M>
 concept metrics_has_counter = requires(M& m, const std::array<std::string_view, 1>& values, std::uint64_t n) {
   typename M::counter_type;
   { m.counter(metrics_probe_counter, values) } -> std::same_as<typename M::counter_type>;
-  { std::as_const(m.counter(metrics_probe_counter, values)).inc(n) }
+  { std::declval<const typename M::counter_type&>().inc(n) }
   noexcept;
 };
 
@@ -43,9 +43,9 @@ template <class M>
 concept metrics_has_gauge = requires(M& m, const std::array<std::string_view, 1>& values, double x) {
   typename M::gauge_type;
   { m.gauge(metrics_probe_gauge, values) } -> std::same_as<typename M::gauge_type>;
-  { std::as_const(m.gauge(metrics_probe_gauge, values)).set(x) }
+  { std::declval<const typename M::gauge_type&>().set(x) }
   noexcept;
-  { std::as_const(m.gauge(metrics_probe_gauge, values)).add(x) }
+  { std::declval<const typename M::gauge_type&>().add(x) }
   noexcept;
 };
 
@@ -53,7 +53,7 @@ template <class M>
 concept metrics_has_histogram = requires(M& m, const std::array<std::string_view, 1>& values, double x) {
   typename M::histogram_type;
   { m.histogram(metrics_probe_histogram, values) } -> std::same_as<typename M::histogram_type>;
-  { std::as_const(m.histogram(metrics_probe_histogram, values)).observe(x) }
+  { std::declval<const typename M::histogram_type&>().observe(x) }
   noexcept;
 };
 
