@@ -4,6 +4,7 @@
 
 #include <arbiter/clock/coarse_clock.hpp>
 #include <arbiter/clock/manual_clock.hpp>
+#include <arbiter/metrics/registry.hpp>
 
 #include <benchmark/benchmark.h>
 
@@ -127,6 +128,16 @@ using closed_count_window = arbiter::circuit_breaker<arbiter::lock_free, arbiter
 using closed_time_window = arbiter::circuit_breaker<arbiter::lock_free, arbiter::time_window, arbiter::coarse_clock>;
 using open_coarse = arbiter::circuit_breaker<arbiter::lock_free, arbiter::coarse_clock>;
 using open_steady = arbiter::circuit_breaker<arbiter::lock_free, arbiter::steady_clock>;
+// The same closed breaker reporting to a metrics_registry (a per-thread counter add per call); the breaker is
+// built with a process-wide registry so that every benchmark thread's breaker shares one.
+arbiter::metrics_registry& bench_metrics() {
+  static arbiter::metrics_registry registry;
+  return registry;
+}
+struct closed_with_metrics : arbiter::circuit_breaker<arbiter::lock_free, arbiter::metrics_registry> {
+  explicit closed_with_metrics(std::string name)
+      : arbiter::circuit_breaker<arbiter::lock_free, arbiter::metrics_registry>(std::move(name), {}, bench_metrics()) {}
+};
 
 }  // namespace
 
@@ -138,6 +149,8 @@ BENCHMARK(closed<closed_lock_free>)->Name("BM_breaker_closed/lock_free");
 BENCHMARK(closed<closed_single_thread>)->Name("BM_breaker_closed/single_thread");
 BENCHMARK(closed<closed_counting>)->Name("BM_breaker_closed/lock_free_counting_stats");
 BENCHMARK(closed<closed_lock_free>)->Name("BM_breaker_closed/lock_free")->Threads(2);
+BENCHMARK(closed<closed_with_metrics>)->Name("BM_breaker_closed/with_metrics");
+BENCHMARK(closed<closed_with_metrics>)->Name("BM_breaker_closed/with_metrics")->Threads(2);
 BENCHMARK(closed<closed_count_window>)->Name("BM_breaker_closed/lock_free_count_window");
 BENCHMARK(closed<closed_count_window>)->Name("BM_breaker_closed/lock_free_count_window")->Threads(2);
 BENCHMARK(closed<closed_time_window>)->Name("BM_breaker_closed/lock_free_time_window_coarse");

@@ -9,6 +9,8 @@
 ///   Outcome classifier default_classifier (default), ignore_exceptions<E...>, classify_with<F>, your own
 ///   Stats              no_stats (default), counting_stats
 ///   Logger, Tracer     null_logger, null_tracer (defaults), or any model; every transition is logged and traced
+///   Metrics            null_metrics (default) or metrics_registry: calls, rejections, state, transitions and
+///                      durations (breaker_metrics.hpp)
 /// Thresholds come from a breaker_options (checked at run time) or a fixed_options<> (checked at compile time).
 ///
 /// The whole state is one 64-bit word: [state:3][epoch:29][payload:32]. The epoch counts transitions, so an
@@ -41,6 +43,9 @@
 #include <arbiter/detail/functional.hpp>
 #include <arbiter/logging/logger.hpp>
 #include <arbiter/logging/null_logger.hpp>
+#include <arbiter/metrics/metrics.hpp>
+#include <arbiter/metrics/null_metrics.hpp>
+#include <arbiter/resilience/breaker_metrics.hpp>
 #include <arbiter/resilience/breaker_options.hpp>
 #include <arbiter/resilience/breaker_result.hpp>
 #include <arbiter/resilience/breaker_state.hpp>
@@ -104,6 +109,8 @@ template <class T>
 struct is_logger_policy : std::bool_constant<Logger<T>> {};
 template <class T>
 struct is_tracer_policy : std::bool_constant<Tracer<T>> {};
+template <class T>
+struct is_metrics_policy : std::bool_constant<Metrics<T>> {};
 
 /// The first of `P...` that `Match` accepts, or `Default`.
 template <template <class> class Match, class Default, class... P>
@@ -123,7 +130,8 @@ inline constexpr std::size_t kinds_of =
     std::size_t{is_detector_policy<P>::value} + std::size_t{is_sync_policy<P>::value} +
     std::size_t{is_timing_policy<P>::value} + std::size_t{is_classifier_policy<P>::value} +
     std::size_t{is_stats_policy<P>::value} + std::size_t{is_clock_policy<P>::value} +
-    std::size_t{is_logger_policy<P>::value} + std::size_t{is_tracer_policy<P>::value};
+    std::size_t{is_logger_policy<P>::value} + std::size_t{is_tracer_policy<P>::value} +
+    std::size_t{is_metrics_policy<P>::value};
 
 /// Checks one template argument of circuit_breaker<...>.
 template <class P>
@@ -132,7 +140,7 @@ consteval bool assert_breaker_policy() {
                 "====> arbiter: circuit_breaker<...> takes policies only: a failure detector (consecutive_failures, "
                 "count_window, time_window, slow_call_rate), a Sync (lock_free, single_thread), a Clock, a Timing "
                 "(untimed, timed, timed_with<Clock>), an Outcome classifier, a Stats (no_stats, counting_stats), a "
-                "Logger and a Tracer. The argument named below is none of them.");
+                "Logger, a Tracer and a Metrics policy. The argument named below is none of them.");
   static_assert(kinds_of<P> <= 1, "====> arbiter: a circuit_breaker policy must be of exactly one kind.");
   return true;
 }
@@ -157,6 +165,8 @@ consteval bool assert_breaker_policies() {
                 "====> arbiter: circuit_breaker<...> got two Loggers; pass at most one.");
   static_assert(count_policies<is_tracer_policy, P...> <= 1,
                 "====> arbiter: circuit_breaker<...> got two Tracers; pass at most one.");
+  static_assert(count_policies<is_metrics_policy, P...> <= 1,
+                "====> arbiter: circuit_breaker<...> got two Metrics policies; pass at most one.");
   return true;
 }
 
@@ -300,6 +310,7 @@ class circuit_breaker {
   using stats_type = typename detail::pick_policy<detail::is_stats_policy, no_stats, Policies...>::type;
   using logger_type = typename detail::pick_policy<detail::is_logger_policy, null_logger, Policies...>::type;
   using tracer_type = typename detail::pick_policy<detail::is_tracer_policy, null_tracer, Policies...>::type;
+  using metrics_type = typename detail::pick_policy<detail::is_metrics_policy, null_metrics, Policies...>::type;
 
   static_assert(assert_failure_detector<detector_type>());
   static_assert(SyncPolicy<sync_type>, "====> arbiter: the Sync policy must be arbiter::lock_free or single_thread.");
@@ -310,6 +321,7 @@ class circuit_breaker {
   static_assert(StatsPolicy<stats_type>, "====> arbiter: the Stats policy must be no_stats or counting_stats.");
   static_assert(assert_logger<logger_type>());
   static_assert(assert_tracer<tracer_type>());
+  static_assert(assert_metrics<metrics_type>());
   static_assert(
       !requires { detector_type::requires_timing; } || timing_type::enabled,
       "====> arbiter: the slow_call_rate detector needs call durations: add arbiter::timed (or "
@@ -357,11 +369,12 @@ class circuit_breaker {
         classifier_(take<classifier_type>(policies...)),
         logger_(take<logger_type>(policies...)),
         tracer_(take<tracer_type>(policies...)),
-        trial_slots_(std::make_unique<cell<std::int64_t>[]>(options_.half_open_max_trials)) {
+        trial_slots_(std::make_unique<cell<std::int64_t>[]>(options_.half_open_max_trials)),
+        instruments_(take<metrics_type>(policies...), name_, [this] { return state(); }) {
     for (std::uint32_t i = 0; i < options_.half_open_max_trials; ++i) trial_slots_[i].store(free_slot);
     static_assert((is_policy_instance<std::remove_cvref_t<A>> && ...),
                   "====> arbiter: circuit_breaker's constructor takes instances of its own policy types only "
-                  "(its Clock, Timing, Outcome classifier, Logger or Tracer).");
+                  "(its Clock, Timing, Outcome classifier, Logger, Tracer or Metrics).");
   }
 
   circuit_breaker(const circuit_breaker&) = delete;
@@ -462,6 +475,7 @@ class circuit_breaker {
   void record(const permit& p, outcome o, bool slow = false, bool timeout = false) noexcept {
     if (!p.admitted_) return;
     stats_.record(o, slow, timeout);
+    instruments_.call(o);
     if constexpr (detector_type::counts_in_state_word) {
       if (o == outcome::success) {
         // Closed with no failure pending (or any state whose payload is empty): nothing to change.
@@ -698,7 +712,7 @@ class circuit_breaker {
   template <class T>
   static constexpr bool is_policy_instance =
       std::is_same_v<T, clock_type> || std::is_same_v<T, timing_type> || std::is_same_v<T, classifier_type> ||
-      std::is_same_v<T, logger_type> || std::is_same_v<T, tracer_type>;
+      std::is_same_v<T, logger_type> || std::is_same_v<T, tracer_type> || std::is_same_v<T, metrics_type>;
 
   template <class M>
   static M take() {
@@ -752,6 +766,7 @@ class circuit_breaker {
 
   permit reject(rejection_reason reason, breaker_state state, std::int64_t retry_after) noexcept {
     stats_.record_rejection();
+    instruments_.rejected(reason);
     return permit(rejection{reason, state, std::chrono::nanoseconds(retry_after)});
   }
 
@@ -1039,6 +1054,7 @@ class circuit_breaker {
   ARBITER_BREAKER_COLD void announce(breaker_state from, breaker_state to, transition_reason why,
                                      std::uint64_t epoch) noexcept {
     transitions_.fetch_add(1, std::memory_order_relaxed);
+    instruments_.transition(from, to);
     const state_change change{from, to, why, static_cast<std::uint32_t>(epoch)};
     // Keep the newest transition's reason: announcements of transitions made in a row may run out of order.
     const std::uint64_t packed = ((static_cast<std::uint64_t>(why) + 1) << 32) | epoch;
@@ -1129,6 +1145,7 @@ class circuit_breaker {
     if constexpr (std::is_invocable_v<F&, std::stop_token>) token = watch.arm(operation_timeout());
     const auto finish = [&](outcome o) noexcept {
       const auto elapsed = timing_.clock.now() - start;
+      instruments_.duration(std::chrono::duration<double>(elapsed).count());
       const bool timed_out = watch.disarm() || elapsed > operation_timeout();
       const bool slow = elapsed > std::chrono::nanoseconds(live_.slow_call_threshold.load(std::memory_order_relaxed));
       if (timed_out && o != outcome::force_open && o != outcome::force_close) o = outcome::failure;
@@ -1210,6 +1227,8 @@ class circuit_breaker {
   [[no_unique_address]] tracer_type tracer_;
   std::function<void(const state_change&)> on_change_;
   std::unique_ptr<cell<std::int64_t>[]> trial_slots_;  // grant time of each trial permit out, or free_slot
+  // Last, so that its scrape-time callbacks (which read the state word) go before anything they read.
+  [[no_unique_address]] detail::breaker_instruments<metrics_type, timing_type::enabled> instruments_;
 };
 
 /// The seed's default assembly: consecutive failures, lock-free, steady clock, untimed, no statistics.
