@@ -412,3 +412,19 @@ TEST(MetricsRegistry, CallbackCountersReadACountKeptElsewhere) {
 
 static_assert(arbiter::Metrics<arbiter::metrics_registry>);
 static_assert(arbiter::assert_metrics<arbiter::metrics_registry>());
+
+namespace {
+
+TEST(MetricsRegistry, AMovedCallbackRegistrationStillUnregisters) {
+  metrics_registry metrics;
+  std::vector<arbiter::metric_callback> kept;
+  kept.push_back(metrics.gauge_callback(queue_depth, {}, [] { return 5.0; }));
+  for (int i = 0; i < 8; ++i) kept.reserve(kept.capacity() * 2);  // moves the registration around
+  arbiter::metric_callback moved_again = std::move(kept.front());
+  kept.clear();  // the moved-from one must not unregister anything
+  EXPECT_NE(metrics.expose().find("shop_queue_depth 5\n"), std::string::npos);
+  moved_again.reset();
+  EXPECT_EQ(metrics.expose().find("shop_queue_depth 5\n"), std::string::npos) << metrics.expose();
+}
+
+}  // namespace

@@ -7,7 +7,8 @@
 /// - Label values: '\\', '"' and line feed are escaped (`\\`, `\"`, `\n`) in both formats.
 /// - HELP text: '\\' and line feed are escaped; OpenMetrics escapes '"' too.
 /// - Ill-formed UTF-8 becomes U+FFFD (one per maximal subpart, as in JSON).
-/// - Numbers: integers as decimal digits, doubles in their shortest round-trip form, and the non-finite values as
+/// - Numbers: integers as decimal digits, doubles in their shortest round-trip form (fixed or exponent as Go's
+///   `strconv.FormatFloat(x, 'g', -1, 64)` chooses), and the non-finite values as
 ///   `+Inf`, `-Inf` and `NaN`, the spellings both formats define.
 
 #include <charconv>
@@ -81,8 +82,14 @@ void append_prometheus_number(Buffer& out, double value) {
     out.append(text.data(), text.data() + text.size());
     return;
   }
-  char buffer[32];
-  out.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, value).ptr);
+  if (value < 9007199254740992.0 && value > -9007199254740992.0 &&
+      value == static_cast<double>(static_cast<std::int64_t>(value))) {
+    char digits[24];  // an integer below 2^53 is exact: write it as one (1048576, not 1.048576e+06)
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, static_cast<std::int64_t>(value)).ptr);
+    return;
+  }
+  char buffer[32];  // otherwise as Go's strconv 'g' does, which Prometheus itself writes: 0.0001, 1e-05, 2.5e+20
+  out.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::general).ptr);
 }
 
 }  // namespace arbiter::inline v1::detail

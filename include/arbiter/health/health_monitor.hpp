@@ -46,6 +46,7 @@
 #include <arbiter/detail/functional.hpp>
 #include <arbiter/health/aggregator.hpp>
 #include <arbiter/health/check.hpp>
+#include <arbiter/health/health_metrics.hpp>
 #include <arbiter/health/report.hpp>
 #include <arbiter/logging/logger.hpp>
 #include <arbiter/logging/null_logger.hpp>
@@ -76,18 +77,22 @@ struct health_config {
 };
 
 /// The policies of a monitor, as types and as values: `health_policies<manual_clock, recording_logger>{clock, log}`.
+/// `Metrics` (null_metrics, or a metrics_registry) receives each check's status, durations and timeouts and each
+/// probe's status (health_metrics.hpp).
 template <class Clock = steady_clock, class Logger = null_logger, class Tracer = null_tracer,
-          class Aggregator = worst_of_critical_capped>
+          class Aggregator = worst_of_critical_capped, class Metrics = null_metrics>
 struct health_policies {
   using clock_type = Clock;
   using logger_type = Logger;
   using tracer_type = Tracer;
   using aggregator_type = Aggregator;
+  using metrics_type = Metrics;
 
   [[no_unique_address]] Clock clock{};
   [[no_unique_address]] Logger logger{};
   [[no_unique_address]] Tracer tracer{};
   [[no_unique_address]] Aggregator aggregator{};
+  [[no_unique_address]] Metrics metrics{};
 };
 
 /// What changed: one check's status, the overall status (every check), or the readiness switch.
@@ -129,6 +134,7 @@ class health_core : public std::enable_shared_from_this<health_core<Policies, Ch
   using logger_type = typename Policies::logger_type;
   using tracer_type = typename Policies::tracer_type;
   using aggregator_type = typename Policies::aggregator_type;
+  using metrics_type = typename Policies::metrics_type;
   using time_point = typename clock_type::time_point;
   using rep = typename clock_type::duration::rep;
 
@@ -154,7 +160,11 @@ class health_core : public std::enable_shared_from_this<health_core<Policies, Ch
         thread_limit_(settings.max_threads == 0 ? count : std::min(settings.max_threads, count)),
         wall_anchor_(std::chrono::system_clock::now()),
         clock_anchor_(clock_.now()),
-        first_due_(clock_anchor_ + settings.initial_delay) {
+        first_due_(clock_anchor_ + settings.initial_delay),
+        instruments_(
+            std::move(policies.metrics), names,
+            [this](std::size_t i) { return static_cast<health_status>(slots_[i].status.load(std::memory_order_acquire)); },
+            [this](probe which) { return probe_status_now(which); }) {
     const std::chrono::milliseconds cap = settings.check_timeout.value_or(std::chrono::milliseconds::max());
     for (std::size_t i = 0; i < count; ++i) timeouts[i] = std::min(own_timeouts[i], cap);
     for (auto& s : slots_) s.result = check_result::unhealthy("not checked yet");
@@ -399,6 +409,13 @@ class health_core : public std::enable_shared_from_this<health_core<Policies, Ch
 
   [[nodiscard]] health_status fold_all() const noexcept { return fold_locked(all_probes); }
 
+  /// A probe's status from the latest results, without running anything (what a metrics scrape reads).
+  [[nodiscard]] health_status probe_status_now(probe which) const {
+    if (which == probe::readiness && !accepting_.load(std::memory_order_acquire)) return health_status::unhealthy;
+    const std::lock_guard lock(mutex_);
+    return fold_locked(probe_set(which));
+  }
+
   /// Waits on `cv` until `when` by the monitor's Clock, or until `done()`. Clocks that do not follow real time
   /// (manual_clock) are polled every millisecond.
   template <class Lock, class CV, class Done>
@@ -465,6 +482,7 @@ class health_core : public std::enable_shared_from_this<health_core<Policies, Ch
       check_result result = check_result::unhealthy("timed out after " + std::to_string(timeouts[i].count()) + " ms");
       result.duration = timeouts[i];
       result.time = wall(now);
+      instruments_.timed_out(i);
       apply(i, std::move(result), now);
       done_cv_.notify_all();
     }
@@ -602,6 +620,7 @@ class health_core : public std::enable_shared_from_this<health_core<Policies, Ch
     }
     const time_point end = clock_.now();
     result.duration = std::chrono::duration_cast<std::chrono::nanoseconds>(end - begin);
+    instruments_.duration(job.index, std::chrono::duration<double>(end - begin).count());
     result.time = wall(end);
     {
       const std::lock_guard lock(mutex_);
@@ -751,6 +770,8 @@ class health_core : public std::enable_shared_from_this<health_core<Policies, Ch
   std::mutex subscribers_mutex_;
   std::vector<std::pair<std::uint64_t, std::shared_ptr<const std::function<void(const status_change&)>>>> subscribers_;
   std::uint64_t next_subscriber_ = 1;
+  // Last: its scrape-time callbacks read the members above, so it is made after and destroyed before them.
+  [[no_unique_address]] health_instruments<metrics_type, count> instruments_;
 };
 
 template <class... Checks>
@@ -773,6 +794,7 @@ class basic_health_monitor {
   static_assert(assert_clock<typename Policies::clock_type>());
   static_assert(assert_logger<typename Policies::logger_type>());
   static_assert(assert_tracer<typename Policies::tracer_type>());
+  static_assert(assert_metrics<typename Policies::metrics_type>());
   static_assert(assert_health_aggregator<typename Policies::aggregator_type>());
   static_assert(detail::assert_health_checks<Checks...>());
 
@@ -933,11 +955,12 @@ template <class... Checks>
 }
 
 /// Makes a monitor with policies: `make_health_monitor(config, health_policies<manual_clock>{clock}, checks...)`.
-template <class Clock, class Logger, class Tracer, class Aggregator, class... Checks>
+template <class Clock, class Logger, class Tracer, class Aggregator, class Metrics, class... Checks>
 [[nodiscard]] auto make_health_monitor(health_config config,
-                                       health_policies<Clock, Logger, Tracer, Aggregator> policies, Checks&&... checks)
-    -> basic_health_monitor<health_policies<Clock, Logger, Tracer, Aggregator>, std::decay_t<Checks>...> {
-  return basic_health_monitor<health_policies<Clock, Logger, Tracer, Aggregator>, std::decay_t<Checks>...>(
+                                       health_policies<Clock, Logger, Tracer, Aggregator, Metrics> policies,
+                                       Checks&&... checks)
+    -> basic_health_monitor<health_policies<Clock, Logger, Tracer, Aggregator, Metrics>, std::decay_t<Checks>...> {
+  return basic_health_monitor<health_policies<Clock, Logger, Tracer, Aggregator, Metrics>, std::decay_t<Checks>...>(
       config, std::move(policies), std::forward<Checks>(checks)...);
 }
 

@@ -134,12 +134,15 @@ class metric_callback {
  public:
   metric_callback() noexcept = default;
   metric_callback(metric_callback&& other) noexcept
-      : unregister_(std::exchange(other.unregister_, nullptr)), state_(std::move(other.state_)) {}
+      : unregister_(std::exchange(other.unregister_, nullptr)),
+        state_(std::move(other.state_)),
+        id_(std::exchange(other.id_, 0)) {}
   metric_callback& operator=(metric_callback&& other) noexcept {
     if (this != &other) {
       reset();
       unregister_ = std::exchange(other.unregister_, nullptr);
       state_ = std::move(other.state_);
+      id_ = std::exchange(other.id_, 0);
     }
     return *this;
   }
