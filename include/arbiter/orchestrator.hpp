@@ -48,6 +48,9 @@
 #include <arbiter/lifecycle/shutdown_manager.hpp>
 #include <arbiter/logging/fmt_logger.hpp>
 #include <arbiter/logging/logger.hpp>
+#include <arbiter/metrics/catalog.hpp>
+#include <arbiter/metrics/metrics.hpp>
+#include <arbiter/metrics/null_metrics.hpp>
 #include <arbiter/orchestrator/parts.hpp>
 #include <arbiter/orchestrator/service_schema.hpp>
 #include <arbiter/resilience/circuit_breaker.hpp>
@@ -150,6 +153,10 @@ template <class... P>
 struct part_kind<with_parts<P...>> {
   static constexpr int value = 10;
 };
+template <class M>
+struct part_kind<with_metrics<M>> {
+  static constexpr int value = 11;
+};
 
 /// The first part of kind `Kind` among `Parts`, or `Default`.
 template <int Kind, class Default, class... Parts>
@@ -203,21 +210,22 @@ struct strip_critical<type_list<Kept...>, H, T...> {
       std::conditional_t<std::is_same_v<H, critical>, type_list<Kept...>, type_list<Kept..., H>>, T...>::type;
 };
 
-template <class List, class L, class T>
+template <class List, class L, class T, class M>
 struct make_breaker_type;
-template <class... P, class L, class T>
-struct make_breaker_type<type_list<P...>, L, T> {
-  using type = circuit_breaker<P..., L, T>;
+template <class... P, class L, class T, class M>
+struct make_breaker_type<type_list<P...>, L, T, M> {
+  // null_metrics is left out, so that a service without metrics has exactly the breaker types it always had.
+  using type = std::conditional_t<is_null_metrics<M>, circuit_breaker<P..., L, T>, circuit_breaker<P..., L, T, M>>;
 };
 
 /// One breaker part, resolved: its name, its circuit_breaker type, whether its check is critical.
-template <class Spec, class L, class T>
+template <class Spec, class L, class T, class M>
 struct breaker_part;
-template <detail::fixed_string N, class... P, class L, class T>
-struct breaker_part<breaker<N, P...>, L, T> {
+template <detail::fixed_string N, class... P, class L, class T, class M>
+struct breaker_part<breaker<N, P...>, L, T, M> {
   static constexpr detail::fixed_string name = N;
   static constexpr bool is_critical = (std::is_same_v<P, critical> || ...);
-  using type = typename make_breaker_type<typename strip_critical<type_list<>, P...>::type, L, T>::type;
+  using type = typename make_breaker_type<typename strip_critical<type_list<>, P...>::type, L, T, M>::type;
 };
 
 /// Returns the index of the first of `names` equal to `name`, or names.size().
@@ -348,6 +356,7 @@ struct breaker_constructor {
   typename B::classifier_type classifier;
   typename B::logger_type logger;
   typename B::tracer_type tracer;
+  typename B::metrics_type metrics;
 };
 
 /// Holds one breaker of an orchestrator (the same size as the breaker).
@@ -355,7 +364,7 @@ template <class B>
 struct breaker_slot {
   explicit breaker_slot(breaker_constructor<B>&& c)
       : breaker(std::move(c.name), c.options, std::move(c.clock), std::move(c.timing), std::move(c.classifier),
-                std::move(c.logger), std::move(c.tracer)) {}
+                std::move(c.logger), std::move(c.tracer), std::move(c.metrics)) {}
   B breaker;
 };
 
@@ -364,8 +373,8 @@ template <class... Parts>
 consteval bool assert_orchestrator_parts() {
   static_assert(((part_kind<Parts>::value != 0) && ...),
                 "====> arbiter: orchestrator<...> takes breaker<\"name\", Policies...>, with_schema<S>, "
-                "with_sources<...>, with_logger<L>, with_tracer<T>, with_clock<C>, with_exit<E>, with_checks<...>, "
-                "with_hooks<...> and with_parts<...>; one of its arguments is none of these.");
+                "with_sources<...>, with_logger<L>, with_tracer<T>, with_metrics<M>, with_clock<C>, with_exit<E>, "
+                "with_checks<...>, with_hooks<...> and with_parts<...>; one of its arguments is none of these.");
   constexpr std::array<int, sizeof...(Parts)> kinds{part_kind<Parts>::value...};
   constexpr bool one_each = [&] {
     for (std::size_t i = 0; i < kinds.size(); ++i) {
@@ -420,6 +429,8 @@ class orchestrator {
       typename detail::unwrap<typename detail::find_part<6, with_clock<steady_clock>, Parts...>::type>::type;
   using exit_type =
       typename detail::unwrap<typename detail::find_part<7, with_exit<process_exit>, Parts...>::type>::type;
+  using metrics_type =
+      typename detail::unwrap<typename detail::find_part<11, with_metrics<null_metrics>, Parts...>::type>::type;
 
   static_assert(std::is_base_of_v<orchestrator_config, base_schema> || std::is_same_v<base_schema, orchestrator_config>,
                 "====> arbiter: with_schema<S> needs S to be arbiter::orchestrator_config or a struct derived from it "
@@ -427,21 +438,22 @@ class orchestrator {
   static_assert(assert_logger<logger_type>());
   static_assert(assert_tracer<tracer_type>());
   static_assert(assert_clock<clock_type>());
+  static_assert(assert_metrics<metrics_type>());
 
  private:
   template <class List>
   struct breaker_table;
   template <class... B>
   struct breaker_table<detail::type_list<B...>> {
-    using parts = std::tuple<detail::breaker_part<B, logger_type, tracer_type>...>;
-    using types = std::tuple<typename detail::breaker_part<B, logger_type, tracer_type>::type...>;
-    using objects = std::tuple<detail::breaker_slot<typename detail::breaker_part<B, logger_type, tracer_type>::type>...>;
-    using schema = service_schema<base_schema, detail::breaker_part<B, logger_type, tracer_type>::name...>;
+    using parts = std::tuple<detail::breaker_part<B, logger_type, tracer_type, metrics_type>...>;
+    using types = std::tuple<typename detail::breaker_part<B, logger_type, tracer_type, metrics_type>::type...>;
+    using objects = std::tuple<detail::breaker_slot<typename detail::breaker_part<B, logger_type, tracer_type, metrics_type>::type>...>;
+    using schema = service_schema<base_schema, detail::breaker_part<B, logger_type, tracer_type, metrics_type>::name...>;
     static constexpr std::size_t count = sizeof...(B);
     static constexpr std::array<std::string_view, sizeof...(B)> names{B::name...};
     template <detail::fixed_string Asked>
     static constexpr void no_such_name() {
-      detail::no_breaker_has_this_name<Asked, detail::breaker_part<B, logger_type, tracer_type>::name...> error;
+      detail::no_breaker_has_this_name<Asked, detail::breaker_part<B, logger_type, tracer_type, metrics_type>::name...> error;
       (void)error;
     }
     template <std::size_t I>
@@ -473,7 +485,9 @@ class orchestrator {
   struct monitor_of;
   template <class... C, std::size_t... I>
   struct monitor_of<with_checks<C...>, std::index_sequence<I...>> {
-    using type = basic_health_monitor<health_policies<clock_type, logger_type, tracer_type>, detail::startup_check,
+    using type = basic_health_monitor<health_policies<clock_type, logger_type, tracer_type, worst_of_critical_capped,
+                                                      metrics_type>,
+                                      detail::startup_check,
                                       typename breakers_t::template check<I>..., C...>;
   };
 
@@ -498,6 +512,7 @@ class orchestrator {
   requires(sizeof...(S) > 0 || source_count == 0) explicit orchestrator(std::tuple<I...> parts,
                                                                         orchestrator_options options, S&&... sources)
       : options_(options),
+        metrics_(detail::take_instance<metrics_type>(parts)),
         logger_(make_logger(parts, options)),
         config_(logger_, std::forward<S>(sources)...),
         settings_(derive(config_.current(), options)),
@@ -601,6 +616,9 @@ class orchestrator {
   [[nodiscard]] const logger_type& logger() const noexcept { return logger_; }
   [[nodiscard]] const tracer_type& tracer() const noexcept { return tracer_; }
   [[nodiscard]] const tracing_part_type& tracing() const noexcept { return tracing_; }
+  /// Returns the Metrics policy every part reports through (with_metrics<M>; null_metrics by default). With a
+  /// metrics_registry, `svc.metrics().expose(format)` is the body of a /metrics scrape.
+  [[nodiscard]] metrics_type& metrics() noexcept { return metrics_; }
   /// Returns the optional part of type `P` (from with_parts<...>).
   template <class P>
   [[nodiscard]] P& part() noexcept {
@@ -782,7 +800,8 @@ class orchestrator {
                                   detail::take_instance<typename B::timing_type>(parts),
                                   detail::take_instance<typename B::classifier_type>(parts),
                                   logger_,
-                                  tracing_.tracer()};
+                                  tracing_.tracer(),
+                                  metrics_};
   }
 
   template <class Tuple, std::size_t... I>
@@ -792,8 +811,8 @@ class orchestrator {
   template <class Tuple, class... C, std::size_t... I>
   monitor_type make_monitor_with(Tuple& parts, with_checks<C...> /*unused*/, std::index_sequence<I...> /*unused*/) {
     return monitor_type(settings_.health,
-                        health_policies<clock_type, logger_type, tracer_type>{
-                            detail::take_instance<clock_type>(parts), logger_, tracer_, {}},
+                        health_policies<clock_type, logger_type, tracer_type, worst_of_critical_capped, metrics_type>{
+                            detail::take_instance<clock_type>(parts), logger_, tracer_, {}, metrics_},
                         detail::startup_check(started_),
                         typename breakers_t::template check<I>(std::get<I>(breakers_).breaker)...,
                         detail::take_instance<C>(parts)...);
@@ -805,6 +824,8 @@ class orchestrator {
     if constexpr (requires { logger_.set_name(std::string()); }) {
       logger_.set_name(config_.current()->observability.service_name);
     }
+    gate_metric_ = metrics_.gauge_callback(metric_names::drain_in_flight, {},
+                                           [this] { return static_cast<double>(shutdown_.gate().in_flight()); });
     // Readiness goes off before anything else stops.
     shutdown_.on_readiness_off("health", [this] { monitor_.set_accepting_traffic(false); });
     add_static_hooks(parts, hooks_part{});
@@ -891,6 +912,7 @@ class orchestrator {
   }
 
   orchestrator_options options_;
+  [[no_unique_address]] metrics_type metrics_;
   [[no_unique_address]] logger_type logger_;
   config_type config_;
   detail::derived_settings settings_;
@@ -905,6 +927,7 @@ class orchestrator {
   std::mutex watcher_mutex_;
   std::shared_ptr<void> watcher_;  // a file_watcher, when watch_files() was called (not on any hot path)
   std::vector<std::function<void(const service_reload&)>> reload_subscribers_;
+  [[no_unique_address]] typename metrics_type::callback_type gate_metric_;  // last: it reads shutdown_
 };
 
 }  // namespace arbiter::inline v1

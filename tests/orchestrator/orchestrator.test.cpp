@@ -7,6 +7,7 @@
 #include <arbiter/config/watcher.hpp>
 #include <arbiter/logging/null_logger.hpp>
 #include <arbiter/logging/recording_logger.hpp>
+#include <arbiter/metrics/registry.hpp>
 #include <arbiter/tracing/recording_tracer.hpp>
 
 #include <gtest/gtest.h>
@@ -124,9 +125,9 @@ TEST(orchestrator, EachBreakerKeepsItsOwnClock) {
 }
 
 /// The same parts as the orchestrator lays them out, built by hand: with null policies it adds nothing to them.
-using null_service = arbiter::orchestrator<arbiter::breaker<"inventory">, arbiter::breaker<"payments">,
-                                           arbiter::with_logger<arbiter::null_logger>,
-                                           arbiter::with_sources<arbiter::override_source>>;
+using null_service =
+    arbiter::orchestrator<arbiter::breaker<"inventory">, arbiter::breaker<"payments">,
+                          arbiter::with_logger<arbiter::null_logger>, arbiter::with_sources<arbiter::override_source>>;
 struct null_service_by_hand {
   arbiter::orchestrator_options options;
   null_service::config_type config;
@@ -188,8 +189,7 @@ TEST(orchestrator, AValueThePartsRefuseIsAConfigErrorWithItsSource) {
     FAIL() << "no error";
   } catch (const arbiter::config_error& error) {
     const std::string what = error.what();
-    EXPECT_NE(what.find("observability.otlp_endpoint (from override observability.otlp_endpoint)"),
-              std::string::npos)
+    EXPECT_NE(what.find("observability.otlp_endpoint (from override observability.otlp_endpoint)"), std::string::npos)
         << what;
   }
 }
@@ -229,7 +229,7 @@ TEST(orchestrator, AFmtLoggerTakesItsLevelFormatAndNameFromConfig) {
     arbiter::orchestrator_options options = quiet;
     options.log_stream = out;
     logged svc(options, arbiter::override_source({"observability.log_format=json", "observability.log_level=debug",
-                                                   "observability.service_name=orders"}));
+                                                  "observability.service_name=orders"}));
     EXPECT_EQ(svc.logger().level(), arbiter::log_level::debug);
     svc.logger().log(arbiter::log_level::debug, "hello");
   }
@@ -477,6 +477,45 @@ TEST(orchestrator, RunServesTheBodyThenShutsDownWithTheExitCode) {
       arbiter::override_source({"shutdown.timeout=200ms"}));
   EXPECT_EQ(seen, 1);
   EXPECT_EQ(code, 0);
+}
+
+}  // namespace
+
+// ---- metrics -------------------------------------------------------------------------------------------------
+
+namespace {
+
+using measured_service =
+    arbiter::orchestrator<arbiter::breaker<"inventory", arbiter::manual_clock>, arbiter::breaker<"payments">,
+                          arbiter::with_sources<arbiter::override_source>, arbiter::with_logger<arbiter::null_logger>,
+                          arbiter::with_metrics<arbiter::metrics_registry>,
+                          arbiter::with_exit<arbiter::recording_exit>>;
+
+TEST(orchestrator, EveryPartReportsToTheServicesMetrics) {
+  arbiter::metrics_registry metrics;
+  arbiter::manual_clock clock;
+  measured_service svc(arbiter::instances(metrics, clock), quiet, arbiter::override_source{});
+  static_assert(std::is_same_v<std::remove_cvref_t<decltype(svc.breaker<"inventory">())>,
+                               arbiter::circuit_breaker<arbiter::manual_clock, arbiter::null_logger,
+                                                        arbiter::null_tracer, arbiter::metrics_registry>>);
+  svc.start();
+  svc.breaker<"inventory">().execute([] {});
+  rig::fail(svc.breaker<"payments">(), 5);
+  (void)svc.health().status(probe::readiness);
+  (void)svc.health().status(probe::startup);
+  const auto pass = svc.gate().enter();
+
+  const std::string text = svc.metrics().expose();
+  const auto has = [&](const std::string& line) { return text.find("\n" + line + "\n") != std::string::npos; };
+  EXPECT_TRUE(has(R"(arbiter_breaker_calls_total{breaker="inventory",outcome="success"} 1)")) << text;
+  EXPECT_TRUE(has(R"(arbiter_breaker_state{breaker="payments",state="open"} 1)")) << text;
+  EXPECT_TRUE(has(R"(arbiter_breaker_transitions_total{breaker="payments",from="closed",to="open"} 1)")) << text;
+  EXPECT_TRUE(has(R"(arbiter_health_check_status{check="payments:circuit_breaker",status="unhealthy"} 1)")) << text;
+  EXPECT_TRUE(has(R"(arbiter_health_check_status{check="service:startup",status="healthy"} 1)")) << text;
+  EXPECT_TRUE(has(R"(arbiter_health_status{probe="readiness",status="degraded"} 1)")) << text;
+  EXPECT_TRUE(has("arbiter_drain_in_flight 1")) << text;
+  // The registry given is the one the service reports to (copies share their metrics).
+  EXPECT_EQ(metrics.expose(), svc.metrics().expose());
 }
 
 }  // namespace

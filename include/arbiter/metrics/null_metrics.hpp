@@ -4,6 +4,7 @@
 /// The do-nothing Metrics policy: every handle is empty and every write compiles to nothing.
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <type_traits>
@@ -28,25 +29,30 @@ struct null_metrics {
   };
   struct callback_type {};
 
-  template <class Spec, class Values>
-  static constexpr counter_type counter(const Spec& /*spec*/, const Values& /*values*/) noexcept {
+  template <metric_type T, std::size_t N>
+  static constexpr counter_type counter(const metric_spec<T, N>& /*spec*/,
+                                        const std::array<std::string_view, N>& /*values*/) noexcept {
     return {};
   }
-  template <class Spec, class Values>
-  static constexpr gauge_type gauge(const Spec& /*spec*/, const Values& /*values*/) noexcept {
+  template <metric_type T, std::size_t N>
+  static constexpr gauge_type gauge(const metric_spec<T, N>& /*spec*/,
+                                    const std::array<std::string_view, N>& /*values*/) noexcept {
     return {};
   }
-  template <class Spec, class Values>
-  static constexpr histogram_type histogram(const Spec& /*spec*/, const Values& /*values*/) noexcept {
+  template <metric_type T, std::size_t N>
+  static constexpr histogram_type histogram(const metric_spec<T, N>& /*spec*/,
+                                            const std::array<std::string_view, N>& /*values*/) noexcept {
     return {};
   }
-  template <class Spec, class Values, class Read>
-  static constexpr callback_type counter_callback(const Spec& /*spec*/, const Values& /*values*/,
+  template <metric_type T, std::size_t N, class Read>
+  static constexpr callback_type counter_callback(const metric_spec<T, N>& /*spec*/,
+                                                  const std::array<std::string_view, N>& /*values*/,
                                                   Read&& /*read*/) noexcept {
     return {};
   }
-  template <class Spec, class Values, class Read>
-  static constexpr callback_type gauge_callback(const Spec& /*spec*/, const Values& /*values*/,
+  template <metric_type T, std::size_t N, class Read>
+  static constexpr callback_type gauge_callback(const metric_spec<T, N>& /*spec*/,
+                                                const std::array<std::string_view, N>& /*values*/,
                                                 Read&& /*read*/) noexcept {
     return {};
   }

@@ -11,6 +11,8 @@
 ///   with_logger<L>                 the Logger policy (default fmt_logger, configured from observability.*)
 ///   with_tracer<T>                 a Tracer (default null_tracer), or a tracing part that builds one from config
 ///                                  (json_lines_tracing, otlp_tracing)
+///   with_metrics<M>                the Metrics policy (default null_metrics; metrics_registry to be scraped): every
+///                                  breaker, the health monitor, the shutdown, config and tracing report through it
 ///   with_clock<C>                  the clock of the health monitor and the shutdown sequence (default steady_clock)
 ///   with_exit<E>                   the shutdown manager's Exit policy (default process_exit)
 ///   with_checks<C...>              health checks of the service's own (instances passed to the constructor)
@@ -48,6 +50,8 @@ template <class T>
 struct with_tracer {};
 template <class C>
 struct with_clock {};
+template <class M>
+struct with_metrics {};
 template <class E>
 struct with_exit {};
 template <class... Checks>
