@@ -74,7 +74,8 @@ void append_prometheus_number(Buffer& out, std::uint64_t value) {
 template <class Buffer>
 void append_prometheus_number(Buffer& out, double value) {
   if (detail::is_nan(value)) {
-    out.append("NaN", "NaN" + 3);
+    constexpr std::string_view nan = "NaN";
+    out.append(nan.data(), nan.data() + nan.size());
     return;
   }
   if (!detail::is_finite(value)) {

@@ -12,7 +12,7 @@
 ///   with_tracer<T>                 a Tracer (default null_tracer), or a tracing part that builds one from config
 ///                                  (json_lines_tracing, otlp_tracing)
 ///   with_metrics<M>                the Metrics policy (default null_metrics; metrics_registry to be scraped): every
-///                                  breaker, the health monitor, the shutdown, config and tracing report through it
+///                                  breaker and the health monitor report through it, and the drain gate's work in flight
 ///   with_clock<C>                  the clock of the health monitor and the shutdown sequence (default steady_clock)
 ///   with_exit<E>                   the shutdown manager's Exit policy (default process_exit)
 ///   with_checks<C...>              health checks of the service's own (instances passed to the constructor)
