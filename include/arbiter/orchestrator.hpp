@@ -12,7 +12,8 @@
 ///               probe passes once start() has finished
 ///   shutdown    readiness off, grace, stop intake (drain gate and stop token), drain, then hooks by phase: the
 ///               service's own (phase 0), the optional parts (50), the health monitor (80), the tracer's flush
-///               (90) within what is left of shutdown.timeout; then the exit code
+///               (90) within what is left of shutdown.timeout; then the exit code. Each step is logged and
+///               traced (a "shutdown" span, a child a step) through the service's Logger and Tracer
 ///   reload      SIGHUP or reload(): breakers keep their state and counts, the log level and format change
 ///               live, what cannot change live is reported as needing a restart; a rejected reload changes
 ///               nothing
@@ -489,7 +490,7 @@ class orchestrator {
   using config_type = typename config_of<sources_part>::type;
   using snapshot_type = snapshot<schema_type>;
   using monitor_type = typename monitor_of<checks_part, std::make_index_sequence<breakers_t::count>>::type;
-  using shutdown_type = shutdown_manager<logger_type, clock_type, exit_type>;
+  using shutdown_type = shutdown_manager<logger_type, clock_type, exit_type, tracer_type>;
 
   /// Loads the config from `sources` (lowest precedence first), checks every part's settings, and builds the
   /// parts. Nothing runs yet: start() installs the signal handlers and passes the startup probe.
@@ -504,7 +505,7 @@ class orchestrator {
         tracing_(tracing_argument(parts, settings_.tracing)),
         breakers_(make_breakers(parts, std::make_index_sequence<breakers_t::count>{})),
         shutdown_(logger_, settings_.shutdown, detail::take_instance<clock_type>(parts),
-                  detail::take_instance<exit_type>(parts)),
+                  detail::take_instance<exit_type>(parts), tracer_),
         monitor_(make_monitor(parts, std::make_index_sequence<breakers_t::count>{})) {
     wire(parts);
   }
@@ -811,7 +812,8 @@ class orchestrator {
     emplace_extras(extras_part{});
     shutdown_.add_hook("health monitor", 80, [this] { monitor_.stop(); });
     if constexpr (requires(const tracing_part_type& t) { t.shutdown_hook(); }) {
-      shutdown_.add_hook("tracing", 90, std::function<void(const hook_budget&)>(tracing_.shutdown_hook()));
+      // The flush ends the "shutdown" span first: spans that end after the tracer's shutdown would be lost.
+      shutdown_.add_tracer_flush("tracing", 90, std::function<void(const hook_budget&)>(tracing_.shutdown_hook()));
     }
     shutdown_.on_reload([this] { (void)reload(); });
   }

@@ -466,6 +466,65 @@ TEST(orchestrator, ShutdownRunsReadinessOffDrainThenTheServiceHooksThePartsHealt
                                              "tracing"}));
 }
 
+/// The names of `spans` that are children of the one "shutdown" span, each with its step name if it has one.
+std::vector<std::string> shutdown_steps(const std::vector<arbiter::span_data>& spans) {
+  const arbiter::span_data* root = nullptr;
+  for (const auto& span : spans) {
+    if (span.name == "shutdown") {
+      if (root != nullptr) return {"<two shutdown spans>"};
+      root = &span;
+    }
+  }
+  if (root == nullptr) return {"<no shutdown span>"};
+  std::vector<std::string> out;
+  for (const auto& span : spans) {
+    if (span.parent_span_id != root->context.span_id) continue;
+    const auto step = span.attribute("shutdown.step.name");
+    out.push_back(step ? span.name + " " + std::get<std::string>(*step) : span.name);
+  }
+  return out;
+}
+
+TEST(orchestrator, TheShutdownStepsAreTracedThroughTheServicesTracer) {
+  rig r({"shutdown.timeout=2s"});
+  r.svc.start();
+  r.svc.shutdown().trigger_shutdown("test");
+  ASSERT_EQ(r.svc.shutdown().wait().exit_code, 0);
+  EXPECT_EQ(shutdown_steps(r.tracer.finished()),
+            (std::vector<std::string>{"shutdown.readiness_off health", "shutdown.grace", "shutdown.stop_intake",
+                                      "shutdown.drain", "shutdown.hook health monitor"}));
+}
+
+/// Keeps what the SDK tracer exports (copies share the spans, so the test reads what the service's copy got).
+struct kept_exporter : arbiter::in_memory_exporter {
+  static arbiter::in_memory_exporter& kept() {
+    static arbiter::in_memory_exporter spans;
+    return spans;
+  }
+  explicit kept_exporter(const arbiter::otel_settings& /*settings*/) : in_memory_exporter(kept()) {}
+};
+
+TEST(orchestrator, WithSdkTracingTheShutdownSpansAreExportedBeforeTheTracerFlushEnds) {
+  kept_exporter::kept().clear();
+  using traced = arbiter::orchestrator<arbiter::breaker<"inventory">, arbiter::with_sources<arbiter::override_source>,
+                                       arbiter::with_logger<arbiter::null_logger>,
+                                       arbiter::with_tracer<arbiter::sdk_tracing<kept_exporter>>,
+                                       arbiter::with_exit<arbiter::recording_exit>>;
+  traced svc(quiet, arbiter::override_source({"shutdown.timeout=2s", "observability.tracing_enabled=true"}));
+  svc.start();
+  svc.shutdown().trigger_shutdown("test");
+  const arbiter::shutdown_result& result = svc.shutdown().wait();
+  EXPECT_EQ(result.exit_code, 0);
+  ASSERT_FALSE(result.hooks.empty());
+  EXPECT_EQ(result.hooks.back().name, "tracing");
+  EXPECT_EQ(result.hooks.back().outcome, arbiter::hook_outcome::completed);
+  // Every step but the flush itself, which cannot trace into the tracer it shuts down; nothing dropped.
+  EXPECT_EQ(shutdown_steps(kept_exporter::kept().spans()),
+            (std::vector<std::string>{"shutdown.readiness_off health", "shutdown.grace", "shutdown.stop_intake",
+                                      "shutdown.drain", "shutdown.hook health monitor"}));
+  EXPECT_EQ(svc.tracing().processor()->stats().dropped(), 0u);
+}
+
 TEST(orchestrator, RunServesTheBodyThenShutsDownWithTheExitCode) {
   int seen = -1;
   const int code = null_service::run(
