@@ -630,6 +630,7 @@ TEST(shutdown_manager, traces_the_sequence_as_one_span_with_a_child_for_every_st
   EXPECT_EQ(text_of(hooks[1], "shutdown.step.outcome"), "completed");
   EXPECT_EQ(int_of(f.spans("shutdown.grace").at(0), "shutdown.grace_ms"), 100);
   EXPECT_EQ(f.spans("shutdown.drain").at(0).attribute("shutdown.drain.drained"), arbiter::attribute_value(true));
+  EXPECT_EQ(f.logger.count("intake stopped"), 1U) << "every step is logged too";
 }
 
 TEST(shutdown_manager, a_throwing_hook_gives_its_span_and_the_shutdown_span_an_error_status) {

@@ -6,7 +6,7 @@
 /// The sequence, on its own thread, each step bounded by the overall deadline:
 ///   1. readiness off   the on_readiness_off callbacks (the health monitor's manual switch), in order
 ///   2. grace           options.readiness_grace, so load balancers see "not ready" before intake stops
-///   3. stop intake     the drain gate refuses new entries and the stop_token is signalled
+///   3. stop intake     the drain gate refuses new entries and the stop_token is signalled ("intake stopped")
 ///   4. drain           wait until in-flight work reaches zero (options.drain_timeout)
 ///   5. hooks           by phase (lowest first); within a phase the last registered stops first
 ///   6. result          every step's outcome and duration, logged and returned by wait()
@@ -733,6 +733,8 @@ class shutdown_manager {
       stop_.request_stop();
       end_step_span(span, hook_outcome::completed, {});
     }
+    logger_.log(log_level::info, "intake stopped", kv("after_ms", to_ms(clock_.now() - started)),
+                kv("in_flight", static_cast<std::int64_t>(gate_.in_flight())));
     auto drain_span = start_step_span(sequence_span, "shutdown.drain");
     const auto drain_started = clock_.now();
     const auto drain_limit = std::min(after(drain_started, options_.drain_timeout), deadline);
