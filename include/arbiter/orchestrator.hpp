@@ -64,8 +64,9 @@ class file_watcher;  // config/watcher.hpp (inotify, <filesystem>): included by 
 
 /// Run-time choices of an orchestrator that are not settings of the service.
 struct orchestrator_options {
-  std::FILE* log_stream = stderr;  ///< where a fmt_logger built from the config writes
-  bool handle_signals = true;      ///< start(): SIGTERM/SIGINT shut down, SIGHUP reloads (false in tests)
+  std::FILE* log_stream = stderr;   ///< where a fmt_logger built from the config writes
+  std::FILE* span_stream = stdout;  ///< where json_lines_tracing writes spans (see tracing_setup)
+  bool handle_signals = true;       ///< start(): SIGTERM/SIGINT shut down, SIGHUP reloads (false in tests)
   health_mode health = health_mode::background;  ///< background: probes answer from the latest results
 };
 
@@ -77,7 +78,8 @@ struct service_reload {
   [[nodiscard]] bool applied() const noexcept { return config.applied; }
 };
 
-/// A tracing part builds its Tracer from the config's tracing settings (see json_lines_tracing).
+/// A tracing part builds its Tracer from the config's tracing settings (see json_lines_tracing); one that is also
+/// constructible from a tracing_setup is built from that, with orchestrator_options::span_stream.
 template <class P>
 concept TracingPart = requires(const P& part, const otel_settings& settings) {
   typename P::tracer_type;
@@ -502,7 +504,7 @@ class orchestrator {
         logger_(make_logger(parts, options)),
         config_(logger_, std::forward<S>(sources)...),
         settings_(derive(config_.current(), options)),
-        tracing_(tracing_argument(parts, settings_.tracing)),
+        tracing_(tracing_argument(parts, settings_.tracing, options)),
         breakers_(make_breakers(parts, std::make_index_sequence<breakers_t::count>{})),
         shutdown_(logger_, settings_.shutdown, detail::take_instance<clock_type>(parts),
                   detail::take_instance<exit_type>(parts), tracer_),
@@ -701,10 +703,13 @@ class orchestrator {
     }
   }
 
-  /// What the tracing part is built from, in place: the tracing settings, or the Tracer instance.
+  /// What the tracing part is built from, in place: a tracing_setup, the tracing settings, or the Tracer instance.
   template <class Tuple>
-  static decltype(auto) tracing_argument(Tuple& parts, const otel_settings& settings) {
-    if constexpr (TracingPart<tracing_part_type>) {
+  static decltype(auto) tracing_argument(Tuple& parts, const otel_settings& settings,
+                                         const orchestrator_options& options) {
+    if constexpr (std::is_constructible_v<tracing_part_type, tracing_setup>) {
+      return tracing_setup{settings, options.span_stream};
+    } else if constexpr (TracingPart<tracing_part_type>) {
       return (settings);
     } else {
       return detail::take_instance<tracer_type>(parts);

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -523,6 +524,31 @@ TEST(orchestrator, WithSdkTracingTheShutdownSpansAreExportedBeforeTheTracerFlush
             (std::vector<std::string>{"shutdown.readiness_off health", "shutdown.grace", "shutdown.stop_intake",
                                       "shutdown.drain", "shutdown.hook health monitor"}));
   EXPECT_EQ(svc.tracing().processor()->stats().dropped(), 0u);
+}
+
+TEST(orchestrator, JsonLinesTracingWritesToTheSpanStreamOfItsOptions) {
+  std::FILE* file = std::tmpfile();
+  ASSERT_NE(file, nullptr);
+  {
+    using traced = arbiter::orchestrator<arbiter::breaker<"inventory">, arbiter::with_sources<arbiter::override_source>,
+                                         arbiter::with_logger<arbiter::null_logger>,
+                                         arbiter::with_tracer<arbiter::json_lines_tracing>,
+                                         arbiter::with_exit<arbiter::recording_exit>>;
+    arbiter::orchestrator_options options = quiet;
+    options.span_stream = file;
+    traced svc(options, arbiter::override_source({"shutdown.timeout=200ms", "observability.service_name=spans"}));
+    svc.start();
+    (void)svc.breaker<"inventory">().execute([] { return 1; });
+    svc.shutdown().trigger_shutdown("test");
+    EXPECT_EQ(svc.shutdown().wait().exit_code, 0);
+  }
+  std::rewind(file);
+  std::string text;
+  for (char buffer[4096]; std::fgets(buffer, sizeof buffer, file) != nullptr;) text += buffer;
+  std::fclose(file);
+  EXPECT_NE(text.find(R"("name":"shutdown")"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("shutdown.step.name":"health monitor")"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("resource":{"service.name":"spans")"), std::string::npos) << text;
 }
 
 TEST(orchestrator, RunServesTheBodyThenShutsDownWithTheExitCode) {
