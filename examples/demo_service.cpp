@@ -1,15 +1,14 @@
 // arbiter_demo: a simulated "orders" service on arbiter::orchestrator (config, logger, tracer, the "inventory"
 // breaker, health, graceful shutdown, SIGHUP reload), narrating a scripted scenario of a few seconds, or serving
 // until SIGTERM with `--serve`. Run it with `scripts/demo`; docs/demo.md tells the story.
+#include <fmt/format.h>
+#include <unistd.h>
 #include <arbiter/config/dump.hpp>
 #include <arbiter/config/json_source.hpp>
 #include <arbiter/config/override_source.hpp>
 #include <arbiter/health/render.hpp>
 #include <arbiter/orchestrator.hpp>
 #include <arbiter/orchestrator/sdk_tracing.hpp>
-
-#include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -31,6 +30,8 @@
 namespace {
 
 using namespace std::chrono_literals;
+using arbiter::breaker_state;
+using arbiter::health_status;
 using std::chrono::milliseconds;
 
 constexpr char usage_text[] = R"(usage: arbiter_demo [options] [key.path=value ...]
@@ -56,25 +57,31 @@ struct command_line {
 /// Reads the flags; anything else is a `key.path=value` override for the config to judge. Throws a usage error.
 command_line parse_command_line(int argc, char** argv) {
   command_line out;
-  const auto value_of = [&](int& i, std::string_view flag) -> std::string {
-    if (i + 1 >= argc) throw std::invalid_argument(fmt::format("{} needs a value", flag));
-    return argv[++i];
-  };
+  const std::array<std::pair<std::string_view, bool*>, 5> switches{{{"--serve", &out.serve},
+                                                                    {"--dump-config", &out.dump_config},
+                                                                    {"--help-config", &out.help_config},
+                                                                    {"--help", &out.help},
+                                                                    {"-h", &out.help}}};
   for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--config") out.config_file = value_of(i, arg);
-    else if (arg == "--trace-file") out.trace_file = value_of(i, arg);
-    else if (arg == "--set") out.overrides.push_back(value_of(i, arg));
-    else if (arg == "--serve") out.serve = true;
-    else if (arg == "--dump-config") out.dump_config = true;
-    else if (arg == "--help-config") out.help_config = true;
-    else if (arg == "--help" || arg == "-h") out.help = true;
-    else if (arg == "--logs") {
-      const std::string where = value_of(i, arg);
-      if (where != "stdout" && where != "stderr") throw std::invalid_argument("--logs takes stdout or stderr, not " + where);
-      out.log_stream = where == "stdout" ? stdout : stderr;
-    } else if (arg.starts_with("-")) throw std::invalid_argument(fmt::format("unknown option {}", arg));
-    else out.overrides.emplace_back(arg);
+    const std::string arg = argv[i];
+    const auto flag = std::find_if(switches.begin(), switches.end(), [&](const auto& s) { return s.first == arg; });
+    if (flag != switches.end()) {
+      *flag->second = true;
+    } else if (!arg.starts_with("-")) {
+      out.overrides.push_back(arg);
+    } else if (arg != "--config" && arg != "--trace-file" && arg != "--set" && arg != "--logs") {
+      throw std::invalid_argument("unknown option " + arg);
+    } else if (++i == argc) {
+      throw std::invalid_argument(arg + " needs a value");
+    } else if (const std::string value = argv[i]; arg == "--set") {
+      out.overrides.push_back(value);
+    } else if (arg != "--logs") {
+      (arg == "--config" ? out.config_file : out.trace_file) = value;
+    } else if (value == "stdout" || value == "stderr") {
+      out.log_stream = value == "stdout" ? stdout : stderr;
+    } else {
+      throw std::invalid_argument("--logs takes stdout or stderr, not " + value);
+    }
   }
   return out;
 }
@@ -89,10 +96,11 @@ constexpr std::string_view serve_defaults = R"({"observability": {"service_name"
 
 /// The config layers, lowest precedence first (made again for each load: the orchestrator keeps its own).
 auto sources(const command_line& args) {
-  return std::make_tuple(
-      arbiter::json_source::from_text(std::string(args.serve ? serve_defaults : scenario_defaults), "<demo defaults>"),
-      args.config_file ? arbiter::json_source(*args.config_file) : arbiter::json_source::from_text("{}", "<no --config file>"),
-      arbiter::env_source<"ARBITER">{}, arbiter::override_source(args.overrides));
+  auto defaults = std::string(args.serve ? serve_defaults : scenario_defaults);
+  return std::make_tuple(arbiter::json_source::from_text(std::move(defaults), "<demo defaults>"),
+                         args.config_file ? arbiter::json_source(*args.config_file)
+                                          : arbiter::json_source::from_text("{}", "<no --config file>"),
+                         arbiter::env_source<"ARBITER">{}, arbiter::override_source(args.overrides));
 }
 
 /// Tells the story of the run on stdout, one whole line at a time, from any thread.
@@ -100,17 +108,17 @@ template <class... A>
 void say(fmt::format_string<A...> format, A&&... args) {
   static const auto start = std::chrono::steady_clock::now();
   static std::mutex mutex;
-  std::string line = fmt::format("[demo {:6.3f}s] ", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  line += fmt::format(format, std::forward<A>(args)...) + "\n";
+  const std::chrono::duration<double> now = std::chrono::steady_clock::now() - start;
+  const std::string line =
+      fmt::format("[demo {:6.3f}s] {}\n", now.count(), fmt::format(format, std::forward<A>(args)...));
   const std::lock_guard lock(mutex);
   std::fputs(line.c_str(), stdout);
   std::fflush(stdout);
 }
 
 /// The simulated world: the inventory downstream (answers in about 1 ms, fails while "down", refuses calls after
-/// close()), the order counts, and the intake loop's heartbeat that the liveness check reads.
-enum class outcome : std::uint8_t { placed, failed, rejected };  // rejected: the open breaker answered at once
-constexpr std::array<std::string_view, 3> outcome_names{"placed", "failed", "rejected"};
+/// close()), the order counts (placed, failed, rejected at once by the open breaker), and the intake loop's
+/// heartbeat that the liveness check reads.
 struct world {
   std::atomic<bool> down{false}, closed{false};
   std::array<std::atomic<std::uint64_t>, 3> counts{};
@@ -120,9 +128,9 @@ struct world {
   std::string service_name;
 
   int reserve(int order) const {
-    if (closed.load()) throw std::logic_error("inventory client used after close()");
+    if (closed) throw std::logic_error("inventory client used after close()");
     std::this_thread::sleep_for(1ms);
-    if (down.load()) throw std::runtime_error("inventory: connection refused");
+    if (down) throw std::runtime_error("inventory: connection refused");
     return 1000 - order % 1000;
   }
   static std::int64_t now_ms() noexcept {
@@ -139,7 +147,7 @@ struct intake_check {
   arbiter::check_result operator()() const {
     const auto* gate = w->gate.load();
     if (gate == nullptr || gate->is_closed()) return arbiter::check_result::healthy("intake not running");
-    const auto quiet = world::now_ms() - w->last_beat_ms.load();
+    const auto quiet = world::now_ms() - w->last_beat_ms;
     if (quiet > 2000) return arbiter::check_result::unhealthy(fmt::format("no order handled for {} ms", quiet));
     return arbiter::check_result::healthy().observe(static_cast<double>(quiet), "ms");
   }
@@ -156,15 +164,6 @@ struct in_flight_check {
   }
 };
 
-/// --trace-file: spans as JSON lines to the file main opened (stdout without the flag), resource from the settings.
-std::FILE* span_file = stdout;
-struct span_file_exporter : arbiter::json_lines_exporter {
-  using json_lines_exporter::json_lines_exporter;
-  static span_file_exporter from_settings(const arbiter::otel_settings& s) {
-    return {span_file, arbiter::detail::with_unique_attributes(s.otlp.resource)};
-  }
-};
-
 /// The service: timed makes resilience.operation_timeout count (a slower call fails, whatever it returned).
 template <class Tracer>
 using service = arbiter::orchestrator<arbiter::breaker<"inventory", arbiter::timed, arbiter::counting_stats>,
@@ -176,76 +175,78 @@ using service = arbiter::orchestrator<arbiter::breaker<"inventory", arbiter::tim
 /// answers through the fallback at once: no thread waits on a downstream known to be down).
 template <class Svc>
 void place(Svc& svc, world& w, int order) {
-  arbiter::trace(svc.tracer(), "orders.place", [&](auto& span) {
-    outcome result = outcome::failed;
+  const auto call = [&] {
+    arbiter::trace(svc.tracer(), "inventory.reserve", [&] { return w.reserve(order); });
+    return std::size_t{0};  // placed
+  };
+  const auto traced = [&](auto& span) {
+    std::size_t outcome = 1;  // failed
     try {
-      result = svc.template breaker<"inventory">().execute(
-          [&] { arbiter::trace(svc.tracer(), "inventory.reserve", [&] { return w.reserve(order); }); return outcome::placed; },
-          [](const arbiter::rejection&) { return outcome::rejected; });
+      outcome =
+          svc.template breaker<"inventory">().execute(call, [](const arbiter::rejection&) { return std::size_t{2}; });
     } catch (const std::exception& error) {
-      svc.logger().log(arbiter::log_level::debug, "order failed", arbiter::kv("order", order), arbiter::kv("error", error.what()));
+      svc.logger().log(arbiter::log_level::debug, "order failed", arbiter::kv("order", order),
+                       arbiter::kv("error", error.what()));
     }
-    span.set_attribute("order.outcome", outcome_names[static_cast<std::size_t>(result)]);
-    ++w.counts[static_cast<std::size_t>(result)];
-  }, arbiter::attr("service.name", w.service_name), arbiter::attr("order.id", order));
+    span.set_attribute("order.outcome", std::array{"placed", "failed", "rejected"}[outcome]);
+    ++w.counts[outcome];
+  };
+  arbiter::trace(svc.tracer(), "orders.place", traced, arbiter::attr("service.name", w.service_name),
+                 arbiter::attr("order.id", order));
 }
 
 /// Prints what a load balancer would get from GET /readyz (plain, or application/health+json).
 template <class Svc>
 void show_readiness(Svc& svc, const world& w, bool as_json) {
   const auto report = svc.health().check(arbiter::probe::readiness);
-  const auto response = as_json ? arbiter::health_json_response(report, {.service_id = w.service_name}) : arbiter::plain_response(report);
-  std::string body = response.body;
-  while (!body.empty() && body.back() == '\n') body.pop_back();
+  const auto response =
+      as_json ? arbiter::health_json_response(report, {.service_id = w.service_name}) : arbiter::plain_response(report);
+  std::string body = response.body.substr(0, response.body.find_last_not_of('\n') + 1);
   std::replace(body.begin(), body.end(), '\n', ';');
   say("GET /readyz -> {} {}", response.http_status, as_json ? response.content_type : body);
   if (as_json) say("  {}", body);
 }
 
-/// Polls `done` until it holds or `limit` passes; a loaded machine gets generous limits, never a flaky demo.
-template <class F>
-bool wait_until(F done, milliseconds limit) {
-  for (const auto until = std::chrono::steady_clock::now() + limit; !done(); std::this_thread::sleep_for(5ms)) {
-    if (std::chrono::steady_clock::now() >= until) return false;
-  }
-  return true;
-}
-
 /// Plays the story: traffic, an outage that opens the breaker, recovery, then a graceful shutdown with a slow
-/// order in flight. Returns false when something did not happen in time (the run then exits with 1).
+/// order in flight. Returns false when something did not happen in time (the run then exits with 1); the limits
+/// are generous, so a loaded machine gets a slow demo, never a flaky one.
 template <class Svc>
 bool play_scenario(Svc& svc, world& w) {
   auto& breaker = svc.template breaker<"inventory">();
   bool ok = true;
-  const milliseconds patience = 5s + 4 * breaker.options().open_duration;
-  const auto expect = [&](auto done, std::string_view what) {
-    const bool happened = wait_until(done, patience);
-    if (!happened) say("UNEXPECTED: {} did not happen in time", what);
-    return ok = ok && happened, happened;
+  const auto expect = [&, patience = 5s + 4 * breaker.options().open_duration](auto done, std::string_view what) {
+    const auto until = std::chrono::steady_clock::now() + patience;
+    while (!done() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(5ms);
+    if (!done()) say("UNEXPECTED: {} did not happen in time", what);
+    return ok = done() && ok;
   };
-  const auto readiness_is = [&](arbiter::health_status s) { return [&svc, s] { return svc.health().status(arbiter::probe::readiness) == s; }; };
-  const auto breaker_is = [&](arbiter::breaker_state s) { return [&breaker, s] { return breaker.state() == s; }; };
+  const auto readiness_is = [&svc](health_status s) {
+    return [&svc, s] { return svc.health().status(arbiter::probe::readiness) == s; };
+  };
+  const auto breaker_is = [&breaker](breaker_state s) { return [&breaker, s] { return breaker.state() == s; }; };
 
   say("1. normal traffic: orders flow, inventory answers");
   std::this_thread::sleep_for(300ms);
-  expect(readiness_is(arbiter::health_status::healthy), "a healthy readiness probe");
+  expect(readiness_is(health_status::healthy), "a healthy readiness probe");
   say("{} orders placed so far", w.counts[0].load());
   show_readiness(svc, w, false);
 
-  say("2. inventory goes down: calls fail, and after {} failures in a row the breaker opens", breaker.options().failure_threshold);
+  const auto threshold = breaker.options().failure_threshold;
+  say("2. inventory goes down: calls fail, and after {} failures in a row the breaker opens", threshold);
   w.down = true;
-  if (expect(breaker_is(arbiter::breaker_state::open), "the breaker opening")) {
+  if (expect(breaker_is(breaker_state::open), "the breaker opening")) {
     say("(logged as \"circuit breaker state changed\", traced as a circuit_breaker.transition span)");
   }
-  expect(readiness_is(arbiter::health_status::degraded), "a degraded readiness probe");
+  expect(readiness_is(health_status::degraded), "a degraded readiness probe");
   say("orders are rejected at once instead of waiting on inventory. The breaker check fails, but it is not");
   say("critical, so readiness says warn with HTTP 200: every replica shares this downstream, none should leave:");
   show_readiness(svc, w, true);
 
-  say("3. inventory recovers; after {} ms the breaker lets trial calls through", breaker.options().open_duration.count());
+  const auto open_ms = breaker.options().open_duration.count();
+  say("3. inventory recovers; after {} ms the breaker lets trial calls through", open_ms);
   w.down = false;
-  expect(breaker_is(arbiter::breaker_state::closed), "the breaker closing");
-  expect(readiness_is(arbiter::health_status::healthy), "a healthy readiness probe after recovery");
+  expect(breaker_is(breaker_state::closed), "the breaker closing");
+  expect(readiness_is(health_status::healthy), "a healthy readiness probe after recovery");
   show_readiness(svc, w, false);
 
   say("4. shutdown: a slow bulk order is still in flight when it starts");
@@ -266,30 +267,70 @@ bool play_scenario(Svc& svc, world& w) {
   return ok;
 }
 
+/// Serves until a signal: the inventory downstream fails for 2 s every 10 s, so the breaker opens and closes.
+/// Returns true: there is no script to go wrong.
+template <class Svc>
+bool serve(Svc& svc, world& w) {
+  say("serving: {} (pid {}); stop with SIGTERM or Ctrl-C", w.service_name, ::getpid());
+  say("the inventory downstream fails for 2 s every 10 s, so the breaker opens and closes");
+  const std::jthread chaos = svc.shutdown().start_thread("inventory chaos", [&w](const std::stop_token& stop) {
+    std::mutex m;
+    std::condition_variable_any wake;
+    std::unique_lock lock(m);
+    while (!wake.wait_for(lock, stop, w.down ? 2s : 8s, [&stop] { return stop.stop_requested(); })) {
+      w.down = !w.down;
+      say("{}", w.down ? "inventory goes down" : "inventory is back");
+    }
+  });
+  svc.shutdown().wait();  // the chaos thread stops with intake, and is joined on the way out
+  return true;
+}
+
+/// Narrates what the shutdown did, step by step.
+void report(const arbiter::shutdown_result& result) {
+  const auto ms = [](std::chrono::nanoseconds d) { return std::chrono::duration<double, std::milli>(d).count(); };
+  const auto& cause = result.cause;
+  say("shutdown result (cause: {}{}{}):", to_string(cause.reason), cause.detail.empty() ? "" : ": ", cause.detail);
+  for (const auto& s : result.readiness) {
+    say("  readiness off  {:<18} {:<10} {:7.1f} ms", s.name, to_string(s.outcome), ms(s.duration));
+  }
+  say("  drain          {:<18} {:<10} {:7.1f} ms", fmt::format("{} left in flight", result.drain.in_flight_left),
+      result.drain.drained ? "drained" : "NOT drained", ms(result.drain.duration));
+  for (const auto& h : result.hooks) {
+    say("  hook phase {:<3} {:<18} {:<10} {:7.1f} ms{}{}", h.phase, h.name, to_string(h.outcome), ms(h.duration),
+        h.error.empty() ? "" : "  ", h.error);
+  }
+  if (result.exit_code == 0) {
+    say("shutdown complete: clean in {:.0f} ms, exit code 0", ms(result.duration));
+  } else {
+    say("shutdown finished with exit code {} after {:.0f} ms", result.exit_code, ms(result.duration));
+  }
+}
+
 /// Builds the service, runs the scenario (or serves until a signal), shuts down and reports. Returns the exit code.
 template <class Tracer>
-int run(const command_line& args) {
+int run(const command_line& args, std::FILE* span_stream) {
   world w;
   std::optional<service<Tracer>> built;
+  const arbiter::orchestrator_options options{.log_stream = args.log_stream, .span_stream = span_stream};
   try {
-    std::apply([&](auto&&... s) { built.emplace(arbiter::instances(intake_check{&w}, in_flight_check{&w}),
-                                                arbiter::orchestrator_options{.log_stream = args.log_stream}, std::move(s)...); },
-               sources(args));
+    std::apply(
+        [&](auto&&... s) {
+          built.emplace(arbiter::instances(intake_check{&w}, in_flight_check{&w}), options, std::move(s)...);
+        },
+        sources(args));
   } catch (const arbiter::config_error& error) {  // also a value a part refuses, or an unusable otlp_endpoint
     std::fprintf(stderr, "arbiter_demo: %s\n", error.what());
     return 2;
   }
   auto& svc = *built;
   auto& breaker = svc.template breaker<"inventory">();
-  const auto config = svc.config();
-  w.service_name = config->observability.service_name;
+  w.service_name = svc.config()->observability.service_name;
   w.gate = &svc.gate();
   breaker.on_state_change([](const arbiter::state_change& c) {
-    const std::string_view verb = c.to == arbiter::breaker_state::open        ? "opened"
-                                  : c.to == arbiter::breaker_state::closed    ? "closed"
-                                  : c.to == arbiter::breaker_state::half_open ? "half-open" : "changed";
-    say("inventory breaker {}: {} -> {} ({})", verb,
-        to_string(c.from), to_string(c.to), to_string(c.reason));
+    constexpr std::array verbs{"closed", "opened", "half-open", "changed", "changed"};  // in breaker_state's order
+    say("inventory breaker {}: {} -> {} ({})", verbs[static_cast<std::size_t>(c.to)], to_string(c.from),
+        to_string(c.to), to_string(c.reason));
   });
   svc.on_reload([](const arbiter::service_reload& r) {
     if (!r.ok()) {
@@ -312,48 +353,25 @@ int run(const command_line& args) {
       w.last_beat_ms = world::now_ms();
     }
   });
-  svc.shutdown().add_hook("order intake", 0, [&intake] { intake.request_stop(); if (intake.joinable()) intake.join(); });
-  svc.shutdown().add_hook("inventory client", 1, [&w] { w.closed = true; }, 1s);
+  svc.shutdown().add_hook("order intake", 0, [&intake] { intake = {}; });  // requests the stop and joins
+  svc.shutdown().add_hook(
+      "inventory client", 1, [&w] { w.closed = true; }, 1s);
   svc.start();  // SIGTERM / SIGINT now start the shutdown, SIGHUP reloads
 
-  say("{} ({}): the inventory breaker opens after {} failures in a row and stays open {} ms; health checks run every {} ms; "
-      "shutdown has {} ms", w.service_name, to_string(config->environment), breaker.options().failure_threshold,
-      breaker.options().open_duration.count(), svc.health().config().interval.count(), svc.shutdown().options().deadline.count());
-  bool scenario_ok = true;
-  if (args.serve) {
-    say("serving: {} (pid {}); stop with SIGTERM or Ctrl-C", w.service_name, ::getpid());
-    say("the inventory downstream fails for 2 s every 10 s, so the breaker opens and closes");
-    const std::jthread chaos = svc.shutdown().start_thread("inventory chaos", [&w](const std::stop_token& stop) {
-      std::mutex m;
-      std::condition_variable_any wake;
-      std::unique_lock lock(m);
-      while (!wake.wait_for(lock, stop, w.down ? 2s : 8s, [&stop] { return stop.stop_requested(); })) {
-        w.down = !w.down;
-        say("{}", w.down ? "inventory goes down" : "inventory is back");
-      }
-    });
-    svc.shutdown().wait();  // the chaos thread stops with intake, and is joined on the way out
-  } else {
-    scenario_ok = play_scenario(svc, w);
-  }
-
+  say("{} ({}): the inventory breaker opens after {} failures in a row and stays open {} ms; health checks run "
+      "every {} ms; shutdown has {} ms",
+      w.service_name, to_string(svc.config()->environment), breaker.options().failure_threshold,
+      breaker.options().open_duration.count(), svc.health().config().interval.count(),
+      svc.shutdown().options().deadline.count());
+  const bool scenario_ok = args.serve ? serve(svc, w) : play_scenario(svc, w);
   const arbiter::shutdown_result& result = svc.shutdown().wait();
-  const auto ms = [](std::chrono::nanoseconds d) { return std::chrono::duration<double, std::milli>(d).count(); };
-  say("shutdown result (cause: {}{}{}):", to_string(result.cause.reason), result.cause.detail.empty() ? "" : ": ", result.cause.detail);
-  for (const auto& step : result.readiness) say("  readiness off  {:<18} {:<10} {:7.1f} ms", step.name, to_string(step.outcome), ms(step.duration));
-  say("  drain          {:<18} {:<10} {:7.1f} ms", fmt::format("{} left in flight", result.drain.in_flight_left),
-      result.drain.drained ? "drained" : "NOT drained", ms(result.drain.duration));
-  for (const auto& hook : result.hooks) {
-    say("  hook phase {:<3} {:<18} {:<10} {:7.1f} ms{}{}", hook.phase, hook.name, to_string(hook.outcome), ms(hook.duration),
-        hook.error.empty() ? "" : "  ", hook.error);
-  }
-  if (result.exit_code == 0) say("shutdown complete: clean in {:.0f} ms, exit code 0", ms(result.duration));
-  else say("shutdown finished with exit code {} after {:.0f} ms", result.exit_code, ms(result.duration));
-  say("orders: {} placed, {} failed, {} rejected by the open breaker", w.counts[0].load(), w.counts[1].load(), w.counts[2].load());
+  report(result);
+  say("orders: {} placed, {} failed, {} rejected by the open breaker", w.counts[0].load(), w.counts[1].load(),
+      w.counts[2].load());
   if constexpr (requires { svc.tracing().processor(); }) {
     const arbiter::batch_stats spans = svc.tracing().processor()->stats();
     say("tracing: {} spans exported to {}, {} dropped", spans.exported, args.trace_file.value_or("stdout"),
-        spans.dropped_queue_full + spans.dropped_export_failed + spans.dropped_after_shutdown);
+        spans.dropped());
   }
   return scenario_ok ? result.exit_code : 1;
 }
@@ -368,16 +386,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "arbiter_demo: %s\n\n%s", error.what(), usage_text);
     return 2;
   }
-  using traced = service<arbiter::sdk_tracing<span_file_exporter>>;
+  using traced = service<arbiter::json_lines_tracing>;
   if (args.help || args.help_config) {
     std::fputs(args.help ? usage_text : arbiter::help_text<traced::schema_type>().c_str(), stdout);
     return 0;
   }
   bool tracing = true;
   try {  // a first look at the config: --dump-config, and which tracer to build the service with
-    arbiter::fmt_logger quiet({.out = stderr, .level = args.dump_config ? arbiter::log_level::warn : arbiter::log_level::off});
-    const auto snapshot = std::apply([&](auto&&... s) { return traced::config_type(quiet, std::move(s)...).current(); }, sources(args));
-    if (args.dump_config) return std::fputs(arbiter::dump_text(snapshot).c_str(), stdout), 0;
+    const auto level = args.dump_config ? arbiter::log_level::warn : arbiter::log_level::off;
+    arbiter::fmt_logger quiet({.out = stderr, .level = level});
+    const auto load = [&](auto&&... s) { return traced::config_type(quiet, std::move(s)...).current(); };
+    const auto snapshot = std::apply(load, sources(args));
+    if (args.dump_config) return std::fputs(arbiter::dump_text(snapshot).c_str(), stdout) < 0;
     tracing = snapshot->observability.tracing_enabled;
   } catch (const arbiter::config_error& error) {
     std::fprintf(stderr, "arbiter_demo: %s\n", error.what());
@@ -385,13 +405,13 @@ int main(int argc, char** argv) {
   }
   if (!tracing) {
     say("tracing is off (observability.tracing_enabled=false): the service is built with null_tracer");
-    return run<arbiter::null_tracer>(args);
+    return run<arbiter::null_tracer>(args, stdout);
   }
-  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(args.trace_file ? std::fopen(args.trace_file->c_str(), "w") : nullptr, &std::fclose);
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(
+      args.trace_file ? std::fopen(args.trace_file->c_str(), "w") : nullptr, &std::fclose);
   if (args.trace_file && !file) {
     std::fprintf(stderr, "arbiter_demo: cannot open --trace-file %s for writing\n", args.trace_file->c_str());
     return 2;
   }
-  if (file) span_file = file.get();
-  return run<arbiter::sdk_tracing<span_file_exporter>>(args);
+  return run<arbiter::json_lines_tracing>(args, file ? file.get() : stdout);
 }
