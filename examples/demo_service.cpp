@@ -3,10 +3,12 @@
 // until SIGTERM with `--serve`. Run it with `scripts/demo`; docs/demo.md tells the story.
 #include <fmt/format.h>
 #include <unistd.h>
+#include <arbiter/config/command_line.hpp>
 #include <arbiter/config/dump.hpp>
 #include <arbiter/config/json_source.hpp>
 #include <arbiter/config/override_source.hpp>
 #include <arbiter/health/render.hpp>
+#include <arbiter/lifecycle/shutdown_report.hpp>
 #include <arbiter/orchestrator.hpp>
 #include <arbiter/orchestrator/sdk_tracing.hpp>
 
@@ -34,57 +36,28 @@ using arbiter::breaker_state;
 using arbiter::health_status;
 using std::chrono::milliseconds;
 
-constexpr char usage_text[] = R"(usage: arbiter_demo [options] [key.path=value ...]
-Runs a simulated "orders" service: by default a scripted scenario of a few seconds, narrated on stdout.
-  --config PATH         settings from a JSON file (above the defaults, below the ARBITER_* environment)
-  --trace-file PATH     spans as JSON lines to PATH (default: stdout) when tracing is enabled
-  --logs stdout|stderr  where log lines go (default: stderr)
-  --serve               serve simulated traffic until SIGTERM or Ctrl-C, then shut down gracefully
-  --dump-config         print the effective configuration and where each value came from, then exit
-  --help-config         print every setting (type, default, environment variable), then exit
-  key.path=value        override one setting, e.g. resilience.failure_threshold=3 (also --set key=value)
-Signals: SIGTERM and SIGINT shut down gracefully (a second one forces the exit), SIGHUP reloads the settings.
+/// The command line: the config's arguments (overrides, --dump-config, --help-config) and the demo's own.
+struct command {
+  std::optional<std::string> config_file, trace_file, logs;
+  bool serve = false;
+  arbiter::command_line cli{"arbiter_demo",
+                            "Runs a simulated \"orders\" service: by default a scripted scenario of "
+                            "a few seconds, narrated on stdout."};
+  command() {
+    cli.option("--config", "PATH", "settings from a JSON file (above the defaults, below the ARBITER_* environment)",
+               config_file);
+    cli.option("--trace-file", "PATH", "spans as JSON lines to PATH (default: stdout) when tracing is enabled",
+               trace_file);
+    cli.option("--logs", "stdout|stderr", "where log lines go (default: stderr)", logs, {"stdout", "stderr"});
+    cli.flag("--serve", "serve simulated traffic until SIGTERM or Ctrl-C, then shut down gracefully", serve);
+  }
+  command(const command&) = delete;  // the parser points at the fields
+  command& operator=(const command&) = delete;
+};
+constexpr std::string_view usage_footer =
+    R"(Signals: SIGTERM and SIGINT shut down gracefully (a second one forces the exit), SIGHUP reloads the settings.
 Exit codes: 0 clean shutdown, 1 the scenario went wrong, 2 bad configuration or usage, others from shutdown.
 )";
-
-struct command_line {
-  std::optional<std::string> config_file, trace_file;
-  std::FILE* log_stream = stderr;
-  std::vector<std::string> overrides;  ///< `key.path=value`, in the order given (later ones win)
-  bool serve = false, dump_config = false, help_config = false, help = false;
-};
-
-/// Reads the flags; anything else is a `key.path=value` override for the config to judge. Throws a usage error.
-command_line parse_command_line(int argc, char** argv) {
-  command_line out;
-  const std::array<std::pair<std::string_view, bool*>, 5> switches{{{"--serve", &out.serve},
-                                                                    {"--dump-config", &out.dump_config},
-                                                                    {"--help-config", &out.help_config},
-                                                                    {"--help", &out.help},
-                                                                    {"-h", &out.help}}};
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const auto flag = std::find_if(switches.begin(), switches.end(), [&](const auto& s) { return s.first == arg; });
-    if (flag != switches.end()) {
-      *flag->second = true;
-    } else if (!arg.starts_with("-")) {
-      out.overrides.push_back(arg);
-    } else if (arg != "--config" && arg != "--trace-file" && arg != "--set" && arg != "--logs") {
-      throw std::invalid_argument("unknown option " + arg);
-    } else if (++i == argc) {
-      throw std::invalid_argument(arg + " needs a value");
-    } else if (const std::string value = argv[i]; arg == "--set") {
-      out.overrides.push_back(value);
-    } else if (arg != "--logs") {
-      (arg == "--config" ? out.config_file : out.trace_file) = value;
-    } else if (value == "stdout" || value == "stderr") {
-      out.log_stream = value == "stdout" ? stdout : stderr;
-    } else {
-      throw std::invalid_argument("--logs takes stdout or stderr, not " + value);
-    }
-  }
-  return out;
-}
 
 /// The demo's defaults, just above the library's: the scenario needs short timeouts; `--serve` keeps the
 /// library's, but checks health every second. A file, the environment and the command line still win.
@@ -95,25 +68,26 @@ constexpr std::string_view serve_defaults = R"({"observability": {"service_name"
   "health": {"check_interval": "1s", "check_timeout": "500ms"}})";
 
 /// The config layers, lowest precedence first (made again for each load: the orchestrator keeps its own).
-auto sources(const command_line& args) {
+auto sources(const command& args) {
   auto defaults = std::string(args.serve ? serve_defaults : scenario_defaults);
   return std::make_tuple(arbiter::json_source::from_text(std::move(defaults), "<demo defaults>"),
                          args.config_file ? arbiter::json_source(*args.config_file)
                                           : arbiter::json_source::from_text("{}", "<no --config file>"),
-                         arbiter::env_source<"ARBITER">{}, arbiter::override_source(args.overrides));
+                         arbiter::env_source<"ARBITER">{}, arbiter::override_source(args.cli.overrides()));
 }
 
 /// Tells the story of the run on stdout, one whole line at a time, from any thread.
-template <class... A>
-void say(fmt::format_string<A...> format, A&&... args) {
+void tell(const std::string& text) {
   static const auto start = std::chrono::steady_clock::now();
   static std::mutex mutex;
-  const std::chrono::duration<double> now = std::chrono::steady_clock::now() - start;
-  const std::string line =
-      fmt::format("[demo {:6.3f}s] {}\n", now.count(), fmt::format(format, std::forward<A>(args)...));
+  const std::chrono::duration<double> at = std::chrono::steady_clock::now() - start;
   const std::lock_guard lock(mutex);
-  std::fputs(line.c_str(), stdout);
+  std::fputs(fmt::format("[demo {:6.3f}s] {}\n", at.count(), text).c_str(), stdout);
   std::fflush(stdout);
+}
+template <class... A>
+void say(fmt::format_string<A...> format, A&&... args) {
+  tell(fmt::format(format, std::forward<A>(args)...));
 }
 
 /// The simulated world: the inventory downstream (answers in about 1 ms, fails while "down", refuses calls after
@@ -286,33 +260,13 @@ bool serve(Svc& svc, world& w) {
   return true;
 }
 
-/// Narrates what the shutdown did, step by step.
-void report(const arbiter::shutdown_result& result) {
-  const auto ms = [](std::chrono::nanoseconds d) { return std::chrono::duration<double, std::milli>(d).count(); };
-  const auto& cause = result.cause;
-  say("shutdown result (cause: {}{}{}):", to_string(cause.reason), cause.detail.empty() ? "" : ": ", cause.detail);
-  for (const auto& s : result.readiness) {
-    say("  readiness off  {:<18} {:<10} {:7.1f} ms", s.name, to_string(s.outcome), ms(s.duration));
-  }
-  say("  drain          {:<18} {:<10} {:7.1f} ms", fmt::format("{} left in flight", result.drain.in_flight_left),
-      result.drain.drained ? "drained" : "NOT drained", ms(result.drain.duration));
-  for (const auto& h : result.hooks) {
-    say("  hook phase {:<3} {:<18} {:<10} {:7.1f} ms{}{}", h.phase, h.name, to_string(h.outcome), ms(h.duration),
-        h.error.empty() ? "" : "  ", h.error);
-  }
-  if (result.exit_code == 0) {
-    say("shutdown complete: clean in {:.0f} ms, exit code 0", ms(result.duration));
-  } else {
-    say("shutdown finished with exit code {} after {:.0f} ms", result.exit_code, ms(result.duration));
-  }
-}
-
 /// Builds the service, runs the scenario (or serves until a signal), shuts down and reports. Returns the exit code.
 template <class Tracer>
-int run(const command_line& args, std::FILE* span_stream) {
+int run(const command& args, std::FILE* span_stream) {
   world w;
   std::optional<service<Tracer>> built;
-  const arbiter::orchestrator_options options{.log_stream = args.log_stream, .span_stream = span_stream};
+  const arbiter::orchestrator_options options{.log_stream = args.logs == "stdout" ? stdout : stderr,
+                                              .span_stream = span_stream};
   try {
     std::apply(
         [&](auto&&... s) {
@@ -365,7 +319,7 @@ int run(const command_line& args, std::FILE* span_stream) {
       svc.shutdown().options().deadline.count());
   const bool scenario_ok = args.serve ? serve(svc, w) : play_scenario(svc, w);
   const arbiter::shutdown_result& result = svc.shutdown().wait();
-  report(result);
+  for (const auto& line : arbiter::describe(result)) tell(line);
   say("orders: {} placed, {} failed, {} rejected by the open breaker", w.counts[0].load(), w.counts[1].load(),
       w.counts[2].load());
   if constexpr (requires { svc.tracing().processor(); }) {
@@ -379,25 +333,25 @@ int run(const command_line& args, std::FILE* span_stream) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  command_line args;
+  command args;
   try {
-    args = parse_command_line(argc, argv);
+    args.cli.parse(argc, argv);
   } catch (const std::invalid_argument& error) {
-    std::fprintf(stderr, "arbiter_demo: %s\n\n%s", error.what(), usage_text);
+    std::fprintf(stderr, "arbiter_demo: %s\n\n%s", error.what(), args.cli.usage(usage_footer).c_str());
     return 2;
   }
   using traced = service<arbiter::json_lines_tracing>;
-  if (args.help || args.help_config) {
-    std::fputs(args.help ? usage_text : arbiter::help_text<traced::schema_type>().c_str(), stdout);
-    return 0;
+  if (args.cli.help() || args.cli.help_config()) {
+    const auto text = args.cli.help() ? args.cli.usage(usage_footer) : arbiter::help_text<traced::schema_type>();
+    return std::fputs(text.c_str(), stdout) < 0;
   }
   bool tracing = true;
   try {  // a first look at the config: --dump-config, and which tracer to build the service with
-    const auto level = args.dump_config ? arbiter::log_level::warn : arbiter::log_level::off;
+    const auto level = args.cli.dump_config() ? arbiter::log_level::warn : arbiter::log_level::off;
     arbiter::fmt_logger quiet({.out = stderr, .level = level});
     const auto load = [&](auto&&... s) { return traced::config_type(quiet, std::move(s)...).current(); };
     const auto snapshot = std::apply(load, sources(args));
-    if (args.dump_config) return std::fputs(arbiter::dump_text(snapshot).c_str(), stdout) < 0;
+    if (args.cli.dump_config()) return std::fputs(arbiter::dump_text(snapshot).c_str(), stdout) < 0;
     tracing = snapshot->observability.tracing_enabled;
   } catch (const arbiter::config_error& error) {
     std::fprintf(stderr, "arbiter_demo: %s\n", error.what());

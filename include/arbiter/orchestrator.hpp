@@ -539,21 +539,35 @@ class orchestrator {
   /// stderr, every problem with its source, and gives exit code 2 before anything starts.
   template <class Body, class... S>
   static int run(orchestrator_options options, Body&& body, S&&... sources) {
+    return run(std::tuple<>{}, options, std::forward<Body>(body), std::forward<S>(sources)...);
+  }
+
+  /// The same, with the objects of the parts (`instances(logger, checks...)`, as the constructor takes them).
+  /// A body that returns an int reports its own outcome: a nonzero value is the exit code (the service's own
+  /// work failed), else the shutdown's is. The body may shut down and wait() itself (to report the result).
+  template <class... I, class Body, class... S>
+  static int run(std::tuple<I...> parts, orchestrator_options options, Body&& body, S&&... sources) {
     std::optional<orchestrator> svc;
     try {
-      svc.emplace(options, std::forward<S>(sources)...);
+      svc.emplace(std::move(parts), options, std::forward<S>(sources)...);
     } catch (const config_error& error) {
       std::fprintf(stderr, "%s\n", error.what());
       return 2;
     }
     svc->start();
+    int own = 0;
     try {
-      std::forward<Body>(body)(*svc);
+      if constexpr (std::is_convertible_v<std::invoke_result_t<Body&&, orchestrator&>, int>) {
+        own = std::forward<Body>(body)(*svc);
+      } else {
+        std::forward<Body>(body)(*svc);
+      }
     } catch (const std::exception& error) {
       svc->shutdown().fatal(std::string("service body: uncaught exception: ") + error.what());
     }
     svc->shutdown().trigger_shutdown("the service's main function returned");
-    return svc->shutdown().wait().exit_code;
+    const int code = svc->shutdown().wait().exit_code;
+    return own != 0 ? own : code;
   }
 
   /// Installs the signal handlers (when options say so) and lets the startup probe pass.

@@ -564,4 +564,22 @@ TEST(orchestrator, RunServesTheBodyThenShutsDownWithTheExitCode) {
   EXPECT_EQ(code, 0);
 }
 
+TEST(orchestrator, RunTakesThePartsInstancesAndABodyThatReturnsAnExitCode) {
+  arbiter::recording_logger logger;
+  using logged = arbiter::orchestrator<arbiter::breaker<"inventory">, arbiter::with_sources<arbiter::override_source>,
+                                       arbiter::with_logger<arbiter::recording_logger>>;
+  const auto failing = [](logged& svc) {
+    svc.shutdown().trigger_shutdown("the body is done");
+    return svc.shutdown().wait().exit_code == 0 ? 1 : 0;  // the body's own work went wrong
+  };
+  EXPECT_EQ(logged::run(arbiter::instances(logger), quiet, failing,
+                        arbiter::override_source({"shutdown.timeout=200ms"})),
+            1);
+  EXPECT_EQ(logger.count("service started"), 1u) << "the instance given is the service's logger";
+  EXPECT_EQ(logger.count("shutdown finished"), 1u) << "the body's own shutdown is the only one";
+  EXPECT_EQ(logged::run(arbiter::instances(logger), quiet, [](logged& /*svc*/) { return 0; },
+                        arbiter::override_source({"shutdown.timeout=200ms"})),
+            0);
+}
+
 }  // namespace
