@@ -1,8 +1,6 @@
 // arbiter_demo: a simulated "orders" service on arbiter::orchestrator (config, logger, tracer, the "inventory"
 // breaker, health, graceful shutdown, SIGHUP reload), narrating a scripted scenario of a few seconds, or serving
 // until SIGTERM with `--serve`. Run it with `scripts/demo`; docs/demo.md tells the story.
-#include <fmt/format.h>
-#include <unistd.h>
 #include <arbiter/config/command_line.hpp>
 #include <arbiter/config/dump.hpp>
 #include <arbiter/config/json_source.hpp>
@@ -11,6 +9,9 @@
 #include <arbiter/lifecycle/shutdown_report.hpp>
 #include <arbiter/orchestrator.hpp>
 #include <arbiter/orchestrator/sdk_tracing.hpp>
+
+#include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -27,14 +28,12 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <vector>
 
 namespace {
 
 using namespace std::chrono_literals;
 using arbiter::breaker_state;
 using arbiter::health_status;
-using std::chrono::milliseconds;
 
 /// The command line: the config's arguments (overrides, --dump-config, --help-config) and the demo's own.
 struct command {
@@ -96,7 +95,7 @@ void say(fmt::format_string<A...> format, A&&... args) {
 struct world {
   std::atomic<bool> down{false}, closed{false};
   std::array<std::atomic<std::uint64_t>, 3> counts{};
-  std::atomic<std::int64_t> last_beat_ms{now_ms()};
+  std::atomic<std::chrono::steady_clock::time_point> last_beat{std::chrono::steady_clock::now()};
   std::atomic<int> next_order{1};
   std::atomic<const arbiter::drain_gate*> gate{nullptr};  ///< the service's, once it is built
   std::string service_name;
@@ -106,9 +105,6 @@ struct world {
     std::this_thread::sleep_for(1ms);
     if (down) throw std::runtime_error("inventory: connection refused");
     return 1000 - order % 1000;
-  }
-  static std::int64_t now_ms() noexcept {
-    return std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
   }
 };
 
@@ -121,7 +117,9 @@ struct intake_check {
   arbiter::check_result operator()() const {
     const auto* gate = w->gate.load();
     if (gate == nullptr || gate->is_closed()) return arbiter::check_result::healthy("intake not running");
-    const auto quiet = world::now_ms() - w->last_beat_ms;
+    const auto quiet =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - w->last_beat.load())
+            .count();
     if (quiet > 2000) return arbiter::check_result::unhealthy(fmt::format("no order handled for {} ms", quiet));
     return arbiter::check_result::healthy().observe(static_cast<double>(quiet), "ms");
   }
@@ -149,15 +147,15 @@ using service = arbiter::orchestrator<arbiter::breaker<"inventory", arbiter::tim
 /// answers through the fallback at once: no thread waits on a downstream known to be down).
 template <class Svc>
 void place(Svc& svc, world& w, int order) {
-  const auto call = [&] {
-    arbiter::trace(svc.tracer(), "inventory.reserve", [&] { return w.reserve(order); });
-    return std::size_t{0};  // placed
+  const auto reserve = [&] {
+    return arbiter::trace(svc.tracer(), "inventory.reserve", [&] { return w.reserve(order); });
   };
   const auto traced = [&](auto& span) {
-    std::size_t outcome = 1;  // failed
+    std::size_t outcome = 1;  // 0 placed, 1 failed, 2 rejected at once by the open breaker
     try {
-      outcome =
-          svc.template breaker<"inventory">().execute(call, [](const arbiter::rejection&) { return std::size_t{2}; });
+      const int left =
+          svc.template breaker<"inventory">().execute(reserve, [](const arbiter::rejection&) { return -1; });
+      outcome = left < 0 ? 2 : 0;
     } catch (const std::exception& error) {
       svc.logger().log(arbiter::log_level::debug, "order failed", arbiter::kv("order", order),
                        arbiter::kv("error", error.what()));
@@ -260,24 +258,10 @@ bool serve(Svc& svc, world& w) {
   return true;
 }
 
-/// Builds the service, runs the scenario (or serves until a signal), shuts down and reports. Returns the exit code.
-template <class Tracer>
-int run(const command& args, std::FILE* span_stream) {
-  world w;
-  std::optional<service<Tracer>> built;
-  const arbiter::orchestrator_options options{.log_stream = args.logs == "stdout" ? stdout : stderr,
-                                              .span_stream = span_stream};
-  try {
-    std::apply(
-        [&](auto&&... s) {
-          built.emplace(arbiter::instances(intake_check{&w}, in_flight_check{&w}), options, std::move(s)...);
-        },
-        sources(args));
-  } catch (const arbiter::config_error& error) {  // also a value a part refuses, or an unusable otlp_endpoint
-    std::fprintf(stderr, "arbiter_demo: %s\n", error.what());
-    return 2;
-  }
-  auto& svc = *built;
+/// Runs the built service: narrates its events, starts the intake, plays the scenario (or serves until a signal),
+/// then reports the shutdown. Returns 1 when the scenario went wrong, else 0 (the shutdown's code is run()'s).
+template <class Svc>
+int operate(Svc& svc, world& w, const command& args) {
   auto& breaker = svc.template breaker<"inventory">();
   w.service_name = svc.config()->observability.service_name;
   w.gate = &svc.gate();
@@ -304,13 +288,12 @@ int run(const command& args, std::FILE* span_stream) {
       const auto pass = svc.gate().enter();  // held while the order is in flight, so the drain waits for it
       if (!pass) return;                     // shutting down: new work is refused
       place(svc, w, w.next_order++);
-      w.last_beat_ms = world::now_ms();
+      w.last_beat = std::chrono::steady_clock::now();
     }
   });
   svc.shutdown().add_hook("order intake", 0, [&intake] { intake = {}; });  // requests the stop and joins
   svc.shutdown().add_hook(
-      "inventory client", 1, [&w] { w.closed = true; }, 1s);
-  svc.start();  // SIGTERM / SIGINT now start the shutdown, SIGHUP reloads
+      "inventory client", 1, [&w] { w.closed = true; }, std::chrono::seconds(1));
 
   say("{} ({}): the inventory breaker opens after {} failures in a row and stays open {} ms; health checks run "
       "every {} ms; shutdown has {} ms",
@@ -318,8 +301,7 @@ int run(const command& args, std::FILE* span_stream) {
       breaker.options().open_duration.count(), svc.health().config().interval.count(),
       svc.shutdown().options().deadline.count());
   const bool scenario_ok = args.serve ? serve(svc, w) : play_scenario(svc, w);
-  const arbiter::shutdown_result& result = svc.shutdown().wait();
-  for (const auto& line : arbiter::describe(result)) tell(line);
+  for (const auto& line : arbiter::describe(svc.shutdown().wait())) tell(line);
   say("orders: {} placed, {} failed, {} rejected by the open breaker", w.counts[0].load(), w.counts[1].load(),
       w.counts[2].load());
   if constexpr (requires { svc.tracing().processor(); }) {
@@ -327,7 +309,19 @@ int run(const command& args, std::FILE* span_stream) {
     say("tracing: {} spans exported to {}, {} dropped", spans.exported, args.trace_file.value_or("stdout"),
         spans.dropped());
   }
-  return scenario_ok ? result.exit_code : 1;
+  return scenario_ok ? 0 : 1;
+}
+
+/// Builds the service with `Tracer` and runs it; a bad setting exits with 2 before anything starts.
+template <class Tracer>
+int run(const command& args, std::FILE* span_stream) {
+  world w;
+  const arbiter::orchestrator_options options{.log_stream = args.logs == "stdout" ? stdout : stderr,
+                                              .span_stream = span_stream};
+  const auto parts = arbiter::instances(intake_check{&w}, in_flight_check{&w});
+  const auto body = [&](service<Tracer>& svc) { return operate(svc, w, args); };
+  return std::apply([&](auto&&... s) { return service<Tracer>::run(parts, options, body, std::move(s)...); },
+                    sources(args));
 }
 
 }  // namespace
