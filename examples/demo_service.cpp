@@ -2,12 +2,12 @@
 // breaker, health, graceful shutdown, SIGHUP reload), narrating a scripted scenario of a few seconds, or serving
 // until SIGTERM with `--serve`. Run it with `scripts/demo`; docs/demo.md tells the story.
 #include <arbiter/config/command_line.hpp>
-#include <arbiter/config/dump.hpp>
 #include <arbiter/config/json_source.hpp>
 #include <arbiter/config/override_source.hpp>
 #include <arbiter/health/render.hpp>
 #include <arbiter/lifecycle/shutdown_report.hpp>
 #include <arbiter/orchestrator.hpp>
+#include <arbiter/orchestrator/commands.hpp>
 #include <arbiter/orchestrator/sdk_tracing.hpp>
 
 #include <fmt/format.h>
@@ -324,6 +324,20 @@ int run(const command& args, std::FILE* span_stream) {
                     sources(args));
 }
 
+/// A first look at the settings: is tracing on? (A bad setting says yes: run() then lists every problem.)
+bool tracing_enabled(const command& args) {
+  const auto load = [](auto&&... s) {
+    return service<arbiter::null_tracer>::config_type(arbiter::fmt_logger({.level = arbiter::log_level::off}),
+                                                      std::move(s)...)
+        .current();
+  };
+  try {
+    return std::apply(load, sources(args))->observability.tracing_enabled;
+  } catch (const arbiter::config_error&) {
+    return true;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -335,23 +349,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   using traced = service<arbiter::json_lines_tracing>;
-  if (args.cli.help() || args.cli.help_config()) {
-    const auto text = args.cli.help() ? args.cli.usage(usage_footer) : arbiter::help_text<traced::schema_type>();
-    return std::fputs(text.c_str(), stdout) < 0;
-  }
-  bool tracing = true;
-  try {  // a first look at the config: --dump-config, and which tracer to build the service with
-    const auto level = args.cli.dump_config() ? arbiter::log_level::warn : arbiter::log_level::off;
-    arbiter::fmt_logger quiet({.out = stderr, .level = level});
-    const auto load = [&](auto&&... s) { return traced::config_type(quiet, std::move(s)...).current(); };
-    const auto snapshot = std::apply(load, sources(args));
-    if (args.cli.dump_config()) return std::fputs(arbiter::dump_text(snapshot).c_str(), stdout) < 0;
-    tracing = snapshot->observability.tracing_enabled;
-  } catch (const arbiter::config_error& error) {
-    std::fprintf(stderr, "arbiter_demo: %s\n", error.what());
-    return 2;
-  }
-  if (!tracing) {
+  const auto answer = [&](auto&&... s) {
+    return arbiter::answer_commands<traced>(args.cli, usage_footer, std::move(s)...);
+  };
+  if (const auto code = std::apply(answer, sources(args))) return *code;
+  if (!tracing_enabled(args)) {
     say("tracing is off (observability.tracing_enabled=false): the service is built with null_tracer");
     return run<arbiter::null_tracer>(args, stdout);
   }
