@@ -17,7 +17,6 @@
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <latch>
@@ -43,10 +42,8 @@ struct command {
                             "Runs a simulated \"orders\" service: by default a scripted scenario of "
                             "a few seconds, narrated on stdout."};
   command() {
-    cli.option("--config", "PATH", "settings from a JSON file (above the defaults, below the ARBITER_* environment)",
-               config_file);
-    cli.option("--trace-file", "PATH", "spans as JSON lines to PATH (default: stdout) when tracing is enabled",
-               trace_file);
+    cli.option("--config", "PATH", "settings from a JSON file (above the defaults, below ARBITER_*)", config_file);
+    cli.option("--trace-file", "PATH", "spans as JSON lines to PATH (default: stdout) if tracing", trace_file);
     cli.option("--logs", "stdout|stderr", "where log lines go (default: stderr)", logs, {"stdout", "stderr"});
     cli.flag("--serve", "serve simulated traffic until SIGTERM or Ctrl-C, then shut down gracefully", serve);
   }
@@ -89,9 +86,8 @@ void say(fmt::format_string<A...> format, A&&... args) {
   tell(fmt::format(format, std::forward<A>(args)...));
 }
 
-/// The simulated world: the inventory downstream (answers in about 1 ms, fails while "down", refuses calls after
-/// close()), the order counts (placed, failed, rejected at once by the open breaker), and the intake loop's
-/// heartbeat that the liveness check reads.
+/// The simulated world: the inventory downstream (about 1 ms a call; fails while "down"; refuses calls after
+/// close()), the order counts (placed, failed, rejected) and the intake loop's heartbeat for the liveness check.
 struct world {
   std::atomic<bool> down{false}, closed{false};
   std::array<std::atomic<std::uint64_t>, 3> counts{};
@@ -239,18 +235,16 @@ bool play_scenario(Svc& svc, world& w) {
   return ok;
 }
 
-/// Serves until a signal: the inventory downstream fails for 2 s every 10 s, so the breaker opens and closes.
-/// Returns true: there is no script to go wrong.
+/// Serves until a signal (there is no script to go wrong: returns true).
 template <class Svc>
 bool serve(Svc& svc, world& w) {
   say("serving: {} (pid {}); stop with SIGTERM or Ctrl-C", w.service_name, ::getpid());
   say("the inventory downstream fails for 2 s every 10 s, so the breaker opens and closes");
   const std::jthread chaos = svc.shutdown().start_thread("inventory chaos", [&w](const std::stop_token& stop) {
-    std::mutex m;
-    std::condition_variable_any wake;
-    std::unique_lock lock(m);
-    while (!wake.wait_for(lock, stop, w.down ? 2s : 8s, [&stop] { return stop.stop_requested(); })) {
-      w.down = !w.down;
+    for (int tenths = 1; !stop.stop_requested(); ++tenths) {
+      std::this_thread::sleep_for(100ms);
+      if (tenths % 100 != 80 && tenths % 100 != 0) continue;  // down from 8 s to 10 s of every 10 s
+      w.down = tenths % 100 == 80;
       say("{}", w.down ? "inventory goes down" : "inventory is back");
     }
   });
