@@ -1,11 +1,13 @@
 // arbiter_demo: a simulated "orders" service on arbiter::orchestrator (config, logger, tracer, the "inventory"
 // breaker, health, graceful shutdown, SIGHUP reload), narrating a scripted scenario of a few seconds, or serving
 // until SIGTERM with `--serve`. Run it with `scripts/demo`; docs/demo.md tells the story.
-#include <arbiter/config/dump.hpp>
+#include <arbiter/config/command_line.hpp>
 #include <arbiter/config/json_source.hpp>
 #include <arbiter/config/override_source.hpp>
 #include <arbiter/health/render.hpp>
+#include <arbiter/lifecycle/shutdown_report.hpp>
 #include <arbiter/orchestrator.hpp>
+#include <arbiter/orchestrator/commands.hpp>
 #include <arbiter/orchestrator/sdk_tracing.hpp>
 
 #include <fmt/format.h>
@@ -15,7 +17,6 @@
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <latch>
@@ -26,58 +27,33 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <vector>
 
 namespace {
 
 using namespace std::chrono_literals;
-using std::chrono::milliseconds;
+using arbiter::breaker_state;
+using arbiter::health_status;
 
-constexpr char usage_text[] = R"(usage: arbiter_demo [options] [key.path=value ...]
-Runs a simulated "orders" service: by default a scripted scenario of a few seconds, narrated on stdout.
-  --config PATH         settings from a JSON file (above the defaults, below the ARBITER_* environment)
-  --trace-file PATH     spans as JSON lines to PATH (default: stdout) when tracing is enabled
-  --logs stdout|stderr  where log lines go (default: stderr)
-  --serve               serve simulated traffic until SIGTERM or Ctrl-C, then shut down gracefully
-  --dump-config         print the effective configuration and where each value came from, then exit
-  --help-config         print every setting (type, default, environment variable), then exit
-  key.path=value        override one setting, e.g. resilience.failure_threshold=3 (also --set key=value)
-Signals: SIGTERM and SIGINT shut down gracefully (a second one forces the exit), SIGHUP reloads the settings.
+/// The command line: the config's arguments (overrides, --dump-config, --help-config) and the demo's own.
+struct command {
+  std::optional<std::string> config_file, trace_file, logs;
+  bool serve = false;
+  arbiter::command_line cli{"arbiter_demo",
+                            "Runs a simulated \"orders\" service: by default a scripted scenario of "
+                            "a few seconds, narrated on stdout."};
+  command() {
+    cli.option("--config", "PATH", "settings from a JSON file (above the defaults, below ARBITER_*)", config_file);
+    cli.option("--trace-file", "PATH", "spans as JSON lines to PATH (default: stdout) if tracing", trace_file);
+    cli.option("--logs", "stdout|stderr", "where log lines go (default: stderr)", logs, {"stdout", "stderr"});
+    cli.flag("--serve", "serve simulated traffic until SIGTERM or Ctrl-C, then shut down gracefully", serve);
+  }
+  command(const command&) = delete;  // the parser points at the fields
+  command& operator=(const command&) = delete;
+};
+constexpr std::string_view usage_footer =
+    R"(Signals: SIGTERM and SIGINT shut down gracefully (a second one forces the exit), SIGHUP reloads the settings.
 Exit codes: 0 clean shutdown, 1 the scenario went wrong, 2 bad configuration or usage, others from shutdown.
 )";
-
-struct command_line {
-  std::optional<std::string> config_file, trace_file;
-  std::FILE* log_stream = stderr;
-  std::vector<std::string> overrides;  ///< `key.path=value`, in the order given (later ones win)
-  bool serve = false, dump_config = false, help_config = false, help = false;
-};
-
-/// Reads the flags; anything else is a `key.path=value` override for the config to judge. Throws a usage error.
-command_line parse_command_line(int argc, char** argv) {
-  command_line out;
-  const auto value_of = [&](int& i, std::string_view flag) -> std::string {
-    if (i + 1 >= argc) throw std::invalid_argument(fmt::format("{} needs a value", flag));
-    return argv[++i];
-  };
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--config") out.config_file = value_of(i, arg);
-    else if (arg == "--trace-file") out.trace_file = value_of(i, arg);
-    else if (arg == "--set") out.overrides.push_back(value_of(i, arg));
-    else if (arg == "--serve") out.serve = true;
-    else if (arg == "--dump-config") out.dump_config = true;
-    else if (arg == "--help-config") out.help_config = true;
-    else if (arg == "--help" || arg == "-h") out.help = true;
-    else if (arg == "--logs") {
-      const std::string where = value_of(i, arg);
-      if (where != "stdout" && where != "stderr") throw std::invalid_argument("--logs takes stdout or stderr, not " + where);
-      out.log_stream = where == "stdout" ? stdout : stderr;
-    } else if (arg.starts_with("-")) throw std::invalid_argument(fmt::format("unknown option {}", arg));
-    else out.overrides.emplace_back(arg);
-  }
-  return out;
-}
 
 /// The demo's defaults, just above the library's: the scenario needs short timeouts; `--serve` keeps the
 /// library's, but checks health every second. A file, the environment and the command line still win.
@@ -88,45 +64,43 @@ constexpr std::string_view serve_defaults = R"({"observability": {"service_name"
   "health": {"check_interval": "1s", "check_timeout": "500ms"}})";
 
 /// The config layers, lowest precedence first (made again for each load: the orchestrator keeps its own).
-auto sources(const command_line& args) {
-  return std::make_tuple(
-      arbiter::json_source::from_text(std::string(args.serve ? serve_defaults : scenario_defaults), "<demo defaults>"),
-      args.config_file ? arbiter::json_source(*args.config_file) : arbiter::json_source::from_text("{}", "<no --config file>"),
-      arbiter::env_source<"ARBITER">{}, arbiter::override_source(args.overrides));
+auto sources(const command& args) {
+  auto defaults = std::string(args.serve ? serve_defaults : scenario_defaults);
+  return std::make_tuple(arbiter::json_source::from_text(std::move(defaults), "<demo defaults>"),
+                         args.config_file ? arbiter::json_source(*args.config_file)
+                                          : arbiter::json_source::from_text("{}", "<no --config file>"),
+                         arbiter::env_source<"ARBITER">{}, arbiter::override_source(args.cli.overrides()));
 }
 
 /// Tells the story of the run on stdout, one whole line at a time, from any thread.
-template <class... A>
-void say(fmt::format_string<A...> format, A&&... args) {
+void tell(const std::string& text) {
   static const auto start = std::chrono::steady_clock::now();
   static std::mutex mutex;
-  std::string line = fmt::format("[demo {:6.3f}s] ", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  line += fmt::format(format, std::forward<A>(args)...) + "\n";
+  const std::chrono::duration<double> at = std::chrono::steady_clock::now() - start;
   const std::lock_guard lock(mutex);
-  std::fputs(line.c_str(), stdout);
+  std::fputs(fmt::format("[demo {:6.3f}s] {}\n", at.count(), text).c_str(), stdout);
   std::fflush(stdout);
 }
+template <class... A>
+void say(fmt::format_string<A...> format, A&&... args) {
+  tell(fmt::format(format, std::forward<A>(args)...));
+}
 
-/// The simulated world: the inventory downstream (answers in about 1 ms, fails while "down", refuses calls after
-/// close()), the order counts, and the intake loop's heartbeat that the liveness check reads.
-enum class outcome : std::uint8_t { placed, failed, rejected };  // rejected: the open breaker answered at once
-constexpr std::array<std::string_view, 3> outcome_names{"placed", "failed", "rejected"};
+/// The simulated world: the inventory downstream (about 1 ms a call; fails while "down"; refuses calls after
+/// close()), the order counts (placed, failed, rejected) and the intake loop's heartbeat for the liveness check.
 struct world {
   std::atomic<bool> down{false}, closed{false};
   std::array<std::atomic<std::uint64_t>, 3> counts{};
-  std::atomic<std::int64_t> last_beat_ms{now_ms()};
+  std::atomic<std::chrono::steady_clock::time_point> last_beat{std::chrono::steady_clock::now()};
   std::atomic<int> next_order{1};
   std::atomic<const arbiter::drain_gate*> gate{nullptr};  ///< the service's, once it is built
   std::string service_name;
 
   int reserve(int order) const {
-    if (closed.load()) throw std::logic_error("inventory client used after close()");
+    if (closed) throw std::logic_error("inventory client used after close()");
     std::this_thread::sleep_for(1ms);
-    if (down.load()) throw std::runtime_error("inventory: connection refused");
+    if (down) throw std::runtime_error("inventory: connection refused");
     return 1000 - order % 1000;
-  }
-  static std::int64_t now_ms() noexcept {
-    return std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
   }
 };
 
@@ -139,7 +113,9 @@ struct intake_check {
   arbiter::check_result operator()() const {
     const auto* gate = w->gate.load();
     if (gate == nullptr || gate->is_closed()) return arbiter::check_result::healthy("intake not running");
-    const auto quiet = world::now_ms() - w->last_beat_ms.load();
+    const auto quiet =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - w->last_beat.load())
+            .count();
     if (quiet > 2000) return arbiter::check_result::unhealthy(fmt::format("no order handled for {} ms", quiet));
     return arbiter::check_result::healthy().observe(static_cast<double>(quiet), "ms");
   }
@@ -156,15 +132,6 @@ struct in_flight_check {
   }
 };
 
-/// --trace-file: spans as JSON lines to the file main opened (stdout without the flag), resource from the settings.
-std::FILE* span_file = stdout;
-struct span_file_exporter : arbiter::json_lines_exporter {
-  using json_lines_exporter::json_lines_exporter;
-  static span_file_exporter from_settings(const arbiter::otel_settings& s) {
-    return {span_file, arbiter::detail::with_unique_attributes(s.otlp.resource)};
-  }
-};
-
 /// The service: timed makes resilience.operation_timeout count (a slower call fails, whatever it returned).
 template <class Tracer>
 using service = arbiter::orchestrator<arbiter::breaker<"inventory", arbiter::timed, arbiter::counting_stats>,
@@ -176,76 +143,78 @@ using service = arbiter::orchestrator<arbiter::breaker<"inventory", arbiter::tim
 /// answers through the fallback at once: no thread waits on a downstream known to be down).
 template <class Svc>
 void place(Svc& svc, world& w, int order) {
-  arbiter::trace(svc.tracer(), "orders.place", [&](auto& span) {
-    outcome result = outcome::failed;
+  const auto reserve = [&] {
+    return arbiter::trace(svc.tracer(), "inventory.reserve", [&] { return w.reserve(order); });
+  };
+  const auto traced = [&](auto& span) {
+    std::size_t outcome = 1;  // 0 placed, 1 failed, 2 rejected at once by the open breaker
     try {
-      result = svc.template breaker<"inventory">().execute(
-          [&] { arbiter::trace(svc.tracer(), "inventory.reserve", [&] { return w.reserve(order); }); return outcome::placed; },
-          [](const arbiter::rejection&) { return outcome::rejected; });
+      const int left =
+          svc.template breaker<"inventory">().execute(reserve, [](const arbiter::rejection&) { return -1; });
+      outcome = left < 0 ? 2 : 0;
     } catch (const std::exception& error) {
-      svc.logger().log(arbiter::log_level::debug, "order failed", arbiter::kv("order", order), arbiter::kv("error", error.what()));
+      svc.logger().log(arbiter::log_level::debug, "order failed", arbiter::kv("order", order),
+                       arbiter::kv("error", error.what()));
     }
-    span.set_attribute("order.outcome", outcome_names[static_cast<std::size_t>(result)]);
-    ++w.counts[static_cast<std::size_t>(result)];
-  }, arbiter::attr("service.name", w.service_name), arbiter::attr("order.id", order));
+    span.set_attribute("order.outcome", std::array{"placed", "failed", "rejected"}[outcome]);
+    ++w.counts[outcome];
+  };
+  arbiter::trace(svc.tracer(), "orders.place", traced, arbiter::attr("service.name", w.service_name),
+                 arbiter::attr("order.id", order));
 }
 
 /// Prints what a load balancer would get from GET /readyz (plain, or application/health+json).
 template <class Svc>
 void show_readiness(Svc& svc, const world& w, bool as_json) {
   const auto report = svc.health().check(arbiter::probe::readiness);
-  const auto response = as_json ? arbiter::health_json_response(report, {.service_id = w.service_name}) : arbiter::plain_response(report);
-  std::string body = response.body;
-  while (!body.empty() && body.back() == '\n') body.pop_back();
+  const auto response =
+      as_json ? arbiter::health_json_response(report, {.service_id = w.service_name}) : arbiter::plain_response(report);
+  std::string body = response.body.substr(0, response.body.find_last_not_of('\n') + 1);
   std::replace(body.begin(), body.end(), '\n', ';');
   say("GET /readyz -> {} {}", response.http_status, as_json ? response.content_type : body);
   if (as_json) say("  {}", body);
 }
 
-/// Polls `done` until it holds or `limit` passes; a loaded machine gets generous limits, never a flaky demo.
-template <class F>
-bool wait_until(F done, milliseconds limit) {
-  for (const auto until = std::chrono::steady_clock::now() + limit; !done(); std::this_thread::sleep_for(5ms)) {
-    if (std::chrono::steady_clock::now() >= until) return false;
-  }
-  return true;
-}
-
 /// Plays the story: traffic, an outage that opens the breaker, recovery, then a graceful shutdown with a slow
-/// order in flight. Returns false when something did not happen in time (the run then exits with 1).
+/// order in flight. Returns false when something did not happen in time (the run then exits with 1); the limits
+/// are generous, so a loaded machine gets a slow demo, never a flaky one.
 template <class Svc>
 bool play_scenario(Svc& svc, world& w) {
   auto& breaker = svc.template breaker<"inventory">();
   bool ok = true;
-  const milliseconds patience = 5s + 4 * breaker.options().open_duration;
-  const auto expect = [&](auto done, std::string_view what) {
-    const bool happened = wait_until(done, patience);
-    if (!happened) say("UNEXPECTED: {} did not happen in time", what);
-    return ok = ok && happened, happened;
+  const auto expect = [&, patience = 5s + 4 * breaker.options().open_duration](auto done, std::string_view what) {
+    const auto until = std::chrono::steady_clock::now() + patience;
+    while (!done() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(5ms);
+    if (!done()) say("UNEXPECTED: {} did not happen in time", what);
+    return ok = done() && ok;
   };
-  const auto readiness_is = [&](arbiter::health_status s) { return [&svc, s] { return svc.health().status(arbiter::probe::readiness) == s; }; };
-  const auto breaker_is = [&](arbiter::breaker_state s) { return [&breaker, s] { return breaker.state() == s; }; };
+  const auto readiness_is = [&svc](health_status s) {
+    return [&svc, s] { return svc.health().status(arbiter::probe::readiness) == s; };
+  };
+  const auto breaker_is = [&breaker](breaker_state s) { return [&breaker, s] { return breaker.state() == s; }; };
 
   say("1. normal traffic: orders flow, inventory answers");
   std::this_thread::sleep_for(300ms);
-  expect(readiness_is(arbiter::health_status::healthy), "a healthy readiness probe");
+  expect(readiness_is(health_status::healthy), "a healthy readiness probe");
   say("{} orders placed so far", w.counts[0].load());
   show_readiness(svc, w, false);
 
-  say("2. inventory goes down: calls fail, and after {} failures in a row the breaker opens", breaker.options().failure_threshold);
+  const auto threshold = breaker.options().failure_threshold;
+  say("2. inventory goes down: calls fail, and after {} failures in a row the breaker opens", threshold);
   w.down = true;
-  if (expect(breaker_is(arbiter::breaker_state::open), "the breaker opening")) {
+  if (expect(breaker_is(breaker_state::open), "the breaker opening")) {
     say("(logged as \"circuit breaker state changed\", traced as a circuit_breaker.transition span)");
   }
-  expect(readiness_is(arbiter::health_status::degraded), "a degraded readiness probe");
+  expect(readiness_is(health_status::degraded), "a degraded readiness probe");
   say("orders are rejected at once instead of waiting on inventory. The breaker check fails, but it is not");
   say("critical, so readiness says warn with HTTP 200: every replica shares this downstream, none should leave:");
   show_readiness(svc, w, true);
 
-  say("3. inventory recovers; after {} ms the breaker lets trial calls through", breaker.options().open_duration.count());
+  const auto open_ms = breaker.options().open_duration.count();
+  say("3. inventory recovers; after {} ms the breaker lets trial calls through", open_ms);
   w.down = false;
-  expect(breaker_is(arbiter::breaker_state::closed), "the breaker closing");
-  expect(readiness_is(arbiter::health_status::healthy), "a healthy readiness probe after recovery");
+  expect(breaker_is(breaker_state::closed), "the breaker closing");
+  expect(readiness_is(health_status::healthy), "a healthy readiness probe after recovery");
   show_readiness(svc, w, false);
 
   say("4. shutdown: a slow bulk order is still in flight when it starts");
@@ -266,30 +235,34 @@ bool play_scenario(Svc& svc, world& w) {
   return ok;
 }
 
-/// Builds the service, runs the scenario (or serves until a signal), shuts down and reports. Returns the exit code.
-template <class Tracer>
-int run(const command_line& args) {
-  world w;
-  std::optional<service<Tracer>> built;
-  try {
-    std::apply([&](auto&&... s) { built.emplace(arbiter::instances(intake_check{&w}, in_flight_check{&w}),
-                                                arbiter::orchestrator_options{.log_stream = args.log_stream}, std::move(s)...); },
-               sources(args));
-  } catch (const arbiter::config_error& error) {  // also a value a part refuses, or an unusable otlp_endpoint
-    std::fprintf(stderr, "arbiter_demo: %s\n", error.what());
-    return 2;
-  }
-  auto& svc = *built;
+/// Serves until a signal (there is no script to go wrong: returns true).
+template <class Svc>
+bool serve(Svc& svc, world& w) {
+  say("serving: {} (pid {}); stop with SIGTERM or Ctrl-C", w.service_name, ::getpid());
+  say("the inventory downstream fails for 2 s every 10 s, so the breaker opens and closes");
+  const std::jthread chaos = svc.shutdown().start_thread("inventory chaos", [&w](const std::stop_token& stop) {
+    for (int tenths = 1; !stop.stop_requested(); ++tenths) {
+      std::this_thread::sleep_for(100ms);
+      if (tenths % 100 != 80 && tenths % 100 != 0) continue;  // down from 8 s to 10 s of every 10 s
+      w.down = tenths % 100 == 80;
+      say("{}", w.down ? "inventory goes down" : "inventory is back");
+    }
+  });
+  svc.shutdown().wait();  // the chaos thread stops with intake, and is joined on the way out
+  return true;
+}
+
+/// Runs the built service: narrates its events, starts the intake, plays the scenario (or serves until a signal),
+/// then reports the shutdown. Returns 1 when the scenario went wrong, else 0 (the shutdown's code is run()'s).
+template <class Svc>
+int operate(Svc& svc, world& w, const command& args) {
   auto& breaker = svc.template breaker<"inventory">();
-  const auto config = svc.config();
-  w.service_name = config->observability.service_name;
+  w.service_name = svc.config()->observability.service_name;
   w.gate = &svc.gate();
   breaker.on_state_change([](const arbiter::state_change& c) {
-    const std::string_view verb = c.to == arbiter::breaker_state::open        ? "opened"
-                                  : c.to == arbiter::breaker_state::closed    ? "closed"
-                                  : c.to == arbiter::breaker_state::half_open ? "half-open" : "changed";
-    say("inventory breaker {}: {} -> {} ({})", verb,
-        to_string(c.from), to_string(c.to), to_string(c.reason));
+    constexpr std::array verbs{"closed", "opened", "half-open", "changed", "changed"};  // in breaker_state's order
+    say("inventory breaker {}: {} -> {} ({})", verbs[static_cast<std::size_t>(c.to)], to_string(c.from),
+        to_string(c.to), to_string(c.reason));
   });
   svc.on_reload([](const arbiter::service_reload& r) {
     if (!r.ok()) {
@@ -309,89 +282,80 @@ int run(const command_line& args) {
       const auto pass = svc.gate().enter();  // held while the order is in flight, so the drain waits for it
       if (!pass) return;                     // shutting down: new work is refused
       place(svc, w, w.next_order++);
-      w.last_beat_ms = world::now_ms();
+      w.last_beat = std::chrono::steady_clock::now();
     }
   });
-  svc.shutdown().add_hook("order intake", 0, [&intake] { intake.request_stop(); if (intake.joinable()) intake.join(); });
-  svc.shutdown().add_hook("inventory client", 1, [&w] { w.closed = true; }, 1s);
-  svc.start();  // SIGTERM / SIGINT now start the shutdown, SIGHUP reloads
+  svc.shutdown().add_hook("order intake", 0, [&intake] { intake = {}; });  // requests the stop and joins
+  svc.shutdown().add_hook(
+      "inventory client", 1, [&w] { w.closed = true; }, std::chrono::seconds(1));
 
-  say("{} ({}): the inventory breaker opens after {} failures in a row and stays open {} ms; health checks run every {} ms; "
-      "shutdown has {} ms", w.service_name, to_string(config->environment), breaker.options().failure_threshold,
-      breaker.options().open_duration.count(), svc.health().config().interval.count(), svc.shutdown().options().deadline.count());
-  bool scenario_ok = true;
-  if (args.serve) {
-    say("serving: {} (pid {}); stop with SIGTERM or Ctrl-C", w.service_name, ::getpid());
-    say("the inventory downstream fails for 2 s every 10 s, so the breaker opens and closes");
-    const std::jthread chaos = svc.shutdown().start_thread("inventory chaos", [&w](const std::stop_token& stop) {
-      std::mutex m;
-      std::condition_variable_any wake;
-      std::unique_lock lock(m);
-      while (!wake.wait_for(lock, stop, w.down ? 2s : 8s, [&stop] { return stop.stop_requested(); })) {
-        w.down = !w.down;
-        say("{}", w.down ? "inventory goes down" : "inventory is back");
-      }
-    });
-    svc.shutdown().wait();  // the chaos thread stops with intake, and is joined on the way out
-  } else {
-    scenario_ok = play_scenario(svc, w);
-  }
-
-  const arbiter::shutdown_result& result = svc.shutdown().wait();
-  const auto ms = [](std::chrono::nanoseconds d) { return std::chrono::duration<double, std::milli>(d).count(); };
-  say("shutdown result (cause: {}{}{}):", to_string(result.cause.reason), result.cause.detail.empty() ? "" : ": ", result.cause.detail);
-  for (const auto& step : result.readiness) say("  readiness off  {:<18} {:<10} {:7.1f} ms", step.name, to_string(step.outcome), ms(step.duration));
-  say("  drain          {:<18} {:<10} {:7.1f} ms", fmt::format("{} left in flight", result.drain.in_flight_left),
-      result.drain.drained ? "drained" : "NOT drained", ms(result.drain.duration));
-  for (const auto& hook : result.hooks) {
-    say("  hook phase {:<3} {:<18} {:<10} {:7.1f} ms{}{}", hook.phase, hook.name, to_string(hook.outcome), ms(hook.duration),
-        hook.error.empty() ? "" : "  ", hook.error);
-  }
-  if (result.exit_code == 0) say("shutdown complete: clean in {:.0f} ms, exit code 0", ms(result.duration));
-  else say("shutdown finished with exit code {} after {:.0f} ms", result.exit_code, ms(result.duration));
-  say("orders: {} placed, {} failed, {} rejected by the open breaker", w.counts[0].load(), w.counts[1].load(), w.counts[2].load());
+  say("{} ({}): the inventory breaker opens after {} failures in a row and stays open {} ms; health checks run "
+      "every {} ms; shutdown has {} ms",
+      w.service_name, to_string(svc.config()->environment), breaker.options().failure_threshold,
+      breaker.options().open_duration.count(), svc.health().config().interval.count(),
+      svc.shutdown().options().deadline.count());
+  const bool scenario_ok = args.serve ? serve(svc, w) : play_scenario(svc, w);
+  for (const auto& line : arbiter::describe(svc.shutdown().wait())) tell(line);
+  say("orders: {} placed, {} failed, {} rejected by the open breaker", w.counts[0].load(), w.counts[1].load(),
+      w.counts[2].load());
   if constexpr (requires { svc.tracing().processor(); }) {
     const arbiter::batch_stats spans = svc.tracing().processor()->stats();
     say("tracing: {} spans exported to {}, {} dropped", spans.exported, args.trace_file.value_or("stdout"),
-        spans.dropped_queue_full + spans.dropped_export_failed + spans.dropped_after_shutdown);
+        spans.dropped());
   }
-  return scenario_ok ? result.exit_code : 1;
+  return scenario_ok ? 0 : 1;
+}
+
+/// Builds the service with `Tracer` and runs it; a bad setting exits with 2 before anything starts.
+template <class Tracer>
+int run(const command& args, std::FILE* span_stream) {
+  world w;
+  const arbiter::orchestrator_options options{.log_stream = args.logs == "stdout" ? stdout : stderr,
+                                              .span_stream = span_stream};
+  const auto parts = arbiter::instances(intake_check{&w}, in_flight_check{&w});
+  const auto body = [&](service<Tracer>& svc) { return operate(svc, w, args); };
+  return std::apply([&](auto&&... s) { return service<Tracer>::run(parts, options, body, std::move(s)...); },
+                    sources(args));
+}
+
+/// A first look at the settings: is tracing on? (A bad setting says yes: run() then lists every problem.)
+bool tracing_enabled(const command& args) {
+  const auto load = [](auto&&... s) {
+    return service<arbiter::null_tracer>::config_type(arbiter::fmt_logger({.level = arbiter::log_level::off}),
+                                                      std::move(s)...)
+        .current();
+  };
+  try {
+    return std::apply(load, sources(args))->observability.tracing_enabled;
+  } catch (const arbiter::config_error&) {
+    return true;
+  }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  command_line args;
+  command args;
   try {
-    args = parse_command_line(argc, argv);
+    args.cli.parse(argc, argv);
   } catch (const std::invalid_argument& error) {
-    std::fprintf(stderr, "arbiter_demo: %s\n\n%s", error.what(), usage_text);
+    std::fprintf(stderr, "arbiter_demo: %s\n\n%s", error.what(), args.cli.usage(usage_footer).c_str());
     return 2;
   }
-  using traced = service<arbiter::sdk_tracing<span_file_exporter>>;
-  if (args.help || args.help_config) {
-    std::fputs(args.help ? usage_text : arbiter::help_text<traced::schema_type>().c_str(), stdout);
-    return 0;
-  }
-  bool tracing = true;
-  try {  // a first look at the config: --dump-config, and which tracer to build the service with
-    arbiter::fmt_logger quiet({.out = stderr, .level = args.dump_config ? arbiter::log_level::warn : arbiter::log_level::off});
-    const auto snapshot = std::apply([&](auto&&... s) { return traced::config_type(quiet, std::move(s)...).current(); }, sources(args));
-    if (args.dump_config) return std::fputs(arbiter::dump_text(snapshot).c_str(), stdout), 0;
-    tracing = snapshot->observability.tracing_enabled;
-  } catch (const arbiter::config_error& error) {
-    std::fprintf(stderr, "arbiter_demo: %s\n", error.what());
-    return 2;
-  }
-  if (!tracing) {
+  using traced = service<arbiter::json_lines_tracing>;
+  const auto answer = [&](auto&&... s) {
+    return arbiter::answer_commands<traced>(args.cli, usage_footer, std::move(s)...);
+  };
+  if (const auto code = std::apply(answer, sources(args))) return *code;
+  if (!tracing_enabled(args)) {
     say("tracing is off (observability.tracing_enabled=false): the service is built with null_tracer");
-    return run<arbiter::null_tracer>(args);
+    return run<arbiter::null_tracer>(args, stdout);
   }
-  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(args.trace_file ? std::fopen(args.trace_file->c_str(), "w") : nullptr, &std::fclose);
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(
+      args.trace_file ? std::fopen(args.trace_file->c_str(), "w") : nullptr, &std::fclose);
   if (args.trace_file && !file) {
     std::fprintf(stderr, "arbiter_demo: cannot open --trace-file %s for writing\n", args.trace_file->c_str());
     return 2;
   }
-  if (file) span_file = file.get();
-  return run<arbiter::sdk_tracing<span_file_exporter>>(args);
+  return run<arbiter::json_lines_tracing>(args, file ? file.get() : stdout);
 }

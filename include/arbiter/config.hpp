@@ -5,6 +5,7 @@
 /// The file watcher (inotify) is included on Linux only.
 
 #include <arbiter/config/byte_size.hpp>
+#include <arbiter/config/command_line.hpp>
 #include <arbiter/config/config.hpp>
 #include <arbiter/config/constraints.hpp>
 #include <arbiter/config/dump.hpp>

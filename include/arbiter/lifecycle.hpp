@@ -8,4 +8,5 @@
 #include <arbiter/lifecycle/shutdown_manager.hpp>
 #include <arbiter/lifecycle/shutdown_options.hpp>
 #include <arbiter/lifecycle/shutdown_plan.hpp>
+#include <arbiter/lifecycle/shutdown_report.hpp>
 #include <arbiter/lifecycle/signal_listener.hpp>

@@ -12,7 +12,8 @@
 ///               probe passes once start() has finished
 ///   shutdown    readiness off, grace, stop intake (drain gate and stop token), drain, then hooks by phase: the
 ///               service's own (phase 0), the optional parts (50), the health monitor (80), the tracer's flush
-///               (90) within what is left of shutdown.timeout; then the exit code
+///               (90) within what is left of shutdown.timeout; then the exit code. Each step is logged and
+///               traced (a "shutdown" span, a child a step) through the service's Logger and Tracer
 ///   reload      SIGHUP or reload(): breakers keep their state and counts, the log level and format change
 ///               live, what cannot change live is reported as needing a restart; a rejected reload changes
 ///               nothing
@@ -66,8 +67,9 @@ class file_watcher;  // config/watcher.hpp (inotify, <filesystem>): included by 
 
 /// Run-time choices of an orchestrator that are not settings of the service.
 struct orchestrator_options {
-  std::FILE* log_stream = stderr;  ///< where a fmt_logger built from the config writes
-  bool handle_signals = true;      ///< start(): SIGTERM/SIGINT shut down, SIGHUP reloads (false in tests)
+  std::FILE* log_stream = stderr;   ///< where a fmt_logger built from the config writes
+  std::FILE* span_stream = stdout;  ///< where json_lines_tracing writes spans (see tracing_setup)
+  bool handle_signals = true;       ///< start(): SIGTERM/SIGINT shut down, SIGHUP reloads (false in tests)
   health_mode health = health_mode::background;  ///< background: probes answer from the latest results
 };
 
@@ -79,7 +81,8 @@ struct service_reload {
   [[nodiscard]] bool applied() const noexcept { return config.applied; }
 };
 
-/// A tracing part builds its Tracer from the config's tracing settings (see json_lines_tracing).
+/// A tracing part builds its Tracer from the config's tracing settings (see json_lines_tracing); one that is also
+/// constructible from a tracing_setup is built from that, with orchestrator_options::span_stream.
 template <class P>
 concept TracingPart = requires(const P& part, const otel_settings& settings) {
   typename P::tracer_type;
@@ -503,7 +506,7 @@ class orchestrator {
   using config_type = typename config_of<sources_part>::type;
   using snapshot_type = snapshot<schema_type>;
   using monitor_type = typename monitor_of<checks_part, std::make_index_sequence<breakers_t::count>>::type;
-  using shutdown_type = shutdown_manager<logger_type, clock_type, exit_type>;
+  using shutdown_type = shutdown_manager<logger_type, clock_type, exit_type, tracer_type>;
 
   /// Loads the config from `sources` (lowest precedence first), checks every part's settings, and builds the
   /// parts. Nothing runs yet: start() installs the signal handlers and passes the startup probe.
@@ -516,10 +519,10 @@ class orchestrator {
         logger_(make_logger(parts, options)),
         config_(logger_, std::forward<S>(sources)...),
         settings_(derive(config_.current(), options)),
-        tracing_(tracing_argument(parts, settings_.tracing)),
+        tracing_(tracing_argument(parts, settings_.tracing, options)),
         breakers_(make_breakers(parts, std::make_index_sequence<breakers_t::count>{})),
         shutdown_(logger_, settings_.shutdown, detail::take_instance<clock_type>(parts),
-                  detail::take_instance<exit_type>(parts)),
+                  detail::take_instance<exit_type>(parts), tracer_),
         monitor_(make_monitor(parts, std::make_index_sequence<breakers_t::count>{})) {
     wire(parts);
   }
@@ -551,21 +554,35 @@ class orchestrator {
   /// stderr, every problem with its source, and gives exit code 2 before anything starts.
   template <class Body, class... S>
   static int run(orchestrator_options options, Body&& body, S&&... sources) {
+    return run(std::tuple<>{}, options, std::forward<Body>(body), std::forward<S>(sources)...);
+  }
+
+  /// The same, with the objects of the parts (`instances(logger, checks...)`, as the constructor takes them).
+  /// A body that returns an int reports its own outcome: a nonzero value is the exit code (the service's own
+  /// work failed), else the shutdown's is. The body may shut down and wait() itself (to report the result).
+  template <class... I, class Body, class... S>
+  static int run(std::tuple<I...> parts, orchestrator_options options, Body&& body, S&&... sources) {
     std::optional<orchestrator> svc;
     try {
-      svc.emplace(options, std::forward<S>(sources)...);
+      svc.emplace(std::move(parts), options, std::forward<S>(sources)...);
     } catch (const config_error& error) {
       std::fprintf(stderr, "%s\n", error.what());
       return 2;
     }
     svc->start();
+    int own = 0;
     try {
-      std::forward<Body>(body)(*svc);
+      if constexpr (std::is_convertible_v<std::invoke_result_t<Body&&, orchestrator&>, int>) {
+        own = std::forward<Body>(body)(*svc);
+      } else {
+        std::forward<Body>(body)(*svc);
+      }
     } catch (const std::exception& error) {
       svc->shutdown().fatal(std::string("service body: uncaught exception: ") + error.what());
     }
     svc->shutdown().trigger_shutdown("the service's main function returned");
-    return svc->shutdown().wait().exit_code;
+    const int code = svc->shutdown().wait().exit_code;
+    return own != 0 ? own : code;
   }
 
   /// Installs the signal handlers (when options say so) and lets the startup probe pass.
@@ -718,10 +735,13 @@ class orchestrator {
     }
   }
 
-  /// What the tracing part is built from, in place: the tracing settings, or the Tracer instance.
+  /// What the tracing part is built from, in place: a tracing_setup, the tracing settings, or the Tracer instance.
   template <class Tuple>
-  static decltype(auto) tracing_argument(Tuple& parts, const otel_settings& settings) {
-    if constexpr (TracingPart<tracing_part_type>) {
+  static decltype(auto) tracing_argument(Tuple& parts, const otel_settings& settings,
+                                         const orchestrator_options& options) {
+    if constexpr (std::is_constructible_v<tracing_part_type, tracing_setup>) {
+      return tracing_setup{settings, options.span_stream};
+    } else if constexpr (TracingPart<tracing_part_type>) {
       return (settings);
     } else {
       return detail::take_instance<tracer_type>(parts);
@@ -832,7 +852,8 @@ class orchestrator {
     emplace_extras(extras_part{});
     shutdown_.add_hook("health monitor", 80, [this] { monitor_.stop(); });
     if constexpr (requires(const tracing_part_type& t) { t.shutdown_hook(); }) {
-      shutdown_.add_hook("tracing", 90, std::function<void(const hook_budget&)>(tracing_.shutdown_hook()));
+      // The flush ends the "shutdown" span first: spans that end after the tracer's shutdown would be lost.
+      shutdown_.add_tracer_flush("tracing", 90, std::function<void(const hook_budget&)>(tracing_.shutdown_hook()));
     }
     shutdown_.on_reload([this] { (void)reload(); });
   }

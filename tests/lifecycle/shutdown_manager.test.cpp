@@ -1,6 +1,9 @@
 #include <arbiter/clock/manual_clock.hpp>
 #include <arbiter/lifecycle/shutdown_manager.hpp>
+#include <arbiter/logging/null_logger.hpp>
 #include <arbiter/logging/recording_logger.hpp>
+#include <arbiter/tracing/null_tracer.hpp>
+#include <arbiter/tracing/recording_tracer.hpp>
 
 #include <gtest/gtest.h>
 
@@ -17,6 +20,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 namespace {
@@ -547,6 +552,173 @@ TEST(shutdown_manager, options_are_validated_with_field_value_and_source) {
   EXPECT_NO_THROW(options.validate());
   EXPECT_THROW((manager_type(arbiter::recording_logger{}, arbiter::shutdown_options{.deadline = -1s})),
                std::invalid_argument);
+}
+
+// ---- tracing ------------------------------------------------------------------------------------------------
+
+using traced_manager = arbiter::shutdown_manager<arbiter::recording_logger, arbiter::manual_clock,
+                                                 arbiter::recording_exit, arbiter::recording_tracer>;
+
+struct traced_fixture : fixture {
+  arbiter::recording_tracer tracer;
+  traced_manager make_traced(arbiter::shutdown_options options = fast_options()) {
+    return traced_manager(logger, std::move(options), clock, exit, tracer);
+  }
+  /// The spans named `name`, in the order they ended.
+  [[nodiscard]] std::vector<arbiter::span_data> spans(std::string_view name) const {
+    std::vector<arbiter::span_data> out;
+    for (auto& span : tracer.finished()) {
+      if (span.name == name) out.push_back(std::move(span));
+    }
+    return out;
+  }
+};
+
+std::string text_of(const arbiter::span_data& span, std::string_view key) {
+  const auto value = span.attribute(key);
+  return value && std::holds_alternative<std::string>(*value) ? std::get<std::string>(*value) : "<none>";
+}
+
+std::int64_t int_of(const arbiter::span_data& span, std::string_view key) {
+  const auto value = span.attribute(key);
+  return value && std::holds_alternative<std::int64_t>(*value) ? std::get<std::int64_t>(*value) : -1;
+}
+
+TEST(shutdown_manager, traces_the_sequence_as_one_span_with_a_child_for_every_step) {
+  traced_fixture f;
+  auto options = fast_options();
+  options.readiness_grace = 100ms;
+  auto manager = f.make_traced(options);
+  manager.on_readiness_off("health", [] {});
+  manager.add_hook("server", 0, [] {});
+  manager.add_hook("db", 1, [] {});
+  manager.trigger_shutdown("test over");
+  ASSERT_TRUE(eventually([&] {  // the grace waits on the manual clock
+    f.clock.advance(10ms);
+    return manager.gate().is_closed();
+  }));
+  const auto& result = manager.wait();
+  ASSERT_EQ(result.exit_code, 0);
+
+  const auto roots = f.spans("shutdown");
+  ASSERT_EQ(roots.size(), 1U);
+  const auto& root = roots[0];
+  EXPECT_FALSE(root.parent_span_id.valid());
+  EXPECT_EQ(text_of(root, "shutdown.reason"), "requested");
+  EXPECT_EQ(text_of(root, "shutdown.detail"), "test over");
+  EXPECT_EQ(int_of(root, "shutdown.exit_code"), 0);
+  EXPECT_EQ(root.status, arbiter::span_status::unset);
+
+  // Every step once, in order, each a child of the shutdown span; the shutdown span ends last.
+  std::vector<std::string> names;
+  const auto finished = f.tracer.finished();
+  for (const auto& span : finished) {
+    names.push_back(span.name == "shutdown.readiness_off" || span.name == "shutdown.hook"
+                        ? span.name + " " + text_of(span, "shutdown.step.name")
+                        : span.name);
+    if (span.name == "shutdown") continue;
+    EXPECT_EQ(span.context.trace_id, root.context.trace_id) << span.name;
+    EXPECT_EQ(span.parent_span_id, root.context.span_id) << span.name;
+    EXPECT_EQ(span.status, arbiter::span_status::unset) << span.name;
+  }
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"shutdown.readiness_off health", "shutdown.grace", "shutdown.stop_intake",
+                                      "shutdown.drain", "shutdown.hook server", "shutdown.hook db", "shutdown"}));
+  const auto hooks = f.spans("shutdown.hook");
+  ASSERT_EQ(hooks.size(), 2U);
+  EXPECT_EQ(int_of(hooks[1], "shutdown.step.phase"), 1);
+  EXPECT_EQ(text_of(hooks[1], "shutdown.step.outcome"), "completed");
+  EXPECT_EQ(int_of(f.spans("shutdown.grace").at(0), "shutdown.grace_ms"), 100);
+  EXPECT_EQ(f.spans("shutdown.drain").at(0).attribute("shutdown.drain.drained"), arbiter::attribute_value(true));
+  EXPECT_EQ(f.logger.count("intake stopped"), 1U) << "every step is logged too";
+}
+
+TEST(shutdown_manager, a_throwing_hook_gives_its_span_and_the_shutdown_span_an_error_status) {
+  traced_fixture f;
+  auto manager = f.make_traced();
+  manager.add_hook("bad", 0, [] { throw std::runtime_error("disk full"); });
+  manager.add_hook("after", 1, [] {});
+  manager.trigger_shutdown();
+  ASSERT_EQ(manager.wait().exit_code, arbiter::exit_codes{}.hook_failed);
+  const auto hooks = f.spans("shutdown.hook");
+  ASSERT_EQ(hooks.size(), 2U);
+  EXPECT_EQ(text_of(hooks[0], "shutdown.step.name"), "bad");
+  EXPECT_EQ(text_of(hooks[0], "shutdown.step.outcome"), "failed");
+  EXPECT_EQ(hooks[0].status, arbiter::span_status::error);
+  EXPECT_EQ(hooks[0].status_description, "disk full");
+  EXPECT_EQ(hooks[1].status, arbiter::span_status::unset);
+  const auto root = f.spans("shutdown");
+  ASSERT_EQ(root.size(), 1U);
+  EXPECT_EQ(root[0].status, arbiter::span_status::error);
+  EXPECT_EQ(int_of(root[0], "shutdown.exit_code"), arbiter::exit_codes{}.hook_failed);
+}
+
+TEST(shutdown_manager, the_deadline_marks_the_step_it_cut_and_the_skipped_ones_as_errors_once_each) {
+  traced_fixture f;
+  auto options = fast_options();
+  options.deadline = 5s;
+  options.drain_timeout = 1s;
+  auto manager = f.make_traced(options);
+  auto flag = std::make_shared<release_flag>();
+  manager.add_hook("forever", 0, [clock = f.clock, flag] {
+    clock.advance(6s);
+    flag->wait();
+  });
+  manager.add_hook("after", 1, [] {});
+  manager.trigger_shutdown();
+  const auto& result = manager.wait();
+  flag->release();
+  ASSERT_TRUE(result.deadline_hit);
+  const auto hooks = f.spans("shutdown.hook");
+  ASSERT_EQ(hooks.size(), 2U);
+  EXPECT_EQ(text_of(hooks[0], "shutdown.step.outcome"), "timed_out");
+  EXPECT_EQ(hooks[0].status, arbiter::span_status::error);
+  EXPECT_NE(hooks[0].status_description.find("overall deadline"), std::string::npos) << hooks[0].status_description;
+  EXPECT_EQ(text_of(hooks[1], "shutdown.step.outcome"), "skipped");
+  EXPECT_EQ(hooks[1].status, arbiter::span_status::error);
+  const auto root = f.spans("shutdown");
+  ASSERT_EQ(root.size(), 1U) << "the shutdown span ends before the forced exit";
+  EXPECT_EQ(root[0].status, arbiter::span_status::error);
+  EXPECT_EQ(root[0].attribute("shutdown.deadline_hit"), arbiter::attribute_value(true));
+  EXPECT_EQ(int_of(root[0], "shutdown.exit_code"), arbiter::exit_codes{}.deadline);
+  EXPECT_EQ(f.exit.count(), 1U);
+  EXPECT_TRUE(eventually([&] { return f.logger.count("shutdown step finished late") == 1; }));
+  EXPECT_EQ(f.spans("shutdown.hook").size(), 2U) << "a step that finishes late is not traced again";
+}
+
+TEST(shutdown_manager, the_tracer_flush_runs_after_the_shutdown_span_has_ended) {
+  traced_fixture f;
+  auto manager = f.make_traced();
+  std::vector<std::string> seen_by_flush;
+  manager.add_hook("server", 0, [] {});
+  manager.add_tracer_flush("tracing", 90, [&](const arbiter::hook_budget& /*budget*/) {
+    for (const auto& span : f.tracer.finished()) seen_by_flush.push_back(span.name);
+  });
+  manager.trigger_shutdown();
+  const auto& result = manager.wait();
+  EXPECT_EQ(result.exit_code, 0);
+  ASSERT_EQ(result.hooks.size(), 2U);
+  EXPECT_EQ(result.hooks[1].name, "tracing");
+  EXPECT_EQ(result.hooks[1].phase, 90);
+  EXPECT_EQ(result.hooks[1].outcome, arbiter::hook_outcome::completed);
+  ASSERT_FALSE(seen_by_flush.empty());
+  EXPECT_EQ(seen_by_flush.back(), "shutdown") << "every span ended before the tracer was flushed";
+  EXPECT_EQ(f.spans("shutdown").size(), 1U);
+  EXPECT_EQ(f.spans("shutdown.hook").size(), 1U) << "the flush cannot trace itself into the tracer it shuts";
+  EXPECT_EQ(f.logger.count("shutdown step finished"), 2U) << "but it is logged";
+}
+
+TEST(shutdown_manager, null_tracer_adds_no_bytes) {
+  static_assert(std::is_empty_v<arbiter::null_tracer>);
+  using untraced = arbiter::shutdown_manager<arbiter::null_logger, arbiter::steady_clock, arbiter::recording_exit>;
+  using spelled_out = arbiter::shutdown_manager<arbiter::null_logger, arbiter::steady_clock, arbiter::recording_exit,
+                                                arbiter::null_tracer>;
+  using traced = arbiter::shutdown_manager<arbiter::null_logger, arbiter::steady_clock, arbiter::recording_exit,
+                                           arbiter::recording_tracer>;
+  static_assert(std::is_same_v<untraced, spelled_out>);
+  // The recording tracer (a shared_ptr) is the only difference: the null tracer's slot takes nothing.
+  static_assert(sizeof(traced) == sizeof(untraced) + sizeof(arbiter::recording_tracer));
+  SUCCEED();
 }
 
 TEST(exit_codes, defaults_are_distinct_and_clean_is_zero) {

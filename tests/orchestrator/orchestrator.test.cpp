@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -466,6 +467,90 @@ TEST(orchestrator, ShutdownRunsReadinessOffDrainThenTheServiceHooksThePartsHealt
                                              "tracing"}));
 }
 
+/// The names of `spans` that are children of the one "shutdown" span, each with its step name if it has one.
+std::vector<std::string> shutdown_steps(const std::vector<arbiter::span_data>& spans) {
+  const arbiter::span_data* root = nullptr;
+  for (const auto& span : spans) {
+    if (span.name == "shutdown") {
+      if (root != nullptr) return {"<two shutdown spans>"};
+      root = &span;
+    }
+  }
+  if (root == nullptr) return {"<no shutdown span>"};
+  std::vector<std::string> out;
+  for (const auto& span : spans) {
+    if (span.parent_span_id != root->context.span_id) continue;
+    const auto step = span.attribute("shutdown.step.name");
+    out.push_back(step ? span.name + " " + std::get<std::string>(*step) : span.name);
+  }
+  return out;
+}
+
+TEST(orchestrator, TheShutdownStepsAreTracedThroughTheServicesTracer) {
+  rig r({"shutdown.timeout=2s"});
+  r.svc.start();
+  r.svc.shutdown().trigger_shutdown("test");
+  ASSERT_EQ(r.svc.shutdown().wait().exit_code, 0);
+  EXPECT_EQ(shutdown_steps(r.tracer.finished()),
+            (std::vector<std::string>{"shutdown.readiness_off health", "shutdown.grace", "shutdown.stop_intake",
+                                      "shutdown.drain", "shutdown.hook health monitor"}));
+}
+
+/// Keeps what the SDK tracer exports (copies share the spans, so the test reads what the service's copy got).
+struct kept_exporter : arbiter::in_memory_exporter {
+  static arbiter::in_memory_exporter& kept() {
+    static arbiter::in_memory_exporter spans;
+    return spans;
+  }
+  explicit kept_exporter(const arbiter::otel_settings& /*settings*/) : in_memory_exporter(kept()) {}
+};
+
+TEST(orchestrator, WithSdkTracingTheShutdownSpansAreExportedBeforeTheTracerFlushEnds) {
+  kept_exporter::kept().clear();
+  using traced = arbiter::orchestrator<arbiter::breaker<"inventory">, arbiter::with_sources<arbiter::override_source>,
+                                       arbiter::with_logger<arbiter::null_logger>,
+                                       arbiter::with_tracer<arbiter::sdk_tracing<kept_exporter>>,
+                                       arbiter::with_exit<arbiter::recording_exit>>;
+  traced svc(quiet, arbiter::override_source({"shutdown.timeout=2s", "observability.tracing_enabled=true"}));
+  svc.start();
+  svc.shutdown().trigger_shutdown("test");
+  const arbiter::shutdown_result& result = svc.shutdown().wait();
+  EXPECT_EQ(result.exit_code, 0);
+  ASSERT_FALSE(result.hooks.empty());
+  EXPECT_EQ(result.hooks.back().name, "tracing");
+  EXPECT_EQ(result.hooks.back().outcome, arbiter::hook_outcome::completed);
+  // Every step but the flush itself, which cannot trace into the tracer it shuts down; nothing dropped.
+  EXPECT_EQ(shutdown_steps(kept_exporter::kept().spans()),
+            (std::vector<std::string>{"shutdown.readiness_off health", "shutdown.grace", "shutdown.stop_intake",
+                                      "shutdown.drain", "shutdown.hook health monitor"}));
+  EXPECT_EQ(svc.tracing().processor()->stats().dropped(), 0u);
+}
+
+TEST(orchestrator, JsonLinesTracingWritesToTheSpanStreamOfItsOptions) {
+  std::FILE* file = std::tmpfile();
+  ASSERT_NE(file, nullptr);
+  {
+    using traced = arbiter::orchestrator<arbiter::breaker<"inventory">, arbiter::with_sources<arbiter::override_source>,
+                                         arbiter::with_logger<arbiter::null_logger>,
+                                         arbiter::with_tracer<arbiter::json_lines_tracing>,
+                                         arbiter::with_exit<arbiter::recording_exit>>;
+    arbiter::orchestrator_options options = quiet;
+    options.span_stream = file;
+    traced svc(options, arbiter::override_source({"shutdown.timeout=200ms", "observability.service_name=spans"}));
+    svc.start();
+    (void)svc.breaker<"inventory">().execute([] { return 1; });
+    svc.shutdown().trigger_shutdown("test");
+    EXPECT_EQ(svc.shutdown().wait().exit_code, 0);
+  }
+  std::rewind(file);
+  std::string text;
+  for (char buffer[4096]; std::fgets(buffer, sizeof buffer, file) != nullptr;) text += buffer;
+  std::fclose(file);
+  EXPECT_NE(text.find(R"("name":"shutdown")"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("shutdown.step.name":"health monitor")"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("resource":{"service.name":"spans")"), std::string::npos) << text;
+}
+
 TEST(orchestrator, RunServesTheBodyThenShutsDownWithTheExitCode) {
   int seen = -1;
   const int code = null_service::run(
@@ -477,6 +562,24 @@ TEST(orchestrator, RunServesTheBodyThenShutsDownWithTheExitCode) {
       arbiter::override_source({"shutdown.timeout=200ms"}));
   EXPECT_EQ(seen, 1);
   EXPECT_EQ(code, 0);
+}
+
+TEST(orchestrator, RunTakesThePartsInstancesAndABodyThatReturnsAnExitCode) {
+  arbiter::recording_logger logger;
+  using logged = arbiter::orchestrator<arbiter::breaker<"inventory">, arbiter::with_sources<arbiter::override_source>,
+                                       arbiter::with_logger<arbiter::recording_logger>>;
+  const auto failing = [](logged& svc) {
+    svc.shutdown().trigger_shutdown("the body is done");
+    return svc.shutdown().wait().exit_code == 0 ? 1 : 0;  // the body's own work went wrong
+  };
+  EXPECT_EQ(logged::run(arbiter::instances(logger), quiet, failing,
+                        arbiter::override_source({"shutdown.timeout=200ms"})),
+            1);
+  EXPECT_EQ(logger.count("service started"), 1u) << "the instance given is the service's logger";
+  EXPECT_EQ(logger.count("shutdown finished"), 1u) << "the body's own shutdown is the only one";
+  EXPECT_EQ(logged::run(arbiter::instances(logger), quiet, [](logged& /*svc*/) { return 0; },
+                        arbiter::override_source({"shutdown.timeout=200ms"})),
+            0);
 }
 
 }  // namespace

@@ -6,7 +6,7 @@
 /// The sequence, on its own thread, each step bounded by the overall deadline:
 ///   1. readiness off   the on_readiness_off callbacks (the health monitor's manual switch), in order
 ///   2. grace           options.readiness_grace, so load balancers see "not ready" before intake stops
-///   3. stop intake     the drain gate refuses new entries and the stop_token is signalled
+///   3. stop intake     the drain gate refuses new entries and the stop_token is signalled ("intake stopped")
 ///   4. drain           wait until in-flight work reaches zero (options.drain_timeout)
 ///   5. hooks           by phase (lowest first); within a phase the last registered stops first
 ///   6. result          every step's outcome and duration, logged and returned by wait()
@@ -16,6 +16,15 @@
 /// hit, or a fatal error was seen, the manager ends the process itself through the Exit policy with the same
 /// exit code, so static destructors never run under a live hook thread. A second SIGTERM or SIGINT forces the
 /// exit at once.
+///
+/// Each step is logged through the Logger and traced through the Tracer, once: a span "shutdown" for the whole
+/// sequence (shutdown.reason, shutdown.detail, shutdown.deadline_ms; at its end shutdown.exit_code,
+/// shutdown.drained, shutdown.deadline_hit, shutdown.fatal) with one child a step: "shutdown.readiness_off" and
+/// "shutdown.hook" (shutdown.step.name, shutdown.step.phase, shutdown.step.outcome), "shutdown.grace"
+/// (shutdown.grace_ms), "shutdown.stop_intake", "shutdown.drain" (shutdown.drain.drained,
+/// shutdown.drain.in_flight_left). A step that did not complete, and a shutdown that was not clean, have status
+/// error with the reason. The hook registered with add_tracer_flush runs after the "shutdown" span has ended:
+/// spans ended after the tracer's flush would be lost.
 
 #include <algorithm>
 #include <array>
@@ -48,6 +57,9 @@
 #include <arbiter/lifecycle/signal_listener.hpp>
 #include <arbiter/logging/logger.hpp>
 #include <arbiter/logging/null_logger.hpp>
+#include <arbiter/tracing/null_tracer.hpp>
+#include <arbiter/tracing/scoped_span.hpp>
+#include <arbiter/tracing/tracer.hpp>
 
 namespace arbiter::inline v1 {
 
@@ -87,22 +99,29 @@ inline thread_local bool inside_terminate_handler = false;
 /// \tparam Logger  where steps and results are logged
 /// \tparam Clock   what deadlines and durations are measured with (manual_clock in tests)
 /// \tparam Exit    how the process is forced out (process_exit; recording_exit in tests)
-template <class Logger = null_logger, class Clock = steady_clock, class Exit = process_exit>
+/// \tparam Tracer  where the sequence and its steps are traced (null_tracer: nothing, and no bytes)
+template <class Logger = null_logger, class Clock = steady_clock, class Exit = process_exit, class Tracer = null_tracer>
 class shutdown_manager {
   static_assert(assert_logger<Logger>());
   static_assert(assert_clock<Clock>());
   static_assert(assert_exit_policy<Exit>());
+  static_assert(assert_tracer<Tracer>());
 
  public:
   using logger_type = Logger;
   using clock_type = Clock;
   using exit_type = Exit;
+  using tracer_type = Tracer;
   using time_point = typename Clock::time_point;
 
   /// Checks `options` and keeps the policies. \throws std::invalid_argument naming a bad option
   explicit shutdown_manager(Logger logger = Logger{}, shutdown_options options = {}, Clock clock = Clock{},
-                            Exit exit = Exit{})
-      : logger_(std::move(logger)), clock_(std::move(clock)), exit_(std::move(exit)), options_(std::move(options)) {
+                            Exit exit = Exit{}, Tracer tracer = Tracer{})
+      : logger_(std::move(logger)),
+        clock_(std::move(clock)),
+        exit_(std::move(exit)),
+        tracer_(std::move(tracer)),
+        options_(std::move(options)) {
     options_.validate();
     fatal_target_.self = this;
     fatal_target_.on_terminate = [](void* self, std::string what) noexcept {
@@ -139,6 +158,19 @@ class shutdown_manager {
                 std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
     check_step(name, static_cast<bool>(fn), timeout, "shutdown hook");
     add_hook_step(std::move(name), phase, std::move(fn), timeout);
+  }
+
+  /// Registers the hook that flushes (and shuts down) this manager's Tracer. It runs in its phase like any hook
+  /// and is logged and reported like one, but the "shutdown" span ends just before it, since spans that end
+  /// after the flush would be lost; so neither it nor a hook after it is traced. The last one registered wins.
+  /// \throws std::invalid_argument, std::logic_error as add_hook
+  void add_tracer_flush(std::string name, int phase, std::function<void(const hook_budget&)> fn,
+                        std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
+    check_step(name, static_cast<bool>(fn), timeout, "shutdown hook");
+    const std::lock_guard lock(mutex_);
+    reject_if_started(name, "shutdown hook");
+    for (auto& h : hooks_) h.flushes_tracer = false;
+    hooks_.push_back(step{std::move(name), phase, next_sequence_++, std::move(fn), timeout, true});
   }
 
   /// Registers static hooks in the order their `stops_before` declarations give, computed at compile time.
@@ -277,6 +309,7 @@ class shutdown_manager {
     std::uint64_t sequence = 0;
     std::function<void(const hook_budget&)> fn;
     std::optional<std::chrono::milliseconds> timeout;
+    bool flushes_tracer = false;  ///< add_tracer_flush: the "shutdown" span ends before it runs
   };
 
   /// The state one running step shares with its thread, which may outlive the manager after a timeout.
@@ -543,6 +576,119 @@ class shutdown_manager {
     return std::nullopt;
   }
 
+  // ---- tracing: every helper does nothing with a Tracer whose spans never record (null_tracer) ----------------
+
+  using span_type = typename Tracer::span_type;
+  static constexpr bool traced = !detail::never_records<span_type>;
+
+  // A failing tracer must not stop the shutdown: each helper catches, and a span it cannot make is just missing.
+
+  /// Sets an attribute on `span` if there is one.
+  static void annotate([[maybe_unused]] std::optional<span_type>& span, [[maybe_unused]] std::string_view key,
+                       [[maybe_unused]] attribute_view value) noexcept {
+    if constexpr (traced) {
+      try {
+        if (span) span->set_attribute(key, value);
+      } catch (...) {
+      }
+    }
+  }
+
+  /// Starts the "shutdown" span.
+  [[nodiscard]] std::optional<span_type> start_sequence_span([[maybe_unused]] const shutdown_cause& cause,
+                                                             [[maybe_unused]] std::size_t hooks) noexcept {
+    std::optional<span_type> span;
+    if constexpr (traced) {
+      try {
+        span.emplace(tracer_.start_span("shutdown"));
+      } catch (...) {
+        return span;
+      }
+      annotate(span, "shutdown.reason", to_string(cause.reason));
+      annotate(span, "shutdown.detail", std::string_view(cause.detail));
+      annotate(span, "shutdown.deadline_ms", std::int64_t{options_.deadline.count()});
+      annotate(span, "shutdown.hooks", static_cast<std::int64_t>(hooks));
+    }
+    return span;
+  }
+
+  /// Ends the "shutdown" span with `result` (once; later calls do nothing).
+  static void end_sequence_span([[maybe_unused]] std::optional<span_type>& span,
+                                [[maybe_unused]] const shutdown_result& result) noexcept {
+    if constexpr (traced) {
+      if (!span) return;
+      annotate(span, "shutdown.exit_code", std::int64_t{result.exit_code});
+      annotate(span, "shutdown.drained", result.drain.drained);
+      annotate(span, "shutdown.deadline_hit", result.deadline_hit);
+      annotate(span, "shutdown.fatal", result.fatal);
+      annotate(span, "shutdown.still_running", static_cast<std::int64_t>(result.still_running));
+      try {
+        if (!result.clean() || result.still_running > 0) {
+          span->set_status(span_status::error, result.fatal               ? "fatal error"
+                                               : result.deadline_hit      ? "the overall deadline was hit"
+                                               : !result.drain.drained    ? "the drain did not finish"
+                                               : result.still_running > 0 ? "a step left behind is still running"
+                                                                          : "a step did not complete");
+        }
+        span->end();
+      } catch (...) {
+      }
+      span.reset();
+    }
+  }
+
+  /// Starts the span of one step, a child of the "shutdown" span; none once that has ended (or never began).
+  [[nodiscard]] std::optional<span_type> start_step_span([[maybe_unused]] const std::optional<span_type>& parent,
+                                                         [[maybe_unused]] std::string_view name) noexcept {
+    std::optional<span_type> span;
+    if constexpr (traced) {
+      try {
+        if (parent) span.emplace(tracer_.start_span(name, span_options{.parent = parent->context()}));
+      } catch (...) {
+      }
+    }
+    return span;
+  }
+
+  /// Ends a step's span: its outcome, and status error with the reason when it did not complete.
+  static void end_step_span([[maybe_unused]] std::optional<span_type>& span, [[maybe_unused]] hook_outcome outcome,
+                            [[maybe_unused]] std::string_view error) noexcept {
+    if constexpr (traced) {
+      if (!span) return;
+      annotate(span, "shutdown.step.outcome", to_string(outcome));
+      try {
+        if (outcome != hook_outcome::completed) span->set_status(span_status::error, error);
+        span->end();
+      } catch (...) {
+      }
+      span.reset();
+    }
+  }
+
+  /// Runs a readiness-off step or a hook (run_step) inside its span.
+  hook_report traced_step(const std::optional<span_type>& parent, std::string_view span_name, bool is_hook,
+                          const step& s, time_point phase_limit, std::optional<std::chrono::milliseconds> phase_timeout,
+                          time_point deadline, bool& deadline_hit, std::vector<left_behind_step>& left_behind) {
+    auto span = start_step_span(parent, span_name);
+    annotate(span, "shutdown.step.name", std::string_view(s.name));
+    if (is_hook) annotate(span, "shutdown.step.phase", std::int64_t{s.phase});
+    hook_report report = run_step(s, phase_limit, phase_timeout, deadline, deadline_hit, left_behind);
+    end_step_span(span, report.outcome, report.error);
+    return report;
+  }
+
+  /// The result as it stands before the tracer's flush: what the "shutdown" span ends with then.
+  [[nodiscard]] shutdown_result result_so_far(const shutdown_result& result, bool deadline_hit) const {
+    shutdown_result out = result;
+    out.deadline_hit = deadline_hit;
+    {
+      const std::lock_guard lock(mutex_);
+      out.fatal = fatal_seen_;
+    }
+    out.exit_code = choose_exit_code(out, options_.codes);
+    return out;
+  }
+
   void run_sequence() {
     shutdown_result result;
     std::vector<step> readiness;
@@ -562,20 +708,34 @@ class shutdown_manager {
                 kv("detail", std::string_view(result.cause.detail)),
                 kv("deadline_ms", std::int64_t{options_.deadline.count()}),
                 kv("hooks", static_cast<std::int64_t>(hooks.size())));
+    auto sequence_span = start_sequence_span(result.cause, hooks.size());
     bool deadline_hit = false;
     std::vector<left_behind_step> left_behind;
     left_behind.reserve(readiness.size() + hooks.size());  // push_back never throws with a thread in hand
 
     // 1. readiness off, 2. grace
-    for (const auto& s : readiness)
-      result.readiness.push_back(run_step(s, deadline, std::nullopt, deadline, deadline_hit, left_behind));
-    if (!deadline_hit && options_.readiness_grace.count() > 0) {
-      sleep_until(std::min(after(clock_.now(), options_.readiness_grace), deadline));
+    for (const auto& s : readiness) {
+      result.readiness.push_back(traced_step(sequence_span, "shutdown.readiness_off", false, s, deadline, std::nullopt,
+                                             deadline, deadline_hit, left_behind));
+    }
+    if (options_.readiness_grace.count() > 0) {
+      auto span = start_step_span(sequence_span, "shutdown.grace");
+      annotate(span, "shutdown.grace_ms", std::int64_t{options_.readiness_grace.count()});
+      if (!deadline_hit) sleep_until(std::min(after(clock_.now(), options_.readiness_grace), deadline));
+      end_step_span(span, deadline_hit ? hook_outcome::skipped : hook_outcome::completed,
+                    "not started: the overall deadline had passed");
     }
 
     // 3. stop intake, 4. drain
-    gate_.close();
-    stop_.request_stop();
+    {
+      auto span = start_step_span(sequence_span, "shutdown.stop_intake");
+      gate_.close();
+      stop_.request_stop();
+      end_step_span(span, hook_outcome::completed, {});
+    }
+    logger_.log(log_level::info, "intake stopped", kv("after_ms", to_ms(clock_.now() - started)),
+                kv("in_flight", static_cast<std::int64_t>(gate_.in_flight())));
+    auto drain_span = start_step_span(sequence_span, "shutdown.drain");
     const auto drain_started = clock_.now();
     const auto drain_limit = std::min(after(drain_started, options_.drain_timeout), deadline);
     result.drain.drained = gate_.wait_drained_until(clock_, drain_limit, options_.poll_interval);
@@ -589,6 +749,10 @@ class shutdown_manager {
                   kv("in_flight", static_cast<std::int64_t>(result.drain.in_flight_left)),
                   kv("duration_ms", to_ms(result.drain.duration)));
     }
+    annotate(drain_span, "shutdown.drain.drained", result.drain.drained);
+    annotate(drain_span, "shutdown.drain.in_flight_left", static_cast<std::int64_t>(result.drain.in_flight_left));
+    end_step_span(drain_span, result.drain.drained ? hook_outcome::completed : hook_outcome::timed_out,
+                  "in-flight work was left at the drain timeout");
 
     // 5. hooks by phase
     for (std::size_t i = 0; i < hooks.size();) {
@@ -596,7 +760,9 @@ class shutdown_manager {
       const auto phase_timeout = timeout_of_phase(phase);
       const auto phase_limit = phase_timeout ? std::min(after(clock_.now(), *phase_timeout), deadline) : deadline;
       for (; i < hooks.size() && hooks[i].phase == phase; ++i) {
-        result.hooks.push_back(run_step(hooks[i], phase_limit, phase_timeout, deadline, deadline_hit, left_behind));
+        if (traced && hooks[i].flushes_tracer) end_sequence_span(sequence_span, result_so_far(result, deadline_hit));
+        result.hooks.push_back(traced_step(sequence_span, "shutdown.hook", true, hooks[i], phase_limit, phase_timeout,
+                                           deadline, deadline_hit, left_behind));
       }
     }
 
@@ -622,6 +788,7 @@ class shutdown_manager {
       state_ = run_state::finishing;
     }
     result.exit_code = choose_exit_code(result, options_.codes);
+    end_sequence_span(sequence_span, result);
     logger_.log(result.clean() ? log_level::info : log_level::error, "shutdown finished",
                 kv("reason", to_string(result.cause.reason)), kv("exit_code", std::int64_t{result.exit_code}),
                 kv("duration_ms", to_ms(result.duration)), kv("drained", result.drain.drained),
@@ -648,6 +815,7 @@ class shutdown_manager {
   Logger logger_;
   Clock clock_;
   Exit exit_;
+  [[no_unique_address]] Tracer tracer_;
   shutdown_options options_;
   drain_gate gate_;
   std::stop_source stop_;

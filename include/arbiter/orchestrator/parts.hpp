@@ -10,9 +10,10 @@
 ///   with_sources<Sources...>       the config sources, lowest precedence first (default: env_source<"ARBITER">)
 ///   with_logger<L>                 the Logger policy (default fmt_logger, configured from observability.*)
 ///   with_tracer<T>                 a Tracer (default null_tracer), or a tracing part that builds one from config
-///                                  (json_lines_tracing, otlp_tracing)
+///                                  (json_lines_tracing, otlp_tracing), from a tracing_setup when it takes one
 ///   with_metrics<M>                the Metrics policy (default null_metrics; metrics_registry to be scraped): every
-///                                  breaker and the health monitor report through it, and the drain gate's work in flight
+///                                  breaker and the health monitor report through it, and the drain gate's work
+///                                  in flight
 ///   with_clock<C>                  the clock of the health monitor and the shutdown sequence (default steady_clock)
 ///   with_exit<E>                   the shutdown manager's Exit policy (default process_exit)
 ///   with_checks<C...>              health checks of the service's own (instances passed to the constructor)
@@ -22,12 +23,23 @@
 /// Every part is a type; none adds a virtual call or a type-erased function to a hot path.
 
 #include <cstddef>
+#include <cstdio>
 #include <string_view>
 
 #include <arbiter/config/detail/text.hpp>
 #include <arbiter/version.hpp>
 
 namespace arbiter::inline v1 {
+
+struct otel_settings;  // tracing/otel_env.hpp
+
+/// What the orchestrator builds a tracing part from, when the part is constructible from it (else from the
+/// settings alone): the config's tracing settings, and where spans written as JSON lines go
+/// (orchestrator_options::span_stream; stdout by default).
+struct tracing_setup {
+  const otel_settings& settings;
+  std::FILE* span_stream = stdout;
+};
 
 /// A named circuit breaker part: `breaker<"inventory", count_window, timed>`. Its policies are those of
 /// circuit_breaker (detector, Sync, Clock, Timing, Outcome classifier, Stats), plus `critical`; the orchestrator

@@ -6,16 +6,20 @@
 /// (`always_off` when tracing is disabled), a batch processor, and an exporter. The orchestrator flushes it in the
 /// shutdown hook "tracing" (phase 90) within what is left of the deadline; spans lost there make that hook fail.
 ///
-///   json_lines_tracing   spans as JSON lines on stdout (or any FILE*): a sidecar or a log shipper reads them
+///   json_lines_tracing   spans as JSON lines on stdout, or on orchestrator_options::span_stream (a file the
+///                        service opened): a sidecar or a log shipper reads them
 ///   otlp_tracing         OTLP/HTTP to a collector: opt-in, in <arbiter/orchestrator/otlp_tracing.hpp> (Asio)
 ///
 /// `sdk_tracing<Exporter>` is the template behind both: Exporter is any exporter with a
-/// `static Exporter from_settings(const otel_settings&)`, or one constructible from `const otel_settings&`.
+/// `static Exporter from_settings(const otel_settings&)`, or one constructible from `const otel_settings&`; one
+/// constructible from `(const otel_settings&, std::FILE*)` is given the span stream of the tracing_setup.
 
+#include <concepts>
 #include <cstdio>
 #include <memory>
 #include <utility>
 
+#include <arbiter/orchestrator/parts.hpp>
 #include <arbiter/tracing/batch_processor.hpp>
 #include <arbiter/tracing/json_lines_exporter.hpp>
 #include <arbiter/tracing/otel_env.hpp>
@@ -35,6 +39,12 @@ class sdk_tracing {
   explicit sdk_tracing(const otel_settings& settings)
       : processor_(std::make_shared<processor_type>(make_exporter(settings), settings.batch)),
         tracer_(processor_, settings.sampler) {}
+
+  /// Builds the exporter with the setup's span stream when it takes one (the orchestrator passes
+  /// orchestrator_options::span_stream), else from the settings alone.
+  explicit sdk_tracing(const tracing_setup& setup)
+      : processor_(std::make_shared<processor_type>(make_exporter(setup), setup.settings.batch)),
+        tracer_(processor_, setup.settings.sampler) {}
 
   sdk_tracing(const sdk_tracing&) = delete;
   sdk_tracing& operator=(const sdk_tracing&) = delete;
@@ -60,19 +70,29 @@ class sdk_tracing {
       return Exporter(settings);
     }
   }
+  static Exporter make_exporter(const tracing_setup& setup) {
+    if constexpr (std::constructible_from<Exporter, const otel_settings&, std::FILE*>) {
+      return Exporter(setup.settings, setup.span_stream);
+    } else {
+      return make_exporter(setup.settings);
+    }
+  }
 
   std::shared_ptr<processor_type> processor_;
   tracer_type tracer_;
 };
 
-/// A JSON-lines exporter to stdout that takes the resource (service.name, ...) from the tracing settings.
+/// A JSON-lines exporter to stdout, or to the stream it is given, that takes the resource (service.name, ...) from
+/// the tracing settings.
 class stdout_json_lines_exporter : public json_lines_exporter {
  public:
-  explicit stdout_json_lines_exporter(const otel_settings& settings)
-      : json_lines_exporter(stdout, detail::with_unique_attributes(settings.otlp.resource)) {}
+  explicit stdout_json_lines_exporter(const otel_settings& settings) : stdout_json_lines_exporter(settings, stdout) {}
+  /// Writes to `stream` instead (a file the service opened; with nullptr every export fails).
+  stdout_json_lines_exporter(const otel_settings& settings, std::FILE* stream)
+      : json_lines_exporter(stream, detail::with_unique_attributes(settings.otlp.resource)) {}
 };
 
-/// Spans as JSON lines on stdout, built from the config's tracing settings.
+/// Spans as JSON lines on stdout (or the orchestrator's span_stream), built from the config's tracing settings.
 using json_lines_tracing = sdk_tracing<stdout_json_lines_exporter>;
 
 }  // namespace arbiter::inline v1

@@ -1,0 +1,73 @@
+#include <arbiter/config/command_line.hpp>
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct parsed {
+  std::optional<std::string> file, logs;
+  bool serve = false;
+  arbiter::command_line cli{"demo", "Runs the demo."};
+  parsed() {
+    cli.option("--config", "PATH", "settings from a JSON file", file);
+    cli.option("--logs", "stdout|stderr", "where log lines go", logs, {"stdout", "stderr"});
+    cli.flag("--serve", "serve until SIGTERM", serve);
+  }
+  void parse(std::vector<const char*> args) {
+    args.insert(args.begin(), "demo");
+    cli.parse(static_cast<int>(args.size()), args.data());
+  }
+};
+
+TEST(command_line, takes_overrides_in_order_the_standard_flags_and_the_services_own) {
+  parsed p;
+  p.parse({"a.b=1", "--config", "x.json", "--set", "c.d=2", "--serve", "--logs", "stdout", "--dump-config", "e=3"});
+  EXPECT_EQ(p.cli.overrides(), (std::vector<std::string>{"a.b=1", "c.d=2", "e=3"}));
+  EXPECT_EQ(p.file, "x.json");
+  EXPECT_EQ(p.logs, "stdout");
+  EXPECT_TRUE(p.serve);
+  EXPECT_TRUE(p.cli.dump_config());
+  EXPECT_FALSE(p.cli.help_config());
+  EXPECT_FALSE(p.cli.help());
+  parsed q;
+  q.parse({"-h", "--help-config"});
+  EXPECT_TRUE(q.cli.help());
+  EXPECT_TRUE(q.cli.help_config());
+  EXPECT_FALSE(q.serve);
+}
+
+TEST(command_line, a_bad_argument_is_an_error_naming_it) {
+  const auto error_of = [](std::vector<const char*> args) {
+    try {
+      parsed().parse(std::move(args));
+    } catch (const std::invalid_argument& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of({"--frobnicate"}), "unknown option --frobnicate");
+  EXPECT_EQ(error_of({"--config"}), "--config needs a value");
+  EXPECT_EQ(error_of({"--set"}), "--set needs a value");
+  EXPECT_EQ(error_of({"--logs", "syslog"}), "--logs takes stdout or stderr, not syslog");
+}
+
+TEST(command_line, usage_lists_every_flag_with_its_help) {
+  const parsed p;
+  EXPECT_EQ(p.cli.usage("Exit codes: 0 clean.\n"),
+            "usage: demo [options] [key.path=value ...]\n"
+            "Runs the demo.\n"
+            "  --config PATH         settings from a JSON file\n"
+            "  --logs stdout|stderr  where log lines go\n"
+            "  --serve               serve until SIGTERM\n"
+            "  --dump-config         print the effective configuration and where each value came from, then exit\n"
+            "  --help-config         print every setting (type, default, environment variable), then exit\n"
+            "  key.path=value        override one setting (also --set key.path=value)\n"
+            "Exit codes: 0 clean.\n");
+}
+
+}  // namespace
