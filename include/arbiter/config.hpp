@@ -7,6 +7,7 @@
 #include <arbiter/config/byte_size.hpp>
 #include <arbiter/config/command_line.hpp>
 #include <arbiter/config/config.hpp>
+#include <arbiter/config/config_metrics.hpp>
 #include <arbiter/config/constraints.hpp>
 #include <arbiter/config/dump.hpp>
 #include <arbiter/config/enum_names.hpp>

@@ -1,4 +1,5 @@
 // The batch processor: bounded queue, background export, retries, flush and shutdown, drops counted.
+#include <arbiter/metrics/registry.hpp>
 #include <arbiter/tracing/batch_processor.hpp>
 #include <arbiter/tracing/sampler.hpp>
 #include <arbiter/tracing/sdk_tracer.hpp>
@@ -22,7 +23,10 @@
 #include <stop_token>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
+
+#include "../metrics/exposition_check.hpp"
 
 #if defined(__linux__)
 #include <sys/resource.h>
@@ -56,6 +60,7 @@ struct scripted_state {
   int in_export = 0;
   int retryable_failures = 0;  ///< the next N calls fail with "retry"
   bool permanent_failure = false;
+  int permanent_failures = 0;  ///< the next N calls fail for good
   bool throws = false;
   std::size_t spans = 0;
   std::size_t calls = 0;
@@ -75,6 +80,10 @@ class scripted_exporter : public shared_state<scripted_state> {
     --s_->in_export;
     if (s_->throws) throw std::runtime_error("exporter exploded");
     if (s_->permanent_failure) return arbiter::export_result::fail("400 bad request");
+    if (s_->permanent_failures > 0) {
+      --s_->permanent_failures;
+      return arbiter::export_result::fail("400 bad request");
+    }
     if (s_->retryable_failures > 0) {
       --s_->retryable_failures;
       return arbiter::export_result::retry("503 service unavailable");
@@ -738,7 +747,187 @@ TEST(batch_processor, threads_tracing_while_the_exporter_runs_lose_nothing_uncou
   const auto s = p->stats();
   EXPECT_GT(s.exported, 0U);
   EXPECT_EQ(s.exported + s.dropped(), recorded.load());
+  EXPECT_EQ(s.ended, recorded.load());
   EXPECT_EQ(exporter.with([](auto& st) { return st.spans; }), s.exported);
+}
+
+// ---- metrics ---------------------------------------------------------------------------------------------
+
+/// The processor's members as they were before metrics, in order: with null_metrics it must be no bigger. (The
+/// count of spans refused after shutdown, added with metrics, sits in the padding of the `accepting_` line.)
+struct batch_processor_layout_before_metrics {
+  scripted_exporter exporter;
+  const arbiter::batch_options options;
+  std::vector<std::unique_ptr<arbiter::detail::span_ring>> shards;
+  std::vector<std::unique_ptr<arbiter::detail::span_ring>> free;
+  std::size_t shard_mask = 0;
+  std::size_t shard_capacity = 0;
+  std::size_t wake_mask = 0;
+  std::size_t batch_threshold = 1;
+  std::vector<arbiter::span_data*> refs;
+  std::vector<std::size_t> ref_shards;
+  alignas(64) std::atomic<bool> accepting{true};
+  std::atomic<bool> shutting_down{false};
+  std::unique_ptr<arbiter::detail::padded_counter[]> dropped_queue_full;
+  std::atomic<std::uint64_t> dropped_after_shutdown{0};
+  alignas(64) std::atomic<std::uint64_t> exported{0};
+  std::atomic<std::uint64_t> dropped_export_failed{0};
+  std::atomic<std::uint64_t> export_calls{0};
+  std::atomic<std::uint64_t> retries{0};
+  arbiter::detail::wake_word wake;
+  mutable std::mutex mutex;
+  std::condition_variable retry_cv;
+  std::condition_variable done_cv;
+  std::stop_source cancel;
+  std::atomic<std::int64_t> flush_deadline{0};
+  std::atomic<std::int64_t> shutdown_deadline{0};
+  std::atomic<bool> shutdown_in_time{true};
+  bool stopping = false;
+  bool stopped = false;
+  std::atomic<bool> abort{false};
+  std::uint64_t flush_requested = 0;
+  std::uint64_t flush_done = 0;
+  std::string last_error;
+  std::jthread worker;
+};
+
+using metered_processor = arbiter::batch_processor<scripted_exporter, arbiter::metrics_registry>;
+
+TEST(batch_processor, with_null_metrics_it_has_the_size_it_had_without_metrics) {
+  static_assert(std::is_same_v<processor, arbiter::batch_processor<scripted_exporter, arbiter::null_metrics>>);
+  static_assert(std::is_empty_v<arbiter::detail::batch_instruments<arbiter::null_metrics>>);
+  static_assert(sizeof(processor) == sizeof(batch_processor_layout_before_metrics));
+  static_assert(sizeof(metered_processor) > sizeof(processor));
+  processor p(scripted_exporter{}, fast_options());
+  EXPECT_EQ(p.stats().ended, 0U);
+}
+
+/// Reads one sample of the registry's text, failing the test when it is absent.
+double sample(const std::map<std::string, double>& samples, const std::string& key) {
+  const auto it = samples.find(key);
+  if (it == samples.end()) {
+    ADD_FAILURE() << "no sample " << key;
+    return -1;
+  }
+  return it->second;
+}
+
+TEST(batch_processor, reports_spans_ended_exported_dropped_by_reason_the_queue_and_export_durations) {
+  arbiter::metrics_registry registry;
+  scripted_exporter exporter;
+  exporter.close_gate();
+  exporter.with([](auto& s) { return s.permanent_failures = 1; });  // the first export fails for good
+  auto o = fast_options();
+  o.schedule_delay = 1h;
+  const auto began = std::chrono::steady_clock::now();
+  auto p = std::make_unique<metered_processor>(exporter, o, registry);
+  p->on_end(named("first"));
+  (void)p->force_flush(0ms);
+  ASSERT_TRUE(exporter.wait_in_export()) << "the worker holds `first` in the exporter";
+  const std::size_t capacity = p->queue_capacity();
+  for (std::size_t i = 0; i < capacity + 5; ++i) p->on_end(named("x"));  // fills the queue; 5 do not fit
+
+  auto text = registry.expose();
+  auto m = test::parse_exposition(text);
+  EXPECT_EQ(sample(m, "arbiter_tracing_spans_ended_total"), static_cast<double>(capacity + 6)) << text;
+  EXPECT_EQ(sample(m, "arbiter_tracing_spans_exported_total"), 0);
+  EXPECT_EQ(sample(m, "arbiter_tracing_spans_dropped_total{reason=\"queue_full\"}"), 5);
+  EXPECT_EQ(sample(m, "arbiter_tracing_spans_dropped_total{reason=\"export_failed\"}"), 0);
+  EXPECT_EQ(sample(m, "arbiter_tracing_spans_dropped_total{reason=\"after_shutdown\"}"), 0);
+  EXPECT_EQ(sample(m, "arbiter_tracing_queue_depth"), static_cast<double>(capacity));
+  EXPECT_EQ(sample(m, "arbiter_tracing_export_duration_seconds_count"), 0);
+
+  exporter.open_gate();  // `first` fails for good, then the queue is exported
+  EXPECT_TRUE(p->force_flush(5s));
+  EXPECT_TRUE(p->shutdown(5s));
+  p->on_end(named("late"));
+  p->on_end(named("later"));
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+
+  const arbiter::batch_stats stats = p->stats();
+  text = registry.expose();
+  m = test::parse_exposition(text);
+  EXPECT_EQ(sample(m, "arbiter_tracing_spans_ended_total"), static_cast<double>(capacity + 8)) << text;
+  EXPECT_EQ(sample(m, "arbiter_tracing_spans_exported_total"), static_cast<double>(capacity));
+  EXPECT_EQ(sample(m, "arbiter_tracing_spans_dropped_total{reason=\"queue_full\"}"), 5);
+  EXPECT_EQ(sample(m, "arbiter_tracing_spans_dropped_total{reason=\"export_failed\"}"), 1);
+  EXPECT_EQ(sample(m, "arbiter_tracing_spans_dropped_total{reason=\"after_shutdown\"}"), 2);
+  EXPECT_EQ(sample(m, "arbiter_tracing_queue_depth"), 0);
+  EXPECT_EQ(stats.ended, capacity + 8);
+  EXPECT_EQ(stats.ended, stats.exported + stats.dropped()) << "after the shutdown nothing is queued";
+  // One observation per export call (the failed one included), each between 0 and the whole test.
+  const double calls = static_cast<double>(exporter.with([](auto& s) { return s.calls; }));
+  EXPECT_EQ(calls, static_cast<double>(stats.export_calls));
+  EXPECT_EQ(sample(m, "arbiter_tracing_export_duration_seconds_count"), calls);
+  EXPECT_EQ(sample(m, "arbiter_tracing_export_duration_seconds_bucket{le=\"+Inf\"}"), calls);
+  EXPECT_GT(sample(m, "arbiter_tracing_export_duration_seconds_sum"), 0);
+  EXPECT_LE(sample(m, "arbiter_tracing_export_duration_seconds_sum"), elapsed);
+
+  p.reset();  // the callback series leave the scrape with the processor
+  m = test::parse_exposition(registry.expose());
+  EXPECT_EQ(m.count("arbiter_tracing_spans_ended_total"), 0U);
+  EXPECT_EQ(m.count("arbiter_tracing_queue_depth"), 0U);
+}
+
+TEST(batch_processor, a_second_processor_on_the_same_registry_is_refused_by_name) {
+  arbiter::metrics_registry registry;
+  metered_processor first(scripted_exporter{}, fast_options(), registry);
+  try {
+    metered_processor second(scripted_exporter{}, fast_options(), registry);
+    ADD_FAILURE() << "two processors wrote the same series";
+  } catch (const arbiter::metrics_error& error) {
+    EXPECT_NE(std::string(error.what()).find("arbiter_tracing_"), std::string::npos) << error.what();
+  }
+}
+
+TEST(batch_processor, a_scrape_while_threads_trace_reads_counts_that_only_grow_and_add_up) {
+  arbiter::metrics_registry registry;
+  scripted_exporter exporter;
+  auto o = fast_options();
+  o.max_queue_size = 64;  // small, so drops happen too
+  o.max_export_batch_size = 16;
+  o.schedule_delay = 1ms;
+  auto p = std::make_shared<metered_processor>(exporter, o, registry);
+  arbiter::tracer<arbiter::always_on, metered_processor> tracer(p, arbiter::always_on{});
+  std::atomic<std::uint64_t> recorded{0};
+  std::atomic<bool> stop{false};
+  const auto total = [](const std::map<std::string, double>& m) {
+    return sample(m, "arbiter_tracing_spans_exported_total") +
+           sample(m, "arbiter_tracing_spans_dropped_total{reason=\"queue_full\"}") +
+           sample(m, "arbiter_tracing_spans_dropped_total{reason=\"export_failed\"}") +
+           sample(m, "arbiter_tracing_spans_dropped_total{reason=\"after_shutdown\"}");
+  };
+  {
+    std::vector<std::jthread> workers;
+    for (int t = 0; t < 3; ++t) {
+      workers.emplace_back([&, tracer]() mutable {
+        while (!stop.load(std::memory_order_relaxed)) {
+          tracer.start_span("work").end();
+          recorded.fetch_add(1, std::memory_order_relaxed);
+        }
+      });
+    }
+    const auto until = std::chrono::steady_clock::now() + 300ms;
+    double last_ended = 0;
+    double last_done = 0;
+    while (std::chrono::steady_clock::now() < until) {
+      const auto m = test::parse_exposition(registry.expose());
+      const double ended = sample(m, "arbiter_tracing_spans_ended_total");
+      const double done = total(m);
+      EXPECT_GE(ended, last_ended) << "counters only grow";
+      EXPECT_GE(done, last_done) << "counters only grow";
+      EXPECT_LE(done, static_cast<double>(recorded.load()) + 3) << "nothing is counted that was not ended";
+      last_ended = ended;
+      last_done = done;
+    }
+    stop = true;
+  }
+  p->shutdown(5s);
+  const auto m = test::parse_exposition(registry.expose());
+  EXPECT_EQ(sample(m, "arbiter_tracing_spans_ended_total"), static_cast<double>(recorded.load()));
+  EXPECT_EQ(total(m), static_cast<double>(recorded.load()));
+  EXPECT_GT(sample(m, "arbiter_tracing_spans_exported_total"), 0);
+  EXPECT_EQ(sample(m, "arbiter_tracing_queue_depth"), 0);
 }
 
 }  // namespace

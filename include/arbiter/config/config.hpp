@@ -9,6 +9,11 @@
 ///   auto snap = cfg.current();      // never blocks
 ///   serve(snap->server.port);       // a plain member read
 ///   cfg.reload();                   // all or nothing: a bad reload keeps the previous snapshot
+///
+/// The second template argument is the Logger, or `config_policies<Logger, Metrics, Clock>` to report reloads
+/// through a Metrics policy as well (config_metrics.hpp):
+///   arbiter::basic_config<app_config, arbiter::config_policies<arbiter::fmt_logger, arbiter::metrics_registry>,
+///                         arbiter::env_source<"APP">> cfg({log, registry}, arbiter::env_source<"APP">{});
 
 #include <cstddef>
 #include <cstdint>
@@ -17,19 +22,51 @@
 #include <mutex>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
-#include <arbiter/detail/concat.hpp>
+#include <arbiter/clock/clock.hpp>
+#include <arbiter/config/config_metrics.hpp>
 #include <arbiter/config/loader.hpp>
 #include <arbiter/config/schema.hpp>
 #include <arbiter/config/snapshot.hpp>
 #include <arbiter/config/source.hpp>
+#include <arbiter/detail/concat.hpp>
 #include <arbiter/detail/functional.hpp>
 #include <arbiter/logging/logger.hpp>
 #include <arbiter/logging/null_logger.hpp>
+#include <arbiter/metrics/metrics.hpp>
+#include <arbiter/metrics/null_metrics.hpp>
 
 namespace arbiter::inline v1 {
+
+/// The policies of a config, as types and as values: `config_policies<fmt_logger, metrics_registry>{log, registry}`.
+/// The Clock is read only to time-stamp good loads for the metrics (a manual_clock in tests).
+template <class L = null_logger, class M = null_metrics, class C = steady_clock>
+struct config_policies {
+  using logger_type = L;
+  using metrics_type = M;
+  using clock_type = C;
+
+  [[no_unique_address]] L logger{};
+  [[no_unique_address]] M metrics{};
+  [[no_unique_address]] C clock{};
+};
+
+namespace detail {
+/// basic_config's second argument as a config_policies: a Logger alone is `config_policies<Logger>`.
+template <class P>
+struct config_policies_of {
+  using type = config_policies<P>;
+  static config_policies<P> from(P logger) { return {std::move(logger), {}, {}}; }
+};
+template <class L, class M, class C>
+struct config_policies_of<config_policies<L, M, C>> {
+  using type = config_policies<L, M, C>;
+  static config_policies<L, M, C> from(config_policies<L, M, C> policies) { return policies; }
+};
+}  // namespace detail
 
 /// A restart-only field whose new value was not applied.
 struct pending_restart {
@@ -61,10 +98,22 @@ struct reload_event {
   snapshot<Schema> current;  ///< the snapshot in effect after the attempt (the old one when it failed)
 };
 
-/// Loads `Schema` from `Sources` (lowest precedence first), logging reload problems through `Logger`.
-template <class Schema, Logger L, class... Sources>
+/// Loads `Schema` from `Sources` (lowest precedence first), logging reload problems through a Logger. `P` is that
+/// Logger, or a config_policies with the Logger, a Metrics policy and a Clock.
+template <class Schema, class P, class... Sources>
 class basic_config {
-  static_assert(assert_logger<L>());
+  using policies_of = detail::config_policies_of<P>;
+
+ public:
+  using policies_type = typename policies_of::type;
+  using logger_type = typename policies_type::logger_type;
+  using metrics_type = typename policies_type::metrics_type;
+  using clock_type = typename policies_type::clock_type;
+
+ private:
+  static_assert(assert_logger<logger_type>());
+  static_assert(assert_metrics<metrics_type>());
+  static_assert(assert_clock<clock_type>());
   static_assert((assert_config_source<Sources, Schema>() && ...));
 
  public:
@@ -72,12 +121,13 @@ class basic_config {
   using subscriber = std::function<void(const reload_event<Schema>&)>;
 
   /// Loads from `sources`; throws config_error listing every problem if they are invalid.
-  explicit basic_config(Sources... sources) requires std::default_initializable<L>
-      : basic_config(L{}, std::move(sources)...) {}
+  explicit basic_config(Sources... sources) requires std::default_initializable<P>
+      : basic_config(P{}, std::move(sources)...) {}
 
-  /// Loads from `sources`, logging through `logger`; throws config_error listing every problem.
-  explicit basic_config(L logger, Sources... sources)
-      : logger_(std::move(logger)), sources_(std::move(sources)...), store_(initial_load()) {}
+  /// Loads from `sources`, with `policies` (the Logger, or a config_policies); throws config_error listing every
+  /// problem. A metrics_error when the Metrics policy cannot make the config's series.
+  explicit basic_config(P policies, Sources... sources)
+      : basic_config(std::in_place, policies_of::from(std::move(policies)), std::move(sources)...) {}
 
   basic_config(const basic_config&) = delete;
   basic_config& operator=(const basic_config&) = delete;
@@ -112,11 +162,13 @@ class basic_config {
           logger_.log(log_level::error, "config reload rejected", kv("path", issue.path), kv("problem", issue.message));
         }
       }
+      instruments_.rejected();
       notify(result, before);
       return result;
     }
     snapshot_data<Schema> next{std::move(loaded.value), std::move(loaded.origins), 0};
     diff(*before, before.origins(), next, result);
+    instruments_.applied(!result.changed.empty());
     if (!result.changed.empty()) {
       const auto published = store_->publish(std::move(next));
       result.applied = true;
@@ -146,6 +198,14 @@ class basic_config {
   }
 
  private:
+  basic_config(std::in_place_t /*tag*/, policies_type policies, Sources... sources)
+      : logger_(std::move(policies.logger)),
+        sources_(std::move(sources)...),
+        store_(initial_load()),
+        instruments_(std::move(policies.metrics), std::move(policies.clock)) {
+    instruments_.loaded();
+  }
+
   std::shared_ptr<snapshot_store<Schema>> initial_load() {
     auto loaded = std::apply([](const auto&... s) { return load_config<Schema>(s...); }, sources_);
     if (!loaded.ok()) throw config_error(std::move(loaded.issues));
@@ -178,13 +238,14 @@ class basic_config {
     for (const auto& [id, callback] : subscribers_) callback(event);
   }
 
-  [[no_unique_address]] L logger_;
+  [[no_unique_address]] logger_type logger_;
   std::tuple<Sources...> sources_;
   std::shared_ptr<snapshot_store<Schema>> store_;
   std::mutex reload_mutex_;
   std::mutex subscribers_mutex_;
   std::map<std::size_t, subscriber> subscribers_;
   std::size_t next_subscriber_ = 0;
+  [[no_unique_address]] detail::config_instruments<metrics_type, clock_type> instruments_;
 };
 
 /// A config that logs nothing; use basic_config to give it a Logger.

@@ -17,6 +17,11 @@
 ///
 /// Ending a span takes no lock: the producer wakes the worker through one atomic word (detail::wake_word), with a
 /// futex wake on Linux only when the worker sleeps.
+///
+/// Metrics (`batch_processor<Exporter, arbiter::metrics_registry>`, see docs/tracing.md, "Metrics"): the counts of
+/// batch_stats and the queue depth are callback series read at scrape time from the counters the processor keeps
+/// anyway, so ending a span costs the same with metrics as without; the export thread observes each export call's
+/// duration. With the default `null_metrics` the processor has the size and code it has without metrics.
 
 #include <algorithm>
 #include <array>
@@ -48,6 +53,10 @@
 #endif
 
 #include <arbiter/detail/chrono.hpp>
+#include <arbiter/detail/functional.hpp>
+#include <arbiter/metrics/catalog.hpp>
+#include <arbiter/metrics/metrics.hpp>
+#include <arbiter/metrics/null_metrics.hpp>
 #include <arbiter/tracing/exporter.hpp>
 #include <arbiter/tracing/ids.hpp>
 #include <arbiter/tracing/span_data.hpp>
@@ -103,6 +112,7 @@ struct batch_stats {
   std::uint64_t dropped_after_shutdown = 0;  ///< ended after shutdown(), or still queued when it gave up
   std::uint64_t export_calls = 0;            ///< attempts, retries included
   std::uint64_t retries = 0;
+  std::uint64_t ended = 0;  ///< spans handed to on_end: exported + dropped() + what is queued or being exported
 
   [[nodiscard]] std::uint64_t dropped() const noexcept {
     return dropped_queue_full + dropped_export_failed + dropped_after_shutdown;
@@ -161,6 +171,9 @@ class span_ring {
       }
     }
   }
+
+  /// Returns how many items were ever pushed (a count that only goes up; read without a lock).
+  [[nodiscard]] std::size_t pushed() const noexcept { return tail_.load(std::memory_order_relaxed); }
 
   /// Returns how many items the ring holds, read without a lock (a moment's estimate while producers push).
   [[nodiscard]] std::size_t size_approx() const noexcept {
@@ -324,18 +337,86 @@ inline thread_local shard_lease thread_lease;
   return thread_lease.shard;
 }
 
+/// The series a batch_processor reports through a real Metrics model, resolved once when it is built. The counts
+/// are callbacks over the processor's own counters (read at scrape time: nothing added to on_end); the export
+/// duration is observed by the export thread. Holds a copy of the model, so the registry outlives the handles.
+template <class M>
+struct batch_instruments {
+  M metrics;
+  typename M::histogram_type export_duration;
+
+  /// The callback series, registered by attach() once the processor they read is complete.
+  struct readers {
+    typename M::callback_type ended;
+    typename M::callback_type exported;
+    typename M::callback_type dropped_queue_full;
+    typename M::callback_type dropped_export_failed;
+    typename M::callback_type dropped_after_shutdown;
+    typename M::callback_type queue_depth;
+
+    template <class Processor>
+    readers(M& m, const Processor& p)
+        : ended(count(m, metric_names::tracing_spans_ended, {}, p, &batch_stats::ended)),
+          exported(count(m, metric_names::tracing_spans_exported, {}, p, &batch_stats::exported)),
+          dropped_queue_full(
+              count(m, metric_names::tracing_spans_dropped, {"queue_full"}, p, &batch_stats::dropped_queue_full)),
+          dropped_export_failed(
+              count(m, metric_names::tracing_spans_dropped, {"export_failed"}, p, &batch_stats::dropped_export_failed)),
+          dropped_after_shutdown(count(m, metric_names::tracing_spans_dropped, {"after_shutdown"}, p,
+                                       &batch_stats::dropped_after_shutdown)),
+          queue_depth(m.gauge_callback(metric_names::tracing_queue_depth, {},
+                                       [&p] { return static_cast<double>(p.queued()); })) {}
+
+    template <std::size_t N, class Processor>
+    static typename M::callback_type count(M& m, const counter_spec<N>& spec,
+                                           const std::array<std::string_view, N>& values, const Processor& p,
+                                           std::uint64_t batch_stats::*field) {
+      return m.counter_callback(spec, values, [&p, field] { return static_cast<double>(p.stats().*field); });
+    }
+  };
+  std::unique_ptr<readers> reads;
+
+  explicit batch_instruments(M model)
+      : metrics(std::move(model)), export_duration(metrics.histogram(metric_names::tracing_export_duration, {})) {}
+
+  /// Registers the callback series over `p`: call it when everything they read is built.
+  template <class Processor>
+  void attach(const Processor& p) {
+    reads = std::make_unique<readers>(metrics, p);
+  }
+
+  /// Observes an export call that started at `start` and has just returned.
+  void export_done(std::chrono::steady_clock::time_point start) const noexcept {
+    export_duration.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+};
+
+/// No metrics: nothing stored, nothing done.
+template <>
+struct batch_instruments<null_metrics> {
+  constexpr explicit batch_instruments(null_metrics /*model*/) noexcept {}
+  template <class Processor>
+  static constexpr void attach(const Processor& /*p*/) noexcept {}
+  static constexpr void export_done(std::chrono::steady_clock::time_point /*start*/) noexcept {}
+};
+
 }  // namespace detail
 
-/// The batching SpanProcessor (see the file comment). Not copyable: share it through std::shared_ptr.
-template <class Exporter>
+/// The batching SpanProcessor (see the file comment). Not copyable: share it through std::shared_ptr. `M` is the
+/// Metrics policy it reports through (default: none).
+template <class Exporter, class M = null_metrics>
 class batch_processor {
   static_assert(assert_span_exporter<Exporter>());
+  static_assert(assert_metrics<M>());
   friend struct detail::batch_processor_test_access<batch_processor>;
 
  public:
-  /// Starts the worker thread. Throws std::invalid_argument for options that make no sense.
-  explicit batch_processor(Exporter exporter, batch_options options = {})
-      : exporter_(std::move(exporter)), options_(checked(options)) {
+  using metrics_type = M;
+
+  /// Starts the worker thread. Throws std::invalid_argument for options that make no sense, metrics_error when
+  /// `metrics` already holds one of the processor's series (two processors on one registry).
+  explicit batch_processor(Exporter exporter, batch_options options = {}, M metrics = {})
+      : exporter_(std::move(exporter)), options_(checked(options)), instruments_(std::move(metrics)) {
     const std::size_t shard_count = detail::shard_count();
     const std::size_t per_shard =
         std::bit_ceil(std::max<std::size_t>(2, (options_.max_queue_size + shard_count - 1) / shard_count));
@@ -353,6 +434,7 @@ class batch_processor {
       refs_.resize(options_.max_export_batch_size);
       ref_shards_.resize(options_.max_export_batch_size);
     }
+    instruments_.attach(*this);  // a scrape may read the processor from here on
     worker_ = std::jthread([this](std::stop_token stop) { run(stop); });
 #if defined(__linux__)
     pthread_setname_np(worker_.native_handle(), "arbiter-export");  // shows in top, perf and debuggers
@@ -383,6 +465,7 @@ class batch_processor {
   void on_end(std::unique_ptr<span_data>&& span) noexcept {
     if (!accepting_.load(std::memory_order_relaxed)) {
       dropped_after_shutdown_.fetch_add(1, std::memory_order_relaxed);
+      refused_after_shutdown_.fetch_add(1, std::memory_order_relaxed);
       span.reset();
       return;
     }
@@ -462,6 +545,10 @@ class batch_processor {
     s.dropped_after_shutdown = dropped_after_shutdown_.load(std::memory_order_relaxed);
     s.export_calls = export_calls_.load(std::memory_order_relaxed);
     s.retries = retries_.load(std::memory_order_relaxed);
+    // Every span on_end took went into a shard (the rings count their pushes), or was refused: queue full, or
+    // after shutdown. Nothing is added on the span's path to count it.
+    s.ended = s.dropped_queue_full + refused_after_shutdown_.load(std::memory_order_relaxed);
+    for (const auto& shard : shards_) s.ended += shard->pushed();
     return s;
   }
 
@@ -470,6 +557,13 @@ class batch_processor {
   [[nodiscard]] std::string last_error() const {
     const std::lock_guard lock(mutex_);
     return last_error_;
+  }
+
+  /// Returns about how many spans are queued (exact when no producer is pushing; the queue depth metric).
+  [[nodiscard]] std::size_t queued() const noexcept {
+    std::size_t total = 0;
+    for (const auto& shard : shards_) total += shard->size_approx();
+    return total;
   }
 
   [[nodiscard]] const batch_options& options() const noexcept { return options_; }
@@ -590,13 +684,6 @@ class batch_processor {
     }
   }
 
-  /// Returns about how many spans are queued (exact when no producer is pushing).
-  [[nodiscard]] std::size_t queued() const noexcept {
-    std::size_t total = 0;
-    for (const auto& shard : shards_) total += shard->size_approx();
-    return total;
-  }
-
   /// Gives `item` to shard `s`'s producers (or frees it when they have enough, or it grew large). It is cleared
   /// by the producer that takes it (acquire_span), which writes those cache lines next anyway: the export thread
   /// only reads records. Called by the worker, and by a producer whose span was dropped.
@@ -639,6 +726,7 @@ class batch_processor {
       } catch (...) {
         result = export_result::fail("the exporter threw a non-standard exception");
       }
+      instruments_.export_done(now);
       if (result.ok()) {
         exported_.fetch_add(batch.size(), std::memory_order_relaxed);
         return;
@@ -693,6 +781,7 @@ class batch_processor {
   /// one shared line would slow each other down exactly when the service is busiest.
   std::unique_ptr<detail::padded_counter[]> dropped_queue_full_;
   std::atomic<std::uint64_t> dropped_after_shutdown_{0};
+  std::atomic<std::uint64_t> refused_after_shutdown_{0};  ///< the part of dropped_after_shutdown_ on_end refused
   alignas(64) std::atomic<std::uint64_t> exported_{0};
   std::atomic<std::uint64_t> dropped_export_failed_{0};
   std::atomic<std::uint64_t> export_calls_{0};
@@ -712,6 +801,8 @@ class batch_processor {
   std::uint64_t flush_requested_ = 0;
   std::uint64_t flush_done_ = 0;
   std::string last_error_;
+  /// After what its callbacks read, so they are unregistered before it goes; before the worker, which observes.
+  [[no_unique_address]] detail::batch_instruments<M> instruments_;
 
   std::jthread worker_;  // last: starts after everything it uses exists, joins before it goes
 };
