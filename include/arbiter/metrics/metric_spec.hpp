@@ -15,6 +15,8 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -77,7 +79,13 @@ namespace detail {
 /// Throws the metrics_error for a bad spec. Not constexpr on purpose: reached during constant evaluation it stops
 /// the build, and the compiler prints the call, whose first argument is the sentence naming the fix.
 [[noreturn]] inline void bad_metric_spec(std::string_view why, std::string_view name) {
+#if defined(__cpp_exceptions)
   throw metrics_error(std::string(why) + " (metric '" + std::string(name) + "')");
+#else  // no way to report it: say why, then stop
+  std::fprintf(stderr, "%.*s (metric '%.*s')\n", static_cast<int>(why.size()), why.data(),
+               static_cast<int>(name.size()), name.data());
+  std::abort();
+#endif
 }
 
 [[nodiscard]] constexpr bool metric_name_char(char c, bool first) noexcept {
