@@ -59,13 +59,7 @@ struct mutable_env {
   void set(const std::string& name, const std::string& value) const { (*vars)[name] = value; }
 };
 
-double sample(const arbiter::metrics_registry& metrics, const std::string& key) {
-  const std::string text = metrics.expose();
-  const auto samples = test::parse_exposition(text);
-  const auto it = samples.find(key);
-  if (it == samples.end()) throw std::runtime_error("no sample " + key + " in\n" + text);
-  return it->second;
-}
+using test::sample;
 
 double unix_seconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();

@@ -24,12 +24,7 @@ using arbiter::probe;
 using policies = arbiter::health_policies<arbiter::manual_clock, arbiter::null_logger, arbiter::null_tracer,
                                           arbiter::worst_of_critical_capped, arbiter::metrics_registry>;
 
-double sample(const arbiter::metrics_registry& metrics, const std::string& key) {
-  const auto samples = test::parse_exposition(metrics.expose());
-  const auto it = samples.find(key);
-  if (it == samples.end()) throw std::runtime_error("no sample " + key + " in\n" + metrics.expose());
-  return it->second;
-}
+using test::sample;
 
 TEST(health_metrics, NullMetricsTakeNoSpace) {
   static_assert(std::is_empty_v<arbiter::detail::health_instruments<arbiter::null_metrics, 3>>);

@@ -133,4 +133,15 @@ inline std::map<std::string, double> parse_exposition(std::string_view text) {
   return samples;
 }
 
+// The value of one sample ("name{labels}" as written) in what `metrics` exposes now; throws, printing the whole
+// exposition, when there is no such sample.
+template <class Registry>
+double sample(const Registry& metrics, const std::string& key) {
+  const std::string text = metrics.expose();
+  const auto samples = parse_exposition(text);
+  const auto it = samples.find(key);
+  if (it == samples.end()) throw std::runtime_error("no sample " + key + " in\n" + text);
+  return it->second;
+}
+
 }  // namespace test

@@ -21,12 +21,7 @@ using namespace std::chrono_literals;
 using arbiter::breaker_state;
 using arbiter::outcome;
 
-double sample(const arbiter::metrics_registry& metrics, const std::string& key) {
-  const auto samples = test::parse_exposition(metrics.expose());
-  const auto it = samples.find(key);
-  if (it == samples.end()) throw std::runtime_error("no sample " + key + " in\n" + metrics.expose());
-  return it->second;
-}
+using test::sample;
 
 TEST(breaker_metrics, NullMetricsTakeNoSpace) {
   static_assert(std::is_empty_v<arbiter::detail::breaker_instruments<arbiter::null_metrics, false>>);

@@ -37,12 +37,10 @@ class health_instruments {
   health_instruments(M metrics, const std::array<std::string_view, Count>& names, ReadCheck read_check,
                      ReadProbe read_probe)
       : metrics_(std::move(metrics)),
-        durations_(make(
-            names,
-            [this](std::string_view name) { return metrics_.histogram(metric_names::health_check_duration, {name}); })),
-        timeouts_(make(names, [this](std::string_view name) {
-          return metrics_.counter(metric_names::health_check_timeouts, {name});
-        })) {
+        durations_(make_handles<Count>(
+            [&](std::size_t i) { return metrics_.histogram(metric_names::health_check_duration, {names[i]}); })),
+        timeouts_(make_handles<Count>(
+            [&](std::size_t i) { return metrics_.counter(metric_names::health_check_timeouts, {names[i]}); })) {
     callbacks_.reserve(Count * every_health_status.size() + every_probe.size() * every_health_status.size());
     for (std::size_t i = 0; i < Count; ++i) {
       for (const health_status status : every_health_status) {
@@ -64,14 +62,6 @@ class health_instruments {
   void timed_out(std::size_t check) const noexcept { timeouts_[check].inc(); }
 
  private:
-  template <class Make>
-  static auto make(const std::array<std::string_view, Count>& names, Make&& one) {
-    return [&]<std::size_t... I>(std::index_sequence<I...>) {
-      return std::array<decltype(one(std::string_view{})), Count>{one(names[I])...};
-    }
-    (std::make_index_sequence<Count>{});
-  }
-
   M metrics_;
   std::array<typename M::histogram_type, Count> durations_;
   std::array<typename M::counter_type, Count> timeouts_;

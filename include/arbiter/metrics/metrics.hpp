@@ -14,6 +14,7 @@
 
 #include <array>
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <utility>
@@ -64,6 +65,16 @@ concept metrics_has_callback = requires(M& m, const std::array<std::string_view,
   { m.gauge_callback(metrics_probe_gauge, values, read) } -> std::same_as<typename M::callback_type>;
   { m.counter_callback(metrics_probe_counter, values, read) } -> std::same_as<typename M::callback_type>;
 };
+
+/// Makes a `std::array` of N series handles, which have no default constructor: element i is `make(i)`. How a
+/// part resolves one series per outcome, state or check when it is built.
+template <std::size_t N, class Make>
+[[nodiscard]] auto make_handles(Make&& make) {
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<decltype(make(std::size_t{0})), N>{make(I)...};
+  }
+  (std::make_index_sequence<N>{});
+}
 
 }  // namespace detail
 

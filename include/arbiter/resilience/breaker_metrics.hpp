@@ -26,13 +26,6 @@
 
 namespace arbiter::inline v1::detail {
 
-/// Makes `std::array<T, N>` of handles that have no default constructor: element i is `make(i)`.
-template <std::size_t N, class Make>
-[[nodiscard]] auto make_handles(Make&& make) {
-  return [&]<std::size_t... I>(std::index_sequence<I...>) { return std::array{make(I)...}; }
-  (std::make_index_sequence<N>{});
-}
-
 inline constexpr std::size_t breaker_outcome_count = 5;    // outcome::success .. outcome::force_close
 inline constexpr std::size_t breaker_rejection_count = 3;  // rejection_reason::open .. half_open_full
 inline constexpr std::size_t breaker_state_count = 5;      // breaker_state::closed .. disabled
