@@ -67,16 +67,16 @@ class file_watcher;  // config/watcher.hpp (inotify, <filesystem>): included by 
 
 /// Run-time choices of an orchestrator that are not settings of the service.
 struct orchestrator_options {
-  std::FILE* log_stream = stderr;   ///< where a fmt_logger built from the config writes
-  std::FILE* span_stream = stdout;  ///< where json_lines_tracing writes spans (see tracing_setup)
-  bool handle_signals = true;       ///< start(): SIGTERM/SIGINT shut down, SIGHUP reloads (false in tests)
+  std::FILE* log_stream = stderr;                ///< where a fmt_logger built from the config writes
+  std::FILE* span_stream = stdout;               ///< where json_lines_tracing writes spans (see tracing_setup)
+  bool handle_signals = true;                    ///< start(): SIGTERM/SIGINT shut down, SIGHUP reloads (false in tests)
   health_mode health = health_mode::background;  ///< background: probes answer from the latest results
 };
 
 /// What a reload did: the config's own result, plus what the parts could not take live.
 struct service_reload {
-  reload_result config;                     ///< applied, changed paths, restart-only paths, issues
-  std::vector<std::string> needs_restart;   ///< every path (config or part) whose new value waits for a restart
+  reload_result config;                    ///< applied, changed paths, restart-only paths, issues
+  std::vector<std::string> needs_restart;  ///< every path (config or part) whose new value waits for a restart
   [[nodiscard]] bool ok() const noexcept { return config.ok(); }
   [[nodiscard]] bool applied() const noexcept { return config.applied; }
 };
@@ -310,8 +310,7 @@ class startup_check {
   explicit startup_check(const std::atomic<bool>& started) noexcept : started_(&started) {}
 
   [[nodiscard]] check_result operator()() const {
-    return started_->load(std::memory_order_acquire) ? check_result::healthy()
-                                                     : check_result::unhealthy("starting");
+    return started_->load(std::memory_order_acquire) ? check_result::healthy() : check_result::unhealthy("starting");
   }
 
  private:
@@ -330,13 +329,20 @@ class given_tracer {
   [[no_unique_address]] T tracer_;
 };
 
-template <class T, bool IsPart = TracingPart<T>>
+/// The tracing part an orchestrator with Metrics `M` builds from `T`: `T::with_metrics<M>` when T offers it (so
+/// its processor reports through the service's metrics), else T; a bare Tracer is wrapped in given_tracer.
+template <class T, class M, bool IsPart = TracingPart<T>>
 struct tracing_of {
   using part_type = T;
   using tracer_type = typename T::tracer_type;
 };
-template <class T>
-struct tracing_of<T, false> {
+template <class T, class M>
+requires(!is_null_metrics<M> && requires { typename T::template with_metrics<M>; }) struct tracing_of<T, M, true> {
+  using part_type = typename T::template with_metrics<M>;
+  using tracer_type = typename part_type::tracer_type;
+};
+template <class T, class M>
+struct tracing_of<T, M, false> {
   using part_type = given_tracer<T>;
   using tracer_type = T;
 };
@@ -420,20 +426,22 @@ class orchestrator {
   static constexpr std::size_t source_count = count_sources<sources_part>::value;
 
  public:
-  using base_schema = typename detail::unwrap<
-      typename detail::find_part<2, with_schema<orchestrator_config>, Parts...>::type>::type;
+  using base_schema =
+      typename detail::unwrap<typename detail::find_part<2, with_schema<orchestrator_config>, Parts...>::type>::type;
   using logger_type =
       typename detail::unwrap<typename detail::find_part<4, with_logger<fmt_logger>, Parts...>::type>::type;
+  using metrics_type =
+      typename detail::unwrap<typename detail::find_part<11, with_metrics<null_metrics>, Parts...>::type>::type;
   using tracing_part_type = typename detail::tracing_of<
-      typename detail::unwrap<typename detail::find_part<5, with_tracer<null_tracer>, Parts...>::type>::type>::part_type;
-  using tracer_type = typename detail::tracing_of<typename detail::unwrap<
-      typename detail::find_part<5, with_tracer<null_tracer>, Parts...>::type>::type>::tracer_type;
+      typename detail::unwrap<typename detail::find_part<5, with_tracer<null_tracer>, Parts...>::type>::type,
+      metrics_type>::part_type;
+  using tracer_type = typename detail::tracing_of<
+      typename detail::unwrap<typename detail::find_part<5, with_tracer<null_tracer>, Parts...>::type>::type,
+      metrics_type>::tracer_type;
   using clock_type =
       typename detail::unwrap<typename detail::find_part<6, with_clock<steady_clock>, Parts...>::type>::type;
   using exit_type =
       typename detail::unwrap<typename detail::find_part<7, with_exit<process_exit>, Parts...>::type>::type;
-  using metrics_type =
-      typename detail::unwrap<typename detail::find_part<11, with_metrics<null_metrics>, Parts...>::type>::type;
 
   static_assert(std::is_base_of_v<orchestrator_config, base_schema> || std::is_same_v<base_schema, orchestrator_config>,
                 "====> arbiter: with_schema<S> needs S to be arbiter::orchestrator_config or a struct derived from it "
@@ -450,13 +458,16 @@ class orchestrator {
   struct breaker_table<detail::type_list<B...>> {
     using parts = std::tuple<detail::breaker_part<B, logger_type, tracer_type, metrics_type>...>;
     using types = std::tuple<typename detail::breaker_part<B, logger_type, tracer_type, metrics_type>::type...>;
-    using objects = std::tuple<detail::breaker_slot<typename detail::breaker_part<B, logger_type, tracer_type, metrics_type>::type>...>;
-    using schema = service_schema<base_schema, detail::breaker_part<B, logger_type, tracer_type, metrics_type>::name...>;
+    using objects = std::tuple<
+        detail::breaker_slot<typename detail::breaker_part<B, logger_type, tracer_type, metrics_type>::type>...>;
+    using schema =
+        service_schema<base_schema, detail::breaker_part<B, logger_type, tracer_type, metrics_type>::name...>;
     static constexpr std::size_t count = sizeof...(B);
     static constexpr std::array<std::string_view, sizeof...(B)> names{B::name...};
     template <detail::fixed_string Asked>
     static constexpr void no_such_name() {
-      detail::no_breaker_has_this_name<Asked, detail::breaker_part<B, logger_type, tracer_type, metrics_type>::name...> error;
+      detail::no_breaker_has_this_name<Asked, detail::breaker_part<B, logger_type, tracer_type, metrics_type>::name...>
+          error;
       (void)error;
     }
     template <std::size_t I>
@@ -481,17 +492,17 @@ class orchestrator {
   struct config_of;
   template <class... S>
   struct config_of<with_sources<S...>> {
-    using type = basic_config<typename breakers_t::schema, logger_type, S...>;
+    using type =
+        basic_config<typename breakers_t::schema, config_policies<logger_type, metrics_type, clock_type>, S...>;
   };
 
   template <class Checks, class Seq>
   struct monitor_of;
   template <class... C, std::size_t... I>
   struct monitor_of<with_checks<C...>, std::index_sequence<I...>> {
-    using type = basic_health_monitor<health_policies<clock_type, logger_type, tracer_type, worst_of_critical_capped,
-                                                      metrics_type>,
-                                      detail::startup_check,
-                                      typename breakers_t::template check<I>..., C...>;
+    using type = basic_health_monitor<
+        health_policies<clock_type, logger_type, tracer_type, worst_of_critical_capped, metrics_type>,
+        detail::startup_check, typename breakers_t::template check<I>..., C...>;
   };
 
   template <class Extras>
@@ -506,7 +517,7 @@ class orchestrator {
   using config_type = typename config_of<sources_part>::type;
   using snapshot_type = snapshot<schema_type>;
   using monitor_type = typename monitor_of<checks_part, std::make_index_sequence<breakers_t::count>>::type;
-  using shutdown_type = shutdown_manager<logger_type, clock_type, exit_type, tracer_type>;
+  using shutdown_type = shutdown_manager<logger_type, clock_type, exit_type, tracer_type, metrics_type>;
 
   /// Loads the config from `sources` (lowest precedence first), checks every part's settings, and builds the
   /// parts. Nothing runs yet: start() installs the signal handlers and passes the startup probe.
@@ -517,12 +528,13 @@ class orchestrator {
       : options_(options),
         metrics_(detail::take_instance<metrics_type>(parts)),
         logger_(make_logger(parts, options)),
-        config_(logger_, std::forward<S>(sources)...),
+        config_(typename config_type::policies_type{logger_, metrics_, detail::take_instance<clock_type>(parts)},
+                std::forward<S>(sources)...),
         settings_(derive(config_.current(), options)),
         tracing_(tracing_argument(parts, settings_.tracing, options)),
         breakers_(make_breakers(parts, std::make_index_sequence<breakers_t::count>{})),
         shutdown_(logger_, settings_.shutdown, detail::take_instance<clock_type>(parts),
-                  detail::take_instance<exit_type>(parts), tracer_),
+                  detail::take_instance<exit_type>(parts), tracer_, metrics_),
         monitor_(make_monitor(parts, std::make_index_sequence<breakers_t::count>{})) {
     wire(parts);
   }
@@ -534,8 +546,7 @@ class orchestrator {
 
   /// Builds the parts from `sources` with the default part objects.
   template <class... S>
-  requires(!(std::is_same_v<std::remove_cvref_t<S>, orchestrator_options> || ...)) explicit orchestrator(
-      S&&... sources)
+  requires(!(std::is_same_v<std::remove_cvref_t<S>, orchestrator_options> || ...)) explicit orchestrator(S&&... sources)
       : orchestrator(std::tuple<>{}, orchestrator_options{}, std::forward<S>(sources)...) {}
 
   /// Builds the parts from `sources` with `options`.
@@ -735,11 +746,15 @@ class orchestrator {
     }
   }
 
-  /// What the tracing part is built from, in place: a tracing_setup, the tracing settings, or the Tracer instance.
+  /// What the tracing part is built from, in place (a [[no_unique_address]] member is never built from a
+  /// returned part, which would need a move): a metered_tracing_setup when it reports through the service's
+  /// metrics, a tracing_setup, the tracing settings, or the Tracer instance.
   template <class Tuple>
-  static decltype(auto) tracing_argument(Tuple& parts, const otel_settings& settings,
-                                         const orchestrator_options& options) {
-    if constexpr (std::is_constructible_v<tracing_part_type, tracing_setup>) {
+  decltype(auto) tracing_argument(Tuple& parts, const otel_settings& settings, const orchestrator_options& options) {
+    if constexpr (!is_null_metrics<metrics_type> &&
+                  std::is_constructible_v<tracing_part_type, metered_tracing_setup<metrics_type>>) {
+      return metered_tracing_setup<metrics_type>{tracing_setup{settings, options.span_stream}, metrics_};
+    } else if constexpr (std::is_constructible_v<tracing_part_type, tracing_setup>) {
       return tracing_setup{settings, options.span_stream};
     } else if constexpr (TracingPart<tracing_part_type>) {
       return (settings);
@@ -815,13 +830,13 @@ class orchestrator {
   auto make_breaker(Tuple& parts) {
     using B = std::tuple_element_t<I, typename breakers_t::types>;
     return detail::breaker_constructor<B>{std::string(breakers_t::names[I]),
-                                  settings_.breakers[I],
-                                  detail::take_instance<typename B::clock_type>(parts),
-                                  detail::take_instance<typename B::timing_type>(parts),
-                                  detail::take_instance<typename B::classifier_type>(parts),
-                                  logger_,
-                                  tracing_.tracer(),
-                                  metrics_};
+                                          settings_.breakers[I],
+                                          detail::take_instance<typename B::clock_type>(parts),
+                                          detail::take_instance<typename B::timing_type>(parts),
+                                          detail::take_instance<typename B::classifier_type>(parts),
+                                          logger_,
+                                          tracing_.tracer(),
+                                          metrics_};
   }
 
   template <class Tuple, std::size_t... I>
@@ -918,8 +933,7 @@ class orchestrator {
 
   /// Paths whose new value the running parts take: the breakers' thresholds and the logger's level and format.
   [[nodiscard]] static bool live_path(std::string_view path) noexcept {
-    return path.starts_with("resilience.") || path == "observability.log_level" ||
-           path == "observability.log_format";
+    return path.starts_with("resilience.") || path == "observability.log_level" || path == "observability.log_format";
   }
 
   void trace_reload(const service_reload& r) {

@@ -165,4 +165,24 @@ TEST(config_metrics, SubscribersSeeTheMetricsOfTheReloadTheyHearAbout) {
   EXPECT_EQ(heard, std::vector<double>{1.0});
 }
 
+TEST(config_metrics, AConfigWithPoliciesLoadsFromTheLoggerAloneReportingToNoOne) {
+  mutable_env vars;
+  vars.set("METERED_SRV_PORT", "80");
+  arbiter::recording_logger logger;
+  using config = arbiter::basic_config<metered::settings,
+                                       arbiter::config_policies<arbiter::recording_logger, arbiter::metrics_registry>,
+                                       env>;
+  static_assert(std::is_constructible_v<config, arbiter::recording_logger, env>);
+  // The same checks as with the whole policies: a bad value is one config_error naming it.
+  try {
+    const config cfg(logger, vars.source());
+    FAIL() << "port 80 is below the range";
+  } catch (const arbiter::config_error& error) {
+    EXPECT_NE(std::string(error.what()).find("srv.port"), std::string::npos) << error.what();
+  }
+  vars.set("METERED_SRV_PORT", "9090");
+  const config cfg(logger, vars.source());
+  EXPECT_EQ(cfg.current()->srv.port, 9090);
+}
+
 }  // namespace

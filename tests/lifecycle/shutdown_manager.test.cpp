@@ -2,10 +2,13 @@
 #include <arbiter/lifecycle/shutdown_manager.hpp>
 #include <arbiter/logging/null_logger.hpp>
 #include <arbiter/logging/recording_logger.hpp>
+#include <arbiter/metrics/registry.hpp>
 #include <arbiter/tracing/null_tracer.hpp>
 #include <arbiter/tracing/recording_tracer.hpp>
 
 #include <gtest/gtest.h>
+
+#include "../metrics/exposition_check.hpp"
 
 #include <signal.h>
 
@@ -718,6 +721,76 @@ TEST(shutdown_manager, null_tracer_adds_no_bytes) {
   static_assert(std::is_same_v<untraced, spelled_out>);
   // The recording tracer (a shared_ptr) is the only difference: the null tracer's slot takes nothing.
   static_assert(sizeof(traced) == sizeof(untraced) + sizeof(arbiter::recording_tracer));
+  SUCCEED();
+}
+
+// ---- metrics ------------------------------------------------------------------------------------------------
+
+using measured_manager =
+    arbiter::shutdown_manager<arbiter::recording_logger, arbiter::manual_clock, arbiter::recording_exit,
+                              arbiter::null_tracer, arbiter::metrics_registry>;
+
+TEST(shutdown_manager, reports_each_steps_duration_the_exit_code_and_the_deadline_as_they_happen) {
+  fixture f;
+  arbiter::metrics_registry metrics;
+  auto options = fast_options();
+  options.readiness_grace = 0ms;  // the grace is timed in the orchestrator's test, on the real clock
+  options.deadline = 10s;
+  measured_manager manager(f.logger, options, f.clock, f.exit, arbiter::null_tracer{}, metrics);
+  manager.on_readiness_off("health", [clock = f.clock] { clock.advance(250ms); });
+  std::string during;  // what a scrape from inside a late hook sees
+  manager.add_hook("flush cache", 20, [clock = f.clock, &metrics, &during] {
+    clock.advance(1500ms);
+    during = metrics.expose();
+  });
+  manager.add_hook("close db", 30, [clock = f.clock] { clock.advance(500ms); });
+  EXPECT_EQ(metrics.expose(), "") << "no series before the shutdown writes one";
+
+  manager.trigger_shutdown();
+  const auto& result = manager.wait();
+  ASSERT_EQ(result.exit_code, 0);
+
+  EXPECT_DOUBLE_EQ(test::sample(metrics, R"(arbiter_shutdown_step_duration_seconds{step="readiness_off:health"})"),
+                   0.25);
+  EXPECT_DOUBLE_EQ(test::sample(metrics, R"(arbiter_shutdown_step_duration_seconds{step="hook:flush cache"})"), 1.5);
+  EXPECT_DOUBLE_EQ(test::sample(metrics, R"(arbiter_shutdown_step_duration_seconds{step="hook:close db"})"), 0.5);
+  EXPECT_GE(test::sample(metrics, R"(arbiter_shutdown_step_duration_seconds{step="drain"})"), 0.0);
+  EXPECT_EQ(test::sample(metrics, "arbiter_shutdown_exit_code"), 0.0);
+  EXPECT_EQ(test::sample(metrics, "arbiter_shutdown_deadline_exceeded"), 0.0);
+  // A scrape during the hooks saw the steps done so far, and no exit code yet.
+  EXPECT_NE(during.find(R"(step="drain")"), std::string::npos) << during;
+  EXPECT_EQ(during.find(R"(step="hook:close db")"), std::string::npos) << during;
+  EXPECT_EQ(during.find("arbiter_shutdown_exit_code"), std::string::npos) << during;
+}
+
+TEST(shutdown_manager, reports_the_deadline_and_its_exit_code_when_the_deadline_is_hit) {
+  fixture f;
+  arbiter::metrics_registry metrics;
+  auto options = fast_options();
+  options.deadline = 5s;
+  options.drain_timeout = 1s;
+  measured_manager manager(f.logger, options, f.clock, f.exit, arbiter::null_tracer{}, metrics);
+  auto flag = std::make_shared<release_flag>();
+  manager.add_hook("forever", 0, [clock = f.clock, flag] {
+    clock.advance(6s);
+    flag->wait();
+  });
+  manager.trigger_shutdown();
+  const auto& result = manager.wait();
+  flag->release();
+  ASSERT_TRUE(result.deadline_hit);
+  EXPECT_EQ(test::sample(metrics, "arbiter_shutdown_deadline_exceeded"), 1.0);
+  EXPECT_EQ(test::sample(metrics, "arbiter_shutdown_exit_code"), static_cast<double>(arbiter::exit_codes{}.deadline));
+}
+
+TEST(shutdown_manager, null_metrics_adds_no_bytes) {
+  using plain = arbiter::shutdown_manager<arbiter::null_logger, arbiter::steady_clock, arbiter::recording_exit>;
+  using spelled_out = arbiter::shutdown_manager<arbiter::null_logger, arbiter::steady_clock, arbiter::recording_exit,
+                                                arbiter::null_tracer, arbiter::null_metrics>;
+  using measured = arbiter::shutdown_manager<arbiter::null_logger, arbiter::steady_clock, arbiter::recording_exit,
+                                             arbiter::null_tracer, arbiter::metrics_registry>;
+  static_assert(std::is_same_v<plain, spelled_out>);
+  static_assert(sizeof(measured) == sizeof(plain) + sizeof(arbiter::metrics_registry));
   SUCCEED();
 }
 

@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../metrics/exposition_check.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -572,13 +574,13 @@ TEST(orchestrator, RunTakesThePartsInstancesAndABodyThatReturnsAnExitCode) {
     svc.shutdown().trigger_shutdown("the body is done");
     return svc.shutdown().wait().exit_code == 0 ? 1 : 0;  // the body's own work went wrong
   };
-  EXPECT_EQ(logged::run(arbiter::instances(logger), quiet, failing,
-                        arbiter::override_source({"shutdown.timeout=200ms"})),
-            1);
+  EXPECT_EQ(
+      logged::run(arbiter::instances(logger), quiet, failing, arbiter::override_source({"shutdown.timeout=200ms"})), 1);
   EXPECT_EQ(logger.count("service started"), 1u) << "the instance given is the service's logger";
   EXPECT_EQ(logger.count("shutdown finished"), 1u) << "the body's own shutdown is the only one";
-  EXPECT_EQ(logged::run(arbiter::instances(logger), quiet, [](logged& /*svc*/) { return 0; },
-                        arbiter::override_source({"shutdown.timeout=200ms"})),
+  EXPECT_EQ(logged::run(
+                arbiter::instances(logger), quiet, [](logged& /*svc*/) { return 0; },
+                arbiter::override_source({"shutdown.timeout=200ms"})),
             0);
 }
 
@@ -619,6 +621,48 @@ TEST(orchestrator, EveryPartReportsToTheServicesMetrics) {
   EXPECT_TRUE(has("arbiter_drain_in_flight 1")) << text;
   // The registry given is the one the service reports to (copies share their metrics).
   EXPECT_EQ(metrics.expose(), svc.metrics().expose());
+}
+
+TEST(orchestrator, ItsConfigTracingAndShutdownReportThroughTheSameMetrics) {
+  using traced = arbiter::orchestrator<
+      arbiter::breaker<"inventory">, arbiter::with_sources<arbiter::override_source>,
+      arbiter::with_logger<arbiter::null_logger>, arbiter::with_tracer<arbiter::json_lines_tracing>,
+      arbiter::with_metrics<arbiter::metrics_registry>, arbiter::with_exit<arbiter::recording_exit>>;
+  // The tracing part is rebuilt to report through the service's registry.
+  static_assert(std::is_same_v<traced::tracing_part_type,
+                               arbiter::sdk_tracing<arbiter::stdout_json_lines_exporter, arbiter::metrics_registry>>);
+  std::FILE* file = std::tmpfile();
+  ASSERT_NE(file, nullptr);
+  arbiter::metrics_registry metrics;
+  {
+    arbiter::orchestrator_options options = quiet;
+    options.span_stream = file;
+    traced svc(arbiter::instances(metrics), options, arbiter::override_source({"shutdown.timeout=1s"}));
+    svc.start();
+    EXPECT_EQ(test::sample(metrics, "arbiter_config_version"), 1.0);
+    EXPECT_GT(test::sample(metrics, "arbiter_config_last_success_timestamp_seconds"), 1.6e9);
+    ASSERT_TRUE(svc.reload().ok());
+    EXPECT_EQ(test::sample(metrics, R"(arbiter_config_reloads_total{result="applied"})"), 1.0);
+    EXPECT_EQ(test::sample(metrics, R"(arbiter_config_reloads_total{result="rejected"})"), 0.0);
+    // Nothing of the shutdown is shown before it runs: no exit code that was not chosen.
+    EXPECT_EQ(metrics.expose().find("arbiter_shutdown_exit_code"), std::string::npos);
+
+    (void)svc.breaker<"inventory">().execute([] { return 1; });
+    svc.shutdown().trigger_shutdown("test");
+    EXPECT_EQ(svc.shutdown().wait().exit_code, 0);
+    EXPECT_EQ(test::sample(metrics, "arbiter_shutdown_exit_code"), 0.0);
+    EXPECT_EQ(test::sample(metrics, "arbiter_shutdown_deadline_exceeded"), 0.0);
+    EXPECT_GE(test::sample(metrics, R"(arbiter_shutdown_step_duration_seconds{step="grace"})"), 0.09);  // 100 ms
+    EXPECT_GE(test::sample(metrics, R"(arbiter_shutdown_step_duration_seconds{step="drain"})"), 0.0);
+    EXPECT_GE(test::sample(metrics, R"(arbiter_shutdown_step_duration_seconds{step="readiness_off:health"})"), 0.0);
+    EXPECT_GE(test::sample(metrics, R"(arbiter_shutdown_step_duration_seconds{step="hook:health monitor"})"), 0.0);
+    EXPECT_GE(test::sample(metrics, R"(arbiter_shutdown_step_duration_seconds{step="hook:tracing"})"), 0.0);
+    // The spans of the reload and the shutdown went through the batch processor, and the flush exported them.
+    EXPECT_GE(test::sample(metrics, "arbiter_tracing_spans_ended_total"), 2.0);
+    EXPECT_EQ(test::sample(metrics, "arbiter_tracing_spans_exported_total"),
+              test::sample(metrics, "arbiter_tracing_spans_ended_total"));
+  }
+  std::fclose(file);
 }
 
 }  // namespace

@@ -129,6 +129,14 @@ class basic_config {
   explicit basic_config(P policies, Sources... sources)
       : basic_config(std::in_place, policies_of::from(std::move(policies)), std::move(sources)...) {}
 
+  /// Loads from `sources` with the Logger alone, when `P` is a config_policies: the config then reports to a
+  /// default Metrics policy (null_metrics: no one) and reads a default Clock. How a first look at the settings,
+  /// before the service is built, loads them.
+  explicit basic_config(logger_type logger, Sources... sources) requires(!std::is_same_v<P, logger_type> &&
+                                                                         std::default_initializable<metrics_type> &&
+                                                                         std::default_initializable<clock_type>)
+      : basic_config(std::in_place, policies_type{std::move(logger), {}, {}}, std::move(sources)...) {}
+
   basic_config(const basic_config&) = delete;
   basic_config& operator=(const basic_config&) = delete;
 

@@ -24,7 +24,8 @@
 /// (shutdown.grace_ms), "shutdown.stop_intake", "shutdown.drain" (shutdown.drain.drained,
 /// shutdown.drain.in_flight_left). A step that did not complete, and a shutdown that was not clean, have status
 /// error with the reason. The hook registered with add_tracer_flush runs after the "shutdown" span has ended:
-/// spans ended after the tracer's flush would be lost.
+/// spans ended after the tracer's flush would be lost. Through the Metrics policy, each step's duration, the exit
+/// code and whether the deadline was hit are set as they happen (lifecycle/shutdown_metrics.hpp).
 
 #include <algorithm>
 #include <array>
@@ -52,6 +53,7 @@
 #include <arbiter/detail/functional.hpp>
 #include <arbiter/lifecycle/drain_gate.hpp>
 #include <arbiter/lifecycle/exit_policy.hpp>
+#include <arbiter/lifecycle/shutdown_metrics.hpp>
 #include <arbiter/lifecycle/shutdown_options.hpp>
 #include <arbiter/lifecycle/shutdown_plan.hpp>
 #include <arbiter/lifecycle/signal_listener.hpp>
@@ -100,27 +102,32 @@ inline thread_local bool inside_terminate_handler = false;
 /// \tparam Clock   what deadlines and durations are measured with (manual_clock in tests)
 /// \tparam Exit    how the process is forced out (process_exit; recording_exit in tests)
 /// \tparam Tracer  where the sequence and its steps are traced (null_tracer: nothing, and no bytes)
-template <class Logger = null_logger, class Clock = steady_clock, class Exit = process_exit, class Tracer = null_tracer>
+/// \tparam Metrics what step durations and the exit code are reported through (null_metrics: nothing, no bytes)
+template <class Logger = null_logger, class Clock = steady_clock, class Exit = process_exit, class Tracer = null_tracer,
+          class Metrics = null_metrics>
 class shutdown_manager {
   static_assert(assert_logger<Logger>());
   static_assert(assert_clock<Clock>());
   static_assert(assert_exit_policy<Exit>());
   static_assert(assert_tracer<Tracer>());
+  static_assert(assert_metrics<Metrics>());
 
  public:
   using logger_type = Logger;
   using clock_type = Clock;
   using exit_type = Exit;
   using tracer_type = Tracer;
+  using metrics_type = Metrics;
   using time_point = typename Clock::time_point;
 
   /// Checks `options` and keeps the policies. \throws std::invalid_argument naming a bad option
   explicit shutdown_manager(Logger logger = Logger{}, shutdown_options options = {}, Clock clock = Clock{},
-                            Exit exit = Exit{}, Tracer tracer = Tracer{})
+                            Exit exit = Exit{}, Tracer tracer = Tracer{}, Metrics metrics = Metrics{})
       : logger_(std::move(logger)),
         clock_(std::move(clock)),
         exit_(std::move(exit)),
         tracer_(std::move(tracer)),
+        instruments_(std::move(metrics)),
         options_(std::move(options)) {
     options_.validate();
     fatal_target_.self = this;
@@ -717,11 +724,14 @@ class shutdown_manager {
     for (const auto& s : readiness) {
       result.readiness.push_back(traced_step(sequence_span, "shutdown.readiness_off", false, s, deadline, std::nullopt,
                                              deadline, deadline_hit, left_behind));
+      instruments_.step("readiness_off", s.name, result.readiness.back().duration);
     }
     if (options_.readiness_grace.count() > 0) {
       auto span = start_step_span(sequence_span, "shutdown.grace");
       annotate(span, "shutdown.grace_ms", std::int64_t{options_.readiness_grace.count()});
-      if (!deadline_hit) sleep_until(std::min(after(clock_.now(), options_.readiness_grace), deadline));
+      const auto grace_started = clock_.now();
+      if (!deadline_hit) sleep_until(std::min(after(grace_started, options_.readiness_grace), deadline));
+      instruments_.step("grace", {}, clock_.now() - grace_started);
       end_step_span(span, deadline_hit ? hook_outcome::skipped : hook_outcome::completed,
                     "not started: the overall deadline had passed");
     }
@@ -741,6 +751,7 @@ class shutdown_manager {
     result.drain.drained = gate_.wait_drained_until(clock_, drain_limit, options_.poll_interval);
     result.drain.in_flight_left = result.drain.drained ? 0 : gate_.in_flight();
     result.drain.duration = clock_.now() - drain_started;
+    instruments_.step("drain", {}, result.drain.duration);
     if (result.drain.drained) {
       logger_.log(log_level::info, "drained", kv("duration_ms", to_ms(result.drain.duration)));
     } else {
@@ -763,6 +774,7 @@ class shutdown_manager {
         if (traced && hooks[i].flushes_tracer) end_sequence_span(sequence_span, result_so_far(result, deadline_hit));
         result.hooks.push_back(traced_step(sequence_span, "shutdown.hook", true, hooks[i], phase_limit, phase_timeout,
                                            deadline, deadline_hit, left_behind));
+        instruments_.step("hook", hooks[i].name, result.hooks.back().duration);
       }
     }
 
@@ -788,6 +800,7 @@ class shutdown_manager {
       state_ = run_state::finishing;
     }
     result.exit_code = choose_exit_code(result, options_.codes);
+    instruments_.finished(result.exit_code, result.deadline_hit);
     end_sequence_span(sequence_span, result);
     logger_.log(result.clean() ? log_level::info : log_level::error, "shutdown finished",
                 kv("reason", to_string(result.cause.reason)), kv("exit_code", std::int64_t{result.exit_code}),
@@ -816,6 +829,7 @@ class shutdown_manager {
   Clock clock_;
   Exit exit_;
   [[no_unique_address]] Tracer tracer_;
+  [[no_unique_address]] detail::shutdown_instruments<Metrics> instruments_;
   shutdown_options options_;
   drain_gate gate_;
   std::stop_source stop_;

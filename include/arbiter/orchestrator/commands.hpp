@@ -38,7 +38,7 @@ template <class Service, class... S>
         return logger_type{};
       }
     }();
-    const typename Service::config_type config(logger, std::forward<S>(sources)...);
+    const typename Service::config_type config(logger, std::forward<S>(sources)...);  // reports to no metrics
     return print(dump_text(config.current()));
   } catch (const config_error& error) {
     std::fprintf(stderr, "%s\n", error.what());

@@ -11,9 +11,9 @@
 ///   with_logger<L>                 the Logger policy (default fmt_logger, configured from observability.*)
 ///   with_tracer<T>                 a Tracer (default null_tracer), or a tracing part that builds one from config
 ///                                  (json_lines_tracing, otlp_tracing), from a tracing_setup when it takes one
-///   with_metrics<M>                the Metrics policy (default null_metrics; metrics_registry to be scraped): every
-///                                  breaker and the health monitor report through it, and the drain gate's work
-///                                  in flight
+///   with_metrics<M>                the Metrics policy (default null_metrics; metrics_registry to be scraped): the
+///                                  breakers, the health monitor, the config, the shutdown sequence and the
+///                                  tracing part report through it, and the drain gate's work in flight
 ///   with_clock<C>                  the clock of the health monitor and the shutdown sequence (default steady_clock)
 ///   with_exit<E>                   the shutdown manager's Exit policy (default process_exit)
 ///   with_checks<C...>              health checks of the service's own (instances passed to the constructor)
@@ -39,6 +39,14 @@ struct otel_settings;  // tracing/otel_env.hpp
 struct tracing_setup {
   const otel_settings& settings;
   std::FILE* span_stream = stdout;
+};
+
+/// A tracing_setup with the Metrics policy the tracing part reports through: what an orchestrator with_metrics<M>
+/// builds a part offering `with_metrics<M>` from (sdk_tracing does).
+template <class M>
+struct metered_tracing_setup {
+  tracing_setup setup;
+  M metrics;
 };
 
 /// A named circuit breaker part: `breaker<"inventory", count_window, timed>`. Its policies are those of

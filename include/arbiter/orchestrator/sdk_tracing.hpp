@@ -10,15 +10,19 @@
 ///                        service opened): a sidecar or a log shipper reads them
 ///   otlp_tracing         OTLP/HTTP to a collector: opt-in, in <arbiter/orchestrator/otlp_tracing.hpp> (Asio)
 ///
-/// `sdk_tracing<Exporter>` is the template behind both: Exporter is any exporter with a
+/// `sdk_tracing<Exporter, Metrics>` is the template behind both: Exporter is any exporter with a
 /// `static Exporter from_settings(const otel_settings&)`, or one constructible from `const otel_settings&`; one
-/// constructible from `(const otel_settings&, std::FILE*)` is given the span stream of the tracing_setup.
+/// constructible from `(const otel_settings&, std::FILE*)` is given the span stream of the tracing_setup. Metrics
+/// is what the batch processor reports through (spans ended, exported, dropped, the queue, export durations); an
+/// orchestrator with_metrics<M> builds `with_metrics<M>` of the part it is given, so `with_tracer<json_lines_tracing>`
+/// reports through the service's registry without naming it.
 
 #include <concepts>
 #include <cstdio>
 #include <memory>
 #include <utility>
 
+#include <arbiter/metrics/null_metrics.hpp>
 #include <arbiter/orchestrator/parts.hpp>
 #include <arbiter/tracing/batch_processor.hpp>
 #include <arbiter/tracing/json_lines_exporter.hpp>
@@ -28,23 +32,31 @@
 
 namespace arbiter::inline v1 {
 
-/// A tracing part: the SDK tracer over a batch processor of `Exporter`, built from the tracing settings.
-template <class Exporter>
+/// A tracing part: the SDK tracer over a batch processor of `Exporter`, built from the tracing settings; the
+/// processor reports through `Metrics` (none by default).
+template <class Exporter, class Metrics = null_metrics>
 class sdk_tracing {
  public:
   using exporter_type = Exporter;
-  using processor_type = batch_processor<Exporter>;
+  using processor_type = batch_processor<Exporter, Metrics>;
   using tracer_type = ::arbiter::tracer<configured_sampler, processor_type>;
+  /// The same part reporting through `M`: what an orchestrator with_metrics<M> builds.
+  template <class M>
+  using with_metrics = sdk_tracing<Exporter, M>;
 
-  explicit sdk_tracing(const otel_settings& settings)
-      : processor_(std::make_shared<processor_type>(make_exporter(settings), settings.batch)),
+  explicit sdk_tracing(const otel_settings& settings, Metrics metrics = Metrics{})
+      : processor_(std::make_shared<processor_type>(make_exporter(settings), settings.batch, std::move(metrics))),
         tracer_(processor_, settings.sampler) {}
 
   /// Builds the exporter with the setup's span stream when it takes one (the orchestrator passes
   /// orchestrator_options::span_stream), else from the settings alone.
-  explicit sdk_tracing(const tracing_setup& setup)
-      : processor_(std::make_shared<processor_type>(make_exporter(setup), setup.settings.batch)),
+  explicit sdk_tracing(const tracing_setup& setup, Metrics metrics = Metrics{})
+      : processor_(std::make_shared<processor_type>(make_exporter(setup), setup.settings.batch, std::move(metrics))),
         tracer_(processor_, setup.settings.sampler) {}
+
+  /// Builds it from the setup, reporting through the metrics it carries (what an orchestrator with_metrics<M>
+  /// passes).
+  explicit sdk_tracing(const metered_tracing_setup<Metrics>& setup) : sdk_tracing(setup.setup, setup.metrics) {}
 
   sdk_tracing(const sdk_tracing&) = delete;
   sdk_tracing& operator=(const sdk_tracing&) = delete;

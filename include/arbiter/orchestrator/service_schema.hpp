@@ -144,9 +144,8 @@ struct accessors_impl<arbiter::service_schema_with<S, Names...>> {
   static constexpr auto apply() {
     return transform(accessors<S>(), [](auto pair) {
       if constexpr (arbiter::detail::key_name<std::remove_cvref_t<decltype(first(pair))>>() == "resilience") {
-        return make_pair(first(pair), [](auto&& s) -> decltype(auto) {
-          return (static_cast<decltype(s)&&>(s).resilience);
-        });
+        return make_pair(first(pair),
+                         [](auto&& s) -> decltype(auto) { return (static_cast<decltype(s)&&>(s).resilience); });
       } else {
         return pair;
       }
