@@ -15,6 +15,7 @@
 #include <arbiter/config/detail/adapt_struct.hpp>
 #include <arbiter/config/enum_names.hpp>
 #include <arbiter/config/global.hpp>
+#include <arbiter/config/secret.hpp>
 #include <arbiter/detail/chrono.hpp>
 #include <arbiter/logging/level.hpp>
 
@@ -139,6 +140,32 @@ struct shutdown_settings {
   static constexpr auto config_rules = rules(field<"timeout">(min(std::chrono::milliseconds(1))));
 };
 
+/// The HTTP admin server (arbiter/http/admin_server.hpp, an optional part): probes, /metrics, /config, the status
+/// page. It binds to the loopback interface by default; port 0 picks a free port (the bound one is logged). The
+/// write actions (forcing breakers, reloading the config) are off unless enabled, and then need the bearer token.
+struct admin_settings {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 9901;
+  std::chrono::milliseconds read_timeout{
+      std::chrono::seconds(5)};  ///< a request (or an idle keep-alive) must come in this time
+  std::uint32_t max_connections = 64;
+  bool enable_write_actions = false;
+  secret<std::string> token;  ///< the bearer token of the write actions
+
+  static constexpr auto config_rules =
+      rules(field<"host">(non_empty, restart_only), field<"port">(restart_only),
+            field<"read_timeout">(range(std::chrono::milliseconds(1), std::chrono::minutes(10)), restart_only),
+            field<"max_connections">(range(1, 100'000), restart_only), field<"enable_write_actions">(restart_only),
+            field<"token">(restart_only));
+
+  /// Rejects write actions without a token: anyone who reaches the port could force a breaker open.
+  void validate(validation_context& context) const {
+    if (enable_write_actions && token.reveal().empty()) {
+      context.fail("token", "is empty while admin.enable_write_actions is true: set a bearer token");
+    }
+  }
+};
+
 /// The orchestrator's whole configuration.
 struct orchestrator_config {
   deployment_environment environment = deployment_environment::development;
@@ -150,6 +177,7 @@ struct orchestrator_config {
   resilience_settings resilience;
   health_settings health;
   shutdown_settings shutdown;
+  admin_settings admin;
 };
 
 /// Returns the global orchestrator config (the seed's getConfig()): the installed one, or defaults plus the
@@ -174,5 +202,7 @@ ARBITER_DETAIL_ADAPT_STRUCT(arbiter::resilience_settings, failure_threshold, suc
                             operation_timeout);
 ARBITER_DETAIL_ADAPT_STRUCT(arbiter::health_settings, check_interval, check_timeout);
 ARBITER_DETAIL_ADAPT_STRUCT(arbiter::shutdown_settings, timeout);
+ARBITER_DETAIL_ADAPT_STRUCT(arbiter::admin_settings, host, port, read_timeout, max_connections, enable_write_actions,
+                            token);
 ARBITER_DETAIL_ADAPT_STRUCT(arbiter::orchestrator_config, environment, server, agent_registry, task_routing,
-                            performance_tracking, observability, resilience, health, shutdown);
+                            performance_tracking, observability, resilience, health, shutdown, admin);
