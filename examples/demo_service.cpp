@@ -1,14 +1,20 @@
-// arbiter_demo: a simulated "orders" service on arbiter::orchestrator (config, logger, tracer, the "inventory"
-// breaker, health, graceful shutdown, SIGHUP reload), narrating a scripted scenario of a few seconds, or serving
-// until SIGTERM with `--serve`. Run it with `scripts/demo`; docs/demo.md tells the story.
+// arbiter_demo: a simulated "orders" service on arbiter::orchestrator (config, logger, tracer, metrics, the
+// "inventory" breaker, health, the HTTP admin server, graceful shutdown, SIGHUP reload), narrating a scripted
+// scenario of a few seconds, or serving until SIGTERM with `--serve`. Run it with `scripts/demo`; docs/demo.md
+// tells the story.
 #include <arbiter/config/command_line.hpp>
 #include <arbiter/config/json_source.hpp>
 #include <arbiter/config/override_source.hpp>
-#include <arbiter/health/render.hpp>
+#include <arbiter/http/admin_server.hpp>
 #include <arbiter/lifecycle/shutdown_report.hpp>
+#include <arbiter/metrics/registry.hpp>
 #include <arbiter/orchestrator.hpp>
 #include <arbiter/orchestrator/commands.hpp>
 #include <arbiter/orchestrator/sdk_tracing.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -59,7 +65,7 @@ Exit codes: 0 clean shutdown, 1 the scenario went wrong, 2 bad configuration or 
 /// library's, but checks health every second. A file, the environment and the command line still win.
 constexpr std::string_view scenario_defaults = R"({"observability": {"service_name": "orders"},
   "resilience": {"failure_threshold": 3, "success_threshold": 2, "open_timeout": "400ms", "operation_timeout": "250ms"},
-  "health": {"check_interval": "50ms", "check_timeout": "40ms"}, "shutdown": {"timeout": "5s"}})";
+  "health": {"check_interval": "50ms", "check_timeout": "40ms"}, "shutdown": {"timeout": "5s"}, "admin": {"port": 0}})";
 constexpr std::string_view serve_defaults = R"({"observability": {"service_name": "orders"},
   "health": {"check_interval": "1s", "check_timeout": "500ms"}})";
 
@@ -132,10 +138,13 @@ struct in_flight_check {
   }
 };
 
-/// The service: timed makes resilience.operation_timeout count (a slower call fails, whatever it returned).
+/// The service: timed makes resilience.operation_timeout count (a slower call fails, whatever it returned); the
+/// admin server serves the probes, /metrics and the status page on the `admin` section's port.
 template <class Tracer>
 using service = arbiter::orchestrator<arbiter::breaker<"inventory", arbiter::timed, arbiter::counting_stats>,
                                       arbiter::with_checks<intake_check, in_flight_check>, arbiter::with_tracer<Tracer>,
+                                      arbiter::with_metrics<arbiter::metrics_registry>,
+                                      arbiter::with_parts<arbiter::admin_server_part>,
                                       arbiter::with_sources<arbiter::json_source, arbiter::json_source,
                                                             arbiter::env_source<"ARBITER">, arbiter::override_source>>;
 
@@ -163,16 +172,43 @@ void place(Svc& svc, world& w, int order) {
                  arbiter::attr("order.id", order));
 }
 
-/// Prints what a load balancer would get from GET /readyz (plain, or application/health+json).
+/// Asks the service's own admin server for `target`, as a load balancer or Prometheus does, over loopback.
 template <class Svc>
-void show_readiness(Svc& svc, const world& w, bool as_json) {
-  const auto report = svc.health().check(arbiter::probe::readiness);
-  const auto response =
-      as_json ? arbiter::health_json_response(report, {.service_id = w.service_name}) : arbiter::plain_response(report);
-  std::string body = response.body.substr(0, response.body.find_last_not_of('\n') + 1);
+auto http_get(Svc& svc, const char* target, const char* accept) {
+  namespace http = boost::beast::http;
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  socket.connect({boost::asio::ip::address_v4::loopback(), svc.template part<arbiter::admin_server_part>().port()});
+  http::request<http::empty_body> request(http::verb::get, target, 11);
+  request.set(http::field::host, "127.0.0.1");
+  request.set(http::field::accept, accept);
+  http::write(socket, request);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(socket, buffer, response);
+  return response;
+}
+
+/// Prints what a load balancer gets from GET /readyz (plain, or application/health+json).
+template <class Svc>
+void show_readiness(Svc& svc, bool as_json) {
+  const auto response = http_get(svc, "/readyz", as_json ? "application/health+json" : "text/plain");
+  std::string body = response.body().substr(0, response.body().find_last_not_of('\n') + 1);
   std::replace(body.begin(), body.end(), '\n', ';');
-  say("GET /readyz -> {} {}", response.http_status, as_json ? response.content_type : body);
+  say("GET /readyz -> {} {}", response.result_int(),
+      as_json ? std::string(response[boost::beast::http::field::content_type]) : body);
   if (as_json) say("  {}", body);
+}
+
+/// Prints the lines of GET /metrics that start with `prefix`, as Prometheus scrapes them.
+template <class Svc>
+void show_metrics(Svc& svc, std::string_view prefix) {
+  const std::string body = http_get(svc, "/metrics", "text/plain").body();
+  for (std::size_t at = 0, end = 0; at < body.size(); at = end + 1) {
+    end = std::min(body.find('\n', at), body.size());
+    if (std::string_view(body).substr(at, end - at).starts_with(prefix))
+      say("GET /metrics -> {}", body.substr(at, end - at));
+  }
 }
 
 /// Plays the story: traffic, an outage that opens the breaker, recovery, then a graceful shutdown with a slow
@@ -197,7 +233,7 @@ bool play_scenario(Svc& svc, world& w) {
   std::this_thread::sleep_for(300ms);
   expect(readiness_is(health_status::healthy), "a healthy readiness probe");
   say("{} orders placed so far", w.counts[0].load());
-  show_readiness(svc, w, false);
+  show_readiness(svc, false);
 
   const auto threshold = breaker.options().failure_threshold;
   say("2. inventory goes down: calls fail, and after {} failures in a row the breaker opens", threshold);
@@ -206,16 +242,17 @@ bool play_scenario(Svc& svc, world& w) {
     say("(logged as \"circuit breaker state changed\", traced as a circuit_breaker.transition span)");
   }
   expect(readiness_is(health_status::degraded), "a degraded readiness probe");
+  show_metrics(svc, "arbiter_breaker_state{breaker=\"inventory\",state=\"open\"}");
   say("orders are rejected at once instead of waiting on inventory. The breaker check fails, but it is not");
   say("critical, so readiness says warn with HTTP 200: every replica shares this downstream, none should leave:");
-  show_readiness(svc, w, true);
+  show_readiness(svc, true);
 
   const auto open_ms = breaker.options().open_duration.count();
   say("3. inventory recovers; after {} ms the breaker lets trial calls through", open_ms);
   w.down = false;
   expect(breaker_is(breaker_state::closed), "the breaker closing");
   expect(readiness_is(health_status::healthy), "a healthy readiness probe after recovery");
-  show_readiness(svc, w, false);
+  show_readiness(svc, false);
 
   say("4. shutdown: a slow bulk order is still in flight when it starts");
   std::latch admitted(1);
@@ -231,7 +268,7 @@ bool play_scenario(Svc& svc, world& w) {
   svc.shutdown().trigger_shutdown("scenario finished");
   expect([&svc] { return !svc.health().accepting_traffic(); }, "readiness switching off");
   say("readiness is off first, so load balancers stop sending orders while in-flight ones finish:");
-  show_readiness(svc, w, false);
+  show_readiness(svc, false);
   return ok;
 }
 
@@ -239,6 +276,8 @@ bool play_scenario(Svc& svc, world& w) {
 template <class Svc>
 bool serve(Svc& svc, world& w) {
   say("serving: {} (pid {}); stop with SIGTERM or Ctrl-C", w.service_name, ::getpid());
+  say("admin server: http://127.0.0.1:{}/ (the status page; /readyz, /metrics, /health, /config, /breakers)",
+      svc.template part<arbiter::admin_server_part>().port());
   say("the inventory downstream fails for 2 s every 10 s, so the breaker opens and closes");
   const std::jthread chaos = svc.shutdown().start_thread("inventory chaos", [&w](const std::stop_token& stop) {
     for (int tenths = 1; !stop.stop_requested(); ++tenths) {

@@ -10,7 +10,7 @@ trap 'rm -f "$out" "$config"' EXIT
 echo '{"observability": {"log_level": "info"}}' >"$config"
 
 # A short shutdown budget keeps the test quick: readiness grace is a tenth of it.
-"$program" --serve --config "$config" shutdown.timeout=3s observability.tracing_enabled=false >"$out" 2>&1 &
+"$program" --serve --config "$config" admin.port=0 shutdown.timeout=3s observability.tracing_enabled=false >"$out" 2>&1 &
 pid=$!
 
 # wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds or SECONDS pass.
