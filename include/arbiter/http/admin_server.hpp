@@ -181,7 +181,6 @@ class admin_server {
       shared_->sessions.clear();
     }
     for (const auto& session : open) session->stop();
-    open.clear();
     if (started_) {
       std::unique_lock sessions_lock(shared_->mutex);
       shared_->idle.wait_for(sessions_lock, grace, [this] { return shared_->connections == 0; });
@@ -189,6 +188,9 @@ class admin_server {
     io_.stop();
     for (auto& thread : threads_) thread.join();
     threads_.clear();
+    // No thread runs the io_context any more: close what is left now, not when the server is destroyed.
+    acceptor_->close_after_join();
+    for (const auto& session : open) session->close_after_join();
   }
 
   /// Returns the port the server listens on (the one chosen when options asked for port 0).
