@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -172,16 +173,16 @@ class admin_server {
     shared_->stopping.store(true, std::memory_order_release);
     acceptor_->stop();
     sampler_.cancel();
-    std::vector<std::shared_ptr<detail::admin_session>> open;
+    // Weak: a strong reference held here would keep the sessions (and the connection count) alive through the
+    // wait below, which would then always last the whole grace.
+    std::list<std::weak_ptr<detail::admin_session>> open;
     {
       std::unique_lock sessions_lock(shared_->mutex);
-      for (const auto& weak : shared_->sessions) {
-        if (auto session = weak.lock()) open.push_back(std::move(session));
-      }
-      shared_->sessions.clear();
+      open.swap(shared_->sessions);
     }
-    for (const auto& session : open) session->stop();
-    open.clear();
+    for (const auto& weak : open) {
+      if (const auto session = weak.lock()) session->stop();
+    }
     if (started_) {
       std::unique_lock sessions_lock(shared_->mutex);
       shared_->idle.wait_for(sessions_lock, grace, [this] { return shared_->connections == 0; });
@@ -189,6 +190,11 @@ class admin_server {
     io_.stop();
     for (auto& thread : threads_) thread.join();
     threads_.clear();
+    // No thread runs the io_context any more: close what is left now, not when the server is destroyed.
+    acceptor_->close_after_join();
+    for (const auto& weak : open) {
+      if (const auto session = weak.lock()) session->close_after_join();  // its handlers were never run
+    }
   }
 
   /// Returns the port the server listens on (the one chosen when options asked for port 0).

@@ -129,6 +129,9 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
     admin_net::asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
   }
 
+  /// Closes the socket from outside the io_context, once its threads have been joined.
+  void close_after_join() { close_now(); }
+
   /// Called at stop: an idle connection closes now; one with a request in flight closes after its answer.
   void stop() {
     admin_net::asio::post(stream_.get_executor(), [self = shared_from_this()] {
@@ -301,6 +304,13 @@ class admin_acceptor : public std::enable_shared_from_this<admin_acceptor> {
       admin_net::beast::error_code ec;
       self->acceptor_.close(ec);
     });
+  }
+
+  /// Closes the listening socket from outside the io_context, once its threads have been joined (the posted
+  /// close of stop() may never have run).
+  void close_after_join() {
+    admin_net::beast::error_code ec;
+    acceptor_.close(ec);
   }
 
  private:
