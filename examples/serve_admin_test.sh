@@ -14,22 +14,8 @@ trap 'rm -f "$out" "$body"' EXIT
 "$program" --serve admin.port=0 shutdown.timeout=10s observability.tracing_enabled=false >"$out" 2>&1 &
 pid=$!
 
-wait_for() {  # wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds or SECONDS pass
-  local tries=$(($1 * 10))
-  shift
-  while ! "$@"; do
-    tries=$((tries - 1))
-    [ "$tries" -le 0 ] && return 1
-    sleep 0.1
-  done
-}
-is_gone() { ! kill -0 "$pid" 2>/dev/null; }
-fail() {
-  echo "serve_admin_test: $1"
-  kill -KILL "$pid" 2>/dev/null
-  cat "$out"
-  exit 1
-}
+name=serve_admin_test
+source "$(dirname "$0")/process_test_lib.sh"
 
 wait_for 20 grep -q "serving:" "$out" || fail "no 'serving:' line within 20 s"
 port=$(sed -n 's/.*msg="admin server listening".* port=\([0-9]*\).*/\1/p' "$out" | head -n 1)

@@ -13,24 +13,8 @@ echo '{"observability": {"log_level": "info"}}' >"$config"
 "$program" --serve --config "$config" admin.port=0 shutdown.timeout=3s observability.tracing_enabled=false >"$out" 2>&1 &
 pid=$!
 
-# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds or SECONDS pass.
-wait_for() {
-  local tries=$(($1 * 10))
-  shift
-  while ! "$@"; do
-    tries=$((tries - 1))
-    [ "$tries" -le 0 ] && return 1
-    sleep 0.1
-  done
-}
-is_gone() { ! kill -0 "$pid" 2>/dev/null; }
-
-fail() {
-  echo "serve_sigterm_test: $1"
-  kill -KILL "$pid" 2>/dev/null
-  cat "$out"
-  exit 1
-}
+name=serve_sigterm_test
+source "$(dirname "$0")/process_test_lib.sh"
 
 wait_for 20 grep -q "serving:" "$out" || fail "no 'serving:' line within 20 s"
 echo '{"observability": {"log_level": "debug"}}' >"$config"
