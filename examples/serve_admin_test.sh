@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The demo as a real process, read with the real tools: starts `arbiter_demo --serve` with its admin server on a
 # free port (admin.port=0), finds the port in its log, reads every endpoint with curl (health+json field by field),
-# runs `promtool check metrics` on /metrics, then sends SIGTERM and expects /readyz to answer 503 while the service
-# drains, and a clean exit (code 0). Every wait is bounded.
+# runs `promtool check metrics` on /metrics, sends malformed and hostile requests on raw sockets (hostile_clients.py),
+# then sends SIGTERM and expects /readyz to answer 503 while the service drains, and a clean exit (code 0). Every
+# wait is bounded.
 # Usage: serve_admin_test.sh path/to/arbiter_demo path/to/curl path/to/promtool
 set -u
 program=$1 curl=$2 promtool=$3
@@ -10,7 +11,8 @@ out=$(mktemp)
 body=$(mktemp)
 trap 'rm -f "$out" "$body"' EXIT
 
-# shutdown.timeout=10s gives a readiness grace of 1 s: time enough to see /readyz say 503 before intake stops.
+# shutdown.timeout=10s gives a readiness grace of 1 s (the most it gets): time enough to see /readyz say 503 before
+# intake stops.
 "$program" --serve admin.port=0 shutdown.timeout=10s observability.tracing_enabled=false >"$out" 2>&1 &
 pid=$!
 
@@ -59,6 +61,8 @@ grep -q '"inventory"' "$body" || fail "/breakers does not show the inventory bre
 get / 200
 grep -q 'inventory' "$body" || fail "the status page does not show the inventory breaker"
 get /nowhere 404
+# Malformed and hostile requests on raw sockets: each gets its 4xx and the server goes on serving.
+python3 "$(dirname "$0")/hostile_clients.py" "$port" || fail "a hostile request was not answered as it should be"
 
 kill -TERM "$pid"
 saw_503=false

@@ -145,10 +145,34 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(shared_.header_limit));
     parser_->body_limit(shared_.body_limit);
-    stream_.expires_after(shared_.read_timeout);
-    admin_net::http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](admin_net::beast::error_code ec, std::size_t /*n*/) { self->on_read(ec); });
+    header_bytes_ = 0;
+    stream_.expires_after(shared_.read_timeout);  // one deadline for the whole request: a slow client is dropped
+    read_header();
+  }
+
+  // The header is read piece by piece so its total size can be counted here: Beast 1.74 applies header_limit to one
+  // read's worth of unparsed bytes only, so many small header lines added up to any size were accepted.
+  void read_header() {
+    admin_net::http::async_read_some(stream_, buffer_, *parser_,
+                                     [self = shared_from_this()](admin_net::beast::error_code ec, std::size_t parsed) {
+                                       self->on_header_part(ec, parsed);
+                                     });
+  }
+
+  void on_header_part(admin_net::beast::error_code ec, std::size_t parsed) {
+    namespace http = admin_net::http;
+    if (ec) return on_read(ec);
+    header_bytes_ += parsed;
+    if (!parser_->is_header_done()) {
+      if (header_bytes_ + buffer_.size() > shared_.header_limit) return on_read(http::error::header_limit);
+      return read_header();
+    }
+    if (header_bytes_ > shared_.header_limit) return on_read(http::error::header_limit);
+    if (parser_->is_done()) return on_read({});
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](admin_net::beast::error_code body_ec, std::size_t /*n*/) {
+                       self->on_read(body_ec);
+                     });
   }
 
   void on_read(admin_net::beast::error_code ec) {
@@ -241,8 +265,9 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
   std::optional<admin_net::http::request_parser<admin_net::http::string_body>> parser_;
   std::optional<admin_net::http::response<admin_net::http::string_body>> response_;
   std::chrono::steady_clock::time_point started_{};
-  bool busy_ = false;     // a request is being answered
-  bool closing_ = false;  // the last answer is out; draining what the client still sends
+  std::size_t header_bytes_ = 0;  // of the request being read
+  bool busy_ = false;             // a request is being answered
+  bool closing_ = false;          // the last answer is out; draining what the client still sends
   char sink_[4096];
   std::size_t discarded_ = 0;
 };
