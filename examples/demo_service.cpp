@@ -5,16 +5,14 @@
 #include <arbiter/config/command_line.hpp>
 #include <arbiter/config/json_source.hpp>
 #include <arbiter/config/override_source.hpp>
+#include <arbiter/health/heartbeat_check.hpp>
 #include <arbiter/http/admin_server.hpp>
+#include <arbiter/http/client.hpp>
 #include <arbiter/lifecycle/shutdown_report.hpp>
 #include <arbiter/metrics/registry.hpp>
 #include <arbiter/orchestrator.hpp>
 #include <arbiter/orchestrator/commands.hpp>
 #include <arbiter/orchestrator/sdk_tracing.hpp>
-
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http.hpp>
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -97,7 +95,7 @@ void say(fmt::format_string<A...> format, A&&... args) {
 struct world {
   std::atomic<bool> down{false}, closed{false};
   std::array<std::atomic<std::uint64_t>, 3> counts{};
-  std::atomic<std::chrono::steady_clock::time_point> last_beat{std::chrono::steady_clock::now()};
+  arbiter::heartbeat<> intake_beat;
   std::atomic<int> next_order{1};
   std::atomic<const arbiter::drain_gate*> gate{nullptr};  ///< the service's, once it is built
   std::string service_name;
@@ -112,20 +110,7 @@ struct world {
 
 /// Liveness: the intake loop makes progress (or has stopped on purpose); never a dependency, so a dead inventory
 /// does not get every replica restarted.
-struct intake_check {
-  static constexpr std::string_view name = "orders:intake";
-  static constexpr arbiter::probe_set probes = arbiter::probe_set(arbiter::probe::liveness);
-  const world* w = nullptr;
-  arbiter::check_result operator()() const {
-    const auto* gate = w->gate.load();
-    if (gate == nullptr || gate->is_closed()) return arbiter::check_result::healthy("intake not running");
-    const auto quiet =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - w->last_beat.load())
-            .count();
-    if (quiet > 2000) return arbiter::check_result::unhealthy(fmt::format("no order handled for {} ms", quiet));
-    return arbiter::check_result::healthy().observe(static_cast<double>(quiet), "ms");
-  }
-};
+using intake_check = arbiter::heartbeat_check<"orders:intake">;
 /// Readiness, critical: a replica drowning in work (more than 64 orders in flight) should get no more of it.
 struct in_flight_check {
   static constexpr std::string_view name = "orders:in_flight";
@@ -172,38 +157,26 @@ void place(Svc& svc, world& w, int order) {
                  arbiter::attr("order.id", order));
 }
 
-/// Asks the service's own admin server for `target`, as a load balancer or Prometheus does, over loopback.
+/// Asks the service's own admin server for `target` over loopback, as a load balancer or Prometheus does.
 template <class Svc>
-auto http_get(Svc& svc, const char* target, const char* accept) {
-  namespace http = boost::beast::http;
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::socket socket(io);
-  socket.connect({boost::asio::ip::address_v4::loopback(), svc.template part<arbiter::admin_server_part>().port()});
-  http::request<http::empty_body> request(http::verb::get, target, 11);
-  request.set(http::field::host, "127.0.0.1");
-  request.set(http::field::accept, accept);
-  http::write(socket, request);
-  boost::beast::flat_buffer buffer;
-  http::response<http::string_body> response;
-  http::read(socket, buffer, response);
-  return response;
+arbiter::http_answer get(Svc& svc, std::string_view target, std::string accept) {
+  return arbiter::http_get(svc.template part<arbiter::admin_server_part>().port(), target, {.accept = accept});
 }
 
 /// Prints what a load balancer gets from GET /readyz (plain, or application/health+json).
 template <class Svc>
 void show_readiness(Svc& svc, bool as_json) {
-  const auto response = http_get(svc, "/readyz", as_json ? "application/health+json" : "text/plain");
-  std::string body = response.body().substr(0, response.body().find_last_not_of('\n') + 1);
+  const auto answer = get(svc, "/readyz", as_json ? "application/health+json" : "text/plain");
+  std::string body = answer.body.substr(0, answer.body.find_last_not_of('\n') + 1);
   std::replace(body.begin(), body.end(), '\n', ';');
-  say("GET /readyz -> {} {}", response.result_int(),
-      as_json ? std::string(response[boost::beast::http::field::content_type]) : body);
+  say("GET /readyz -> {} {}", answer.status, as_json ? answer.content_type : body);
   if (as_json) say("  {}", body);
 }
 
 /// Prints the lines of GET /metrics that start with `prefix`, as Prometheus scrapes them.
 template <class Svc>
 void show_metrics(Svc& svc, std::string_view prefix) {
-  const std::string body = http_get(svc, "/metrics", "text/plain").body();
+  const std::string body = get(svc, "/metrics", "text/plain").body;
   for (std::size_t at = 0, end = 0; at < body.size(); at = end + 1) {
     end = std::min(body.find('\n', at), body.size());
     if (std::string_view(body).substr(at, end - at).starts_with(prefix))
@@ -304,25 +277,18 @@ int operate(Svc& svc, world& w, const command& args) {
         to_string(c.to), to_string(c.reason));
   });
   svc.on_reload([](const arbiter::service_reload& r) {
-    if (!r.ok()) {
-      say("SIGHUP: the configuration is invalid; the running one stays:");
-      for (const auto& issue : r.config.issues) say("  {}", issue.message);
-    } else if (r.config.changed.empty()) {
-      say("SIGHUP: configuration unchanged");
-    } else {
-      say("SIGHUP: configuration reloaded; changed: {} (needs a restart: {})", fmt::join(r.config.changed, ", "),
-          r.needs_restart.empty() ? "nothing" : fmt::format("{}", fmt::join(r.needs_restart, ", ")));
-    }
+    for (const auto& line : arbiter::describe(r)) say("SIGHUP: {}", line);
   });
   // After the drain, before the orchestrator's health monitor (80) and tracing (90): stop producing work, then
   // release what the work used.
   std::jthread intake = svc.shutdown().start_thread("order intake", [&svc, &w](const std::stop_token& stop) {
     for (; !stop.stop_requested(); std::this_thread::sleep_for(5ms)) {
       const auto pass = svc.gate().enter();  // held while the order is in flight, so the drain waits for it
-      if (!pass) return;                     // shutting down: new work is refused
+      if (!pass) break;                      // shutting down: new work is refused
       place(svc, w, w.next_order++);
-      w.last_beat = std::chrono::steady_clock::now();
+      w.intake_beat.beat();
     }
+    w.intake_beat.stop();  // on purpose: liveness stays green while the service shuts down
   });
   svc.shutdown().add_hook("order intake", 0, [&intake] { intake = {}; });  // requests the stop and joins
   svc.shutdown().add_hook(
@@ -351,7 +317,7 @@ int run(const command& args, std::FILE* span_stream) {
   world w;
   const arbiter::orchestrator_options options{.log_stream = args.logs == "stdout" ? stdout : stderr,
                                               .span_stream = span_stream};
-  const auto parts = arbiter::instances(intake_check{&w}, in_flight_check{&w});
+  const auto parts = arbiter::instances(intake_check(w.intake_beat, 2s), in_flight_check{&w});
   const auto body = [&](service<Tracer>& svc) { return operate(svc, w, args); };
   return std::apply([&](auto&&... s) { return service<Tracer>::run(parts, options, body, std::move(s)...); },
                     sources(args));
@@ -359,16 +325,9 @@ int run(const command& args, std::FILE* span_stream) {
 
 /// A first look at the settings: is tracing on? (A bad setting says yes: run() then lists every problem.)
 bool tracing_enabled(const command& args) {
-  const auto load = [](auto&&... s) {
-    return service<arbiter::null_tracer>::config_type(arbiter::fmt_logger({.level = arbiter::log_level::off}),
-                                                      std::move(s)...)
-        .current();
-  };
-  try {
-    return std::apply(load, sources(args))->observability.tracing_enabled;
-  } catch (const arbiter::config_error&) {
-    return true;
-  }
+  const auto settings = std::apply(
+      [](auto&&... s) { return arbiter::peek_config<service<arbiter::null_tracer>>(std::move(s)...); }, sources(args));
+  return !settings || (*settings)->observability.tracing_enabled;
 }
 
 }  // namespace

@@ -25,6 +25,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <cstdio>
 #include <functional>
@@ -80,6 +81,33 @@ struct service_reload {
   [[nodiscard]] bool ok() const noexcept { return config.ok(); }
   [[nodiscard]] bool applied() const noexcept { return config.applied; }
 };
+
+/// What a reload did, as lines of text for a person (a console, a demo's narration); the log has the same facts as
+/// fields. One of:
+///
+///   configuration reloaded; changed: observability.log_level (needs a restart: nothing)
+///   configuration unchanged
+///   the configuration is invalid; the running one stays:
+///     <each issue, with its source>
+template <std::same_as<service_reload> Reload>  // a template: compiled only where it is called
+[[nodiscard]] std::vector<std::string> describe(const Reload& reload) {
+  const auto joined = [](const std::vector<std::string>& paths) {
+    std::string out;
+    for (const auto& path : paths) out.append(out.empty() ? "" : ", ").append(path);
+    return out.empty() ? std::string("nothing") : out;
+  };
+  std::vector<std::string> lines;
+  if (!reload.ok()) {
+    lines.emplace_back("the configuration is invalid; the running one stays:");
+    for (const auto& issue : reload.config.issues) lines.push_back("  " + issue.message);
+  } else if (reload.config.changed.empty()) {
+    lines.emplace_back("configuration unchanged");
+  } else {
+    lines.push_back("configuration reloaded; changed: " + joined(reload.config.changed) +
+                    " (needs a restart: " + joined(reload.needs_restart) + ")");
+  }
+  return lines;
+}
 
 /// A tracing part builds its Tracer from the config's tracing settings (see json_lines_tracing); one that is also
 /// constructible from a tracing_setup is built from that, with orchestrator_options::span_stream.

@@ -56,4 +56,42 @@ TEST(answer_commands, a_bad_setting_in_a_dump_is_listed_with_its_source_and_exit
       << dump.err;
 }
 
+TEST(peek_config, reads_the_settings_quietly_or_says_they_do_not_load) {
+  testing::internal::CaptureStderr();
+  testing::internal::CaptureStdout();
+  const auto good = arbiter::peek_config<service>(
+      arbiter::override_source({"observability.tracing_enabled=false", "resilience.failure_threshold=7"}));
+  const auto bad = arbiter::peek_config<service>(arbiter::override_source({"resilience.failure_threshold=lots"}));
+  const auto err = testing::internal::GetCapturedStderr();
+  const auto out = testing::internal::GetCapturedStdout();
+  ASSERT_TRUE(good.has_value());
+  EXPECT_FALSE((*good)->observability.tracing_enabled);
+  EXPECT_EQ((*good)->resilience.failure_threshold, 7U);
+  EXPECT_FALSE(bad.has_value()) << "a bad setting is left to run(), which reports it with its source";
+  EXPECT_EQ(err, "") << "quiet";
+  EXPECT_EQ(out, "") << "quiet";
+}
+
+TEST(describe_service_reload, says_what_a_reload_did_in_a_line_or_lists_why_it_was_rejected) {
+  arbiter::service_reload applied;
+  applied.config.applied = true;
+  applied.config.changed = {"observability.log_level", "resilience.failure_threshold"};
+  applied.needs_restart = {"admin.port"};
+  EXPECT_EQ(arbiter::describe(applied),
+            std::vector<std::string>{"configuration reloaded; changed: observability.log_level, "
+                                     "resilience.failure_threshold (needs a restart: admin.port)"});
+
+  arbiter::service_reload unchanged;
+  EXPECT_EQ(arbiter::describe(unchanged), std::vector<std::string>{"configuration unchanged"});
+
+  arbiter::service_reload rejected;
+  rejected.config.issues.push_back(
+      {arbiter::issue_severity::error, "admin.port", "admin.port: 70000 from app.json:3 is above the maximum 65535"});
+  rejected.config.issues.push_back({arbiter::issue_severity::warning, "x", "x: an unknown key in app.json"});
+  EXPECT_EQ(arbiter::describe(rejected),
+            (std::vector<std::string>{"the configuration is invalid; the running one stays:",
+                                      "  admin.port: 70000 from app.json:3 is above the maximum 65535",
+                                      "  x: an unknown key in app.json"}));
+}
+
 }  // namespace

@@ -59,7 +59,7 @@ namespace detail {
 /// Returns a type's name with its article, as it follows "expected": "a uint16", "an int32", "an enum (a|b)".
 template <class T>
 [[nodiscard]] std::string a_type_name() {
-  std::string name = type_name<T>();
+  std::string name = arbiter::type_name<T>();  // qualified: detail::type_name(type_info) hides it
   return (std::string_view("aeio").find(name.front()) != std::string_view::npos ? "an " : "a ") + name;
 }
 

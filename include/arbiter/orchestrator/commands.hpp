@@ -3,6 +3,8 @@
 /// \file
 /// answer_commands<Service>(cli, footer, sources...): answers the commands of a command_line that are not a
 /// service run (--help, --help-config, --dump-config) for an orchestrator type, before anything is built.
+/// peek_config<Service>(sources...): the settings, read quietly before the service is built, for a choice that
+/// shapes its type (such as building it with null_tracer when tracing is off).
 
 #include <cstdio>
 #include <optional>
@@ -18,6 +20,20 @@
 
 namespace arbiter::inline v1 {
 
+namespace detail {
+
+/// The Logger a command uses before the service exists: fmt_logger on stderr at `level`, or the Logger's default.
+template <class Logger>
+[[nodiscard]] Logger command_logger(log_level level) {
+  if constexpr (std::is_same_v<Logger, fmt_logger>) {
+    return fmt_logger(fmt_logger::options{.out = stderr, .level = level});
+  } else {
+    return Logger{};
+  }
+}
+
+}  // namespace detail
+
 /// --help prints cli.usage(footer); --help-config the reference of every setting of Service's schema (type,
 /// default, rules, environment variable); --dump-config loads `sources` and prints the effective value of each
 /// setting with its source (warnings, such as an unknown key, go to stderr). Returns the exit code when one of
@@ -30,19 +46,27 @@ template <class Service, class... S>
   if (cli.help_config()) return print(help_text<typename Service::schema_type>());
   if (!cli.dump_config()) return std::nullopt;
   try {
-    using logger_type = typename Service::logger_type;
-    logger_type logger = [] {
-      if constexpr (std::is_same_v<logger_type, fmt_logger>) {
-        return fmt_logger(fmt_logger::options{.out = stderr, .level = log_level::warn});
-      } else {
-        return logger_type{};
-      }
-    }();
+    auto logger = detail::command_logger<typename Service::logger_type>(log_level::warn);
     const typename Service::config_type config(logger, std::forward<S>(sources)...);  // reports to no metrics
     return print(dump_text(config.current()));
   } catch (const config_error& error) {
     std::fprintf(stderr, "%s\n", error.what());
     return 2;
+  }
+}
+
+/// Loads Service's settings from `sources` without logging (fmt_logger at level off), for a decision made before
+/// the service is built. Returns std::nullopt when they do not load: build the service anyway, and its run()
+/// reports every problem with its source and exits with 2.
+template <class Service, class... S>
+[[nodiscard]] auto peek_config(S&&... sources)
+    -> std::optional<std::decay_t<decltype(std::declval<const typename Service::config_type&>().current())>> {
+  try {
+    auto logger = detail::command_logger<typename Service::logger_type>(log_level::off);
+    const typename Service::config_type config(logger, std::forward<S>(sources)...);
+    return config.current();
+  } catch (const config_error&) {
+    return std::nullopt;
   }
 }
 
