@@ -52,8 +52,9 @@ TEST(MetricCatalog, EveryMetricOfArbiterRegistersInOneRegistry) {
     (void)metrics.counter(n::tracing_spans_dropped, {"queue_full"});
     (void)metrics.gauge(n::tracing_queue_depth);
     (void)metrics.histogram(n::tracing_export_duration);
+    (void)metrics.counter(n::rate_limiter_permits, {"l", "granted"});
   });
-  EXPECT_EQ(arbiter::arbiter_metric_catalog.size(), 21u);
+  EXPECT_EQ(arbiter::arbiter_metric_catalog.size(), 22u);
 }
 
 }  // namespace

@@ -83,6 +83,11 @@ template <std::size_t N>
 /// from these specs when they are built with a real Metrics policy.
 namespace metric_names {
 
+// ---- rate limiters (label `limiter`: the limiter's name) ----
+inline constexpr auto rate_limiter_permits =
+    counter_metric("arbiter_rate_limiter_permits_total",
+                   "Permits a rate limiter was asked for, by whether it granted them.", "limiter", "outcome");
+
 // ---- circuit breakers (label `breaker`: the breaker's name) ----
 inline constexpr auto breaker_calls = counter_metric(
     "arbiter_breaker_calls_total", "Calls a circuit breaker let through, by how they ended.", "breaker", "outcome");
@@ -153,7 +158,8 @@ inline constexpr auto arbiter_metric_catalog = detail::make_catalog(
     metric_names::shutdown_step_duration, metric_names::shutdown_exit_code, metric_names::shutdown_deadline_exceeded,
     metric_names::drain_in_flight, metric_names::config_reloads, metric_names::config_version,
     metric_names::config_last_success, metric_names::tracing_spans_ended, metric_names::tracing_spans_exported,
-    metric_names::tracing_spans_dropped, metric_names::tracing_queue_depth, metric_names::tracing_export_duration);
+    metric_names::tracing_spans_dropped, metric_names::tracing_queue_depth, metric_names::tracing_export_duration,
+    metric_names::rate_limiter_permits);
 
 static_assert(detail::catalog_is_consistent(arbiter_metric_catalog),
               "====> arbiter: two of arbiter's own metrics clash (a name outside arbiter_, one name with two types "

@@ -37,8 +37,8 @@
 #include <utility>
 
 #include <arbiter/clock/clock.hpp>
-#include <arbiter/detail/concat.hpp>
 #include <arbiter/detail/chrono.hpp>
+#include <arbiter/detail/concat.hpp>
 #include <arbiter/detail/float_math.hpp>
 #include <arbiter/detail/functional.hpp>
 #include <arbiter/logging/logger.hpp>
@@ -49,6 +49,7 @@
 #include <arbiter/resilience/breaker_options.hpp>
 #include <arbiter/resilience/breaker_result.hpp>
 #include <arbiter/resilience/breaker_state.hpp>
+#include <arbiter/resilience/detail/policies.hpp>
 #include <arbiter/resilience/detectors.hpp>
 #include <arbiter/resilience/outcome.hpp>
 #include <arbiter/resilience/stats.hpp>
@@ -82,17 +83,6 @@ struct breaker_snapshot {
 
 namespace detail {
 
-template <class T, class Kind>
-concept policy_of_kind = requires {
-  typename T::policy_kind;
-}
-&&std::same_as<typename T::policy_kind, Kind>;
-
-template <class T>
-concept plain_clock = Clock<T> && !requires {
-  typename T::policy_kind;
-};
-
 template <class T>
 struct is_detector_policy : std::bool_constant<policy_of_kind<T, failure_detector_policy>> {};
 template <class T>
@@ -103,27 +93,6 @@ template <class T>
 struct is_classifier_policy : std::bool_constant<policy_of_kind<T, outcome_classifier_policy>> {};
 template <class T>
 struct is_stats_policy : std::bool_constant<policy_of_kind<T, stats_policy>> {};
-template <class T>
-struct is_clock_policy : std::bool_constant<plain_clock<T>> {};
-template <class T>
-struct is_logger_policy : std::bool_constant<Logger<T>> {};
-template <class T>
-struct is_tracer_policy : std::bool_constant<Tracer<T>> {};
-template <class T>
-struct is_metrics_policy : std::bool_constant<Metrics<T>> {};
-
-/// The first of `P...` that `Match` accepts, or `Default`.
-template <template <class> class Match, class Default, class... P>
-struct pick_policy {
-  using type = Default;
-};
-template <template <class> class Match, class Default, class H, class... T>
-struct pick_policy<Match, Default, H, T...> {
-  using type = std::conditional_t<Match<H>::value, H, typename pick_policy<Match, Default, T...>::type>;
-};
-
-template <template <class> class Match, class... P>
-inline constexpr std::size_t count_policies = (std::size_t{0} + ... + std::size_t{Match<P>::value});
 
 template <class P>
 inline constexpr std::size_t kinds_of =
@@ -574,7 +543,8 @@ class circuit_breaker {
       switch (in.state) {
         case breaker_state::closed:
           if constexpr (detector_type::counts_in_state_word) {
-            payload = std::min<std::uint64_t>(in.consecutive_failures, live_.failure_threshold.load(std::memory_order_relaxed) - 1u);
+            payload = std::min<std::uint64_t>(in.consecutive_failures,
+                                              live_.failure_threshold.load(std::memory_order_relaxed) - 1u);
           }
           break;
         case breaker_state::open:
@@ -582,7 +552,9 @@ class circuit_breaker {
           break;
         case breaker_state::half_open:
           code = code_half_opening;  // published as half-open once the trial slots are free
-          payload = std::min<std::uint64_t>(in.half_open_successes, live_.success_threshold.load(std::memory_order_relaxed) - 1u) << 12;
+          payload = std::min<std::uint64_t>(in.half_open_successes,
+                                            live_.success_threshold.load(std::memory_order_relaxed) - 1u)
+                    << 12;
           break;
         case breaker_state::forced_open:
           code = code_forced_open;

@@ -1,0 +1,52 @@
+#pragma once
+
+/// \file
+/// How the resilience parts (circuit_breaker, rate_limiter, ...) read their policies: each template argument is a
+/// policy of exactly one kind, found by what it is (a Clock, a Logger, a Tracer, a Metrics policy) or by its nested
+/// `policy_kind` tag; a kind not given takes its default.
+
+#include <concepts>
+#include <cstddef>
+#include <type_traits>
+
+#include <arbiter/clock/clock.hpp>
+#include <arbiter/logging/logger.hpp>
+#include <arbiter/metrics/metrics.hpp>
+#include <arbiter/tracing/tracer.hpp>
+
+namespace arbiter::inline v1::detail {
+
+template <class T, class Kind>
+concept policy_of_kind = requires {
+  typename T::policy_kind;
+}
+&&std::same_as<typename T::policy_kind, Kind>;
+
+template <class T>
+concept plain_clock = Clock<T> && !requires {
+  typename T::policy_kind;
+};
+
+template <class T>
+struct is_clock_policy : std::bool_constant<plain_clock<T>> {};
+template <class T>
+struct is_logger_policy : std::bool_constant<Logger<T>> {};
+template <class T>
+struct is_tracer_policy : std::bool_constant<Tracer<T>> {};
+template <class T>
+struct is_metrics_policy : std::bool_constant<Metrics<T>> {};
+
+/// The first of `P...` that `Match` accepts, or `Default`.
+template <template <class> class Match, class Default, class... P>
+struct pick_policy {
+  using type = Default;
+};
+template <template <class> class Match, class Default, class H, class... T>
+struct pick_policy<Match, Default, H, T...> {
+  using type = std::conditional_t<Match<H>::value, H, typename pick_policy<Match, Default, T...>::type>;
+};
+
+template <template <class> class Match, class... P>
+inline constexpr std::size_t count_policies = (std::size_t{0} + ... + std::size_t{Match<P>::value});
+
+}  // namespace arbiter::inline v1::detail
