@@ -1,5 +1,5 @@
-# Sourced by the demo's process tests (serve_sigterm_test.sh, serve_admin_test.sh). Expects `name` (the test's
-# name), `pid` (the demo's process) and `out` (the file its output goes to).
+# Sourced by the demo's process tests (serve_*_test.sh, prometheus_scrape_test.sh, status_page_test.sh). Expects
+# `name` (the test's name), `program` (the demo) and `out` (the file its output goes to); serve_demo sets `pid`.
 
 # wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds or SECONDS pass.
 wait_for() {
@@ -20,4 +20,15 @@ fail() {
   kill -KILL "$pid" 2>/dev/null
   cat "$out"
   exit 1
+}
+
+# serve_demo ARGS...: starts `$program --serve ARGS...` with its output in $out, waits for its "serving:" line, and
+# sets pid, port (its admin server's, read from the log) and base (http://127.0.0.1:$port).
+serve_demo() {
+  "$program" --serve "$@" >"$out" 2>&1 &
+  pid=$!
+  wait_for 20 grep -q "serving:" "$out" || fail "no 'serving:' line within 20 s"
+  port=$(sed -n 's/.*msg="admin server listening".* port=\([0-9]*\).*/\1/p' "$out" | head -n 1)
+  [ -n "$port" ] || fail "the log does not name the admin server's port"
+  base="http://127.0.0.1:$port"
 }

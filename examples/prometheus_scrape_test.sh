@@ -10,15 +10,9 @@ out=$work/demo.log
 prom_pid=
 trap '[ -n "$prom_pid" ] && kill -KILL "$prom_pid" 2>/dev/null; rm -rf "$work"' EXIT
 
-"$program" --serve admin.port=0 observability.tracing_enabled=false >"$out" 2>&1 &
-pid=$!
-
 name=prometheus_scrape_test
 source "$(dirname "$0")/process_test_lib.sh"
-
-wait_for 20 grep -q "serving:" "$out" || fail "no 'serving:' line within 20 s"
-port=$(sed -n 's/.*msg="admin server listening".* port=\([0-9]*\).*/\1/p' "$out" | head -n 1)
-[ -n "$port" ] || fail "the log does not name the admin server's port"
+serve_demo admin.port=0 observability.tracing_enabled=false
 
 # Prometheus cannot report a port it picked itself, so a free one is found first (bind to 0, read it, release it).
 prom_port=$("$python3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

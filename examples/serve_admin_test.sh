@@ -11,18 +11,11 @@ out=$(mktemp)
 body=$(mktemp)
 trap 'rm -f "$out" "$body"' EXIT
 
-# shutdown.timeout=10s gives a readiness grace of 1 s (the most it gets): time enough to see /readyz say 503 before
-# intake stops.
-"$program" --serve admin.port=0 shutdown.timeout=10s observability.tracing_enabled=false >"$out" 2>&1 &
-pid=$!
-
 name=serve_admin_test
 source "$(dirname "$0")/process_test_lib.sh"
-
-wait_for 20 grep -q "serving:" "$out" || fail "no 'serving:' line within 20 s"
-port=$(sed -n 's/.*msg="admin server listening".* port=\([0-9]*\).*/\1/p' "$out" | head -n 1)
-[ -n "$port" ] || fail "the log does not name the admin server's port"
-base="http://127.0.0.1:$port"
+# shutdown.timeout=10s gives a readiness grace of 1 s (the most it gets): time enough to see /readyz say 503 before
+# intake stops.
+serve_demo admin.port=0 shutdown.timeout=10s observability.tracing_enabled=false
 
 # get PATH EXPECTED_STATUS [curl args...]: the body goes to $body.
 get() {

@@ -9,14 +9,10 @@ config=$(mktemp --suffix=.json)
 trap 'rm -f "$out" "$config"' EXIT
 echo '{"observability": {"log_level": "info"}}' >"$config"
 
-# A short shutdown budget keeps the test quick: readiness grace is a tenth of it.
-"$program" --serve --config "$config" admin.port=0 shutdown.timeout=3s observability.tracing_enabled=false >"$out" 2>&1 &
-pid=$!
-
 name=serve_sigterm_test
 source "$(dirname "$0")/process_test_lib.sh"
-
-wait_for 20 grep -q "serving:" "$out" || fail "no 'serving:' line within 20 s"
+# A short shutdown budget keeps the test quick: readiness grace is a tenth of it.
+serve_demo --config "$config" admin.port=0 shutdown.timeout=3s observability.tracing_enabled=false
 echo '{"observability": {"log_level": "debug"}}' >"$config"
 kill -HUP "$pid"
 wait_for 20 grep -q "configuration reloaded; changed: observability.log_level" "$out" ||

@@ -10,17 +10,10 @@ work=$(mktemp -d)
 out=$work/demo.log
 trap 'rm -rf "$work"' EXIT
 
-"$program" --serve admin.port=0 observability.tracing_enabled=false admin.enable_write_actions=true \
-  admin.token=status-page-test-token >"$out" 2>&1 &
-pid=$!
-
 name=status_page_test
 source "$(dirname "$0")/process_test_lib.sh"
-
-wait_for 20 grep -q "serving:" "$out" || fail "no 'serving:' line within 20 s"
-port=$(sed -n 's/.*msg="admin server listening".* port=\([0-9]*\).*/\1/p' "$out" | head -n 1)
-[ -n "$port" ] || fail "the log does not name the admin server's port"
-base="http://127.0.0.1:$port"
+serve_demo admin.port=0 observability.tracing_enabled=false admin.enable_write_actions=true \
+  admin.token=status-page-test-token
 
 sleep 2  # two seconds of calls for the sparkline
 status=$("$curl" -sS --max-time 10 -o "$work/forced.json" -w '%{http_code}' -X POST \
