@@ -32,3 +32,12 @@ serve_demo() {
   [ -n "$port" ] || fail "the log does not name the admin server's port"
   base="http://127.0.0.1:$port"
 }
+
+# expect_clean_exit: waits (at most 30 s) for the demo, already sent SIGTERM, to end, and fails unless its exit code
+# is 0.
+expect_clean_exit() {
+  wait_for 30 is_gone || fail "still running 30 s after SIGTERM"
+  wait "$pid"
+  local code=$?
+  [ "$code" -eq 0 ] || fail "exit code $code, expected 0"
+}

@@ -54,8 +54,5 @@ wait_for 30 query 'arbiter_breaker_calls_total{job="arbiter",breaker="inventory"
 query 'scrape_samples_scraped{job="arbiter"} > 10' || prom_fail "Prometheus scraped fewer than 10 samples"
 
 kill -TERM "$pid"
-wait_for 30 is_gone || fail "still running 30 s after SIGTERM"
-wait "$pid"
-code=$?
-[ "$code" -eq 0 ] || fail "exit code $code, expected 0"
+expect_clean_exit
 echo "prometheus_scrape_test: passed (Prometheus on port $prom_port scraped the admin server on port $port)"

@@ -65,9 +65,6 @@ for _ in $(seq 1 100); do
   sleep 0.02
 done
 $saw_503 || fail "/readyz never answered 503 during the shutdown"
-wait_for 30 is_gone || fail "still running 30 s after SIGTERM"
-wait "$pid"
-code=$?
-[ "$code" -eq 0 ] || fail "exit code $code, expected 0"
+expect_clean_exit
 grep -q "shutdown complete: clean" "$out" || fail "no clean shutdown"
 echo "serve_admin_test: passed (admin server on port $port)"

@@ -67,8 +67,5 @@ browser --hide-scrollbars --window-size=1100,900 --screenshot="$screenshot" "$ba
 [ "$(wc -c <"$screenshot")" -gt 10000 ] || fail "$screenshot is too small to show the page"
 
 kill -TERM "$pid"
-wait_for 30 is_gone || fail "still running 30 s after SIGTERM"
-wait "$pid"
-code=$?
-[ "$code" -eq 0 ] || fail "exit code $code, expected 0"
+expect_clean_exit
 echo "status_page_test: passed (screenshot in $screenshot)"
