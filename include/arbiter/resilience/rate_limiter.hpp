@@ -23,7 +23,6 @@
 /// where `interval = period / permits`. Waiting callers hold reservations; a reservation is never given back.
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
