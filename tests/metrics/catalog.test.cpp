@@ -53,8 +53,10 @@ TEST(MetricCatalog, EveryMetricOfArbiterRegistersInOneRegistry) {
     (void)metrics.gauge(n::tracing_queue_depth);
     (void)metrics.histogram(n::tracing_export_duration);
     (void)metrics.counter(n::rate_limiter_permits, {"l", "granted"});
+    (void)metrics.counter(n::retry_attempts, {"r", "first"});
+    (void)metrics.counter(n::retry_gave_up, {"r", "budget"});
   });
-  EXPECT_EQ(arbiter::arbiter_metric_catalog.size(), 22u);
+  EXPECT_EQ(arbiter::arbiter_metric_catalog.size(), 24u);
 }
 
 }  // namespace

@@ -88,6 +88,12 @@ inline constexpr auto rate_limiter_permits =
     counter_metric("arbiter_rate_limiter_permits_total",
                    "Permits a rate limiter was asked for, by whether it granted them.", "limiter", "outcome");
 
+// ---- retries (label `retry`: the retry's name) ----
+inline constexpr auto retry_attempts = counter_metric(
+    "arbiter_retry_attempts_total", "Attempts a retry made: first attempts and retries.", "retry", "kind");
+inline constexpr auto retry_gave_up = counter_metric(
+    "arbiter_retry_gave_up_total", "Failed calls a retry stopped retrying, by why.", "retry", "reason");
+
 // ---- circuit breakers (label `breaker`: the breaker's name) ----
 inline constexpr auto breaker_calls = counter_metric(
     "arbiter_breaker_calls_total", "Calls a circuit breaker let through, by how they ended.", "breaker", "outcome");
@@ -159,7 +165,7 @@ inline constexpr auto arbiter_metric_catalog = detail::make_catalog(
     metric_names::drain_in_flight, metric_names::config_reloads, metric_names::config_version,
     metric_names::config_last_success, metric_names::tracing_spans_ended, metric_names::tracing_spans_exported,
     metric_names::tracing_spans_dropped, metric_names::tracing_queue_depth, metric_names::tracing_export_duration,
-    metric_names::rate_limiter_permits);
+    metric_names::rate_limiter_permits, metric_names::retry_attempts, metric_names::retry_gave_up);
 
 static_assert(detail::catalog_is_consistent(arbiter_metric_catalog),
               "====> arbiter: two of arbiter's own metrics clash (a name outside arbiter_, one name with two types "
