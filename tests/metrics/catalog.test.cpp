@@ -55,8 +55,11 @@ TEST(MetricCatalog, EveryMetricOfArbiterRegistersInOneRegistry) {
     (void)metrics.counter(n::rate_limiter_permits, {"l", "granted"});
     (void)metrics.counter(n::retry_attempts, {"r", "first"});
     (void)metrics.counter(n::retry_gave_up, {"r", "budget"});
+    (void)metrics.counter(n::bulkhead_calls, {"k", "full"});
+    (void)metrics.gauge(n::bulkhead_in_flight, {"k"});
+    (void)metrics.gauge(n::bulkhead_limit, {"k"});
   });
-  EXPECT_EQ(arbiter::arbiter_metric_catalog.size(), 24u);
+  EXPECT_EQ(arbiter::arbiter_metric_catalog.size(), 27u);
 }
 
 }  // namespace
