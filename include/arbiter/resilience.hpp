@@ -2,7 +2,7 @@
 
 /// \file
 /// Every resilience header: circuit_breaker<> with its options, detectors, sync, timing, classifier and stats
-/// policies.
+/// policies, and time_limiter<> (a deadline for a cooperative call) with what it reports (timeout.hpp).
 
 #include <arbiter/resilience/breaker_options.hpp>
 #include <arbiter/resilience/breaker_result.hpp>
@@ -12,4 +12,6 @@
 #include <arbiter/resilience/outcome.hpp>
 #include <arbiter/resilience/stats.hpp>
 #include <arbiter/resilience/sync.hpp>
+#include <arbiter/resilience/time_limiter.hpp>
+#include <arbiter/resilience/timeout.hpp>
 #include <arbiter/resilience/timing.hpp>

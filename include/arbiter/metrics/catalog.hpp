@@ -94,6 +94,11 @@ inline constexpr auto retry_attempts = counter_metric(
 inline constexpr auto retry_gave_up = counter_metric(
     "arbiter_retry_gave_up_total", "Failed calls a retry stopped retrying, by why.", "retry", "reason");
 
+// ---- time limiters (label `time_limiter`: the limiter's name) ----
+inline constexpr auto time_limiter_calls =
+    counter_metric("arbiter_time_limiter_calls_total", "Calls a time limiter ran, by whether they ended in time.",
+                   "time_limiter", "outcome");
+
 // ---- circuit breakers (label `breaker`: the breaker's name) ----
 inline constexpr auto breaker_calls = counter_metric(
     "arbiter_breaker_calls_total", "Calls a circuit breaker let through, by how they ended.", "breaker", "outcome");
@@ -165,7 +170,8 @@ inline constexpr auto arbiter_metric_catalog = detail::make_catalog(
     metric_names::drain_in_flight, metric_names::config_reloads, metric_names::config_version,
     metric_names::config_last_success, metric_names::tracing_spans_ended, metric_names::tracing_spans_exported,
     metric_names::tracing_spans_dropped, metric_names::tracing_queue_depth, metric_names::tracing_export_duration,
-    metric_names::rate_limiter_permits, metric_names::retry_attempts, metric_names::retry_gave_up);
+    metric_names::rate_limiter_permits, metric_names::retry_attempts, metric_names::retry_gave_up,
+    metric_names::time_limiter_calls);
 
 static_assert(detail::catalog_is_consistent(arbiter_metric_catalog),
               "====> arbiter: two of arbiter's own metrics clash (a name outside arbiter_, one name with two types "
