@@ -92,6 +92,43 @@ TEST(time_limiter, the_watchdog_stops_a_call_that_waits_on_its_token) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "the call was stopped, not waited out";
 }
 
+TEST(time_limiter, a_short_deadline_armed_after_a_long_one_fires_first) {
+  // The watchdog sleeps until the earliest deadline it knows; a call armed later with an earlier one wakes it.
+  arbiter::time_limiter<> patient("patient", {.timeout = 1h});
+  arbiter::time_limiter<> hasty("hasty", {.timeout = 20ms});
+  std::stop_source release;
+  std::atomic<bool> patient_started{false};
+  std::jthread holder([&] {
+    patient.execute(
+        [&](const std::stop_token& stop) {
+          patient_started = true;
+          (void)wait_for_stop(stop, 10s);
+        },
+        release.get_token());
+  });
+  while (!patient_started) std::this_thread::yield();
+  const auto start = std::chrono::steady_clock::now();
+  bool stopped = false;
+  EXPECT_THROW(hasty.execute([&](const std::stop_token& stop) { stopped = wait_for_stop(stop, 10s); }),
+               arbiter::timeout_exceeded);
+  EXPECT_TRUE(stopped);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  release.request_stop();  // the patient call ends by the caller's stop: not a timeout, so it does not throw
+}
+
+TEST(time_limiter, a_deadline_after_a_disarmed_one_still_fires) {
+  // The watchdog keeps a wake-up for a call that already ended; the next call's later deadline is found then.
+  arbiter::time_limiter<> first("first", {.timeout = 20ms});
+  arbiter::time_limiter<> second("second", {.timeout = 40ms});
+  (void)first.execute([](const std::stop_token& stop) { return stop.stop_requested(); });
+  const auto start = std::chrono::steady_clock::now();
+  bool stopped = false;
+  EXPECT_THROW(second.execute([&](const std::stop_token& stop) { stopped = wait_for_stop(stop, 10s); }),
+               arbiter::timeout_exceeded);
+  EXPECT_TRUE(stopped);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
 TEST(time_limiter, a_stop_from_the_caller_is_not_a_timeout) {
   const arbiter::manual_clock clock;
   manual_limiter limiter("shutdown", {.timeout = 100ms}, clock);
