@@ -133,7 +133,8 @@ class deadline_watchdog {
       if (wake_at_ == time_point::max()) {
         wake_.wait(lock, stop, [&] { return notified_; });
       } else {
-        wake_.wait_until(lock, stop, wake_at_, [&] { return notified_; });
+        const time_point until = wake_at_;  // a copy: the wait reads it without the lock, while arm() may write
+        wake_.wait_until(lock, stop, until, [&] { return notified_; });
       }
     }
   }
