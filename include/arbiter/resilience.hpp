@@ -2,7 +2,8 @@
 
 /// \file
 /// Every resilience header: circuit_breaker<> with its options, detectors, sync, timing, classifier and stats
-/// policies; retry<> with its backoffs and budget; bulkhead<>; rate_limiter<>.
+/// policies; retry<> with its backoffs and budget; bulkhead<>; rate_limiter<>; time_limiter<> (a deadline for a
+/// cooperative call) with what it reports (timeout.hpp).
 
 #include <arbiter/resilience/backoff.hpp>
 #include <arbiter/resilience/breaker_options.hpp>
@@ -17,4 +18,6 @@
 #include <arbiter/resilience/retry_budget.hpp>
 #include <arbiter/resilience/stats.hpp>
 #include <arbiter/resilience/sync.hpp>
+#include <arbiter/resilience/time_limiter.hpp>
+#include <arbiter/resilience/timeout.hpp>
 #include <arbiter/resilience/timing.hpp>

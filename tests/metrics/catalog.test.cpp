@@ -58,8 +58,9 @@ TEST(MetricCatalog, EveryMetricOfArbiterRegistersInOneRegistry) {
     (void)metrics.counter(n::bulkhead_calls, {"k", "full"});
     (void)metrics.gauge(n::bulkhead_in_flight, {"k"});
     (void)metrics.gauge(n::bulkhead_limit, {"k"});
+    (void)metrics.counter(n::time_limiter_calls, {"t", "timed_out"});
   });
-  EXPECT_EQ(arbiter::arbiter_metric_catalog.size(), 27u);
+  EXPECT_EQ(arbiter::arbiter_metric_catalog.size(), 28u);
 }
 
 }  // namespace

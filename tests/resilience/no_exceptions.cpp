@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <stop_token>
 #include <system_error>
 
 namespace {
@@ -42,6 +43,19 @@ int main() {
     check(trial.has_value() && *trial == 1, "half-open trials run and return their value");
   }
   check(breaker.state() == arbiter::breaker_state::closed, "two successful trials close the breaker");
+
+  // A time limiter: execute() returns the timeout as an error, and a breaker around it counts it as a failure.
+  arbiter::time_limiter<arbiter::manual_clock> limiter("no-exceptions", {.timeout = 100ms}, clock);
+  const auto in_time = limiter.execute([](const std::stop_token&) { return 4; });
+  check(in_time.has_value() && *in_time == 4, "a call in time returns its value");
+  const auto late = limiter.execute([&] {
+    clock.advance(150ms);
+    return 4;
+  });
+  check(!late.has_value() && late.error().elapsed == 150ms, "a late call comes back as a time_limit_exceeded");
+  arbiter::circuit_breaker<arbiter::manual_clock> guard("no-exceptions-limited", {.failure_threshold = 1}, clock);
+  (void)guard.execute([&] { return limiter.try_execute([&] { clock.advance(1s); }); });
+  check(guard.state() == arbiter::breaker_state::open, "a breaker counts a time_limited error as a failure");
 
   std::printf("no-exceptions breaker: %d failed\n", failures);
   return failures == 0 ? 0 : 1;

@@ -1,10 +1,13 @@
 // rate_limiter: the GCRA arithmetic with the manual clock (bursts, the steady rate, retry_after, reservations),
-// bad options, real-time waits and stops, metrics, and a stress test whose invariant is exact: with every thread
-// taking permits until refused, the total granted by each instant is the burst plus one per interval elapsed.
+// bad options, real-time waits and stops, metrics, logs and spans of refusals, and a stress test whose invariant is
+// exact: with every thread taking permits until refused, the total granted by each instant is the burst plus one per
+// interval elapsed.
 #include <arbiter/resilience/rate_limiter.hpp>
 
 #include <arbiter/clock/manual_clock.hpp>
+#include <arbiter/logging/recording_logger.hpp>
 #include <arbiter/metrics/registry.hpp>
+#include <arbiter/tracing/recording_tracer.hpp>
 
 #include <gtest/gtest.h>
 
@@ -161,6 +164,58 @@ TEST(rate_limiter, counts_granted_and_refused_permits_in_the_registry) {
       << text;
   EXPECT_NE(text.find("arbiter_rate_limiter_permits_total{limiter=\"api\",outcome=\"refused\"} 6"), std::string::npos)
       << text;
+}
+
+static_assert(std::is_same_v<arbiter::rate_limiter<>::logger_type, arbiter::null_logger>);
+static_assert(std::is_same_v<arbiter::rate_limiter<arbiter::recording_logger, arbiter::manual_clock>::logger_type,
+                             arbiter::recording_logger>);
+
+TEST(rate_limiter, logs_each_refusal_at_debug_and_traces_it) {
+  const arbiter::manual_clock clock;
+  const arbiter::recording_logger logger;
+  const arbiter::recording_tracer tracer;
+  // Policies in any order, the variadic constructor.
+  arbiter::rate_limiter<arbiter::recording_tracer, arbiter::recording_logger, arbiter::manual_clock> limiter(
+      "api", {.permits = 10, .period = 1s, .burst = 1}, logger, clock, tracer);
+  EXPECT_TRUE(limiter.try_acquire());
+  EXPECT_EQ(logger.size(), 0U) << "a grant is not logged";
+  EXPECT_FALSE(limiter.try_acquire());
+  const auto record = logger.last("rate limited");
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->level, arbiter::log_level::debug);
+  EXPECT_EQ(record->field("limiter"), "api");
+  EXPECT_EQ(record->field("retry_after_ms"), "100");
+  EXPECT_EQ(record->field("reason"), "rate");
+  EXPECT_FALSE(limiter.try_acquire(2));
+  EXPECT_EQ(logger.last("rate limited")->field("reason"), "over_burst");
+  EXPECT_EQ(tracer.size(), 2U);
+  const auto span = tracer.last("rate_limiter.refused");
+  ASSERT_TRUE(span.has_value());
+}
+
+TEST(rate_limiter, a_logger_above_debug_gets_nothing) {
+  const arbiter::manual_clock clock;
+  const arbiter::recording_logger logger(arbiter::log_level::info);
+  arbiter::rate_limiter<arbiter::manual_clock, arbiter::recording_logger> limiter("api", {.permits = 1, .period = 1s},
+                                                                                  clock, logger);
+  EXPECT_TRUE(limiter.try_acquire());
+  EXPECT_FALSE(limiter.try_acquire());
+  EXPECT_EQ(logger.size(), 0U);
+}
+
+TEST(rate_limiter, takes_its_policies_positionally_or_in_any_order) {
+  arbiter::metrics_registry metrics;
+  const arbiter::manual_clock clock;
+  arbiter::rate_limiter<arbiter::manual_clock, arbiter::metrics_registry> positional("a", {.permits = 1}, clock,
+                                                                                     metrics);
+  arbiter::rate_limiter<arbiter::manual_clock, arbiter::metrics_registry> reordered("b", {.permits = 1}, metrics,
+                                                                                    clock);
+  EXPECT_TRUE(positional.try_acquire());
+  EXPECT_TRUE(reordered.try_acquire());
+  clock.advance(2s);
+  EXPECT_EQ(reordered.available(), 1U) << "the reordered limiter reads the shared manual clock";
+  const std::string text = metrics.expose(arbiter::exposition_format::prometheus_text);
+  EXPECT_NE(text.find("limiter=\"b\",outcome=\"granted\"} 1"), std::string::npos) << text;
 }
 
 TEST(rate_limiter, null_metrics_and_an_empty_clock_add_no_bytes) {

@@ -103,6 +103,11 @@ inline constexpr auto bulkhead_in_flight =
 inline constexpr auto bulkhead_limit =
     gauge_metric("arbiter_bulkhead_limit", "How many calls a bulkhead lets in at once now.", "bulkhead");
 
+// ---- time limiters (label `time_limiter`: the limiter's name) ----
+inline constexpr auto time_limiter_calls =
+    counter_metric("arbiter_time_limiter_calls_total", "Calls a time limiter ran, by whether they ended in time.",
+                   "time_limiter", "outcome");
+
 // ---- circuit breakers (label `breaker`: the breaker's name) ----
 inline constexpr auto breaker_calls = counter_metric(
     "arbiter_breaker_calls_total", "Calls a circuit breaker let through, by how they ended.", "breaker", "outcome");
@@ -175,7 +180,8 @@ inline constexpr auto arbiter_metric_catalog = detail::make_catalog(
     metric_names::config_last_success, metric_names::tracing_spans_ended, metric_names::tracing_spans_exported,
     metric_names::tracing_spans_dropped, metric_names::tracing_queue_depth, metric_names::tracing_export_duration,
     metric_names::rate_limiter_permits, metric_names::retry_attempts, metric_names::retry_gave_up,
-    metric_names::bulkhead_calls, metric_names::bulkhead_in_flight, metric_names::bulkhead_limit);
+    metric_names::bulkhead_calls, metric_names::bulkhead_in_flight, metric_names::bulkhead_limit,
+    metric_names::time_limiter_calls);
 
 static_assert(detail::catalog_is_consistent(arbiter_metric_catalog),
               "====> arbiter: two of arbiter's own metrics clash (a name outside arbiter_, one name with two types "

@@ -54,6 +54,7 @@
 #include <arbiter/resilience/outcome.hpp>
 #include <arbiter/resilience/stats.hpp>
 #include <arbiter/resilience/sync.hpp>
+#include <arbiter/resilience/timeout.hpp>
 #include <arbiter/resilience/timing.hpp>
 #include <arbiter/tracing/null_tracer.hpp>
 #include <arbiter/tracing/scoped_span.hpp>
@@ -1076,29 +1077,29 @@ class circuit_breaker {
     if constexpr (timing_type::enabled) {
       return run_timed(p, fn);
     } else if constexpr (std::is_void_v<R>) {
-      guarded(p, fn, std::stop_token{}, [](outcome) {});
+      guarded(p, fn, std::stop_token{}, [](outcome, bool) {});
       record(p, outcome::success);
     } else {
-      R result = guarded(p, fn, std::stop_token{}, [](outcome) {});
-      record(p, classifier_.classify_result(result));
+      R result = guarded(p, fn, std::stop_token{}, [](outcome, bool) {});
+      const outcome o = classifier_.classify_result(result);
+      // A time_limited<T> that ran out of time is a timeout; for every other R the check is a constant false.
+      record(p, o, false, o == outcome::failure && detail::is_time_limit_failure(result));
       return result;  // moved (or elided) for values, passed on for references
     }
   }
 
-  /// Calls `fn`; an exception is classified, handed to `on_throw` (or recorded), and rethrown.
+  /// Calls `fn`; an exception is classified, handed to `on_throw` (or recorded), and rethrown. A time_limiter's
+  /// timeout_exceeded that the classifier calls a failure also counts as a timeout.
   template <class F, class OnThrow>
   call_result_t<F> guarded(const permit& p, F& fn, const std::stop_token& token, OnThrow&& on_throw) {
 #if defined(__cpp_exceptions)
     try {
       return invoke_call(fn, token);
+    } catch (const timeout_exceeded&) {
+      thrown(p, on_throw, true);
+      throw;
     } catch (...) {
-      const outcome o = classifier_.classify_exception(std::current_exception());
-      if constexpr (timing_type::enabled) {
-        on_throw(o);
-      } else {
-        (void)on_throw;
-        record(p, o);
-      }
+      thrown(p, on_throw, false);
       throw;
     }
 #else
@@ -1108,6 +1109,22 @@ class circuit_breaker {
 #endif
   }
 
+#if defined(__cpp_exceptions)
+  /// Classifies the exception being handled and records it (or hands it to `on_throw`).
+  template <class OnThrow>
+  ARBITER_BREAKER_COLD void thrown(const permit& p, OnThrow& on_throw, bool time_limit) {
+    const outcome o = classifier_.classify_exception(std::current_exception());
+    const bool timeout = time_limit && o == outcome::failure;
+    if constexpr (timing_type::enabled) {
+      (void)p;
+      on_throw(o, timeout);
+    } else {
+      (void)on_throw;
+      record(p, o, false, timeout);
+    }
+  }
+#endif
+
   template <class F>
   call_result_t<F> run_timed(const permit& p, F& fn) {
     using R = call_result_t<F>;
@@ -1115,20 +1132,21 @@ class circuit_breaker {
     std::stop_token token;
     const auto start = timing_.clock.now();
     if constexpr (std::is_invocable_v<F&, std::stop_token>) token = watch.arm(operation_timeout());
-    const auto finish = [&](outcome o) noexcept {
+    const auto finish = [&](outcome o, bool time_limit) noexcept {
       const auto elapsed = timing_.clock.now() - start;
       instruments_.duration(std::chrono::duration<double>(elapsed).count());
-      const bool timed_out = watch.disarm() || elapsed > operation_timeout();
+      const bool timed_out = watch.disarm() || elapsed > operation_timeout() || time_limit;
       const bool slow = elapsed > std::chrono::nanoseconds(live_.slow_call_threshold.load(std::memory_order_relaxed));
       if (timed_out && o != outcome::force_open && o != outcome::force_close) o = outcome::failure;
       record(p, o, slow, timed_out);
     };
     if constexpr (std::is_void_v<R>) {
       guarded(p, fn, token, finish);
-      finish(outcome::success);
+      finish(outcome::success, false);
     } else {
       R result = guarded(p, fn, token, finish);
-      finish(classifier_.classify_result(result));
+      const outcome o = classifier_.classify_result(result);
+      finish(o, o == outcome::failure && detail::is_time_limit_failure(result));
       return result;  // moved (or elided) for values, passed on for references
     }
   }

@@ -15,9 +15,12 @@
 ///   acquire(n, max_wait, stop)  reserve, then sleep until they are due; a stop request ends the wait early
 ///
 /// Policies, in any order, one of each kind: a Clock (coarse_clock by default: a few ns a read, the tick is the
-/// limiter's resolution; steady_clock for finer rates; manual_clock in tests) and a Metrics policy (null_metrics by
-/// default: nothing is counted and nothing is stored). With a registry it counts
-/// `arbiter_rate_limiter_permits_total{limiter, outcome="granted"|"refused"}`.
+/// limiter's resolution; steady_clock for finer rates; manual_clock in tests), a Metrics policy (null_metrics by
+/// default: nothing is counted and nothing is stored), a Logger and a Tracer (null_logger and null_tracer by
+/// default: nothing is paid). With a registry it counts
+/// `arbiter_rate_limiter_permits_total{limiter, outcome="granted"|"refused"}`. A refusal is logged at debug
+/// ("rate limited", checked before anything is built: refusals are the hot path of an overload) and, with a
+/// recording Tracer, is a "rate_limiter.refused" span.
 ///
 /// The guarantee: over any stretch of time of length `w`, the permits granted are at most `burst + w / interval`,
 /// where `interval = period / permits`. Waiting callers hold reservations; a reservation is never given back.
@@ -38,10 +41,15 @@
 
 #include <arbiter/clock/clock.hpp>
 #include <arbiter/clock/coarse_clock.hpp>
+#include <arbiter/logging/logger.hpp>
+#include <arbiter/logging/null_logger.hpp>
 #include <arbiter/metrics/catalog.hpp>
 #include <arbiter/metrics/metrics.hpp>
 #include <arbiter/metrics/null_metrics.hpp>
 #include <arbiter/resilience/detail/policies.hpp>
+#include <arbiter/tracing/null_tracer.hpp>
+#include <arbiter/tracing/scoped_span.hpp>
+#include <arbiter/tracing/tracer.hpp>
 
 namespace arbiter::inline v1 {
 
@@ -109,18 +117,23 @@ struct no_rate_limiter_instruments {
 
 template <class P>
 inline constexpr std::size_t rate_limiter_kinds_of =
-    std::size_t{is_clock_policy<P>::value} + std::size_t{is_metrics_policy<P>::value};
+    std::size_t{is_clock_policy<P>::value} + std::size_t{is_metrics_policy<P>::value} +
+    std::size_t{is_logger_policy<P>::value} + std::size_t{is_tracer_policy<P>::value};
 
 template <class... P>
 consteval bool assert_rate_limiter_policies() {
   static_assert(((rate_limiter_kinds_of<P> == 1) && ...),
                 "====> arbiter: rate_limiter<...> takes policies only: a Clock (coarse_clock, steady_clock, "
-                "manual_clock, ...) and a Metrics policy (null_metrics, metrics_registry). The argument named "
-                "below is neither, or both.");
+                "manual_clock, ...), a Metrics policy (null_metrics, metrics_registry), a Logger and a Tracer. The "
+                "argument named below is none of them, or more than one.");
   static_assert(count_policies<is_clock_policy, P...> <= 1,
                 "====> arbiter: rate_limiter<...> got two Clocks; pass at most one.");
   static_assert(count_policies<is_metrics_policy, P...> <= 1,
                 "====> arbiter: rate_limiter<...> got two Metrics policies; pass at most one.");
+  static_assert(count_policies<is_logger_policy, P...> <= 1,
+                "====> arbiter: rate_limiter<...> got two Loggers; pass at most one.");
+  static_assert(count_policies<is_tracer_policy, P...> <= 1,
+                "====> arbiter: rate_limiter<...> got two Tracers; pass at most one.");
   return true;
 }
 
@@ -133,6 +146,11 @@ class rate_limiter {
  public:
   using clock_type = typename detail::pick_policy<detail::is_clock_policy, coarse_clock, Policies...>::type;
   using metrics_type = typename detail::pick_policy<detail::is_metrics_policy, null_metrics, Policies...>::type;
+  using logger_type = typename detail::pick_policy<detail::is_logger_policy, null_logger, Policies...>::type;
+  using tracer_type = typename detail::pick_policy<detail::is_tracer_policy, null_tracer, Policies...>::type;
+
+  static_assert(assert_logger<logger_type>());
+  static_assert(assert_tracer<tracer_type>());
 
   /// Throws std::invalid_argument naming the limiter and the setting when the options cannot describe a rate.
   explicit rate_limiter(std::string name, rate_limiter_options options = {}, clock_type clock = {},
@@ -144,6 +162,24 @@ class rate_limiter {
         clock_(std::move(clock)),
         metrics_(std::move(metrics)),
         instruments_(metrics_, name_) {}
+
+  /// The same with the instances of its stateful policies (a manual_clock, a metrics_registry, a recording_logger,
+  /// a tracer, ...) in any order; a kind not given is default-built.
+  template <class... A>
+  rate_limiter(std::string name, rate_limiter_options options, A&&... policies)
+      : name_(std::move(name)),
+        options_(checked(name_, options)),
+        interval_(options_.period.count() / options_.permits),
+        tolerance_(interval_ * static_cast<std::int64_t>(options_.burst)),
+        clock_(take<clock_type>(policies...)),
+        metrics_(take<metrics_type>(policies...)),
+        logger_(take<logger_type>(policies...)),
+        tracer_(take<tracer_type>(policies...)),
+        instruments_(metrics_, name_) {
+    static_assert((is_policy_instance<std::remove_cvref_t<A>> && ...),
+                  "====> arbiter: rate_limiter's constructor takes instances of its own policy types only (its "
+                  "Clock, Metrics, Logger or Tracer).");
+  }
 
   rate_limiter(const rate_limiter&) = delete;
   rate_limiter& operator=(const rate_limiter&) = delete;
@@ -222,6 +258,7 @@ class rate_limiter {
   rate_decision take(std::uint32_t n, std::int64_t slack) noexcept {
     if (n > options_.burst) {
       instruments_.refused(n);
+      tell_refusal(n, rate_refusal::over_burst, std::chrono::nanoseconds::zero());
       return {rate_refusal::over_burst, std::chrono::nanoseconds::zero()};
     }
     const std::int64_t now = now_ns();
@@ -232,12 +269,67 @@ class rate_limiter {
       const std::int64_t due = next - tolerance_;  // when these permits conform
       if (due - now > slack) {
         instruments_.refused(n);
+        tell_refusal(n, rate_refusal::rate, std::chrono::nanoseconds(due - now));
         return {rate_refusal::rate, std::chrono::nanoseconds(due - now)};
       }
       if (tat_.compare_exchange_weak(tat, next, std::memory_order_acq_rel, std::memory_order_relaxed)) {
         instruments_.granted(n);
         return {rate_refusal::none, std::chrono::nanoseconds(std::max<std::int64_t>(0, due - now))};
       }
+    }
+  }
+
+  /// Logs (at debug, checked first) and traces a refusal; nothing at all with the null Logger and Tracer.
+  void tell_refusal(std::uint32_t n, rate_refusal why, std::chrono::nanoseconds retry_after) noexcept {
+    if (logger_.enabled(log_level::debug)) [[unlikely]]
+      log_refusal(n, why, retry_after);
+    if constexpr (!detail::never_records<typename tracer_type::span_type>) trace_refusal(n, why, retry_after);
+  }
+
+  [[gnu::noinline]] void log_refusal(std::uint32_t n, rate_refusal why, std::chrono::nanoseconds retry_after) noexcept {
+#if defined(__cpp_exceptions)
+    try {
+#endif
+      logger_.log(log_level::debug, "rate limited", kv("limiter", std::string_view(name_)),
+                  kv("retry_after_ms", std::chrono::duration<double, std::milli>(retry_after).count()),
+                  kv("permits", n), kv("reason", to_string(why)));
+#if defined(__cpp_exceptions)
+    } catch (...) {  // a failing logger must not turn a refusal into a crash
+    }
+#endif
+  }
+
+  [[gnu::noinline]] void trace_refusal(std::uint32_t n, rate_refusal why,
+                                       std::chrono::nanoseconds retry_after) noexcept {
+#if defined(__cpp_exceptions)
+    try {
+#endif
+      auto span = tracer_.start_span("rate_limiter.refused");
+      span.set_attribute("rate_limiter.name", std::string_view(name_));
+      span.set_attribute("rate_limiter.permits", static_cast<std::int64_t>(n));
+      span.set_attribute("rate_limiter.reason", to_string(why));
+      span.set_attribute("rate_limiter.retry_after_ms", std::chrono::duration<double, std::milli>(retry_after).count());
+      span.end();
+#if defined(__cpp_exceptions)
+    } catch (...) {
+    }
+#endif
+  }
+
+  template <class T>
+  static constexpr bool is_policy_instance = std::is_same_v<T, clock_type> || std::is_same_v<T, metrics_type> ||
+                                             std::is_same_v<T, logger_type> || std::is_same_v<T, tracer_type>;
+
+  template <class M>
+  static M take() {
+    return M{};
+  }
+  template <class M, class First, class... Rest>
+  static M take(First& first, Rest&... rest) {
+    if constexpr (std::is_same_v<std::remove_cvref_t<First>, M>) {
+      return first;
+    } else {
+      return take<M>(rest...);
     }
   }
 
@@ -251,6 +343,8 @@ class rate_limiter {
   std::int64_t tolerance_;  // burst * interval
   [[no_unique_address]] clock_type clock_;
   [[no_unique_address]] metrics_type metrics_;
+  [[no_unique_address]] logger_type logger_;
+  [[no_unique_address]] tracer_type tracer_;
   [[no_unique_address]] instruments_type instruments_;
   alignas(64) std::atomic<std::int64_t> tat_{std::numeric_limits<std::int64_t>::min() / 2};
 };

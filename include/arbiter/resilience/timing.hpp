@@ -7,6 +7,7 @@
 /// that takes a std::stop_token is asked to stop at its deadline by one shared watchdog thread (joined at exit):
 /// the call runs on the caller's thread and nothing is ever detached or abandoned.
 
+#include <algorithm>
 #include <concepts>
 #include <condition_variable>
 #include <cstdint>
@@ -89,9 +90,10 @@ class deadline_watchdog {
     {
       const std::lock_guard lock(mutex_);
       t = ticket{deadline, next_id_++};
-      const bool earliest = pending_.empty() || deadline < pending_.begin()->first.first;
       pending_.emplace(t, std::move(source));
-      if (!earliest) return t;
+      if (deadline >= wake_at_) return t;  // the thread wakes by then anyway: no notification on the common path
+      wake_at_ = deadline;
+      notified_ = true;
     }
     wake_.notify_one();
     return t;
@@ -110,27 +112,30 @@ class deadline_watchdog {
     std::unique_lock lock(mutex_);
     std::vector<std::stop_source> due;
     while (!stop.stop_requested()) {
-      if (pending_.empty()) {
-        wake_.wait(lock, stop, [&] { return !pending_.empty(); });
-        continue;
-      }
-      const auto next = pending_.begin()->first.first;
-      if (std::chrono::steady_clock::now() < next) {
-        const auto first_id = pending_.begin()->first.second;
-        wake_.wait_until(lock, stop, next,
-                         [&] { return pending_.empty() || pending_.begin()->first.second != first_id; });
-        if (!pending_.empty() && std::chrono::steady_clock::now() < pending_.begin()->first.first) continue;
-      }
       const auto now = std::chrono::steady_clock::now();
       while (!pending_.empty() && pending_.begin()->first.first <= now) {
         due.push_back(std::move(pending_.begin()->second));
         pending_.erase(pending_.begin());
       }
-      // Stop callbacks are user code: run them without the lock.
-      lock.unlock();
-      for (auto& source : due) source.request_stop();
-      due.clear();
-      lock.lock();
+      if (!due.empty()) {
+        // Stop callbacks are user code: run them without the lock.
+        lock.unlock();
+        for (auto& source : due) source.request_stop();
+        due.clear();
+        lock.lock();
+        continue;
+      }
+      const time_point earliest = pending_.empty() ? time_point::max() : pending_.begin()->first.first;
+      // A wake-up still ahead is kept even when its call was disarmed, so that calls armed later than it (most
+      // calls: they share a timeout) need no notification; the thread then wakes once for nothing.
+      wake_at_ = wake_at_ <= now ? earliest : std::min(wake_at_, earliest);
+      notified_ = false;
+      if (wake_at_ == time_point::max()) {
+        wake_.wait(lock, stop, [&] { return notified_; });
+      } else {
+        const time_point until = wake_at_;  // a copy: the wait reads it without the lock, while arm() may write
+        wake_.wait_until(lock, stop, until, [&] { return notified_; });
+      }
     }
   }
 
@@ -138,7 +143,9 @@ class deadline_watchdog {
   std::condition_variable_any wake_;
   std::map<ticket, std::stop_source> pending_;
   std::uint64_t next_id_ = 0;
-  std::jthread thread_;  // last: started after the members it uses, joined before they die
+  time_point wake_at_ = time_point::max();  // the thread wakes by then without a notification
+  bool notified_ = false;                   // an arm moved wake_at_ earlier
+  std::jthread thread_;                     // last: started after the members it uses, joined before they die
 };
 
 }  // namespace detail
