@@ -119,6 +119,24 @@ void BM_breaker_half_open(benchmark::State& state) {
   if (breaker.state() != arbiter::breaker_state::half_open) state.SkipWithError("the breaker left half-open");
 }
 
+template <class Breaker>
+void closed_one_in_100_fails(benchmark::State& state) {
+  // A count window that always holds a failure or two (1% fail, far below the 50% threshold): the window is
+  // never all successes, so every call moves the cursor and writes its slot. The healthy case's other side.
+  static Breaker* shared = nullptr;
+  if (state.thread_index() == 0) shared = new Breaker("bench");
+  std::uint64_t counter = 0;
+  const auto call = [&counter] { return ++counter % 100 == 0 ? arbiter::outcome::failure : arbiter::outcome::success; };
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(shared->execute(call));
+  }
+  if (state.thread_index() == 0) {
+    if (shared->state() != arbiter::breaker_state::closed) state.SkipWithError("the breaker left the closed state");
+    delete shared;
+    shared = nullptr;
+  }
+}
+
 using closed_lock_free = arbiter::circuit_breaker<arbiter::lock_free>;
 using closed_single_thread = arbiter::circuit_breaker<arbiter::single_thread>;
 using closed_counting = arbiter::circuit_breaker<arbiter::lock_free, arbiter::counting_stats>;
@@ -153,6 +171,11 @@ BENCHMARK(closed<closed_with_metrics>)->Name("BM_breaker_closed/with_metrics");
 BENCHMARK(closed<closed_with_metrics>)->Name("BM_breaker_closed/with_metrics")->Threads(2);
 BENCHMARK(closed<closed_count_window>)->Name("BM_breaker_closed/lock_free_count_window");
 BENCHMARK(closed<closed_count_window>)->Name("BM_breaker_closed/lock_free_count_window")->Threads(2);
+BENCHMARK(closed_one_in_100_fails<closed_count_window>)
+    ->Name("BM_breaker_closed_one_in_100_fails/lock_free_count_window");
+BENCHMARK(closed_one_in_100_fails<closed_count_window>)
+    ->Name("BM_breaker_closed_one_in_100_fails/lock_free_count_window")
+    ->Threads(2);
 BENCHMARK(closed<closed_time_window>)->Name("BM_breaker_closed/lock_free_time_window_coarse");
 BENCHMARK(closed_with_failures<closed_lock_free>)->Name("BM_breaker_closed_every_other_fails/lock_free");
 BENCHMARK(closed_with_failures<closed_lock_free>)->Name("BM_breaker_closed_every_other_fails/lock_free")->Threads(2);

@@ -55,9 +55,12 @@ TEST(MetricCatalog, EveryMetricOfArbiterRegistersInOneRegistry) {
     (void)metrics.counter(n::rate_limiter_permits, {"l", "granted"});
     (void)metrics.counter(n::retry_attempts, {"r", "first"});
     (void)metrics.counter(n::retry_gave_up, {"r", "budget"});
+    (void)metrics.counter(n::bulkhead_calls, {"k", "full"});
+    (void)metrics.gauge(n::bulkhead_in_flight, {"k"});
+    (void)metrics.gauge(n::bulkhead_limit, {"k"});
     (void)metrics.counter(n::time_limiter_calls, {"t", "timed_out"});
   });
-  EXPECT_EQ(arbiter::arbiter_metric_catalog.size(), 25u);
+  EXPECT_EQ(arbiter::arbiter_metric_catalog.size(), 28u);
 }
 
 }  // namespace

@@ -255,4 +255,34 @@ TEST(count_window, AResetWhileCallsRunKeepsTheWindowExact) {
   }
 }
 
+// The count window against a model of its meaning, the last `window_size` outcomes: after every record its rate
+// is the model's. Long runs of successes make the window all successes again and again, so the path that moves
+// neither cursor nor slot (a success into an all-success window) is checked against the model too, and so is
+// the path that skips writing a slot that already holds the outcome.
+TEST(count_window, MatchesTheLastNCallsExactly) {
+  for (const std::uint32_t size : {1U, 2U, 7U, 64U}) {
+    const breaker_options options{.window_size = size, .minimum_calls = 1, .failure_rate_threshold = 100.0};
+    arbiter::count_window::state<arbiter::single_thread> window(options);
+    std::vector<bool> model;  // the outcomes recorded, failures as true
+    std::uint64_t seed = 12345;
+    const auto draw = [&seed] {
+      seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+      return seed >> 33;
+    };
+    const auto now = std::chrono::steady_clock::time_point{};
+    for (int i = 0; i < 20000; ++i) {
+      // Phases: mostly failures, a few, none (long success runs).
+      const std::uint64_t phase = (static_cast<std::uint64_t>(i) / 500) % 3;
+      const bool failure = draw() % 100 < (phase == 0 ? 60U : phase == 1 ? 3U : 0U);
+      (void)window.record(failure, false, now);
+      model.push_back(failure);
+      const std::size_t from = model.size() > size ? model.size() - size : 0;
+      std::size_t failures = 0;
+      for (std::size_t k = from; k < model.size(); ++k) failures += model[k] ? 1U : 0U;
+      const double expected = static_cast<double>(failures) * 100.0 / static_cast<double>(model.size() - from);
+      ASSERT_DOUBLE_EQ(window.failure_rate(now), expected) << "window " << size << ", call " << i;
+    }
+  }
+}
+
 }  // namespace

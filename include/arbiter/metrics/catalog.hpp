@@ -94,6 +94,15 @@ inline constexpr auto retry_attempts = counter_metric(
 inline constexpr auto retry_gave_up = counter_metric(
     "arbiter_retry_gave_up_total", "Failed calls a retry stopped retrying, by why.", "retry", "reason");
 
+// ---- bulkheads (label `bulkhead`: the bulkhead's name) ----
+inline constexpr auto bulkhead_calls = counter_metric(
+    "arbiter_bulkhead_calls_total", "Calls a bulkhead was asked to let in, by whether it did and why not.",
+    "bulkhead", "outcome");
+inline constexpr auto bulkhead_in_flight =
+    gauge_metric("arbiter_bulkhead_in_flight", "Calls inside a bulkhead now.", "bulkhead");
+inline constexpr auto bulkhead_limit =
+    gauge_metric("arbiter_bulkhead_limit", "How many calls a bulkhead lets in at once now.", "bulkhead");
+
 // ---- time limiters (label `time_limiter`: the limiter's name) ----
 inline constexpr auto time_limiter_calls =
     counter_metric("arbiter_time_limiter_calls_total", "Calls a time limiter ran, by whether they ended in time.",
@@ -171,6 +180,7 @@ inline constexpr auto arbiter_metric_catalog = detail::make_catalog(
     metric_names::config_last_success, metric_names::tracing_spans_ended, metric_names::tracing_spans_exported,
     metric_names::tracing_spans_dropped, metric_names::tracing_queue_depth, metric_names::tracing_export_duration,
     metric_names::rate_limiter_permits, metric_names::retry_attempts, metric_names::retry_gave_up,
+    metric_names::bulkhead_calls, metric_names::bulkhead_in_flight, metric_names::bulkhead_limit,
     metric_names::time_limiter_calls);
 
 static_assert(detail::catalog_is_consistent(arbiter_metric_catalog),

@@ -91,8 +91,6 @@ struct is_sync_policy : std::bool_constant<policy_of_kind<T, sync_policy>> {};
 template <class T>
 struct is_timing_policy : std::bool_constant<policy_of_kind<T, timing_policy>> {};
 template <class T>
-struct is_classifier_policy : std::bool_constant<policy_of_kind<T, outcome_classifier_policy>> {};
-template <class T>
 struct is_stats_policy : std::bool_constant<policy_of_kind<T, stats_policy>> {};
 
 template <class P>
@@ -622,6 +620,8 @@ class circuit_breaker {
   }
 
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  /// Returns the Outcome classifier (a pipeline classifies the calls it makes with the low-level protocol).
+  [[nodiscard]] const classifier_type& classifier() const noexcept { return classifier_; }
   /// Returns the thresholds in force (the live ones as update_options last set them).
   [[nodiscard]] breaker_options options() const noexcept {
     breaker_options out = options_;

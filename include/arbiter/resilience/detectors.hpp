@@ -78,8 +78,17 @@ class count_ring {
   std::optional<transition_reason> record(bool failure, bool slow,
                                           std::chrono::steady_clock::time_point /*now*/) noexcept {
     const auto value = static_cast<std::uint8_t>(occupied | (failure ? failed : 0u) | (slow ? slowed : 0u));
+    const std::int64_t full = calls_.load(std::memory_order_relaxed);
+    if (value == occupied && full == static_cast<std::int64_t>(size_) &&
+        failures_.load(std::memory_order_relaxed) == 0 && slows_.load(std::memory_order_relaxed) == 0) [[likely]] {
+      // A success into a window that holds nothing but successes: whichever success it evicts, the window is
+      // the same, so neither the cursor nor a slot needs to move (and a healthy breaker's threads share clean
+      // cache lines). A failure later still evicts the oldest call: every call older than it is a success.
+      return std::nullopt;
+    }
     const std::uint64_t index = next_.fetch_add(1, std::memory_order_relaxed);
-    account(slots_[index % size_].exchange(value, std::memory_order_relaxed), value);
+    auto& slot = slots_[index % size_];
+    if (slot.load(std::memory_order_relaxed) != value) account(slot.exchange(value, std::memory_order_relaxed), value);
     const std::int64_t calls = calls_.load(std::memory_order_relaxed);
     if (calls < static_cast<std::int64_t>(minimum_)) return std::nullopt;
     const auto n = static_cast<std::uint64_t>(calls);
@@ -123,8 +132,10 @@ class count_ring {
   double failure_threshold_;
   double slow_threshold_;
   std::unique_ptr<typename Sync::template cell<std::uint8_t>[]> slots_;
-  typename Sync::template cell<std::uint64_t> next_{0};  // the write cursor; never reset, the slots are the window
-  typename Sync::template cell<std::int64_t> calls_{0};
+  // The write cursor, never reset (the slots are the window), on a line of its own: the sums below are read by
+  // every record, the cursor written by most.
+  alignas(64) typename Sync::template cell<std::uint64_t> next_{0};
+  alignas(64) typename Sync::template cell<std::int64_t> calls_{0};
   typename Sync::template cell<std::int64_t> failures_{0};
   typename Sync::template cell<std::int64_t> slows_{0};
 };

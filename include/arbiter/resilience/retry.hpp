@@ -145,13 +145,11 @@ template <class T>
 struct is_retry_budget_policy : std::bool_constant<policy_of_kind<T, retry_budget_policy>> {};
 template <class T>
 struct is_sleeper_policy : std::bool_constant<policy_of_kind<T, sleeper_policy>> {};
-template <class T>
-struct is_outcome_policy : std::bool_constant<policy_of_kind<T, outcome_classifier_policy>> {};
 
 template <class P>
 inline constexpr std::size_t retry_kinds_of =
     std::size_t{is_backoff_policy<P>::value} + std::size_t{is_retry_budget_policy<P>::value} +
-    std::size_t{is_sleeper_policy<P>::value} + std::size_t{is_outcome_policy<P>::value} +
+    std::size_t{is_sleeper_policy<P>::value} + std::size_t{is_classifier_policy<P>::value} +
     std::size_t{is_clock_policy<P>::value} + std::size_t{is_logger_policy<P>::value} +
     std::size_t{is_tracer_policy<P>::value} + std::size_t{is_metrics_policy<P>::value};
 
@@ -169,7 +167,7 @@ consteval bool assert_retry_policies() {
                 "share it).");
   static_assert(count_policies<is_sleeper_policy, P...> <= 1,
                 "====> arbiter: retry<...> got two Sleepers; pass at most one.");
-  static_assert(count_policies<is_outcome_policy, P...> <= 1,
+  static_assert(count_policies<is_classifier_policy, P...> <= 1,
                 "====> arbiter: retry<...> got two Outcome classifiers; pass at most one.");
   static_assert(count_policies<is_clock_policy, P...> <= 1,
                 "====> arbiter: retry<...> got two Clocks; pass at most one.");
@@ -307,7 +305,7 @@ class retry {
   using backoff_type = typename detail::pick_policy<detail::is_backoff_policy, full_jitter_backoff, Policies...>::type;
   using budget_type = typename detail::pick_policy<detail::is_retry_budget_policy, no_retry_budget, Policies...>::type;
   using classifier_type =
-      typename detail::pick_policy<detail::is_outcome_policy, default_classifier, Policies...>::type;
+      typename detail::pick_policy<detail::is_classifier_policy, default_classifier, Policies...>::type;
   using clock_type = typename detail::pick_policy<detail::is_clock_policy, steady_clock, Policies...>::type;
   using sleeper_type = typename detail::pick_policy<detail::is_sleeper_policy, detail::default_sleeper_for<clock_type>,
                                                     Policies...>::type;
@@ -353,6 +351,9 @@ class retry {
   retry(const retry&) = delete;
   retry& operator=(const retry&) = delete;
 
+  template <class F>
+  static constexpr bool retry_callable = std::is_invocable_v<F&> || std::is_invocable_v<F&, std::stop_token>;
+
   /// The result type of calling `F` (with a std::stop_token when it takes one).
   template <class F>
   using call_result_t =
@@ -362,10 +363,24 @@ class retry {
   /// Calls `fn` until it succeeds or retries end, and returns its last result (or rethrows its last exception).
   /// `stop` ends a wait between attempts at once; `fn` receives it when it takes a std::stop_token.
   template <class F>
-  call_result_t<F> execute(F&& fn, const std::stop_token& stop = {}) {
-    static_assert(std::is_invocable_v<F&> || std::is_invocable_v<F&, std::stop_token>,
+  decltype(auto) execute(F&& fn, const std::stop_token& stop = {}) {
+    static_assert(retry_callable<F>,
                   "====> arbiter: retry::execute(fn) calls fn with no arguments (or with a std::stop_token); "
                   "capture the arguments in a lambda instead, e.g. retry.execute([&] { return fetch(id); }).");
+    if constexpr (retry_callable<F>) {
+      return execute_classified(
+          fn, [this](const auto& result) { return classifier_.classify_result(result); }, stop);
+    }
+  }
+
+  /// execute(), deciding what is retried with `classify(result)` (an arbiter::outcome) instead of the Outcome
+  /// classifier's classify_result; exceptions are still the classifier's. A pipeline classifies the results it
+  /// wraps this way.
+  template <class F, class Classify>
+  decltype(auto) execute_classified(F&& fn, Classify&& classify, const std::stop_token& stop = {}) {
+    static_assert(retry_callable<F>,
+                  "====> arbiter: retry::execute_classified(fn, classify): fn takes no arguments "
+                  "(or a std::stop_token).");
     using R = call_result_t<F>;
     budget_.deposit();
     instruments_.first_attempt();
@@ -376,12 +391,13 @@ class retry {
       try {
 #endif
         if constexpr (std::is_void_v<R>) {
+          (void)classify;
           invoke_call(fn, stop);
           return;
         } else {
           R result = invoke_call(fn, stop);
           if (!wait_for_next(
-                  at, classifier_.classify_result(result), [&] { return detail::result_retry_after(result); }, stop)) {
+                  at, classify(std::as_const(result)), [&] { return detail::result_retry_after(result); }, stop)) {
             return result;
           }
         }

@@ -12,6 +12,7 @@
 #include <arbiter/clock/clock.hpp>
 #include <arbiter/logging/logger.hpp>
 #include <arbiter/metrics/metrics.hpp>
+#include <arbiter/resilience/outcome.hpp>
 #include <arbiter/tracing/tracer.hpp>
 
 namespace arbiter::inline v1::detail {
@@ -35,6 +36,9 @@ template <class T>
 struct is_tracer_policy : std::bool_constant<Tracer<T>> {};
 template <class T>
 struct is_metrics_policy : std::bool_constant<Metrics<T>> {};
+/// An Outcome classifier (outcome.hpp): what a breaker counts and a retry retries.
+template <class T>
+struct is_classifier_policy : std::bool_constant<policy_of_kind<T, outcome_classifier_policy>> {};
 
 /// The first of `P...` that `Match` accepts, or `Default`.
 template <template <class> class Match, class Default, class... P>
