@@ -3,7 +3,7 @@
 /// \file
 /// Every resilience header: circuit_breaker<> with its options, detectors, sync, timing, classifier and stats
 /// policies; retry<> with its backoffs and budget; bulkhead<>; rate_limiter<>; time_limiter<> (a deadline for a
-/// cooperative call) with what it reports (timeout.hpp).
+/// cooperative call) with what it reports (timeout.hpp); pipeline<> composing them around one call.
 
 #include <arbiter/resilience/backoff.hpp>
 #include <arbiter/resilience/breaker_options.hpp>
@@ -13,6 +13,7 @@
 #include <arbiter/resilience/circuit_breaker.hpp>
 #include <arbiter/resilience/detectors.hpp>
 #include <arbiter/resilience/outcome.hpp>
+#include <arbiter/resilience/pipeline.hpp>
 #include <arbiter/resilience/rate_limiter.hpp>
 #include <arbiter/resilience/retry.hpp>
 #include <arbiter/resilience/retry_budget.hpp>

@@ -440,9 +440,21 @@ class bulkhead {
   /// Calls `fn()` with a permit (waiting up to max_wait for it), else `fallback(decision)`; both return the same
   /// type. An exception from `fn` is passed on, and tells an adaptive limit the call was dropped.
   template <class F, class Fallback>
-  decltype(auto) execute(F&& fn, Fallback&& fallback) {
+  std::invoke_result_t<F&> execute(F&& fn, Fallback&& fallback) {
+    using R = std::invoke_result_t<F&>;
+    static_assert(
+        std::is_void_v<R> || std::is_convertible_v<std::invoke_result_t<Fallback&, const bulkhead_decision&>, R>,
+        "====> arbiter: bulkhead::execute(fn, fallback): the fallback's result replaces fn's, so it must "
+        "convert to fn's result type.");
     permit p = options_.max_wait > std::chrono::nanoseconds::zero() ? acquire() : try_acquire();
-    if (!p) return std::forward<Fallback>(fallback)(p.why());
+    if (!p) [[unlikely]] {
+      if constexpr (std::is_void_v<R>) {
+        fallback(p.why());
+        return;
+      } else {
+        return static_cast<R>(fallback(p.why()));
+      }
+    }
     return run(p, fn);
   }
 

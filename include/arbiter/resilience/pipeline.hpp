@@ -43,6 +43,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <stdexcept>
 #include <stop_token>
 #include <string>
@@ -99,8 +100,7 @@ class pipeline_rejected : public std::runtime_error {
       : std::runtime_error(make_message(why)), why_(why), part_(why.part) {
     why_.part = part_;  // the message and the copy outlive a part destroyed while the exception flies
   }
-  pipeline_rejected(const pipeline_rejected& other)
-      : std::runtime_error(other), why_(other.why_), part_(other.part_) {
+  pipeline_rejected(const pipeline_rejected& other) : std::runtime_error(other), why_(other.why_), part_(other.part_) {
     why_.part = part_;
   }
   pipeline_rejected& operator=(const pipeline_rejected& other) {
@@ -135,20 +135,21 @@ class pipeline_result {
                 "instead of a reference.");
 
  public:
-  pipeline_result(T value) : data_(std::in_place_index<0>, std::move(value)) {}        // NOLINT
+  pipeline_result(T value) : data_(std::in_place_index<0>, std::move(value)) {}          // NOLINT
   pipeline_result(const pipeline_rejection& why) : data_(std::in_place_index<1>, why) {}  // NOLINT
 
   [[nodiscard]] bool has_value() const noexcept { return data_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
-  [[nodiscard]] T& value() & noexcept { return *std::get_if<0>(&data_); }
-  [[nodiscard]] const T& value() const& noexcept { return *std::get_if<0>(&data_); }
-  [[nodiscard]] T&& value() && noexcept { return std::move(*std::get_if<0>(&data_)); }
+  /// The value; the result must hold one (std::get: a wrong use terminates instead of reading null).
+  [[nodiscard]] T& value() & noexcept { return std::get<0>(data_); }
+  [[nodiscard]] const T& value() const& noexcept { return std::get<0>(data_); }
+  [[nodiscard]] T&& value() && noexcept { return std::get<0>(std::move(data_)); }
   [[nodiscard]] T& operator*() & noexcept { return value(); }
   [[nodiscard]] const T& operator*() const& noexcept { return value(); }
   [[nodiscard]] T* operator->() noexcept { return std::get_if<0>(&data_); }
   [[nodiscard]] const T* operator->() const noexcept { return std::get_if<0>(&data_); }
   /// Why the call was refused; has_value() must be false.
-  [[nodiscard]] const pipeline_rejection& error() const noexcept { return *std::get_if<1>(&data_); }
+  [[nodiscard]] const pipeline_rejection& error() const noexcept { return std::get<1>(data_); }
 
  private:
   std::variant<T, pipeline_rejection> data_;
@@ -250,13 +251,93 @@ using pipeline_call_t =
     typename std::conditional_t<std::is_invocable_v<F&, std::stop_token>, std::invoke_result<F&, std::stop_token>,
                                 std::invoke_result<F&>>::type;
 
-template <class P>
-struct pipeline_stage_of;
+/// Where the layers of one call leave its outcome: nothing yet (an exception flew), the call's value, or the
+/// refusal of a part. Written in place by the layer that knows it, read by the layers outside, so a value is never
+/// copied from layer to layer.
+template <class V>
+class pipeline_slot {
+ public:
+  pipeline_slot() noexcept {}  // NOLINT: the union holds nothing yet
+  pipeline_slot(const pipeline_slot&) = delete;
+  pipeline_slot& operator=(const pipeline_slot&) = delete;
+  ~pipeline_slot() { reset(); }
+
+  template <class... A>
+  void emplace(A&&... args) {
+    std::construct_at(&value_, std::forward<A>(args)...);
+    held_ = held::value;
+  }
+  void reject(const pipeline_rejection& why) noexcept {
+    reset();
+    std::construct_at(&why_, why);
+    held_ = held::rejection;
+  }
+  void reset() noexcept {
+    if constexpr (!std::is_trivially_destructible_v<V>) {
+      if (held_ == held::value) std::destroy_at(&value_);
+    }
+    held_ = held::nothing;
+  }
+
+  [[nodiscard]] bool has_value() const noexcept { return held_ == held::value; }
+  [[nodiscard]] bool rejected() const noexcept { return held_ == held::rejection; }
+  [[nodiscard]] bool timed_out() const noexcept { return rejected() && why_.stage == pipeline_stage::time_limiter; }
+  [[nodiscard]] V& value() noexcept { return value_; }
+  [[nodiscard]] const V& value() const noexcept { return value_; }
+  [[nodiscard]] const pipeline_rejection& error() const noexcept { return why_; }
+
+ private:
+  enum class held : std::uint8_t { nothing, value, rejection };
+  union {
+    V value_;
+    pipeline_rejection why_;
+  };
+  held held_ = held::nothing;
+};
+
+template <>
+class pipeline_slot<void> {
+ public:
+  void emplace() noexcept { held_ = held::value; }
+  void reject(const pipeline_rejection& why) noexcept {
+    why_ = why;
+    held_ = held::rejection;
+  }
+  void reset() noexcept { held_ = held::nothing; }
+  [[nodiscard]] bool has_value() const noexcept { return held_ == held::value; }
+  [[nodiscard]] bool rejected() const noexcept { return held_ == held::rejection; }
+  [[nodiscard]] bool timed_out() const noexcept { return rejected() && why_.stage == pipeline_stage::time_limiter; }
+  [[nodiscard]] const pipeline_rejection& error() const noexcept { return why_; }
+
+ private:
+  enum class held : std::uint8_t { nothing, value, rejection };
+  pipeline_rejection why_{};
+  held held_ = held::nothing;
+};
+
+/// What one attempt of the layers inside a retry hands the retry: where the outcome is. The retry classifies it
+/// with the pipeline's rules and reads its retry-after hint through argument-dependent lookup.
+template <class V>
+struct pipeline_attempt {
+  const pipeline_slot<V>* slot;
+
+  friend std::chrono::nanoseconds retry_after_hint(const pipeline_attempt& a) {
+    if (a.slot->rejected()) return a.slot->error().retry_after;
+    if constexpr (std::is_void_v<V>) {
+      return std::chrono::nanoseconds::zero();
+    } else {
+      return a.slot->has_value() ? result_retry_after(a.slot->value()) : std::chrono::nanoseconds::zero();
+    }
+  }
+};
 
 /// The core: the parts by reference and the layers, one a part, built at compile time from the outside in.
 template <bool Checked, class... Parts>
 class pipeline_core {
   static_assert(assert_pipeline_parts<Checked, Parts...>());
+
+  template <class F>
+  using value_t = std::remove_cvref_t<pipeline_call_t<F>>;
 
  public:
   explicit pipeline_core(Parts&... parts) noexcept : parts_(parts...) {}
@@ -264,29 +345,42 @@ class pipeline_core {
   /// Runs `fn` through every part; a refusal comes back as the result's error. Exceptions from `fn` pass through.
   /// `stop` (a shutdown's token) ends the retry's waits and the bulkhead's, and reaches the call.
   template <class F>
-  pipeline_result<std::remove_cvref_t<pipeline_call_t<F>>> try_execute(F&& fn, const std::stop_token& stop = {}) {
-    static_assert(std::is_invocable_v<F&> || std::is_invocable_v<F&, std::stop_token>,
+  pipeline_result<value_t<F>> try_execute(F&& fn, const std::stop_token& stop = {}) {
+    static_assert(callable<F>,
                   "====> arbiter: pipeline::execute(fn) calls fn with no arguments (or with a std::stop_token); "
                   "capture the arguments in a lambda instead, e.g. pipeline.execute([&] { return fetch(id); }).");
-    return layer<0>(fn, stop);
+    pipeline_slot<value_t<F>> out;
+    layer<0>(fn, stop, out);
+    if (out.rejected()) [[unlikely]]
+      return out.error();
+    if constexpr (std::is_void_v<value_t<F>>) {
+      return {};
+    } else {
+      return pipeline_result<value_t<F>>(std::move(out.value()));
+    }
   }
 
   /// Runs `fn` through every part and returns its result, or `fallback(const pipeline_rejection&)`'s.
   template <class F, class Fallback>
   pipeline_call_t<F> execute(F&& fn, Fallback&& fallback, const std::stop_token& stop = {}) {
     using R = pipeline_call_t<F>;
+    static_assert(callable<F>,
+                  "====> arbiter: pipeline::execute(fn, fallback) calls fn with no arguments (or with a "
+                  "std::stop_token); capture the arguments in a lambda instead.");
     static_assert(std::is_invocable_v<Fallback&, const pipeline_rejection&>,
                   "====> arbiter: a pipeline's fallback takes `const arbiter::pipeline_rejection&`.");
-    static_assert(std::is_void_v<R> || std::is_convertible_v<std::invoke_result_t<Fallback&, const pipeline_rejection&>, R>,
-                  "====> arbiter: execute(fn, fallback): the fallback's result replaces fn's, so it must convert "
-                  "to fn's result type.");
-    auto result = try_execute(fn, stop);
+    static_assert(
+        std::is_void_v<R> || std::is_convertible_v<std::invoke_result_t<Fallback&, const pipeline_rejection&>, R>,
+        "====> arbiter: execute(fn, fallback): the fallback's result replaces fn's, so it must convert "
+        "to fn's result type.");
+    pipeline_slot<value_t<F>> out;
+    layer<0>(fn, stop, out);
     if constexpr (std::is_void_v<R>) {
-      if (!result) fallback(result.error());
+      if (out.rejected()) fallback(out.error());
     } else {
-      if (result) [[likely]]
-        return std::move(result).value();
-      return static_cast<R>(fallback(result.error()));
+      if (!out.rejected()) [[likely]]
+        return std::move(out.value());
+      return static_cast<R>(fallback(out.error()));
     }
   }
 
@@ -294,10 +388,14 @@ class pipeline_core {
   /// Runs `fn` through every part and returns its result; throws pipeline_rejected when a part refused.
   template <class F>
   pipeline_call_t<F> execute(F&& fn, const std::stop_token& stop = {}) {
-    auto result = try_execute(fn, stop);
-    if (!result) [[unlikely]]
-      throw pipeline_rejected(result.error());
-    if constexpr (!std::is_void_v<pipeline_call_t<F>>) return std::move(result).value();
+    static_assert(callable<F>,
+                  "====> arbiter: pipeline::execute(fn) calls fn with no arguments (or with a std::stop_token); "
+                  "capture the arguments in a lambda instead, e.g. pipeline.execute([&] { return fetch(id); }).");
+    pipeline_slot<value_t<F>> out;
+    layer<0>(fn, stop, out);
+    if (out.rejected()) [[unlikely]]
+      throw pipeline_rejected(out.error());
+    if constexpr (!std::is_void_v<value_t<F>>) return std::move(out.value());
   }
 #endif
 
@@ -310,33 +408,35 @@ class pipeline_core {
  private:
   static constexpr std::size_t count = sizeof...(Parts);
 
+  template <class F>
+  static constexpr bool callable = std::is_invocable_v<F&> || std::is_invocable_v<F&, std::stop_token>;
+
   template <std::size_t I>
   using part_t = std::tuple_element_t<I, std::tuple<Parts...>>;
 
-  /// Layer I: part I around layers I+1...; past the last part, the call.
-  template <std::size_t I, class F>
-  auto layer(F& fn, const std::stop_token& stop) -> pipeline_result<std::remove_cvref_t<pipeline_call_t<F>>> {
-    using V = std::remove_cvref_t<pipeline_call_t<F>>;
+  /// Layer I: part I around layers I+1...; past the last part, the call. Leaves the outcome in `out`.
+  template <std::size_t I, class F, class V>
+  void layer(F& fn, const std::stop_token& stop, pipeline_slot<V>& out) {
     if constexpr (I == count) {
       if constexpr (std::is_void_v<V>) {
         call(fn, stop);
-        return {};
+        out.emplace();
       } else {
-        return pipeline_result<V>(call(fn, stop));
+        out.emplace(call(fn, stop));
       }
     } else {
       auto& p = std::get<I>(parts_);
       constexpr int rank = pipeline_rank<part_t<I>>;
       if constexpr (rank == 0) {
-        return through_retry<I>(p, fn, stop);
+        through_retry<I>(p, fn, stop, out);
       } else if constexpr (rank == 1) {
-        return through_breaker<I>(p, fn, stop);
+        through_breaker<I>(p, fn, stop, out);
       } else if constexpr (rank == 2) {
-        return through_rate_limiter<I>(p, fn, stop);
+        through_rate_limiter<I>(p, fn, stop, out);
       } else if constexpr (rank == 3) {
-        return through_time_limiter<I>(p, fn, stop);
+        through_time_limiter<I>(p, fn, stop, out);
       } else {
-        return through_bulkhead<I>(p, fn, stop);
+        through_bulkhead<I>(p, fn, stop, out);
       }
     }
   }
@@ -351,47 +451,38 @@ class pipeline_core {
     }
   }
 
-  template <std::size_t I, class Retry, class F>
-  auto through_retry(Retry& retry, F& fn, const std::stop_token& stop) {
-    using V = std::remove_cvref_t<pipeline_call_t<F>>;
-    return retry.execute_classified(
-        [&] { return layer<I + 1>(fn, stop); },
-        [&retry](const pipeline_result<V>& r) {
-          if (!r.has_value()) return outcome::failure;  // refused inside: tried again after its retry-after
+  template <std::size_t I, class Retry, class F, class V>
+  void through_retry(Retry& retry, F& fn, const std::stop_token& stop, pipeline_slot<V>& out) {
+    (void)retry.execute_classified(
+        [&] {
+          out.reset();
+          layer<I + 1>(fn, stop, out);
+          return pipeline_attempt<V>{&out};
+        },
+        [&retry, &out](const pipeline_attempt<V>&) {
+          if (out.rejected()) return outcome::failure;  // refused inside: tried again after its retry-after
           if constexpr (std::is_void_v<V>) {
             return outcome::success;
           } else {
-            return retry.classifier().classify_result(r.value());
+            return retry.classifier().classify_result(std::as_const(out.value()));
           }
         },
         stop);
   }
 
-  template <std::size_t I, class Breaker, class F>
-  auto through_breaker(Breaker& breaker, F& fn, const std::stop_token& stop) {
-    using V = std::remove_cvref_t<pipeline_call_t<F>>;
+  template <std::size_t I, class Breaker, class F, class V>
+  void through_breaker(Breaker& breaker, F& fn, const std::stop_token& stop, pipeline_slot<V>& out) {
     const auto permit = breaker.try_acquire();
     if (!permit) [[unlikely]] {
       const rejection why = permit.why();
-      return pipeline_result<V>(pipeline_rejection{pipeline_stage::circuit_breaker, breaker.name(),
-                                                   to_string(why.reason), why.retry_after, why});
+      out.reject(pipeline_rejection{pipeline_stage::circuit_breaker, breaker.name(), to_string(why.reason),
+                                    why.retry_after, why});
+      return;
     }
 #if defined(__cpp_exceptions)
     try {
 #endif
-      pipeline_result<V> r = layer<I + 1>(fn, stop);
-      if (r.has_value()) [[likely]] {
-        if constexpr (std::is_void_v<V>) {
-          breaker.record(permit, outcome::success);
-        } else {
-          breaker.record(permit, breaker.classifier().classify_result(r.value()));
-        }
-      } else if (r.error().stage == pipeline_stage::time_limiter) {
-        breaker.record(permit, outcome::failure, false, true);  // a timeout, counted as one
-      } else {
-        breaker.record(permit, outcome::ignored);  // a part inside refused: nothing to say of the downstream
-      }
-      return r;
+      layer<I + 1>(fn, stop, out);
 #if defined(__cpp_exceptions)
     } catch (...) {
       const std::exception_ptr error = std::current_exception();
@@ -399,51 +490,60 @@ class pipeline_core {
       throw;
     }
 #endif
+    if (out.has_value()) [[likely]] {
+      if constexpr (std::is_void_v<V>) {
+        breaker.record(permit, outcome::success);
+      } else {
+        breaker.record(permit, breaker.classifier().classify_result(std::as_const(out.value())));
+      }
+    } else if (out.timed_out()) {
+      breaker.record(permit, outcome::failure, false, true);  // a timeout, counted as one
+    } else {
+      breaker.record(permit, outcome::ignored);  // a part inside refused: nothing to say of the downstream
+    }
   }
 
-  template <std::size_t I, class Limiter, class F>
-  auto through_rate_limiter(Limiter& limiter, F& fn, const std::stop_token& stop) {
-    using V = std::remove_cvref_t<pipeline_call_t<F>>;
+  template <std::size_t I, class Limiter, class F, class V>
+  void through_rate_limiter(Limiter& limiter, F& fn, const std::stop_token& stop, pipeline_slot<V>& out) {
     if (const rate_decision d = limiter.try_acquire(); !d) [[unlikely]] {
-      return pipeline_result<V>(
+      out.reject(
           pipeline_rejection{pipeline_stage::rate_limiter, limiter.name(), to_string(d.refusal), d.retry_after, d});
+      return;
     }
-    return layer<I + 1>(fn, stop);
+    layer<I + 1>(fn, stop, out);
   }
 
-  template <std::size_t I, class Limiter, class F>
-  auto through_time_limiter(Limiter& limiter, F& fn, const std::stop_token& stop) {
-    using V = std::remove_cvref_t<pipeline_call_t<F>>;
-    auto limited = limiter.try_execute([&](const std::stop_token& deadline) { return layer<I + 1>(fn, deadline); },
-                                       stop);
+  template <std::size_t I, class Limiter, class F, class V>
+  void through_time_limiter(Limiter& limiter, F& fn, const std::stop_token& stop, pipeline_slot<V>& out) {
+    const auto limited =
+        limiter.try_execute([&](const std::stop_token& deadline) { layer<I + 1>(fn, deadline, out); }, stop);
     if (!limited.has_value()) [[unlikely]] {
-      return pipeline_result<V>(pipeline_rejection{pipeline_stage::time_limiter, limiter.name(), "timed_out",
-                                                   std::chrono::nanoseconds::zero(), limited.error()});
+      // A late value is dropped: the caller was promised an answer within the timeout.
+      out.reject(pipeline_rejection{pipeline_stage::time_limiter, limiter.name(), "timed_out",
+                                    std::chrono::nanoseconds::zero(), limited.error()});
     }
-    return std::move(limited).value();
   }
 
-  template <std::size_t I, class Bulkhead, class F>
-  auto through_bulkhead(Bulkhead& pool, F& fn, const std::stop_token& stop) {
-    using V = std::remove_cvref_t<pipeline_call_t<F>>;
+  template <std::size_t I, class Bulkhead, class F, class V>
+  void through_bulkhead(Bulkhead& pool, F& fn, const std::stop_token& stop, pipeline_slot<V>& out) {
     auto permit = pool.options().max_wait > std::chrono::nanoseconds::zero() ? pool.acquire(stop) : pool.try_acquire();
     if (!permit) [[unlikely]] {
       const bulkhead_decision why = permit.why();
-      return pipeline_result<V>(pipeline_rejection{pipeline_stage::bulkhead, pool.name(), to_string(why.reason),
-                                                   std::chrono::nanoseconds::zero(), why});
+      out.reject(pipeline_rejection{pipeline_stage::bulkhead, pool.name(), to_string(why.reason),
+                                    std::chrono::nanoseconds::zero(), why});
+      return;
     }
 #if defined(__cpp_exceptions)
     try {
 #endif
-      pipeline_result<V> r = layer<I + 1>(fn, stop);
-      permit.release(!r.has_value() && r.error().stage == pipeline_stage::time_limiter);
-      return r;
+      layer<I + 1>(fn, stop, out);
 #if defined(__cpp_exceptions)
     } catch (...) {
       permit.release(true);
       throw;
     }
 #endif
+    permit.release(out.timed_out());
   }
 
   std::tuple<Parts&...> parts_;

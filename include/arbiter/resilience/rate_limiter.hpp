@@ -208,11 +208,18 @@ class rate_limiter {
 
   /// Calls `fn()` when a permit is granted now, else `fallback(decision)`; both must return the same type.
   template <class F, class Fallback>
-  decltype(auto) execute(F&& fn, Fallback&& fallback) {
-    if (const rate_decision d = try_acquire())
-      return std::forward<F>(fn)();
-    else
-      return std::forward<Fallback>(fallback)(d);
+  std::invoke_result_t<F&> execute(F&& fn, Fallback&& fallback) {
+    using R = std::invoke_result_t<F&>;
+    static_assert(std::is_void_v<R> || std::is_convertible_v<std::invoke_result_t<Fallback&, const rate_decision&>, R>,
+                  "====> arbiter: rate_limiter::execute(fn, fallback): the fallback's result replaces fn's, so it "
+                  "must convert to fn's result type.");
+    const rate_decision d = try_acquire();
+    if (d) return fn();
+    if constexpr (std::is_void_v<R>) {
+      fallback(d);
+    } else {
+      return static_cast<R>(fallback(d));
+    }
   }
 
   /// The permits that could be taken now (at most the burst).
