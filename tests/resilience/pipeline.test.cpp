@@ -125,6 +125,24 @@ TEST(pipeline, a_timeout_is_a_timeout_failure_the_breaker_counts_and_opens_on) {
   EXPECT_EQ(p.pool.in_flight(), 0U);
 }
 
+TEST(pipeline, a_timed_breaker_times_the_calls_inside_it) {
+  const arbiter::manual_clock clock;
+  arbiter::circuit_breaker<arbiter::timed_with<arbiter::manual_clock>, arbiter::counting_stats> breaker(
+      "inventory", {.operation_timeout = 100ms}, arbiter::timed_with<arbiter::manual_clock>{clock});
+  pool_type pool("inventory", {.max_concurrent = 1});
+  arbiter::pipeline guarded(breaker, pool);
+  EXPECT_EQ(guarded.execute(
+                [&] {
+                  clock.advance(150ms);  // slower than the breaker's operation timeout
+                  return 7;
+                },
+                [](const arbiter::pipeline_rejection&) { return -1; }),
+            7)
+      << "the breaker counts the late call; the value still comes back, as from breaker.execute()";
+  EXPECT_EQ(breaker.stats().timeouts, 1U);
+  EXPECT_EQ(breaker.stats().failures, 1U);
+}
+
 TEST(pipeline, the_retry_waits_a_refusal_s_retry_after_and_then_succeeds) {
   parts p;
   arbiter::pipeline guarded(p.retry, p.limiter);

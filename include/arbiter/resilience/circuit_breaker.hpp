@@ -428,6 +428,24 @@ class circuit_breaker {
     }
   }
 
+  /// Runs `fn` if admitted, timed as execute() is, counting its result by `classify(result)` (an
+  /// arbiter::outcome) instead of the Outcome classifier's classify_result (exceptions are still the
+  /// classifier's). A rejection is handed to `rejected(const rejection&)`, whose result replaces fn's. A pipeline
+  /// counts the calls it wraps this way.
+  template <class F, class Classify, class Rejected>
+  call_result_t<F> execute_classified(F&& fn, Classify&& classify, Rejected&& rejected) {
+    static_assert(detail::assert_breaker_call<F>());
+    if constexpr (detail::breaker_callable<F>) {
+      const std::uint64_t word = word_.load(std::memory_order_acquire);
+      const permit p = code_of(word) == code_closed ? permit(word) : acquire_not_closed(word);
+      if (!p.admitted_) [[unlikely]]
+        return rejected(p.why_);
+      return run(p, fn, classify);
+    } else {
+      std::abort();  // unreachable: the static_assert above stops the build
+    }
+  }
+
   // ---- the low-level protocol ------------------------------------------------------------------------------
 
   /// Asks to make one call. An admitted permit must be handed back to record() exactly once
@@ -1071,17 +1089,32 @@ class circuit_breaker {
     }
   }
 
+  /// Classifies a result with the Outcome classifier.
+  struct by_classifier {
+    const circuit_breaker* self;
+    template <class R>
+    outcome operator()(const R& result) const {
+      return self->classifier_.classify_result(result);
+    }
+  };
+
   template <class F>
   call_result_t<F> run(const permit& p, F& fn) {
+    return run(p, fn, by_classifier{this});
+  }
+
+  template <class F, class Classify>
+  call_result_t<F> run(const permit& p, F& fn, Classify&& classify) {
     using R = call_result_t<F>;
     if constexpr (timing_type::enabled) {
-      return run_timed(p, fn);
+      return run_timed(p, fn, classify);
     } else if constexpr (std::is_void_v<R>) {
+      (void)classify;
       guarded(p, fn, std::stop_token{}, [](outcome, bool) {});
       record(p, outcome::success);
     } else {
       R result = guarded(p, fn, std::stop_token{}, [](outcome, bool) {});
-      const outcome o = classifier_.classify_result(result);
+      const outcome o = classify(std::as_const(result));
       // A time_limited<T> that ran out of time is a timeout; for every other R the check is a constant false.
       record(p, o, false, o == outcome::failure && detail::is_time_limit_failure(result));
       return result;  // moved (or elided) for values, passed on for references
@@ -1125,8 +1158,8 @@ class circuit_breaker {
   }
 #endif
 
-  template <class F>
-  call_result_t<F> run_timed(const permit& p, F& fn) {
+  template <class F, class Classify>
+  call_result_t<F> run_timed(const permit& p, F& fn, Classify& classify) {
     using R = call_result_t<F>;
     detail::call_watch watch;
     std::stop_token token;
@@ -1145,7 +1178,7 @@ class circuit_breaker {
       finish(outcome::success, false);
     } else {
       R result = guarded(p, fn, token, finish);
-      const outcome o = classifier_.classify_result(result);
+      const outcome o = classify(std::as_const(result));
       finish(o, o == outcome::failure && detail::is_time_limit_failure(result));
       return result;  // moved (or elided) for values, passed on for references
     }

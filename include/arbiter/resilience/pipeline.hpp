@@ -18,7 +18,8 @@
 ///   retry            runs everything inside it again when the call fails or an inner part refuses, waiting at
 ///                    least the refusal's retry-after (an open breaker's remaining time, a rate limiter's next
 ///                    permit); what is a failure is the retry's Outcome classifier's say for a value
-///   circuit_breaker  admits or rejects; counts the call by its own classifier; a time limiter's timeout inside it
+///   circuit_breaker  admits or rejects through its own execute path (a timed breaker times the calls inside it);
+///                    counts the call by its own classifier; a time limiter's timeout inside it
 ///                    is a timeout failure (breaker_stats::timeouts); a refusal by a part inside it (a full
 ///                    bulkhead, a rate limit) says nothing about the downstream and is not counted
 ///   rate_limiter     a permit now, or a refusal with its retry-after (the retry outside waits for it)
@@ -135,7 +136,7 @@ class pipeline_result {
                 "instead of a reference.");
 
  public:
-  pipeline_result(T value) : data_(std::in_place_index<0>, std::move(value)) {}          // NOLINT
+  pipeline_result(T value) : data_(std::in_place_index<0>, std::move(value)) {}           // NOLINT
   pipeline_result(const pipeline_rejection& why) : data_(std::in_place_index<1>, why) {}  // NOLINT
 
   [[nodiscard]] bool has_value() const noexcept { return data_.index() == 0; }
@@ -321,6 +322,9 @@ template <class V>
 struct pipeline_attempt {
   const pipeline_slot<V>* slot;
 
+  /// A breaker outside counts a time limiter's refusal inside as a timeout.
+  [[nodiscard]] bool time_limit_failure() const noexcept { return slot->timed_out(); }
+
   friend std::chrono::nanoseconds retry_after_hint(const pipeline_attempt& a) {
     if (a.slot->rejected()) return a.slot->error().retry_after;
     if constexpr (std::is_void_v<V>) {
@@ -472,35 +476,29 @@ class pipeline_core {
 
   template <std::size_t I, class Breaker, class F, class V>
   void through_breaker(Breaker& breaker, F& fn, const std::stop_token& stop, pipeline_slot<V>& out) {
-    const auto permit = breaker.try_acquire();
-    if (!permit) [[unlikely]] {
-      const rejection why = permit.why();
-      out.reject(pipeline_rejection{pipeline_stage::circuit_breaker, breaker.name(), to_string(why.reason),
-                                    why.retry_after, why});
-      return;
-    }
-#if defined(__cpp_exceptions)
-    try {
-#endif
-      layer<I + 1>(fn, stop, out);
-#if defined(__cpp_exceptions)
-    } catch (...) {
-      const std::exception_ptr error = std::current_exception();
-      breaker.record(permit, breaker.classifier().classify_exception(error), false, is_time_limit_failure(error));
-      throw;
-    }
-#endif
-    if (out.has_value()) [[likely]] {
-      if constexpr (std::is_void_v<V>) {
-        breaker.record(permit, outcome::success);
-      } else {
-        breaker.record(permit, breaker.classifier().classify_result(std::as_const(out.value())));
-      }
-    } else if (out.timed_out()) {
-      breaker.record(permit, outcome::failure, false, true);  // a timeout, counted as one
-    } else {
-      breaker.record(permit, outcome::ignored);  // a part inside refused: nothing to say of the downstream
-    }
+    // Through the breaker's own execute path, so a timed breaker times the calls inside it as it times its own.
+    (void)breaker.execute_classified(
+        [&] {
+          layer<I + 1>(fn, stop, out);
+          return pipeline_attempt<V>{&out};
+        },
+        [&breaker, &out](const pipeline_attempt<V>&) {
+          if (out.has_value()) [[likely]] {
+            if constexpr (std::is_void_v<V>) {
+              return outcome::success;
+            } else {
+              return breaker.classifier().classify_result(std::as_const(out.value()));
+            }
+          }
+          // A time limiter's timeout inside is a failure (and a timeout); a refusal by another part inside says
+          // nothing of the downstream.
+          return out.timed_out() ? outcome::failure : outcome::ignored;
+        },
+        [&](const rejection& why) {
+          out.reject(pipeline_rejection{pipeline_stage::circuit_breaker, breaker.name(), to_string(why.reason),
+                                        why.retry_after, why});
+          return pipeline_attempt<V>{&out};
+        });
   }
 
   template <std::size_t I, class Limiter, class F, class V>

@@ -9,6 +9,7 @@
 /// A breaker around a limiter counts either as a timeout failure (breaker_stats::timeouts).
 
 #include <chrono>
+#include <concepts>
 #include <exception>
 #include <stdexcept>
 #include <string>
@@ -111,11 +112,16 @@ inline constexpr bool is_time_limited_v = false;
 template <class T>
 inline constexpr bool is_time_limited_v<time_limited<T>> = true;
 
-/// True for a time_limited<T> that ran out of time; constexpr false for every other result type.
+/// True for a time_limited<T> that ran out of time (or a result that says so with `bool time_limit_failure()`,
+/// as a pipeline's attempt does); constexpr false for every other result type.
 template <class R>
 [[nodiscard]] constexpr bool is_time_limit_failure(const R& result) noexcept {
   if constexpr (is_time_limited_v<std::remove_cvref_t<R>>) {
     return !result.has_value();
+  } else if constexpr (requires {
+                         { result.time_limit_failure() } -> std::same_as<bool>;
+                       }) {
+    return result.time_limit_failure();  // a pipeline's attempt whose time limiter ran out
   } else {
     (void)result;
     return false;
