@@ -463,7 +463,7 @@ class pipeline_core {
           layer<I + 1>(fn, stop, out);
           return pipeline_attempt<V>{&out};
         },
-        [&retry, &out](const pipeline_attempt<V>&) {
+        [&](const pipeline_attempt<V>&) {
           if (out.rejected()) return outcome::failure;  // refused inside: tried again after its retry-after
           if constexpr (std::is_void_v<V>) {
             return outcome::success;
@@ -482,7 +482,7 @@ class pipeline_core {
           layer<I + 1>(fn, stop, out);
           return pipeline_attempt<V>{&out};
         },
-        [&breaker, &out](const pipeline_attempt<V>&) {
+        [&](const pipeline_attempt<V>&) {
           if (out.has_value()) [[likely]] {
             if constexpr (std::is_void_v<V>) {
               return outcome::success;
