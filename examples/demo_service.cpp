@@ -1,7 +1,7 @@
 // arbiter_demo: a simulated "orders" service on arbiter::orchestrator (config, logger, tracer, metrics, the
-// "inventory" breaker, health, the HTTP admin server, graceful shutdown, SIGHUP reload), narrating a scripted
-// scenario of a few seconds, or serving until SIGTERM with `--serve`. Run it with `scripts/demo`; docs/demo.md
-// tells the story.
+// "inventory" breaker with a retry (and its budget) outside it and a bulkhead inside, health, the HTTP admin server,
+// graceful shutdown, SIGHUP reload), narrating a scripted scenario of a few seconds, or serving until SIGTERM with
+// `--serve`. Run it with `scripts/demo`; docs/demo.md tells the story.
 #include <arbiter/config/command_line.hpp>
 #include <arbiter/config/json_source.hpp>
 #include <arbiter/config/override_source.hpp>
@@ -13,6 +13,7 @@
 #include <arbiter/orchestrator.hpp>
 #include <arbiter/orchestrator/commands.hpp>
 #include <arbiter/orchestrator/sdk_tracing.hpp>
+#include <arbiter/resilience/pipeline.hpp>
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -31,6 +32,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -90,10 +92,11 @@ void say(fmt::format_string<A...> format, A&&... args) {
   tell(fmt::format(format, std::forward<A>(args)...));
 }
 
-/// The simulated world: the inventory downstream (about 1 ms a call; fails while "down"; refuses calls after
+/// The simulated world: the inventory downstream (`latency` a call, 1 ms; fails while "down"; refuses calls after
 /// close()), the order counts (placed, failed, rejected) and the intake loop's heartbeat for the liveness check.
 struct world {
   std::atomic<bool> down{false}, closed{false};
+  std::atomic<std::chrono::milliseconds> latency{1ms};
   std::array<std::atomic<std::uint64_t>, 3> counts{};
   arbiter::heartbeat<> intake_beat;
   std::atomic<int> next_order{1};
@@ -102,7 +105,7 @@ struct world {
 
   int reserve(int order) const {
     if (closed) throw std::logic_error("inventory client used after close()");
-    std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(latency.load());
     if (down) throw std::runtime_error("inventory: connection refused");
     return 1000 - order % 1000;
   }
@@ -133,18 +136,33 @@ using service = arbiter::orchestrator<arbiter::breaker<"inventory", arbiter::tim
                                       arbiter::with_sources<arbiter::json_source, arbiter::json_source,
                                                             arbiter::env_source<"ARBITER">, arbiter::override_source>>;
 
-/// Places one order: a server span, and in it the inventory call guarded by the breaker (whose open state
-/// answers through the fallback at once: no thread waits on a downstream known to be down).
+/// What guards the inventory call, outermost first: a retry (3 attempts within 100 ms, its retries capped by a
+/// budget at 10% of first attempts), the orchestrator's breaker, and a bulkhead of 4 calls at once.
 template <class Svc>
-void place(Svc& svc, world& w, int order) {
+struct guards {
+  using breaker_type = std::remove_reference_t<decltype(std::declval<Svc&>().template breaker<"inventory">())>;
+  arbiter::retry<arbiter::retry_budget<>, arbiter::metrics_registry> retry;
+  arbiter::bulkhead<arbiter::metrics_registry> pool;
+  arbiter::pipeline<decltype(retry), breaker_type, decltype(pool)> guarded;
+  explicit guards(Svc& svc)
+      : retry("inventory", {.max_attempts = 3, .initial_backoff = 2ms, .max_backoff = 20ms, .deadline = 100ms},
+              arbiter::retry_budget<>({.ratio = 0.1, .min_per_second = 1, .max_balance = 5}), svc.metrics()),
+        pool("inventory", {.max_concurrent = 4}, svc.metrics()),
+        guarded(retry, svc.template breaker<"inventory">(), pool) {}
+};
+
+/// Places one order: a server span, and in it the inventory call through the guards (an open breaker, or a full
+/// bulkhead, answers through the fallback at once: no thread waits on a downstream known to be down).
+template <class Svc>
+void place(Svc& svc, world& w, guards<Svc>& g, int order) {
   const auto reserve = [&] {
     return arbiter::trace(svc.tracer(), "inventory.reserve", [&] { return w.reserve(order); });
   };
   const auto traced = [&](auto& span) {
-    std::size_t outcome = 1;  // 0 placed, 1 failed, 2 rejected at once by the open breaker
+    std::size_t outcome = 1;  // 0 placed, 1 failed, 2 rejected at once (the open breaker, the full bulkhead)
     try {
-      const int left =
-          svc.template breaker<"inventory">().execute(reserve, [](const arbiter::rejection&) { return -1; });
+      const int left = g.guarded.execute(
+          reserve, [](const arbiter::pipeline_rejection&) { return -1; }, svc.stop_token());
       outcome = left < 0 ? 2 : 0;
     } catch (const std::exception& error) {
       svc.logger().log(arbiter::log_level::debug, "order failed", arbiter::kv("order", order),
@@ -188,7 +206,7 @@ void show_metrics(Svc& svc, std::string_view prefix) {
 /// order in flight. Returns false when something did not happen in time (the run then exits with 1); the limits
 /// are generous, so a loaded machine gets a slow demo, never a flaky one.
 template <class Svc>
-bool play_scenario(Svc& svc, world& w) {
+bool play_scenario(Svc& svc, world& w, guards<Svc>& g) {
   auto& breaker = svc.template breaker<"inventory">();
   bool ok = true;
   const auto expect = [&, patience = 5s + 4 * breaker.options().open_duration](auto done, std::string_view what) {
@@ -208,6 +226,25 @@ bool play_scenario(Svc& svc, world& w) {
   say("{} orders placed so far", w.counts[0].load());
   show_readiness(svc, false);
 
+  say("a burst of 12 orders at once while inventory is slow (20 ms): the bulkhead lets {} in, refuses the rest",
+      g.pool.options().max_concurrent);
+  w.latency = 20ms;
+  {
+    std::latch go(1);
+    std::vector<std::jthread> burst;
+    for (int i = 0; i < 12; ++i)
+      burst.emplace_back([&] {
+        go.wait();
+        place(svc, w, g, w.next_order++);
+      });
+    go.count_down();
+  }
+  w.latency = 1ms;
+  show_metrics(svc, "arbiter_bulkhead_calls_total{bulkhead=\"inventory\",outcome=\"full\"}");
+  say("a refused order is retried after a backoff, but the retry budget (10% of first attempts, at most 5");
+  say("saved up) stops the retries from multiplying the load:");
+  show_metrics(svc, "arbiter_retry_gave_up_total{retry=\"inventory\",reason=\"budget\"}");
+
   const auto threshold = breaker.options().failure_threshold;
   say("2. inventory goes down: calls fail, and after {} failures in a row the breaker opens", threshold);
   w.down = true;
@@ -216,6 +253,8 @@ bool play_scenario(Svc& svc, world& w) {
   }
   expect(readiness_is(health_status::degraded), "a degraded readiness probe");
   show_metrics(svc, "arbiter_breaker_state{breaker=\"inventory\",state=\"open\"}");
+  say("the retry gives up at once: the open breaker's retry-after is past the retry's 100 ms deadline:");
+  show_metrics(svc, "arbiter_retry_gave_up_total{retry=\"inventory\",reason=\"deadline\"}");
   say("orders are rejected at once instead of waiting on inventory. The breaker check fails, but it is not");
   say("critical, so readiness says warn with HTTP 200: every replica shares this downstream, none should leave:");
   show_readiness(svc, true);
@@ -229,12 +268,12 @@ bool play_scenario(Svc& svc, world& w) {
 
   say("4. shutdown: a slow bulk order is still in flight when it starts");
   std::latch admitted(1);
-  const std::jthread bulk([&svc, &w, &admitted] {
+  const std::jthread bulk([&svc, &w, &g, &admitted] {
     const auto pass = svc.gate().enter();
     admitted.count_down();
     if (!pass) return;
     std::this_thread::sleep_for(svc.shutdown().options().readiness_grace + 300ms);  // longer than the grace
-    place(svc, w, w.next_order++);
+    place(svc, w, g, w.next_order++);
   });
   admitted.wait();
   say("{} order(s) in flight; shutting down as SIGTERM would", svc.gate().in_flight());
@@ -269,6 +308,7 @@ bool serve(Svc& svc, world& w) {
 template <class Svc>
 int operate(Svc& svc, world& w, const command& args) {
   auto& breaker = svc.template breaker<"inventory">();
+  guards<Svc> g(svc);
   w.service_name = svc.config()->observability.service_name;
   w.gate = &svc.gate();
   breaker.on_state_change([](const arbiter::state_change& c) {
@@ -281,11 +321,11 @@ int operate(Svc& svc, world& w, const command& args) {
   });
   // After the drain, before the orchestrator's health monitor (80) and tracing (90): stop producing work, then
   // release what the work used.
-  std::jthread intake = svc.shutdown().start_thread("order intake", [&svc, &w](const std::stop_token& stop) {
+  std::jthread intake = svc.shutdown().start_thread("order intake", [&svc, &w, &g](const std::stop_token& stop) {
     for (; !stop.stop_requested(); std::this_thread::sleep_for(5ms)) {
       const auto pass = svc.gate().enter();  // held while the order is in flight, so the drain waits for it
       if (!pass) break;                      // shutting down: new work is refused
-      place(svc, w, w.next_order++);
+      place(svc, w, g, w.next_order++);
       w.intake_beat.beat();
     }
     w.intake_beat.stop();  // on purpose: liveness stays green while the service shuts down
@@ -299,10 +339,10 @@ int operate(Svc& svc, world& w, const command& args) {
       w.service_name, to_string(svc.config()->environment), breaker.options().failure_threshold,
       breaker.options().open_duration.count(), svc.health().config().interval.count(),
       svc.shutdown().options().deadline.count());
-  const bool scenario_ok = args.serve ? serve(svc, w) : play_scenario(svc, w);
+  const bool scenario_ok = args.serve ? serve(svc, w) : play_scenario(svc, w, g);
   for (const auto& line : arbiter::describe(svc.shutdown().wait())) tell(line);
-  say("orders: {} placed, {} failed, {} rejected by the open breaker", w.counts[0].load(), w.counts[1].load(),
-      w.counts[2].load());
+  say("orders: {} placed, {} failed, {} rejected at once; the bulkhead refused {}", w.counts[0].load(),
+      w.counts[1].load(), w.counts[2].load(), g.pool.refused_total());
   if constexpr (requires { svc.tracing().processor(); }) {
     const arbiter::batch_stats spans = svc.tracing().processor()->stats();
     say("tracing: {} spans exported to {}, {} dropped", spans.exported, args.trace_file.value_or("stdout"),
