@@ -401,11 +401,11 @@ class bulkhead {
   explicit bulkhead(std::string name, const bulkhead_options& options = {}, A&&... policies)
       : name_(std::move(name)),
         options_(checked(name_, options)),
-        limit_policy_(take<limit_type>(policies...)),
-        clock_(take<clock_type>(policies...)),
-        logger_(take<logger_type>(policies...)),
-        tracer_(take<tracer_type>(policies...)),
-        metrics_(take<metrics_type>(policies...)),
+        limit_policy_(detail::take_policy<limit_type>(policies...)),
+        clock_(detail::take_policy<clock_type>(policies...)),
+        logger_(detail::take_policy<logger_type>(policies...)),
+        tracer_(detail::take_policy<tracer_type>(policies...)),
+        metrics_(detail::take_policy<metrics_type>(policies...)),
         limit_(start_limit(name_, options_, limit_policy_)),
         instruments_(
             metrics_, name_, [this] { return in_flight(); }, [this] { return limit(); }) {
@@ -694,19 +694,6 @@ class bulkhead {
   static constexpr bool is_policy_instance =
       std::is_same_v<T, limit_type> || std::is_same_v<T, clock_type> || std::is_same_v<T, logger_type> ||
       std::is_same_v<T, tracer_type> || std::is_same_v<T, metrics_type>;
-
-  template <class M>
-  static M take() {
-    return M{};
-  }
-  template <class M, class First, class... Rest>
-  static M take(First& first, Rest&... rest) {
-    if constexpr (std::is_same_v<std::remove_cvref_t<First>, M>) {
-      return first;
-    } else {
-      return take<M>(rest...);
-    }
-  }
 
   using instruments_type =
       std::conditional_t<std::is_same_v<metrics_type, null_metrics>, detail::no_bulkhead_instruments,

@@ -332,13 +332,13 @@ class circuit_breaker {
         options_(checked(options, name_)),
         live_(options_),
         detector_(options_),
-        clock_(take<clock_type>(policies...)),
-        timing_(take<timing_type>(policies...)),
-        classifier_(take<classifier_type>(policies...)),
-        logger_(take<logger_type>(policies...)),
-        tracer_(take<tracer_type>(policies...)),
+        clock_(detail::take_policy<clock_type>(policies...)),
+        timing_(detail::take_policy<timing_type>(policies...)),
+        classifier_(detail::take_policy<classifier_type>(policies...)),
+        logger_(detail::take_policy<logger_type>(policies...)),
+        tracer_(detail::take_policy<tracer_type>(policies...)),
         trial_slots_(std::make_unique<cell<std::int64_t>[]>(options_.half_open_max_trials)),
-        instruments_(take<metrics_type>(policies...), name_, [this] { return state(); }) {
+        instruments_(detail::take_policy<metrics_type>(policies...), name_, [this] { return state(); }) {
     for (std::uint32_t i = 0; i < options_.half_open_max_trials; ++i) trial_slots_[i].store(free_slot);
     static_assert((is_policy_instance<std::remove_cvref_t<A>> && ...),
                   "====> arbiter: circuit_breaker's constructor takes instances of its own policy types only "
@@ -704,19 +704,6 @@ class circuit_breaker {
   static constexpr bool is_policy_instance =
       std::is_same_v<T, clock_type> || std::is_same_v<T, timing_type> || std::is_same_v<T, classifier_type> ||
       std::is_same_v<T, logger_type> || std::is_same_v<T, tracer_type> || std::is_same_v<T, metrics_type>;
-
-  template <class M>
-  static M take() {
-    return M{};
-  }
-  template <class M, class First, class... Rest>
-  static M take(First& first, Rest&... rest) {
-    if constexpr (std::is_same_v<std::remove_cvref_t<First>, M>) {
-      return first;
-    } else {
-      return take<M>(rest...);
-    }
-  }
 
   static const breaker_options& checked(const breaker_options& options, const std::string& name) {
 #if defined(__cpp_exceptions)

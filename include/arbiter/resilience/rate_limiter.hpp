@@ -171,10 +171,10 @@ class rate_limiter {
         options_(checked(name_, options)),
         interval_(options_.period.count() / options_.permits),
         tolerance_(interval_ * static_cast<std::int64_t>(options_.burst)),
-        clock_(take<clock_type>(policies...)),
-        metrics_(take<metrics_type>(policies...)),
-        logger_(take<logger_type>(policies...)),
-        tracer_(take<tracer_type>(policies...)),
+        clock_(detail::take_policy<clock_type>(policies...)),
+        metrics_(detail::take_policy<metrics_type>(policies...)),
+        logger_(detail::take_policy<logger_type>(policies...)),
+        tracer_(detail::take_policy<tracer_type>(policies...)),
         instruments_(metrics_, name_) {
     static_assert((is_policy_instance<std::remove_cvref_t<A>> && ...),
                   "====> arbiter: rate_limiter's constructor takes instances of its own policy types only (its "
@@ -326,19 +326,6 @@ class rate_limiter {
   template <class T>
   static constexpr bool is_policy_instance = std::is_same_v<T, clock_type> || std::is_same_v<T, metrics_type> ||
                                              std::is_same_v<T, logger_type> || std::is_same_v<T, tracer_type>;
-
-  template <class M>
-  static M take() {
-    return M{};
-  }
-  template <class M, class First, class... Rest>
-  static M take(First& first, Rest&... rest) {
-    if constexpr (std::is_same_v<std::remove_cvref_t<First>, M>) {
-      return first;
-    } else {
-      return take<M>(rest...);
-    }
-  }
 
   using instruments_type =
       std::conditional_t<std::is_same_v<metrics_type, null_metrics>, detail::no_rate_limiter_instruments,

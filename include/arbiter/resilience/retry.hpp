@@ -334,14 +334,14 @@ class retry {
   explicit retry(std::string name, const retry_options& options = {}, A&&... policies)
       : name_(std::move(name)),
         options_(checked(name_, options)),
-        backoff_(take<backoff_type>(policies...)),
-        budget_(take<budget_type>(policies...)),
-        classifier_(take<classifier_type>(policies...)),
-        clock_(take<clock_type>(policies...)),
+        backoff_(detail::take_policy<backoff_type>(policies...)),
+        budget_(detail::take_policy<budget_type>(policies...)),
+        classifier_(detail::take_policy<classifier_type>(policies...)),
+        clock_(detail::take_policy<clock_type>(policies...)),
         sleeper_(take_sleeper(clock_, policies...)),
-        logger_(take<logger_type>(policies...)),
-        tracer_(take<tracer_type>(policies...)),
-        metrics_(take<metrics_type>(policies...)),
+        logger_(detail::take_policy<logger_type>(policies...)),
+        tracer_(detail::take_policy<tracer_type>(policies...)),
+        metrics_(detail::take_policy<metrics_type>(policies...)),
         instruments_(metrics_, name_) {
     static_assert((is_policy_instance<std::remove_cvref_t<A>> && ...),
                   "====> arbiter: retry's constructor takes instances of its own policy types only (its Backoff, "
@@ -542,22 +542,10 @@ class retry {
       std::is_same_v<T, clock_type> || std::is_same_v<T, sleeper_type> || std::is_same_v<T, logger_type> ||
       std::is_same_v<T, tracer_type> || std::is_same_v<T, metrics_type>;
 
-  template <class M>
-  static M take() {
-    return M{};
-  }
-  template <class M, class First, class... Rest>
-  static M take(First& first, Rest&... rest) {
-    if constexpr (std::is_same_v<std::remove_cvref_t<First>, M>) {
-      return first;
-    } else {
-      return take<M>(rest...);
-    }
-  }
   template <class... A>
   static sleeper_type take_sleeper(const clock_type& clock, A&... policies) {
     if constexpr ((std::is_same_v<std::remove_cvref_t<A>, sleeper_type> || ...)) {
-      return take<sleeper_type>(policies...);
+      return detail::take_policy<sleeper_type>(policies...);
     } else if constexpr (std::is_constructible_v<sleeper_type, const clock_type&>) {
       return sleeper_type(clock);
     } else if constexpr (requires { sleeper_type{clock}; }) {

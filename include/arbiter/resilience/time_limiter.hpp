@@ -140,10 +140,10 @@ class time_limiter {
   explicit time_limiter(std::string name, const time_limiter_options& options = {}, A&&... policies)
       : name_(std::move(name)),
         options_(checked(name_, options)),
-        clock_(take<clock_type>(policies...)),
-        logger_(take<logger_type>(policies...)),
-        tracer_(take<tracer_type>(policies...)),
-        metrics_(take<metrics_type>(policies...)),
+        clock_(detail::take_policy<clock_type>(policies...)),
+        logger_(detail::take_policy<logger_type>(policies...)),
+        tracer_(detail::take_policy<tracer_type>(policies...)),
+        metrics_(detail::take_policy<metrics_type>(policies...)),
         instruments_(metrics_, name_) {
     static_assert((is_policy_instance<std::remove_cvref_t<A>> && ...),
                   "====> arbiter: time_limiter's constructor takes instances of its own policy types only (its "
@@ -362,19 +362,6 @@ class time_limiter {
   template <class T>
   static constexpr bool is_policy_instance = std::is_same_v<T, clock_type> || std::is_same_v<T, logger_type> ||
                                              std::is_same_v<T, tracer_type> || std::is_same_v<T, metrics_type>;
-
-  template <class M>
-  static M take() {
-    return M{};
-  }
-  template <class M, class First, class... Rest>
-  static M take(First& first, Rest&... rest) {
-    if constexpr (std::is_same_v<std::remove_cvref_t<First>, M>) {
-      return first;
-    } else {
-      return take<M>(rest...);
-    }
-  }
 
   using instruments_type =
       std::conditional_t<std::is_same_v<metrics_type, null_metrics>, detail::no_time_limiter_instruments,

@@ -50,6 +50,21 @@ struct pick_policy<Match, Default, H, T...> {
   using type = std::conditional_t<Match<H>::value, H, typename pick_policy<Match, Default, T...>::type>;
 };
 
+/// The first of `given` whose type is `M` (a copy: stateful policies are handles that share their state), else a
+/// default `M`: how a part's constructor takes its policy instances in any order.
+template <class M>
+M take_policy() {
+  return M{};
+}
+template <class M, class First, class... Rest>
+M take_policy(First& first, Rest&... rest) {
+  if constexpr (std::is_same_v<std::remove_cvref_t<First>, M>) {
+    return first;
+  } else {
+    return take_policy<M>(rest...);
+  }
+}
+
 template <template <class> class Match, class... P>
 inline constexpr std::size_t count_policies = (std::size_t{0} + ... + std::size_t{Match<P>::value});
 
