@@ -664,7 +664,7 @@ class bulkhead {
 
   static bulkhead_options checked(const std::string& name, const bulkhead_options& o) {
     const auto fail = [&name](const std::string& what) {
-      throw std::invalid_argument("bulkhead \"" + name + "\": " + what);
+      detail::reject_options("bulkhead \"" + name + "\": " + what);
     };
     if (o.max_concurrent == 0) fail("max_concurrent is 0; at least 1 call must be let in");
     if (o.max_concurrent > 1'000'000)
@@ -676,7 +676,7 @@ class bulkhead {
   static auto start_limit(const std::string& name, const bulkhead_options& o, const limit_type& l) {
     if constexpr (adaptive) {
       const auto fail = [&name](const std::string& what) {
-        throw std::invalid_argument("bulkhead \"" + name + "\": " + what);
+        detail::reject_options("bulkhead \"" + name + "\": " + what);
       };
       if (const std::string problem = l.check(); !problem.empty()) fail(problem);
       if (l.min_limit == 0) fail("min_limit is 0; at least 1 call must be let in");

@@ -238,7 +238,7 @@ class rate_limiter {
  private:
   static rate_limiter_options checked(const std::string& name, rate_limiter_options o) {
     const auto fail = [&name](const std::string& what) {
-      throw std::invalid_argument("rate_limiter \"" + name + "\": " + what);
+      detail::reject_options("rate_limiter \"" + name + "\": " + what);
     };
     if (o.permits == 0) fail("permits is 0; at least 1 permit per period is needed");
     if (o.period.count() <= 0) fail("period is " + std::to_string(o.period.count()) + " ns; it must be positive");

@@ -522,9 +522,7 @@ class retry {
   }
 
   static retry_options checked(const std::string& name, const retry_options& o) {
-    const auto fail = [&name](const std::string& what) {
-      throw std::invalid_argument("retry \"" + name + "\": " + what);
-    };
+    const auto fail = [&name](const std::string& what) { detail::reject_options("retry \"" + name + "\": " + what); };
     if (o.max_attempts == 0) fail("max_attempts is 0; it counts the first attempt too, so it is at least 1");
     if (o.max_attempts > 1000) fail("max_attempts is " + std::to_string(o.max_attempts) + "; at most 1000");
     if (o.initial_backoff.count() < 0) fail("initial_backoff is negative");

@@ -104,11 +104,11 @@ class retry_budget {
 
   static retry_budget_options checked(const retry_budget_options& o) {
     if (!(o.ratio >= 0.0 && o.ratio <= 1.0)) {  // also catches NaN
-      throw std::invalid_argument("retry_budget: ratio is " + detail::shortest_text(o.ratio) +
-                                  "; it is the retries allowed per first attempt, in [0, 1]");
+      detail::reject_options("retry_budget: ratio is " + detail::shortest_text(o.ratio) +
+                             "; it is the retries allowed per first attempt, in [0, 1]");
     }
     if (o.ratio == 0.0 && o.min_per_second == 0 && o.max_balance == 0) {
-      throw std::invalid_argument(
+      detail::reject_options(
           "retry_budget: ratio, min_per_second and max_balance are all 0, so no retry is "
           "ever allowed; use max_attempts = 1 to turn retries off");
     }

@@ -348,13 +348,7 @@ class time_limiter {
     if (o.timeout.count() <= 0) {
       const std::string what = "time_limiter \"" + name + "\": timeout is " + std::to_string(o.timeout.count()) +
                                " ns; it must be above zero";
-#if defined(__cpp_exceptions)
-      throw std::invalid_argument(what);
-#else
-      std::fputs(what.c_str(), stderr);
-      std::fputc('\n', stderr);
-      std::abort();
-#endif
+      detail::reject_options(what);
     }
     return o;
   }

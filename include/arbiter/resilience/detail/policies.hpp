@@ -7,6 +7,10 @@
 
 #include <concepts>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 
 #include <arbiter/clock/clock.hpp>
@@ -49,6 +53,18 @@ template <template <class> class Match, class Default, class H, class... T>
 struct pick_policy<Match, Default, H, T...> {
   using type = std::conditional_t<Match<H>::value, H, typename pick_policy<Match, Default, T...>::type>;
 };
+
+/// Refuses a part's bad options: throws std::invalid_argument(`message`) (the message names the part and the
+/// setting); in a build without exceptions, prints it to stderr and aborts, since there is no way to report it.
+[[noreturn]] inline void reject_options(const std::string& message) {
+#if defined(__cpp_exceptions)
+  throw std::invalid_argument(message);
+#else
+  std::fputs(message.c_str(), stderr);
+  std::fputc('\n', stderr);
+  std::abort();
+#endif
+}
 
 /// The first of `given` whose type is `M` (a copy: stateful policies are handles that share their state), else a
 /// default `M`: how a part's constructor takes its policy instances in any order.
