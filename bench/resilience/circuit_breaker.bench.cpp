@@ -80,14 +80,18 @@ void open_reject(benchmark::State& state) {
   if (counter != 0) state.SkipWithError("an open breaker let a call through");
 }
 
-template <class Breaker>
+template <class Breaker, std::uint64_t Period = 2>
 void closed_with_failures(benchmark::State& state) {
-  // Every other call fails (never 5 in a row), so each call writes the word: a failure adds one, the success
-  // after it clears the count. Shows the cost of a write the healthy path avoids.
+  // One call in `Period` fails, far below any threshold. Every other call (the default breaker: never 5 in a row)
+  // writes the state word on each call: a failure adds one, the success after it clears the count; the cost of a
+  // write the healthy path avoids. One in 100 keeps a count window from ever holding only successes, so every
+  // call moves its cursor and writes its slot: the healthy case's other side.
   static Breaker* shared = nullptr;
   if (state.thread_index() == 0) shared = new Breaker("bench");
   std::uint64_t counter = 0;
-  const auto call = [&counter] { return ++counter % 2 == 0 ? arbiter::outcome::failure : arbiter::outcome::success; };
+  const auto call = [&counter] {
+    return ++counter % Period == 0 ? arbiter::outcome::failure : arbiter::outcome::success;
+  };
   for (auto _ : state) {
     benchmark::DoNotOptimize(shared->execute(call));
   }
@@ -117,24 +121,6 @@ void BM_breaker_half_open(benchmark::State& state) {
     benchmark::DoNotOptimize(breaker.execute([] { return arbiter::outcome::ignored; }));
   }
   if (breaker.state() != arbiter::breaker_state::half_open) state.SkipWithError("the breaker left half-open");
-}
-
-template <class Breaker>
-void closed_one_in_100_fails(benchmark::State& state) {
-  // A count window that always holds a failure or two (1% fail, far below the 50% threshold): the window is
-  // never all successes, so every call moves the cursor and writes its slot. The healthy case's other side.
-  static Breaker* shared = nullptr;
-  if (state.thread_index() == 0) shared = new Breaker("bench");
-  std::uint64_t counter = 0;
-  const auto call = [&counter] { return ++counter % 100 == 0 ? arbiter::outcome::failure : arbiter::outcome::success; };
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(shared->execute(call));
-  }
-  if (state.thread_index() == 0) {
-    if (shared->state() != arbiter::breaker_state::closed) state.SkipWithError("the breaker left the closed state");
-    delete shared;
-    shared = nullptr;
-  }
 }
 
 using closed_lock_free = arbiter::circuit_breaker<arbiter::lock_free>;
@@ -171,9 +157,9 @@ BENCHMARK(closed<closed_with_metrics>)->Name("BM_breaker_closed/with_metrics");
 BENCHMARK(closed<closed_with_metrics>)->Name("BM_breaker_closed/with_metrics")->Threads(2);
 BENCHMARK(closed<closed_count_window>)->Name("BM_breaker_closed/lock_free_count_window");
 BENCHMARK(closed<closed_count_window>)->Name("BM_breaker_closed/lock_free_count_window")->Threads(2);
-BENCHMARK(closed_one_in_100_fails<closed_count_window>)
+BENCHMARK(closed_with_failures<closed_count_window, 100>)
     ->Name("BM_breaker_closed_one_in_100_fails/lock_free_count_window");
-BENCHMARK(closed_one_in_100_fails<closed_count_window>)
+BENCHMARK(closed_with_failures<closed_count_window, 100>)
     ->Name("BM_breaker_closed_one_in_100_fails/lock_free_count_window")
     ->Threads(2);
 BENCHMARK(closed<closed_time_window>)->Name("BM_breaker_closed/lock_free_time_window_coarse");

@@ -55,6 +55,7 @@
 #include <variant>
 
 #include <arbiter/detail/functional.hpp>
+#include <arbiter/detail/value_or_error.hpp>
 #include <arbiter/resilience/breaker_state.hpp>
 #include <arbiter/resilience/bulkhead.hpp>
 #include <arbiter/resilience/circuit_breaker.hpp>
@@ -128,49 +129,15 @@ class pipeline_rejected : public std::runtime_error {
   std::string part_;
 };
 
-/// The call's value, or the refusal that stopped it. Shaped like std::expected (has_value(), value(), error()).
+/// The call's value, or the refusal that stopped it (a void call: nothing, or the refusal).
 template <class T>
-class pipeline_result {
+class pipeline_result : public detail::value_or_error<T, pipeline_rejection> {
   static_assert(!std::is_reference_v<T>,
                 "====> arbiter: a pipeline's call returns a value; return a pointer or a std::reference_wrapper "
                 "instead of a reference.");
 
  public:
-  pipeline_result(T value) : data_(std::in_place_index<0>, std::move(value)) {}           // NOLINT
-  pipeline_result(const pipeline_rejection& why) : data_(std::in_place_index<1>, why) {}  // NOLINT
-
-  [[nodiscard]] bool has_value() const noexcept { return data_.index() == 0; }
-  explicit operator bool() const noexcept { return has_value(); }
-  /// The value; the result must hold one (std::get: a wrong use terminates instead of reading null).
-  [[nodiscard]] T& value() & noexcept { return std::get<0>(data_); }
-  [[nodiscard]] const T& value() const& noexcept { return std::get<0>(data_); }
-  [[nodiscard]] T&& value() && noexcept { return std::get<0>(std::move(data_)); }
-  [[nodiscard]] T& operator*() & noexcept { return value(); }
-  [[nodiscard]] const T& operator*() const& noexcept { return value(); }
-  [[nodiscard]] T* operator->() noexcept { return std::get_if<0>(&data_); }
-  [[nodiscard]] const T* operator->() const noexcept { return std::get_if<0>(&data_); }
-  /// Why the call was refused; has_value() must be false.
-  [[nodiscard]] const pipeline_rejection& error() const noexcept { return std::get<1>(data_); }
-
- private:
-  std::variant<T, pipeline_rejection> data_;
-};
-
-/// The result of a void call, or the refusal that stopped it.
-template <>
-class pipeline_result<void> {
- public:
-  pipeline_result() noexcept = default;
-  pipeline_result(const pipeline_rejection& why) noexcept : rejected_(true), why_(why) {}  // NOLINT
-
-  [[nodiscard]] bool has_value() const noexcept { return !rejected_; }
-  explicit operator bool() const noexcept { return has_value(); }
-  constexpr void value() const noexcept {}
-  [[nodiscard]] const pipeline_rejection& error() const noexcept { return why_; }
-
- private:
-  bool rejected_ = false;
-  pipeline_rejection why_{};
+  using detail::value_or_error<T, pipeline_rejection>::value_or_error;
 };
 
 /// A retry outside a pipeline waits at least the refusal's retry-after, or the value's own hint.

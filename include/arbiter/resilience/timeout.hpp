@@ -16,8 +16,8 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
-#include <variant>
 
+#include <arbiter/detail/value_or_error.hpp>
 #include <arbiter/version.hpp>
 
 namespace arbiter::inline v1 {
@@ -52,57 +52,15 @@ class timeout_exceeded : public std::runtime_error {
   time_limit_exceeded why_;
 };
 
-/// The value of a call that ended in time, or how it ran out of time.
+/// The value of a call that ended in time, or how it ran out of time (a void call: nothing, or how).
 template <class T>
-class time_limited {
+class time_limited : public detail::value_or_error<T, time_limit_exceeded> {
   static_assert(!std::is_reference_v<T>,
                 "====> arbiter: time_limited<T> holds values; return a pointer or a std::reference_wrapper from "
                 "the call instead of a reference.");
 
  public:
-  time_limited(T value) : data_(std::in_place_index<0>, std::move(value)) {}                     // NOLINT
-  time_limited(const time_limit_exceeded& why) noexcept : data_(std::in_place_index<1>, why) {}  // NOLINT
-
-  [[nodiscard]] bool has_value() const noexcept { return data_.index() == 0; }
-  explicit operator bool() const noexcept { return has_value(); }
-
-  /// Returns the value; the result must hold one (std::get: a wrong use terminates instead of reading null).
-  [[nodiscard]] T& value() & noexcept { return std::get<0>(data_); }
-  [[nodiscard]] const T& value() const& noexcept { return std::get<0>(data_); }
-  [[nodiscard]] T&& value() && noexcept { return std::get<0>(std::move(data_)); }
-  [[nodiscard]] T& operator*() & noexcept { return value(); }
-  [[nodiscard]] const T& operator*() const& noexcept { return value(); }
-  [[nodiscard]] T* operator->() noexcept { return std::get_if<0>(&data_); }
-  [[nodiscard]] const T* operator->() const noexcept { return std::get_if<0>(&data_); }
-
-  /// Returns the value, or `fallback` when the call ran out of time.
-  template <class U>
-  [[nodiscard]] T value_or(U&& fallback) const& {
-    return has_value() ? value() : static_cast<T>(std::forward<U>(fallback));
-  }
-
-  /// Returns how the call ran out of time; the result must hold no value.
-  [[nodiscard]] const time_limit_exceeded& error() const noexcept { return std::get<1>(data_); }
-
- private:
-  std::variant<T, time_limit_exceeded> data_;
-};
-
-/// A void call that ended in time, or how it ran out of time.
-template <>
-class time_limited<void> {
- public:
-  time_limited() noexcept = default;
-  time_limited(const time_limit_exceeded& why) noexcept : exceeded_(true), why_(why) {}  // NOLINT
-
-  [[nodiscard]] bool has_value() const noexcept { return !exceeded_; }
-  explicit operator bool() const noexcept { return has_value(); }
-  constexpr void value() const noexcept {}
-  [[nodiscard]] const time_limit_exceeded& error() const noexcept { return why_; }
-
- private:
-  bool exceeded_ = false;
-  time_limit_exceeded why_{};
+  using detail::value_or_error<T, time_limit_exceeded>::value_or_error;
 };
 
 namespace detail {
