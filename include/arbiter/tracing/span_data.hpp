@@ -50,6 +50,7 @@ struct span_link {
   span_context context{};
   attribute_list attributes;
   std::uint32_t dropped_attributes = 0;  ///< beyond span_limits::max_attributes_per_event, or with an empty key
+  std::string trace_state{};             ///< the linked span's W3C `tracestate`, in header form (empty: none)
 };
 
 /// The name exporters write for a span or an event whose name is empty: OTLP requires a name, and a strict
@@ -81,6 +82,7 @@ struct span_data {
   std::uint32_t dropped_attributes = 0;  ///< set beyond span_limits::max_attributes, or with an empty key
   std::uint32_t dropped_events = 0;
   std::uint32_t dropped_links = 0;
+  std::string trace_state{};  ///< the W3C `tracestate` the span carries, in header form (empty: none)
 
   /// Returns the value of attribute `key`, if set (the last value set wins).
   [[nodiscard]] std::optional<attribute_value> attribute(std::string_view key) const {
