@@ -15,6 +15,7 @@
 #include <arbiter/tracing/null_tracer.hpp>
 #include <arbiter/tracing/otel_env.hpp>
 #include <arbiter/tracing/otlp_json.hpp>
+#include <arbiter/tracing/otlp_protobuf.hpp>
 #include <arbiter/tracing/propagation.hpp>
 #include <arbiter/tracing/recording_tracer.hpp>
 #include <arbiter/tracing/sampler.hpp>
