@@ -6,11 +6,13 @@
 //   BM_span/batch_otlp               the defaults: tsc_clock span times, the export thread at normal priority
 //   BM_span/batch_otlp_background    the export thread at niceness 19 (batch_options::worker_nice)
 //   BM_span/batch_otlp_steady_clock  span times from steady_clock, to show what the two clock reads cost
-// BM_otlp_encode measures the exporter's own throughput (spans encoded per second) next to a memcpy of the body.
+// BM_otlp_encode measures the exporter's own throughput (spans encoded per second) next to a memcpy of the body;
+// BM_otlp_encode_protobuf the same for the protobuf body (http/protobuf), next to a memcpy of that body.
 #include <arbiter/clock/tsc_clock.hpp>
 #include <arbiter/tracing/batch_processor.hpp>
 #include <arbiter/tracing/null_tracer.hpp>
 #include <arbiter/tracing/otlp_json.hpp>
+#include <arbiter/tracing/otlp_protobuf.hpp>
 #include <arbiter/tracing/recording_tracer.hpp>
 #include <arbiter/tracing/sampler.hpp>
 #include <arbiter/tracing/sdk_tracer.hpp>
@@ -190,6 +192,31 @@ void BM_otlp_encode_floor_memcpy(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(body.size()));
 }
 
+/// The same 512 spans encoded as OTLP protobuf (the http/protobuf body), in spans per second.
+void BM_otlp_encode_protobuf(benchmark::State& state) {
+  const std::vector<arbiter::span_data> spans = arbiter_bench::sample_batch();
+  std::string body;
+  for (auto _ : state) {
+    body.clear();
+    arbiter::encode_otlp_protobuf(body, spans, bench_resource);
+    benchmark::DoNotOptimize(body.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 512);
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(body.size()));
+}
+
+/// Its floor: copying the finished protobuf body of the same 512 spans.
+void BM_otlp_encode_protobuf_floor_memcpy(benchmark::State& state) {
+  const std::string encoded = arbiter::otlp_protobuf(arbiter_bench::sample_batch(), bench_resource);
+  std::string body;
+  for (auto _ : state) {
+    body.assign(encoded);
+    benchmark::DoNotOptimize(body.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 512);
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(body.size()));
+}
+
 }  // namespace
 
 // Real time, so that items_per_second of the 2-thread runs is the combined throughput of both threads.
@@ -202,3 +229,5 @@ BENCHMARK(BM_span_batch_otlp_background)->Name("BM_span/batch_otlp_background")-
 BENCHMARK(BM_span_batch_otlp_steady_clock)->Name("BM_span/batch_otlp_steady_clock")->UseRealTime();
 BENCHMARK(BM_otlp_encode);
 BENCHMARK(BM_otlp_encode_floor_memcpy)->Name("BM_otlp_encode/floor_memcpy");
+BENCHMARK(BM_otlp_encode_protobuf);
+BENCHMARK(BM_otlp_encode_protobuf_floor_memcpy)->Name("BM_otlp_encode_protobuf/floor_memcpy");
