@@ -166,8 +166,8 @@ char* put_pb_array(char* out, const Vector& values, std::size_t array_size) noex
 /// Writes a KeyValue field `key_field` whose AnyValue body is `any_size` bytes, written by `put_any(out)`: the
 /// whole field is sized first, so it makes room once.
 template <class PutAny>
-void write_pb_key_value(protobuf_writer& out, std::uint8_t key_field, const wire_string& key, std::size_t any_size,
-                        PutAny put_any) {
+[[gnu::always_inline]] inline void write_pb_key_value(protobuf_writer& out, std::uint8_t key_field,
+                                                      const wire_string& key, std::size_t any_size, PutAny put_any) {
   const std::size_t size = delimited_size(key.size) + delimited_size(any_size);
   char* p = out.reserve(delimited_size(size));
   *p++ = static_cast<char>(key_field);
