@@ -38,6 +38,7 @@ TEST(otel_env, defaults_match_the_opentelemetry_sdks) {
   EXPECT_EQ(s.otlp.endpoint.host, "127.0.0.1");
   EXPECT_EQ(s.otlp.endpoint.port, 4318);
   EXPECT_EQ(s.otlp.endpoint.target, "/v1/traces");
+  EXPECT_EQ(s.otlp.protocol, arbiter::otlp_protocol::http_protobuf) << "the specification's default";
   EXPECT_EQ(s.otlp.resource.service_name, "unknown_service");
   EXPECT_EQ(s.sampler.get_kind(), arbiter::configured_sampler::kind::parent_based_always_on);
   EXPECT_EQ(s.batch.max_queue_size, 2048U);
@@ -71,6 +72,7 @@ TEST(otel_env, every_variable_is_honoured) {
   EXPECT_EQ(s.otlp.headers[0], (std::pair<std::string, std::string>{"api-key", "abc=="}));
   EXPECT_EQ(s.otlp.headers[1], (std::pair<std::string, std::string>{"x-tenant", "acme"}));
   EXPECT_EQ(s.otlp.timeout, 2500ms);
+  EXPECT_EQ(s.otlp.protocol, arbiter::otlp_protocol::http_json);
   EXPECT_EQ(s.otlp.resource.service_name, "orders") << "OTEL_SERVICE_NAME wins";
   EXPECT_EQ(s.otlp.resource.service_version, "2.0");
   EXPECT_EQ(s.otlp.resource.deployment_environment, "prod");
@@ -102,6 +104,37 @@ TEST(otel_env, traces_endpoint_is_used_as_is_and_wins) {
   ASSERT_EQ(s.otlp.headers.size(), 1U);
   EXPECT_EQ(s.otlp.headers[0].first, "b");
   EXPECT_EQ(read({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://tempo"}}).otlp.endpoint.port, 80);
+}
+
+TEST(otel_env, the_traces_protocol_wins_over_the_general_one) {
+  using arbiter::otlp_protocol;
+  EXPECT_EQ(read({{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"}}).otlp.protocol, otlp_protocol::http_json);
+  EXPECT_EQ(read({{"OTEL_EXPORTER_OTLP_PROTOCOL", " http/protobuf "}}).otlp.protocol, otlp_protocol::http_protobuf);
+  EXPECT_EQ(read({{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "HTTP/JSON"}}).otlp.protocol, otlp_protocol::http_json);
+  EXPECT_EQ(
+      read({{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"}, {"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf"}})
+          .otlp.protocol,
+      otlp_protocol::http_protobuf);
+  EXPECT_EQ(
+      read({{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"}, {"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json"}})
+          .otlp.protocol,
+      otlp_protocol::http_json);
+  EXPECT_EQ(read({{"OTEL_EXPORTER_OTLP_PROTOCOL", ""}}).otlp.protocol, otlp_protocol::http_protobuf) << "empty: unset";
+  EXPECT_EQ(arbiter::to_string(otlp_protocol::http_protobuf), "http/protobuf");
+  EXPECT_EQ(arbiter::to_string(otlp_protocol::http_json), "http/json");
+}
+
+TEST(otel_env, an_unknown_protocol_names_the_variable_and_what_is_accepted) {
+  for (const char* variable : {"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"}) {
+    const std::string message = error_of({{variable, "grpc"}});
+    EXPECT_NE(message.find(std::string(variable) + "=\"grpc\""), std::string::npos) << message;
+    EXPECT_NE(message.find("http/protobuf"), std::string::npos) << message;
+    EXPECT_NE(message.find("http/json"), std::string::npos) << message;
+  }
+  // The traces variable is read first: its bad value is the one named, even with a good general value.
+  const std::string message =
+      error_of({{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/xml"}, {"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"}});
+  EXPECT_NE(message.find("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=\"http/xml\""), std::string::npos) << message;
 }
 
 TEST(otel_env, bad_values_name_the_variable_and_the_value) {

@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <nlohmann/json.hpp>
 
+#include "otlp_trace_test.pb.h"
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -182,9 +184,12 @@ std::uint16_t closed_port() {
   return acceptor.local_endpoint().port();
 }
 
+/// Options for the tests that read the bodies back as JSON: protocol http/json (the default is http/protobuf, see
+/// the_default_protocol_posts_protobuf_that_libprotobuf_decodes).
 arbiter::otlp_http_options options_for(std::uint16_t port) {
   arbiter::otlp_http_options o;
   o.endpoint = arbiter::http_endpoint::parse("http://127.0.0.1:" + std::to_string(port) + "/v1/traces");
+  o.protocol = arbiter::otlp_protocol::http_json;
   o.headers = {{"x-tenant", "acme"}};
   o.timeout = 3s;
   o.resource.service_name = "checkout";
@@ -247,6 +252,87 @@ TEST(otlp_http_exporter, batches_arrive_complete_with_the_otlp_request_shape) {
   EXPECT_EQ(rx.connections(), 1U) << "one kept-alive connection";
   EXPECT_EQ(p->stats().exported, static_cast<std::uint64_t>(spans));
   EXPECT_EQ(p->stats().dropped(), 0U);
+}
+
+TEST(otlp_http_exporter, the_default_protocol_posts_protobuf_that_libprotobuf_decodes) {
+  receiver rx;
+  auto o = options_for(rx.port());
+  o.protocol = arbiter::otlp_http_options{}.protocol;
+  ASSERT_EQ(o.protocol, arbiter::otlp_protocol::http_protobuf) << "http/protobuf is the specification's default";
+  arbiter::otlp_http_exporter exporter(o);
+  std::vector<arbiter::span_data> spans(2);
+  spans[0].name = "charge";
+  spans[0].context = {arbiter::trace_id{0x1122334455667788ULL, 0x99aabbccddeeff00ULL},
+                      arbiter::span_id{0x0102030405060708ULL}, 1, false};
+  spans[0].kind = arbiter::span_kind::client;
+  spans[0].attributes = {{"card", std::string("visa")}, {"attempt", std::int64_t{2}}};
+  spans[0].trace_state = "vendor=1";
+  spans[1].name = "refund";
+  const std::vector<const arbiter::span_data*> refs{&spans[1]};
+  ASSERT_TRUE(exporter.export_spans(spans, 3s).ok());
+  ASSERT_TRUE(exporter.export_spans(arbiter::span_refs(refs), 3s).ok());
+  const auto requests = rx.requests();
+  ASSERT_EQ(requests.size(), 2U);
+  EXPECT_EQ(requests[0].target, "/v1/traces");
+  EXPECT_EQ(requests[0].content_type, "application/x-protobuf");
+  EXPECT_EQ(requests[0].tenant, "acme");
+  EXPECT_EQ(requests[0].body, arbiter::otlp_protobuf(spans, exporter.options().resource));
+
+  arbiter_test::otlp::ExportTraceServiceRequest request;
+  ASSERT_TRUE(request.ParseFromString(requests[0].body));
+  ASSERT_EQ(request.resource_spans_size(), 1);
+  const auto& resource = request.resource_spans(0).resource();
+  ASSERT_EQ(resource.attributes_size(), 3);
+  EXPECT_EQ(resource.attributes(0).key(), "service.name");
+  EXPECT_EQ(resource.attributes(0).value().string_value(), "checkout");
+  EXPECT_EQ(resource.attributes(1).value().string_value(), "1.4.2");
+  EXPECT_EQ(resource.attributes(2).value().string_value(), "test");
+  const auto& decoded = request.resource_spans(0).scope_spans(0).spans();
+  ASSERT_EQ(decoded.size(), 2);
+  EXPECT_EQ(decoded[0].name(), "charge");
+  EXPECT_EQ(decoded[0].trace_id(), std::string("\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\xcc\xdd\xee\xff\x00", 16));
+  EXPECT_EQ(decoded[0].span_id(), std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8));
+  EXPECT_EQ(decoded[0].kind(), arbiter_test::otlp::Span::SPAN_KIND_CLIENT);
+  EXPECT_EQ(decoded[0].trace_state(), "vendor=1");
+  EXPECT_EQ(decoded[0].flags(), 1U);
+  ASSERT_EQ(decoded[0].attributes_size(), 2);
+  EXPECT_EQ(decoded[0].attributes(0).key(), "card");
+  EXPECT_EQ(decoded[0].attributes(0).value().string_value(), "visa");
+  EXPECT_EQ(decoded[0].attributes(1).value().int_value(), 2);
+  EXPECT_EQ(decoded[1].name(), "refund");
+
+  ASSERT_TRUE(request.ParseFromString(requests[1].body)) << "spans read in place, encoded alike";
+  ASSERT_EQ(request.resource_spans(0).scope_spans(0).spans_size(), 1);
+  EXPECT_EQ(request.resource_spans(0).scope_spans(0).spans(0).name(), "refund");
+  EXPECT_EQ(rx.connections(), 1U);
+}
+
+TEST(configured_exporter, sends_protobuf_unless_otel_exporter_otlp_protocol_says_http_json) {
+  receiver rx;
+  for (const char* protocol : {"", "http/protobuf", "http/json"}) {
+    const std::map<std::string, std::string> vars = {
+        {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://127.0.0.1:" + std::to_string(rx.port()) + "/v1/traces"},
+        {"OTEL_EXPORTER_OTLP_PROTOCOL", protocol}};
+    const auto lookup = [&vars](const char* name) -> const char* {
+      const auto it = vars.find(name);
+      return it == vars.end() ? nullptr : it->second.c_str();
+    };
+    arbiter::configured_exporter exporter(arbiter::read_otel_environment(lookup));
+    std::vector<arbiter::span_data> spans(1);
+    spans[0].name = protocol;
+    ASSERT_TRUE(exporter.export_spans(spans, 3s).ok()) << protocol;
+    exporter.shutdown();
+  }
+  const auto requests = rx.requests();
+  ASSERT_EQ(requests.size(), 3U);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(requests[i].content_type, "application/x-protobuf") << i;
+    arbiter_test::otlp::ExportTraceServiceRequest request;
+    ASSERT_TRUE(request.ParseFromString(requests[i].body)) << i;
+    EXPECT_EQ(request.resource_spans(0).scope_spans(0).spans(0).name(), i == 0 ? "unnamed" : "http/protobuf");
+  }
+  EXPECT_EQ(requests[2].content_type, "application/json");
+  EXPECT_EQ(json::parse(requests[2].body)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["name"], "http/json");
 }
 
 TEST(otlp_http_exporter, unavailable_receiver_is_retried_then_accepts) {
@@ -501,6 +587,7 @@ TEST(configured_exporter, follows_otel_traces_exporter) {
   receiver rx;
   const std::map<std::string, std::string> vars = {
       {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://127.0.0.1:" + std::to_string(rx.port()) + "/v1/traces"},
+      {"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"},
       {"OTEL_SERVICE_NAME", "from-env"}};
   const auto lookup = [&vars](const char* name) -> const char* {
     const auto it = vars.find(name);

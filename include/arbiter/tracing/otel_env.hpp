@@ -12,7 +12,7 @@
 /// | OTEL_EXPORTER_OTLP_TRACES_ENDPOINT | full URL, used as is; wins over the base URL |
 /// | OTEL_EXPORTER_OTLP_[TRACES_]HEADERS | `key=value,key2=value2`, values percent-decoded; names are HTTP tokens |
 /// | OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT | milliseconds per export request (default 10000) |
-/// | OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL | only `http/json` is supported |
+/// | OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL | `http/protobuf` (default, `application/x-protobuf`) or `http/json` |
 /// | OTEL_SERVICE_NAME | `service.name`; wins over OTEL_RESOURCE_ATTRIBUTES |
 /// | OTEL_RESOURCE_ATTRIBUTES | `key=value,...` resource attributes, values percent-decoded; a repeated key: the last |
 /// | OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG | sampler name and ratio |
@@ -315,6 +315,17 @@ struct http_endpoint {
   }
 };
 
+/// How an OTLP/HTTP exporter encodes its requests (OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL). gRPC is not offered.
+enum class otlp_protocol : unsigned char {
+  http_protobuf,  ///< `http/protobuf`, the specification's default: `Content-Type: application/x-protobuf`
+  http_json,      ///< `http/json`: `Content-Type: application/json`
+};
+
+/// Returns the protocol's name as OTEL_EXPORTER_OTLP_PROTOCOL spells it.
+[[nodiscard]] constexpr std::string_view to_string(otlp_protocol protocol) noexcept {
+  return protocol == otlp_protocol::http_json ? "http/json" : "http/protobuf";
+}
+
 /// Sets the resource attribute `key` to `value`: the one merge through which OTEL_RESOURCE_ATTRIBUTES,
 /// OTEL_SERVICE_NAME and the config bridge assemble a resource, so each key is there once with its latest value.
 /// `service.name`, `service.version` and `deployment.environment` (or `deployment.environment.name`) set their
@@ -354,6 +365,7 @@ namespace detail {
 /// Everything an OTLP/HTTP exporter needs.
 struct otlp_http_options {
   http_endpoint endpoint{};
+  otlp_protocol protocol = otlp_protocol::http_protobuf;     ///< the request body's encoding
   std::vector<std::pair<std::string, std::string>> headers;  ///< extra request headers (authentication, tenant)
   std::chrono::milliseconds timeout{10000};                  ///< per request
   otlp_resource resource{};
@@ -494,8 +506,13 @@ template <class T>
   }
 
   if (const auto v = either("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")) {
-    if (detail::trim_ows(v->second) != "http/json") {
-      detail::bad_env(v->first, v->second, "http/json (arbiter's exporter sends OTLP JSON over HTTP)");
+    const std::string text = detail::lowercase(detail::trim_ows(v->second));
+    if (text == "http/protobuf") {
+      s.otlp.protocol = otlp_protocol::http_protobuf;
+    } else if (text == "http/json") {
+      s.otlp.protocol = otlp_protocol::http_json;
+    } else {
+      detail::bad_env(v->first, v->second, "http/protobuf (the default) or http/json; arbiter has no grpc exporter");
     }
   }
 

@@ -1,9 +1,11 @@
 #pragma once
 
 /// \file
-/// OTLP/HTTP with JSON encoding: `POST {endpoint}/v1/traces`, `Content-Type: application/json`, an
-/// ExportTraceServiceRequest body. Works with the OpenTelemetry Collector, Jaeger (4318) and Grafana Tempo.
-/// Opt-in header: it pulls in Boost.Asio and Beast (about 3 s of compile time), so nothing else includes it.
+/// OTLP/HTTP: `POST {endpoint}/v1/traces` with an ExportTraceServiceRequest body, in protobuf (`http/protobuf`, the
+/// default: `Content-Type: application/x-protobuf`, otlp_protobuf.hpp) or in JSON (`http/json`:
+/// `Content-Type: application/json`, otlp_json.hpp), as otlp_http_options::protocol says. Works with the OpenTelemetry
+/// Collector, Jaeger (4318) and Grafana Tempo. Opt-in header: it pulls in Boost.Asio and Beast (about 3 s of compile
+/// time), so nothing else includes it.
 ///
 /// Put it behind a batch_processor: an export blocks its caller for up to the timeout.
 ///
@@ -31,13 +33,14 @@
 #include <arbiter/tracing/json_lines_exporter.hpp>
 #include <arbiter/tracing/otel_env.hpp>
 #include <arbiter/tracing/otlp_json.hpp>
+#include <arbiter/tracing/otlp_protobuf.hpp>
 
 namespace arbiter::inline v1 {
 
 /// Counters of an otlp_http_exporter (read them from the thread that exports, or after shutdown).
 using otlp_http_stats = http_export_stats;
 
-/// The OTLP/HTTP JSON SpanExporter (see the file comment). Movable, not copyable.
+/// The OTLP/HTTP SpanExporter (see the file comment). Movable, not copyable.
 class otlp_http_exporter {
  public:
   /// Throws std::invalid_argument for options that could put anything but the intended lines on the wire: an
@@ -87,8 +90,12 @@ class otlp_http_exporter {
     template <class Batch>
     export_result send(Batch batch, std::chrono::milliseconds timeout, const std::stop_token& stop) {
       body.clear();
-      encode_otlp_json(body, batch, options.resource);
-      return transport.post(body, "application/json", timeout, stop);
+      if (options.protocol == otlp_protocol::http_json) {
+        encode_otlp_json(body, batch, options.resource);
+        return transport.post(body, "application/json", timeout, stop);
+      }
+      encode_otlp_protobuf(body, batch, options.resource);
+      return transport.post(body, "application/x-protobuf", timeout, stop);
     }
   };
 
