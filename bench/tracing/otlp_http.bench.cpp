@@ -1,6 +1,7 @@
-// The OTLP/HTTP exporter's own throughput: batches of 512 spans (3 attributes each) encoded as OTLP JSON and
-// POSTed over one kept-alive loopback connection to a receiver in this process that reads each request and
-// answers 200. Its floor is BM_otlp_encode (encoding alone) in tracing.bench.cpp.
+// The OTLP/HTTP exporter's own throughput: batches of 512 spans (3 attributes each) encoded as OTLP JSON
+// (BM_otlp_http_export/json) or protobuf (BM_otlp_http_export/protobuf) and POSTed over one kept-alive loopback
+// connection to a receiver in this process that reads each request and answers 200. Its floors are BM_otlp_encode
+// and BM_otlp_encode_protobuf (encoding alone) in tracing.bench.cpp.
 #include <utility>  // before Asio
 
 #include <arbiter/tracing/otlp_http_exporter.hpp>
@@ -75,9 +76,11 @@ class sink_receiver {
   std::thread thread_;
 };
 
+template <arbiter::otlp_protocol Protocol>
 void BM_otlp_http_export(benchmark::State& state) {
   sink_receiver receiver;
   arbiter::otlp_http_options options;
+  options.protocol = Protocol;
   options.endpoint =
       arbiter::http_endpoint::parse("http://127.0.0.1:" + std::to_string(receiver.port()) + "/v1/traces");
   options.resource.service_name = "bench";
@@ -96,4 +99,7 @@ void BM_otlp_http_export(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_otlp_http_export)->UseRealTime();
+BENCHMARK(BM_otlp_http_export<arbiter::otlp_protocol::http_json>)->Name("BM_otlp_http_export/json")->UseRealTime();
+BENCHMARK(BM_otlp_http_export<arbiter::otlp_protocol::http_protobuf>)
+    ->Name("BM_otlp_http_export/protobuf")
+    ->UseRealTime();
