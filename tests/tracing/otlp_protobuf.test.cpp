@@ -896,4 +896,23 @@ TEST(protobuf_wire, varint_sizes_and_bytes_match_libprotobuf_at_every_boundary) 
   }
 }
 
+TEST(protobuf_wire, strings_of_every_length_are_measured_and_copied_exactly) {
+  std::string text;
+  for (std::size_t n = 0; n <= 40; ++n) {
+    text.push_back(static_cast<char>('a' + n % 26));
+    for (std::size_t bad = 0; bad <= n; ++bad) {  // bad == n: all ASCII; else one byte of 0x80 and up at `bad`
+      std::string s = text.substr(0, n);
+      if (bad < n) s[bad] = '\xe9';
+      const arbiter::detail::wire_string measured = arbiter::detail::measure_wire_string(s);
+      EXPECT_EQ(arbiter::detail::is_ascii(s), bad == n) << n << " " << bad;
+      EXPECT_EQ(measured.valid, bad == n) << "a lone 0xE9 is ill-formed";
+      EXPECT_EQ(measured.size, utf8_reference::repaired(s).size());
+      std::string out(measured.size + 2, '#');
+      char* end = arbiter::detail::protobuf_writer::put_text(out.data() + 1, measured);
+      EXPECT_EQ(static_cast<std::size_t>(end - out.data()), measured.size + 1);
+      EXPECT_EQ(out, "#" + utf8_reference::repaired(s) + "#") << "nothing written past the end";
+    }
+  }
+}
+
 }  // namespace

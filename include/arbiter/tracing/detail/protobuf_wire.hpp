@@ -98,8 +98,8 @@ struct wire_string {
     std::memcpy(&tail, p + n - 4, 4);
     bits |= head | tail;
   } else if (n > 0) {
-    bits |=
-        static_cast<unsigned char>(p[0]) | static_cast<unsigned char>(p[n / 2]) | static_cast<unsigned char>(p[n - 1]);
+    bits |= static_cast<unsigned>(static_cast<unsigned char>(p[0]) | static_cast<unsigned char>(p[n / 2]) |
+                                  static_cast<unsigned char>(p[n - 1]));
   }
   return (bits & 0x8080808080808080ULL) == 0;
 }
