@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -371,6 +372,132 @@ void visit_leaf_pairs_impl(A& a, B& b, std::size_t& index, F& f) {
 }
 
 }  // namespace detail
+
+/// Table-driven reflection. The visitors above unroll a loop over every field wherever they are called, which a
+/// service pays for in compile time once per field and per visitor. The loader instead walks the schema once, at
+/// compile time, into tables of plain function pointers (`schema_leaf_addresses`, `schema_section_paths`), and then
+/// runs ordinary loops over them: the code per leaf is one small accessor function, and what reads or writes a
+/// value is one function per leaf *type*, shared by every leaf of that type.
+namespace detail {
+
+/// The accessors that lead from a schema's root to one of its members, outermost first.
+template <class... Accessors>
+struct member_path {
+  template <class T>
+  static constexpr T& apply(T& root) noexcept {
+    return root;
+  }
+};
+template <class First, class... Rest>
+struct member_path<First, Rest...> {
+  template <class T>
+  static constexpr auto& apply(T& root) noexcept {
+    return member_path<Rest...>::apply(First{}(root));
+  }
+};
+
+/// Returns the address of the member that `Path` leads to in the schema `Root` at `root`. One function a leaf
+/// (a few instructions): the tables below hold pointers to it.
+template <class Root, class Path>
+[[nodiscard]] void* member_address(const void* root) noexcept {
+  const auto& member = Path::apply(*static_cast<const Root*>(root));
+  return const_cast<void*>(static_cast<const void*>(std::addressof(member)));  // the caller knows the constness
+}
+
+template <class Path, class Accessor>
+struct extend_path;
+template <class... Accessors, class Accessor>
+struct extend_path<member_path<Accessors...>, Accessor> {
+  using type = member_path<Accessors..., Accessor>;
+};
+
+/// Calls `f.template leaf<Section, Key, Path>()` for every leaf and `f.template section<Section, Path>(path)` for
+/// every section (the root too, with an empty path), parents first, in declaration order. For constant
+/// evaluation only: the tables are built with it, so none of its instantiations become code.
+template <class S, class Path = member_path<>, class F>
+constexpr void walk_schema(F& f, std::string_view path = {}) {
+  f.template section<S, Path>(path);
+  for_each_member<S>([&](auto key, auto accessor) {
+    using M = member_t<S, decltype(accessor)>;
+    using Next = typename extend_path<Path, decltype(accessor)>::type;
+    if constexpr (config_section<M>) {
+      name_text child;
+      child.append(path);
+      if (!path.empty()) child.append(".");
+      child.append(key_name<decltype(key)>());
+      walk_schema<M, Next>(f, child.view());
+    } else {
+      f.template leaf<S, decltype(key), M, Next>();
+    }
+  });
+}
+
+template <class S>
+struct section_counter {
+  std::size_t sections = 0;
+  template <class Section, class Path>
+  constexpr void section(std::string_view /*path*/) {
+    ++sections;
+  }
+  template <class Section, class Key, class M, class Path>
+  constexpr void leaf() {}
+};
+
+template <class S, std::size_t N>
+struct section_path_collector {
+  std::array<name_text, N> paths{};
+  std::size_t next = 0;
+  template <class Section, class Path>
+  constexpr void section(std::string_view path) {
+    paths[next++].append(path);
+  }
+  template <class Section, class Key, class M, class Path>
+  constexpr void leaf() {}
+};
+
+template <class S>
+[[nodiscard]] consteval std::size_t section_count() {
+  section_counter<S> counter;
+  walk_schema<S>(counter);
+  return counter.sections;
+}
+
+template <class S>
+[[nodiscard]] consteval auto make_section_paths() {
+  section_path_collector<S, section_count<S>()> collector;
+  walk_schema<S>(collector);
+  return collector.paths;
+}
+
+template <class S, std::size_t N>
+struct leaf_address_collector {
+  std::array<void* (*)(const void*) noexcept, N> addresses{};
+  std::size_t next = 0;
+  template <class Section, class Path>
+  constexpr void section(std::string_view /*path*/) {}
+  template <class Section, class Key, class M, class Path>
+  constexpr void leaf() {
+    addresses[next++] = &member_address<S, Path>;
+  }
+};
+
+template <class S>
+[[nodiscard]] consteval auto make_leaf_addresses() {
+  leaf_address_collector<S, schema_leaves<S>.size()> collector;
+  walk_schema<S>(collector);
+  return collector.addresses;
+}
+
+}  // namespace detail
+
+/// The path of every section of schema S, parents first ("" for the root, then "server", "server.tls", ...).
+template <config_section S>
+inline constexpr auto schema_section_paths = detail::make_section_paths<S>();
+
+/// For leaf i of schema S, the function that returns its address in a config of type S (`void*` in, `void*` out:
+/// the caller casts to the leaf's type, found through the same index).
+template <config_section S>
+inline constexpr auto schema_leaf_addresses = detail::make_leaf_addresses<S>();
 
 /// Calls `f(index, member_of_a, member_of_b, leaf_tag)` for every leaf of two configs of one schema, in step.
 template <class Schema, class Other, class F>
