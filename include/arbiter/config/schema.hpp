@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <boost/hana/accessors.hpp>
+#include <boost/hana/at.hpp>
 #include <boost/hana/concept/struct.hpp>
 #include <boost/hana/first.hpp>
 #include <boost/hana/for_each.hpp>
@@ -24,12 +25,14 @@
 #include <boost/hana/second.hpp>
 #include <boost/hana/string.hpp>
 #include <boost/hana/tuple.hpp>
+#include <boost/hana/unpack.hpp>
 
 #include <arbiter/config/constraints.hpp>
 #include <arbiter/config/detail/text.hpp>
 #include <arbiter/config/parse.hpp>
 #include <arbiter/config/secret.hpp>
 #include <arbiter/detail/json_text.hpp>
+#include <arbiter/detail/type_list.hpp>
 
 namespace arbiter::inline v1 {
 
@@ -66,11 +69,29 @@ template <class Key>
   return std::string_view(boost::hana::to<char const*>(Key{}));
 }
 
+template <class Key, class Accessor>
+struct member_pair {
+  using key = Key;
+  using accessor = Accessor;
+};
+
+/// The (key, accessor) type pairs of section S, in declaration order: computed once per section, so a walk over
+/// the members is a fold over types, not a Hana loop instantiated again at every call.
+template <class S>
+using member_pairs_of = decltype(boost::hana::unpack(boost::hana::accessors<S>(), [](auto... pairs) {
+  return type_list<member_pair<std::remove_cvref_t<decltype(boost::hana::first(pairs))>,
+                               std::remove_cvref_t<decltype(boost::hana::second(pairs))>>...>{};
+}));
+
+template <class F, class... Pairs>
+constexpr void for_each_pair(F& f, type_list<Pairs...> /*unused*/) {
+  (f(typename Pairs::key{}, typename Pairs::accessor{}), ...);
+}
+
 /// Calls `f(key, accessor)` for every member of section S, in declaration order.
 template <class S, class F>
 constexpr void for_each_member(F&& f) {
-  boost::hana::for_each(boost::hana::accessors<S>(),
-                        [&](auto pair) { f(boost::hana::first(pair), boost::hana::second(pair)); });
+  for_each_pair(f, member_pairs_of<S>{});
 }
 
 template <class S>
@@ -78,15 +99,40 @@ concept has_config_rules = requires {
   S::config_rules;
 };
 
-/// Calls `f(item)` for every constraint and marker declared for member `Key` of section S.
+/// The field name of every rule of section S, in order (computed once per section).
+template <class S>
+inline constexpr auto rule_names_of = boost::hana::unpack(S::config_rules, [](const auto&... rule) {
+  return std::array<std::string_view, sizeof...(rule)>{std::remove_cvref_t<decltype(rule)>::name...};
+});
+
+/// The positions of the rules of section S that name `field`, and how many there are.
+template <class S>
+struct rules_naming {
+  std::array<std::size_t, rule_names_of<S>.size()> at{};
+  std::size_t count = 0;
+};
+template <class S>
+[[nodiscard]] consteval rules_naming<S> find_rules(std::string_view field) {
+  rules_naming<S> found;
+  for (std::size_t i = 0; i < rule_names_of<S>.size(); ++i) {
+    if (rule_names_of<S>[i] == field) found.at[found.count++] = i;
+  }
+  return found;
+}
+
+template <class S, auto Found, class F, std::size_t... J>
+constexpr void for_each_found_rule_item(F& f, std::index_sequence<J...> /*unused*/) {
+  (boost::hana::for_each(boost::hana::at_c<Found.at[J]>(S::config_rules).items, f), ...);
+}
+
+/// Calls `f(item)` for every constraint and marker declared for member `Key` of section S. The rules that name
+/// the member are found by a constant search over the names, so a section of M members and R rules instantiates
+/// M + R templates here, not M x R.
 template <class S, class Key, class F>
 constexpr void for_each_rule_item(F&& f) {
   if constexpr (has_config_rules<S>) {
-    boost::hana::for_each(S::config_rules, [&](const auto& rule) {
-      if constexpr (std::remove_cvref_t<decltype(rule)>::name == key_name<Key>()) {
-        boost::hana::for_each(rule.items, [&](const auto& item) { f(item); });
-      }
-    });
+    constexpr auto found = find_rules<S>(key_name<Key>());
+    for_each_found_rule_item<S, found>(f, std::make_index_sequence<found.count>{});
   }
 }
 
