@@ -151,7 +151,7 @@ template <class T>
 }
 
 /// What config does with a value of leaf type T, behind plain function pointers: one set a type, shared by every
-/// leaf of that type (see schema_leaf_addresses).
+/// leaf of that type (see schema_table below).
 struct leaf_value_ops {
   /// Parses `raw` and, when it parses, moves the value into the leaf at `member`; returns the problem, if any.
   parse_problem (*parse)(const raw_value& raw, void* member, const parse_options& options);

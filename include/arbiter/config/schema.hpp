@@ -421,9 +421,9 @@ void visit_leaf_pairs_impl(A& a, B& b, std::size_t& index, F& f) {
 
 /// Table-driven reflection. The visitors above unroll a loop over every field wherever they are called, which a
 /// service pays for in compile time once per field and per visitor. The loader instead walks the schema once, at
-/// compile time, into tables of plain function pointers (`schema_leaf_addresses`, `schema_section_paths`), and then
-/// runs ordinary loops over them: the code per leaf is one small accessor function, and what reads or writes a
-/// value is one function per leaf *type*, shared by every leaf of that type.
+/// compile time, into tables of plain function pointers (the loader's `detail::schema_table`) and of section paths
+/// (`schema_section_paths`), and then runs ordinary loops over them: the code per leaf is one small accessor
+/// function, and what reads or writes a value is one function per leaf *type*, shared by every leaf of that type.
 namespace detail {
 
 /// The accessors that lead from a schema's root to one of its members, outermost first.
@@ -515,35 +515,11 @@ template <class S>
   return collector.paths;
 }
 
-template <class S, std::size_t N>
-struct leaf_address_collector {
-  std::array<void* (*)(const void*) noexcept, N> addresses{};
-  std::size_t next = 0;
-  template <class Section, class Path>
-  constexpr void section(std::string_view /*path*/) {}
-  template <class Section, class Key, class M, class Path>
-  constexpr void leaf() {
-    addresses[next++] = &member_address<S, Path>;
-  }
-};
-
-template <class S>
-[[nodiscard]] consteval auto make_leaf_addresses() {
-  leaf_address_collector<S, schema_leaves<S>.size()> collector;
-  walk_schema<S>(collector);
-  return collector.addresses;
-}
-
 }  // namespace detail
 
 /// The path of every section of schema S, parents first ("" for the root, then "server", "server.tls", ...).
 template <config_section S>
 inline constexpr auto schema_section_paths = detail::make_section_paths<S>();
-
-/// For leaf i of schema S, the function that returns its address in a config of type S (`void*` in, `void*` out:
-/// the caller casts to the leaf's type, found through the same index).
-template <config_section S>
-inline constexpr auto schema_leaf_addresses = detail::make_leaf_addresses<S>();
 
 /// Calls `f(index, member_of_a, member_of_b, leaf_tag)` for every leaf of two configs of one schema, in step.
 template <class Schema, class Other, class F>
