@@ -130,56 +130,74 @@ struct zipkin_own_tags {
   }
 };
 
-/// A resource attribute as a tag: its key and its tag text, rendered once per batch.
+/// Appends `"<key>":"<text>"`, escaped: a tag rendered once for a whole batch.
+inline void append_zipkin_tag(std::string& out, std::string_view key, std::string_view text) {
+  append_json_string(out, key);
+  out.push_back(':');
+  append_json_string(out, text);
+}
+
+/// A resource attribute as a tag, rendered once per batch.
 struct zipkin_resource_tag {
   std::string_view key;
-  std::string text;
+  std::string fragment;   ///< `"<key>":"<text>"`, escaped
+  bool reserved = false;  ///< named like a tag of the encoder's own (`error`, `otel.*`): checked per span
 };
 
-/// What every span of a batch shares: the service name, the resource tags, the scope.
+/// What every span of a batch shares, rendered once: the local endpoint, the resource tags, the scope tags.
 struct zipkin_batch {
-  std::string_view service_name;
+  std::string local_endpoint;  ///< `,"localEndpoint":{"serviceName":"..."}`
   std::vector<zipkin_resource_tag> resource_tags;
-  std::string_view scope_name;
-  std::string_view scope_version;
+  std::string scope_tags;  ///< `"otel.scope.name":"...",...`, or empty
+  bool scope_name = false;
+  bool scope_version = false;
   std::string scratch;  ///< where a JSON-in-a-string (an array tag, an annotation) is assembled before quoting
 
   explicit zipkin_batch(const otlp_resource& resource)
-      : service_name(resource.service_name.empty() ? std::string_view("unknown_service")
-                                                   : std::string_view(resource.service_name)),
-        scope_name(resource.scope_name),
-        scope_version(resource.scope_version) {
-    if (!resource.service_version.empty()) resource_tags.push_back({"service.version", resource.service_version});
-    if (!resource.deployment_environment.empty()) {
-      resource_tags.push_back({"deployment.environment", resource.deployment_environment});
-    }
+      : scope_name(!resource.scope_name.empty()), scope_version(!resource.scope_version.empty()) {
+    local_endpoint = ",\"localEndpoint\":{\"serviceName\":";
+    append_json_string(local_endpoint, resource.service_name.empty() ? std::string_view("unknown_service")
+                                                                     : std::string_view(resource.service_name));
+    local_endpoint.push_back('}');
+    const auto add = [this](std::string_view key, std::string_view text) {
+      zipkin_resource_tag tag{key, {}, key == "error" || key.substr(0, 5) == "otel."};
+      append_zipkin_tag(tag.fragment, key, text);
+      resource_tags.push_back(std::move(tag));
+    };
+    if (!resource.service_version.empty()) add("service.version", resource.service_version);
+    if (!resource.deployment_environment.empty()) add("deployment.environment", resource.deployment_environment);
+    std::string text;
     for (const auto& [key, value] : resource.attributes) {
       if (key.empty() || key == "service.name" || key == "service.version" || key == "deployment.environment") {
         continue;
       }
       if (key == "error" && is_false_error(value)) continue;
-      zipkin_resource_tag tag{key, {}};
-      append_zipkin_tag_text(tag.text, value);
-      resource_tags.push_back(std::move(tag));
+      text.clear();
+      append_zipkin_tag_text(text, value);
+      add(key, text);
+    }
+    const auto add_scope = [this](std::string_view key, std::string_view value) {
+      if (!scope_tags.empty()) scope_tags.push_back(',');
+      append_zipkin_tag(scope_tags, key, value);
+    };
+    if (scope_name) {
+      add_scope("otel.scope.name", resource.scope_name);
+      add_scope("otel.library.name", resource.scope_name);
+    }
+    if (scope_version) {
+      add_scope("otel.scope.version", resource.scope_version);
+      add_scope("otel.library.version", resource.scope_version);
     }
   }
 };
 
-/// Writes `,"<key>":"<text>"` (the comma when not the first tag).
-inline void write_zipkin_tag(otlp_writer& out, bool& first, std::string_view key, std::string_view text) {
+/// Writes `"<key>":"<count>"` (after a comma unless it is the first tag).
+template <std::size_t N>
+void write_zipkin_count_tag(otlp_writer& out, bool& first, const char (&key_colon_quote)[N], std::uint32_t count) {
   if (!first) out.character(',');
   first = false;
-  out.quoted(key);
-  out.character(':');
-  out.quoted(text);
-}
-
-/// Writes a tag with a count as its value.
-inline void write_zipkin_count_tag(otlp_writer& out, bool& first, std::string_view key, std::uint32_t count) {
-  if (!first) out.character(',');
-  first = false;
-  out.quoted(key);
-  out.literal(":\"");
+  out.literal(key_colon_quote);
+  out.character('"');
   out.decimal(count);
   out.character('"');
 }
@@ -211,15 +229,6 @@ inline void write_zipkin_tag_value(otlp_writer& out, const attribute_value& valu
     append_zipkin_json_value(scratch, value);
     out.quoted(scratch);
   }
-}
-
-/// Returns the value of the string attribute `key`, or nullptr.
-[[nodiscard]] inline const std::string* string_attribute(const attribute_list& attributes,
-                                                         std::string_view key) noexcept {
-  for (auto it = attributes.rbegin(); it != attributes.rend(); ++it) {
-    if (it->first == key) return std::get_if<std::string>(&it->second);
-  }
-  return nullptr;
 }
 
 /// Returns the value of the integer attribute `key` when it is a port (1 to 65535), or 0.
@@ -264,47 +273,70 @@ inline void write_zipkin_tag_value(otlp_writer& out, const attribute_value& valu
   return true;
 }
 
-/// Writes `,"remoteEndpoint":{...}` for a CLIENT or PRODUCER span from the first attribute present in the
-/// specification's ranking (the address attributes with their ports); nothing when none is.
-inline void write_zipkin_remote_endpoint(otlp_writer& out, const span_data& span) {
-  struct candidate {
-    std::string_view key;
-    std::string_view port_key;  ///< for an address: the attribute with its port
-  };
-  static constexpr candidate ranking[] = {
-      {"peer.service", {}},
-      {"server.address", "server.port"},
-      {"net.peer.name", "net.peer.port"},
-      {"network.peer.address", "network.peer.port"},
-      {"server.socket.domain", {}},
-      {"server.socket.address", "server.socket.port"},
-      {"net.sock.peer.name", {}},
-      {"net.sock.peer.addr", "net.sock.peer.port"},
-      {"peer.hostname", {}},
-      {"peer.address", {}},
-      {"db.name", {}},
-  };
-  for (const candidate& c : ranking) {
-    const std::string* value = string_attribute(span.attributes, c.key);
-    if (value == nullptr || value->empty()) continue;
-    out.literal(",\"remoteEndpoint\":{");
-    if (is_ipv4_literal(*value)) {
-      out.literal("\"ipv4\":");
-    } else if (is_ipv6_literal(*value)) {
-      out.literal("\"ipv6\":");
-    } else {
-      out.literal("\"serviceName\":");
-    }
-    out.quoted(*value);
-    if (!c.port_key.empty()) {
-      if (const std::int64_t port = port_attribute(span.attributes, c.port_key); port != 0) {
-        out.literal(",\"port\":");
-        out.decimal(port);
-      }
-    }
-    out.character('}');
-    return;
+/// The attributes a remoteEndpoint is taken from, in the specification's ranking (best first), with the attribute
+/// that holds the port for an address.
+struct zipkin_remote_candidate {
+  std::string_view key;
+  std::string_view port_key;
+};
+inline constexpr zipkin_remote_candidate zipkin_remote_ranking[] = {
+    {"peer.service", {}},
+    {"server.address", "server.port"},
+    {"net.peer.name", "net.peer.port"},
+    {"network.peer.address", "network.peer.port"},
+    {"server.socket.domain", {}},
+    {"server.socket.address", "server.socket.port"},
+    {"net.sock.peer.name", {}},
+    {"net.sock.peer.addr", "net.sock.peer.port"},
+    {"peer.hostname", {}},
+    {"peer.address", {}},
+    {"db.name", {}},
+};
+inline constexpr std::size_t zipkin_no_rank = sizeof zipkin_remote_ranking / sizeof zipkin_remote_ranking[0];
+
+/// Returns the rank of `key` in zipkin_remote_ranking, or zipkin_no_rank. Most keys are ruled out by their first
+/// byte and length without a comparison of their text.
+[[nodiscard]] constexpr std::size_t zipkin_remote_rank(std::string_view key) noexcept {
+  if (key.size() < 7 || key.size() > 21) return zipkin_no_rank;
+  const char c = key[0];
+  if (c != 'p' && c != 's' && c != 'n' && c != 'd') return zipkin_no_rank;
+  for (std::size_t rank = 0; rank < zipkin_no_rank; ++rank) {
+    if (zipkin_remote_ranking[rank].key == key) return rank;
   }
+  return zipkin_no_rank;
+}
+
+/// Writes `,"remoteEndpoint":{...}` for a CLIENT or PRODUCER span from the best-ranked string attribute the
+/// specification lists (an address with its port), as `ipv4` or `ipv6` for an IP literal, else as `serviceName`;
+/// nothing when the span has none.
+inline void write_zipkin_remote_endpoint(otlp_writer& out, const span_data& span) {
+  std::size_t best = zipkin_no_rank;
+  const std::string* value = nullptr;
+  for (const auto& [key, attribute] : span.attributes) {
+    const std::size_t rank = zipkin_remote_rank(key);
+    if (rank > best) continue;  // equal: a later value of the same key wins
+    const auto* text = std::get_if<std::string>(&attribute);
+    if (text == nullptr || text->empty()) continue;
+    best = rank;
+    value = text;
+  }
+  if (value == nullptr) return;
+  out.literal(",\"remoteEndpoint\":{");
+  if (is_ipv4_literal(*value)) {
+    out.literal("\"ipv4\":");
+  } else if (is_ipv6_literal(*value)) {
+    out.literal("\"ipv6\":");
+  } else {
+    out.literal("\"serviceName\":");
+  }
+  out.quoted(*value);
+  if (const std::string_view port_key = zipkin_remote_ranking[best].port_key; !port_key.empty()) {
+    if (const std::int64_t port = port_attribute(span.attributes, port_key); port != 0) {
+      out.literal(",\"port\":");
+      out.decimal(port);
+    }
+  }
+  out.character('}');
 }
 
 /// Returns `time` in unix microseconds (truncated; before the epoch, 0).
@@ -388,9 +420,7 @@ inline void write_zipkin_span(otlp_writer& out, const span_data& span, zipkin_ba
   out.decimal(start / 1000);
   out.literal(",\"duration\":");
   out.decimal(duration == 0 ? std::uint64_t{1} : duration);
-  out.literal(",\"localEndpoint\":{\"serviceName\":");
-  out.quoted(batch.service_name);
-  out.character('}');
+  out.raw(batch.local_endpoint);
   if (span.kind == span_kind::client || span.kind == span_kind::producer) write_zipkin_remote_endpoint(out, span);
   if (shared) out.literal(",\"shared\":true");
   if (!span.events.empty()) {
@@ -417,8 +447,8 @@ inline void write_zipkin_span(otlp_writer& out, const span_data& span, zipkin_ba
   own.dropped_attributes = dropped_attributes != 0;
   own.dropped_events = span.dropped_events != 0;
   own.dropped_links = span.dropped_links != 0;
-  own.scope_name = !batch.scope_name.empty();
-  own.scope_version = !batch.scope_version.empty();
+  own.scope_name = batch.scope_name;
+  own.scope_version = batch.scope_version;
 
   constexpr char head[] = ",\"tags\":{";
   out.literal(head);
@@ -434,7 +464,8 @@ inline void write_zipkin_span(otlp_writer& out, const span_data& span, zipkin_ba
     write_zipkin_tag_value(out, value, batch.scratch);
   }
   for (const zipkin_resource_tag& tag : batch.resource_tags) {
-    if (own.taken(tag.key)) continue;
+    if (tag.reserved && own.taken(tag.key)) [[unlikely]]
+      continue;
     bool on_span = false;
     for (const auto& attribute : span.attributes) {
       if (attribute.first == tag.key) {
@@ -442,25 +473,31 @@ inline void write_zipkin_span(otlp_writer& out, const span_data& span, zipkin_ba
         break;
       }
     }
-    if (!on_span) write_zipkin_tag(out, first, tag.key, tag.text);
+    if (on_span) continue;
+    if (!first) out.character(',');
+    first = false;
+    out.raw(tag.fragment);
   }
-  if (own.scope_name) {
-    write_zipkin_tag(out, first, "otel.scope.name", batch.scope_name);
-    write_zipkin_tag(out, first, "otel.library.name", batch.scope_name);
-  }
-  if (own.scope_version) {
-    write_zipkin_tag(out, first, "otel.scope.version", batch.scope_version);
-    write_zipkin_tag(out, first, "otel.library.version", batch.scope_version);
+  if (!batch.scope_tags.empty()) {
+    if (!first) out.character(',');
+    first = false;
+    out.raw(batch.scope_tags);
   }
   if (span.status == span_status::ok) {
-    write_zipkin_tag(out, first, "otel.status_code", "OK");
+    if (!first) out.character(',');
+    first = false;
+    out.literal("\"otel.status_code\":\"OK\"");
   } else if (span.status == span_status::error) {
-    write_zipkin_tag(out, first, "otel.status_code", "ERROR");
-    write_zipkin_tag(out, first, "error", span.status_description);
+    if (!first) out.character(',');
+    first = false;
+    out.literal("\"otel.status_code\":\"ERROR\",\"error\":");
+    out.quoted(span.status_description);
   }
-  if (own.dropped_attributes) write_zipkin_count_tag(out, first, "otel.dropped_attributes_count", dropped_attributes);
-  if (own.dropped_events) write_zipkin_count_tag(out, first, "otel.dropped_events_count", span.dropped_events);
-  if (own.dropped_links) write_zipkin_count_tag(out, first, "otel.dropped_links_count", span.dropped_links);
+  if (own.dropped_attributes) {
+    write_zipkin_count_tag(out, first, "\"otel.dropped_attributes_count\":", dropped_attributes);
+  }
+  if (own.dropped_events) write_zipkin_count_tag(out, first, "\"otel.dropped_events_count\":", span.dropped_events);
+  if (own.dropped_links) write_zipkin_count_tag(out, first, "\"otel.dropped_links_count\":", span.dropped_links);
   if (first) {
     out.unwrite(sizeof head - 1);  // no tag at all: no field
     out.character('}');
