@@ -65,6 +65,9 @@ TEST(zipkin_json, ids_name_times_and_local_endpoint) {
   EXPECT_FALSE(span.contains("shared"));
   EXPECT_FALSE(span.contains("annotations")) << "absent when there are no events";
   EXPECT_FALSE(span.contains("remoteEndpoint")) << "no peer attribute";
+  arbiter::span_data with_other = sample_span();
+  with_other.attributes = {{"peer", std::string("inventory")}, {"http.method", std::string("GET")}};
+  EXPECT_FALSE(encode_one(with_other).contains("remoteEndpoint")) << "no attribute of the ranking";
   EXPECT_FALSE(span.contains("debug"));
 }
 

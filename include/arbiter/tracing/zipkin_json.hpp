@@ -314,7 +314,7 @@ inline void write_zipkin_remote_endpoint(otlp_writer& out, const span_data& span
   const std::string* value = nullptr;
   for (const auto& [key, attribute] : span.attributes) {
     const std::size_t rank = zipkin_remote_rank(key);
-    if (rank > best) continue;  // equal: a later value of the same key wins
+    if (rank == zipkin_no_rank || rank > best) continue;  // equal: a later value of the same key wins
     const auto* text = std::get_if<std::string>(&attribute);
     if (text == nullptr || text->empty()) continue;
     best = rank;
