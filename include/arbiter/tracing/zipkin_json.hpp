@@ -13,21 +13,26 @@
 /// | kind | `kind`: `CLIENT`, `SERVER`, `PRODUCER`, `CONSUMER`; absent for internal |
 /// | start_time, end_time | `timestamp` (unix microseconds), `duration` (microseconds, truncated, at least 1) |
 /// | resource service.name | `localEndpoint.serviceName` (empty: `unknown_service`, the default resource's) |
-/// | attributes | `tags`, every value a string: bools `"true"`/`"false"`, numbers in decimal (shortest round-trip for
-/// doubles, `NaN`, `Infinity`, `-Infinity`), arrays as a JSON list (`["a","b"]`, `[1,2]`) | | other resource attributes
-/// | `tags` (a span attribute with the same key wins) | | peer.service, server.address, ... | `remoteEndpoint` of a
-/// CLIENT or PRODUCER span, by the specification's ranking | | events | `annotations`: `timestamp` and the value
-/// `"<name>":{<attributes as JSON>}` | | status ok / error | tag `otel.status_code` = `OK` / `ERROR`; for error, tag
-/// `error` = the description (may be "") | | scope name, version | tags `otel.scope.name`, `otel.scope.version` and the
-/// deprecated `otel.library.*` twins | | dropped counts | tags `otel.dropped_attributes_count` (empty keys included),
-/// `otel.dropped_events_count`, `otel.dropped_links_count`, when not 0 | | a SERVER span that joined its remote
-/// client's span (same span id) | `shared: true` | | links, trace_state | not written (the specification maps neither)
-/// |
+/// | attributes | `tags`, every value a string (below) |
+/// | other resource attributes | `tags` (a span attribute with the same key wins) |
+/// | peer.service, server.address, ... | `remoteEndpoint` of a CLIENT or PRODUCER span, by the spec's ranking |
+/// | events | `annotations`: `timestamp`, and the value `"<name>":{<attributes as JSON>}` |
+/// | status ok / error | tag `otel.status_code` `OK` / `ERROR`; for error, tag `error`: the description or "" |
+/// | scope name, version | tags `otel.scope.name`, `otel.scope.version`, and the deprecated `otel.library.*` |
+/// | dropped counts | tags `otel.dropped_attributes_count`, `_events_count`, `_links_count` when not 0 |
+/// | a SERVER span that joined its remote client's span | `shared: true` (below) |
+/// | links, trace_state | not written (the specification maps neither) |
+///
+/// Tag values: strings as they are, bools `"true"` / `"false"`, integers in decimal, doubles in the shortest form
+/// that reads back the same (`NaN`, `Infinity`, `-Infinity`), arrays as a JSON list (`["a","b"]`, `[1,2]`).
+/// The dropped attribute count includes the attributes left out for an empty key.
 ///
 /// `shared` means, in Zipkin's model, that the span *is* the client's span, reported from the server side: Zipkin
 /// then finds its parent by its own `id` and ignores `parentId`. arbiter's tracers give a server span its own id
 /// (its parent is the client's span), so they never make a shared span, and marking one shared would detach it from
-/// its client in Zipkin's trace tree.
+/// its client in Zipkin's trace tree. A SERVER span recorded under its client's id (parent_span_id equal to its own
+/// span id, parent_remote set: a span joined as B3 does it, built by hand or by a bridge) is written `shared: true`,
+/// without a parentId pointing at itself.
 ///
 /// A span attribute named like a tag written here (`error` on an error span, `otel.status_code`, `otel.scope.*`,
 /// ...) gives way to it, and a boolean `error` of false (`false` or `"false"`) is left out, as the specification
