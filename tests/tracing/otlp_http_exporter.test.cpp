@@ -294,7 +294,7 @@ TEST(otlp_http_exporter, the_default_protocol_posts_protobuf_that_libprotobuf_de
   EXPECT_EQ(decoded[0].span_id(), std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8));
   EXPECT_EQ(decoded[0].kind(), arbiter_test::otlp::Span::SPAN_KIND_CLIENT);
   EXPECT_EQ(decoded[0].trace_state(), "vendor=1");
-  EXPECT_EQ(decoded[0].flags(), 1U);
+  EXPECT_EQ(decoded[0].flags(), 0x101U) << "sampled; a root span: its parent is not remote";
   ASSERT_EQ(decoded[0].attributes_size(), 2);
   EXPECT_EQ(decoded[0].attributes(0).key(), "card");
   EXPECT_EQ(decoded[0].attributes(0).value().string_value(), "visa");

@@ -128,13 +128,14 @@ std::uint32_t expect_attributes(const google::protobuf::RepeatedPtrField<pb::Key
 std::uint32_t link_flags(const arbiter::span_context& context) {
   return context.flags | 0x100U | (context.remote ? 0x200U : 0U);
 }
+std::uint32_t span_flags(const span_data& s) { return s.context.flags | 0x100U | (s.parent_remote ? 0x200U : 0U); }
 
 void expect_span(const pb::Span& p, const span_data& s) {
   EXPECT_EQ(p.trace_id(), bytes_of(s.context.trace_id));
   EXPECT_EQ(p.span_id(), bytes_of(s.context.span_id));
   EXPECT_EQ(p.trace_state(), utf8_reference::repaired(s.trace_state));
   EXPECT_EQ(p.parent_span_id(), s.parent_span_id.valid() ? bytes_of(s.parent_span_id) : std::string());
-  EXPECT_EQ(p.flags(), s.context.flags) << "the W3C trace flags; bits 8 and 9 clear: parent remoteness unknown";
+  EXPECT_EQ(p.flags(), span_flags(s)) << "the W3C trace flags, HAS_IS_REMOTE, IS_REMOTE for the parent";
   EXPECT_EQ(p.name(), expected_name(s.name));
   EXPECT_EQ(static_cast<int>(p.kind()), static_cast<int>(s.kind) + 1);
   EXPECT_EQ(p.start_time_unix_nano(), unix_nanos(s.start_time));
@@ -259,7 +260,7 @@ std::string message(const std::vector<span_data>& spans, const arbiter::otlp_res
     p.set_span_id(bytes_of(s.context.span_id));
     p.set_trace_state(utf8_reference::repaired(s.trace_state));
     if (s.parent_span_id.valid()) p.set_parent_span_id(bytes_of(s.parent_span_id));
-    p.set_flags(s.context.flags);
+    p.set_flags(span_flags(s));
     p.set_name(expected_name(s.name));
     p.set_kind(static_cast<pb::Span::SpanKind>(static_cast<int>(s.kind) + 1));
     p.set_start_time_unix_nano(unix_nanos(s.start_time));
@@ -352,7 +353,7 @@ void count(json& owner, const char* field, std::uint32_t n) {
 json span(const pb::Span& p) {
   json s = {{"traceId", hex(p.trace_id())},
             {"spanId", hex(p.span_id())},
-            {"flags", p.flags()},
+            {"flags", p.flags() & 0xFFU},
             {"name", p.name()},
             {"kind", static_cast<int>(p.kind())},
             {"startTimeUnixNano", std::to_string(p.start_time_unix_nano())},
@@ -375,7 +376,8 @@ json span(const pb::Span& p) {
   if (p.links_size() > 0) {
     json links = json::array();
     for (const auto& l : p.links()) {
-      // The JSON encoder writes the W3C trace flags alone; the "is remote" bits are checked in expect_span.
+      // The JSON encoder writes the W3C trace flags alone (spans and links); the "is remote" bits are checked in
+      // expect_span.
       json j = {{"traceId", hex(l.trace_id())}, {"spanId", hex(l.span_id())}, {"flags", l.flags() & 0xFFU}};
       if (!l.trace_state().empty()) j["traceState"] = l.trace_state();
       attributes(j, l.attributes());
@@ -571,6 +573,7 @@ class span_generator {
     s.name = text();
     s.context = context();
     if (!chance(3)) s.parent_span_id = arbiter::span_id{u64() | 1};
+    s.parent_remote = s.parent_span_id.valid() && chance(2);
     s.kind = static_cast<arbiter::span_kind>(below(5));
     s.start_time = time();
     s.end_time = time();
@@ -673,7 +676,7 @@ TEST(otlp_protobuf, every_field_of_a_span_decodes_to_what_the_span_holds) {
   EXPECT_EQ(as_json::hex(p.span_id()), "1112131415161718");
   EXPECT_EQ(as_json::hex(p.parent_span_id()), "2122232425262728");
   EXPECT_EQ(p.trace_state(), "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7");
-  EXPECT_EQ(p.flags(), 3U);
+  EXPECT_EQ(p.flags(), 0x103U) << "sampled, random; the parent's remoteness known: local";
   EXPECT_EQ(p.kind(), pb::Span::SPAN_KIND_SERVER);
   EXPECT_EQ(p.start_time_unix_nano(), 1'700'000'000'000'000'000ULL);
   EXPECT_EQ(p.end_time_unix_nano(), 1'700'000'000'000'001'000ULL);
@@ -741,6 +744,7 @@ TEST(otlp_protobuf, the_largest_values_and_every_attribute_type_round_trip) {
   s.name = "limits";
   s.context = {arbiter::trace_id{~0ULL, ~0ULL}, arbiter::span_id{~0ULL}, 0xFF, true};
   s.parent_span_id = arbiter::span_id{~0ULL};
+  s.parent_remote = true;
   s.kind = arbiter::span_kind::consumer;
   s.start_time = at_nanos(-5);  // before the epoch: 0
   s.end_time = at_nanos(i64_max);
@@ -774,7 +778,7 @@ TEST(otlp_protobuf, the_largest_values_and_every_attribute_type_round_trip) {
   expect_span(decoded[0], s);
   EXPECT_EQ(decoded[0].end_time_unix_nano(), static_cast<std::uint64_t>(i64_max));
   EXPECT_EQ(decoded[0].events(0).dropped_attributes_count(), u32_max);
-  EXPECT_EQ(decoded[0].flags(), 0xFFU);
+  EXPECT_EQ(decoded[0].flags(), 0x3FFU) << "every trace flag; the parent is remote";
   EXPECT_EQ(decoded[0].status().code(), pb::Status::STATUS_CODE_OK);
   EXPECT_EQ(body, reference::message(spans, service));
   expect_same_as_json(body, spans, service);

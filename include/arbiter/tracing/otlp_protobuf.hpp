@@ -8,9 +8,10 @@
 /// their attributes (every attribute_value type, arrays as ArrayValue), events, links, dropped counts and status;
 /// empty names as unnamed_span_name, attributes with an empty key left out and counted, strings as valid UTF-8
 /// (each ill-formed sequence becomes U+FFFD). Beyond the JSON of main: Span.trace_state and Link.trace_state when
-/// not empty, and Link.flags with the OTLP 1.2 "is remote" bits (SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK 0x100,
-/// SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK 0x200) from span_link's context; Span.flags carries the W3C trace flags only,
-/// since a span_data does not record whether its parent was remote (bits 8 and 9 clear: "unknown").
+/// not empty, and the OTLP 1.2 "is remote" bits in the flags (SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK 0x100: known,
+/// SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK 0x200: remote) next to the W3C trace flags: a Span's from
+/// span_data::parent_remote (whether its parent came from another process; a root span's parent is not remote, as
+/// OpenTelemetry Java writes it), a Link's from its span_context::remote.
 ///
 /// The bytes are the canonical encoding, the same libprotobuf writes for the same message (fields in number
 /// order, shortest varints, proto3 defaults left out; AnyValue members, a oneof, are written even when zero), with
@@ -322,7 +323,8 @@ inline void write_pb_span(protobuf_writer& out, const span_data& span) {
     p[1] = static_cast<char>(span.status);  // UNSET 0, OK 1, ERROR 2
     out.advance(p + 2);
   }
-  if (span.context.flags != 0) out.fixed32_field(otlp_key::span_flags, span.context.flags);
+  out.fixed32_field(otlp_key::span_flags,
+                    span.context.flags | otlp_flags_has_is_remote | (span.parent_remote ? otlp_flags_is_remote : 0));
   out.close(span_slot, 2);
 }
 
