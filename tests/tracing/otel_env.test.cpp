@@ -345,3 +345,27 @@ TEST(otel_env, set_resource_attribute_is_the_one_merge) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(otel_env, compression_is_gzip_or_none_and_the_traces_variable_wins) {
+  EXPECT_EQ(read({}).otlp.compression, arbiter::http_compression::none);
+  EXPECT_EQ(read({{"OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"}}).otlp.compression, arbiter::http_compression::gzip);
+  EXPECT_EQ(read({{"OTEL_EXPORTER_OTLP_COMPRESSION", " GZIP "}}).otlp.compression, arbiter::http_compression::gzip);
+  EXPECT_EQ(read({{"OTEL_EXPORTER_OTLP_COMPRESSION", "none"}}).otlp.compression, arbiter::http_compression::none);
+  EXPECT_EQ(read({{"OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"}, {"OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "none"}})
+                .otlp.compression,
+            arbiter::http_compression::none);
+  EXPECT_EQ(read({{"OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip"}}).otlp.compression,
+            arbiter::http_compression::gzip);
+}
+
+TEST(otel_env, unknown_compression_names_the_variable_and_the_choices) {
+  const std::string what = error_of({{"OTEL_EXPORTER_OTLP_COMPRESSION", "zstd"}});
+  EXPECT_NE(what.find("OTEL_EXPORTER_OTLP_COMPRESSION=\"zstd\""), std::string::npos) << what;
+  EXPECT_NE(what.find("gzip or none"), std::string::npos) << what;
+  const std::string traces = error_of({{"OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "deflate"}});
+  EXPECT_NE(traces.find("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION=\"deflate\""), std::string::npos) << traces;
+}
+
+}  // namespace

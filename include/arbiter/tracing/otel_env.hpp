@@ -13,6 +13,7 @@
 /// | OTEL_EXPORTER_OTLP_[TRACES_]HEADERS | `key=value,key2=value2`, values percent-decoded; names are HTTP tokens |
 /// | OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT | milliseconds per export request (default 10000) |
 /// | OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL | only `http/json` is supported |
+/// | OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION | `gzip` or `none` (default) |
 /// | OTEL_SERVICE_NAME | `service.name`; wins over OTEL_RESOURCE_ATTRIBUTES |
 /// | OTEL_RESOURCE_ATTRIBUTES | `key=value,...` resource attributes, values percent-decoded; a repeated key: the last |
 /// | OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG | sampler name and ratio |
@@ -351,12 +352,19 @@ namespace detail {
 
 }  // namespace detail
 
+/// How an HTTP exporter compresses its request bodies (OTEL_EXPORTER_OTLP_COMPRESSION).
+enum class http_compression : unsigned char {
+  none,  ///< sent as encoded
+  gzip,  ///< gzip (RFC 1952) with `Content-Encoding: gzip`
+};
+
 /// Everything an OTLP/HTTP exporter needs.
 struct otlp_http_options {
   http_endpoint endpoint{};
   std::vector<std::pair<std::string, std::string>> headers;  ///< extra request headers (authentication, tenant)
   std::chrono::milliseconds timeout{10000};                  ///< per request
   otlp_resource resource{};
+  http_compression compression = http_compression::none;  ///< of request bodies
 };
 
 /// What the OTEL_* variables ask for.
@@ -512,6 +520,16 @@ template <class T>
   }
   if (const auto v = either("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")) {
     s.otlp.timeout = detail::parse_env_millis(v->first, detail::trim_ows(v->second));
+  }
+  if (const auto v = either("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION")) {
+    const std::string text = detail::lowercase(detail::trim_ows(v->second));
+    if (text == "gzip") {
+      s.otlp.compression = http_compression::gzip;
+    } else if (text == "none") {
+      s.otlp.compression = http_compression::none;
+    } else {
+      detail::bad_env(v->first, v->second, "gzip or none");
+    }
   }
 
   if (const auto v = get("OTEL_RESOURCE_ATTRIBUTES")) {

@@ -39,6 +39,7 @@
 #pragma GCC diagnostic pop
 #endif
 
+#include <arbiter/tracing/detail/gzip.hpp>
 #include <arbiter/tracing/exporter.hpp>
 #include <arbiter/tracing/otel_env.hpp>
 
@@ -47,7 +48,7 @@ namespace arbiter::inline v1 {
 /// Counters of an HTTP trace exporter (read them from the thread that exports, or after shutdown).
 struct http_export_stats {
   std::uint64_t requests = 0;     ///< HTTP requests sent, retries included
-  std::uint64_t bytes_sent = 0;   ///< request bodies
+  std::uint64_t bytes_sent = 0;   ///< request bodies as sent (compressed, with gzip)
   std::uint64_t connections = 0;  ///< TCP connections opened
   unsigned last_status = 0;       ///< the last HTTP status received (0: none)
 };
@@ -60,6 +61,7 @@ struct http_transport_options {
   std::vector<std::pair<std::string, std::string>> headers;  ///< checked by the exporter (check_http_header)
   std::string label = "OTLP";                                ///< errors read "<label> export to <url>: ..."
   std::string user_agent = "arbiter-otlp-http/0.1";
+  http_compression compression = http_compression::none;
 };
 
 /// One keep-alive HTTP/1.1 connection that POSTs export bodies. Reconnects once at once when the receiver closed
@@ -102,6 +104,8 @@ class http_span_transport {
     boost::beast::flat_buffer buffer;
     bool connected = false;
     http_export_stats stats;
+    std::unique_ptr<gzip_compressor> gzip =
+        options.compression == http_compression::gzip ? std::make_unique<gzip_compressor>() : nullptr;
 
     void close() noexcept {
       boost::beast::error_code ignored;
@@ -178,6 +182,15 @@ class http_span_transport {
         return export_result::retry(prefix() + ": stopped at the processor's shutdown deadline");
       };
 
+      // The body on the wire: `body` itself, or its gzip form (moved into the request and back, as `body` is).
+      std::string* wire = &body;
+      if (gzip) {
+        if (std::string problem = gzip->compress(body); !problem.empty()) {
+          return export_result::fail(prefix() + ": " + problem);
+        }
+        wire = &gzip->output();
+      }
+
       // A kept-alive connection may have been closed by the receiver while idle: then reconnect once at once.
       for (int round = 0; round < 2; ++round) {
         const bool reused = connected;
@@ -192,9 +205,10 @@ class http_span_transport {
         request.set(http::field::host, host_header);
         request.set(http::field::content_type, boost::beast::string_view(content_type.data(), content_type.size()));
         request.set(http::field::user_agent, options.user_agent);
+        if (gzip) request.set(http::field::content_encoding, "gzip");
         for (const auto& [name, value] : options.headers) request.set(name, value);
         request.keep_alive(true);
-        request.body() = std::move(body);
+        request.body() = std::move(*wire);
         request.prepare_payload();
 
         boost::beast::error_code ec;
@@ -206,10 +220,10 @@ class http_span_transport {
           done = true;
         });
         const bool written = run_until(done, deadline, stop);
-        body = std::move(request.body());
+        *wire = std::move(request.body());
         if (written && !ec) {
           ++stats.requests;
-          stats.bytes_sent += body.size();
+          stats.bytes_sent += wire->size();
           done = false;
           stream.expires_at(deadline);
           http::async_read(stream, buffer, response, [&](const boost::beast::error_code& e, std::size_t) {
