@@ -2,9 +2,10 @@
 
 /// \file
 /// OTLP/HTTP with JSON encoding: `POST {endpoint}/v1/traces`, `Content-Type: application/json`, an
-/// ExportTraceServiceRequest body, gzip-compressed on request. Works with the OpenTelemetry Collector, Jaeger (4318)
-/// and Grafana Tempo. Opt-in header: it pulls in Boost.Asio and Beast (about 3 s of compile time) and zlib (link
-/// ZLIB::ZLIB), so nothing else includes it.
+/// ExportTraceServiceRequest body, gzip-compressed on request, over TLS for an https:// endpoint. Works with the
+/// OpenTelemetry Collector, Jaeger (4318) and Grafana Tempo. Opt-in header: it pulls in Boost.Asio and Beast (about
+/// 3 s of compile time), OpenSSL and zlib (link OpenSSL::SSL, OpenSSL::Crypto and ZLIB::ZLIB), so nothing else
+/// includes it.
 ///
 /// Put it behind a batch_processor: an export blocks its caller for up to the timeout.
 ///
@@ -43,8 +44,9 @@ class otlp_http_exporter {
  public:
   /// Throws std::invalid_argument for options that could put anything but the intended lines on the wire: an
   /// endpoint that http_endpoint::validate() refuses, or a header with a name that is not an HTTP token or a value
-  /// with CR, LF, NUL or another control byte (the error names the header, never its value). A repeated resource
-  /// attribute key is sent once, with the value given last.
+  /// with CR, LF, NUL or another control byte (the error names the header, never its value); and, for an https://
+  /// endpoint, a TLS file (options.tls) that is missing, unreadable or not PEM (the error names the option and the
+  /// path). A repeated resource attribute key is sent once, with the value given last.
   explicit otlp_http_exporter(otlp_http_options options = {}) : impl_(std::make_unique<impl>(std::move(options))) {}
 
   /// Encodes `batch` and posts it; returns how it went. Never throws for network or HTTP problems. Resolving,
@@ -84,6 +86,8 @@ class otlp_http_exporter {
       t.label = "OTLP";
       t.user_agent = "arbiter-otlp-http/0.1";
       t.compression = o.compression;
+      t.tls = o.tls;
+      t.what = "otlp_http_options";
       return t;
     }
 
