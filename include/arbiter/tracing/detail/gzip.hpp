@@ -18,7 +18,9 @@ namespace arbiter::inline v1::detail {
 /// it where it stays.
 class gzip_compressor {
  public:
-  explicit gzip_compressor(int level = Z_DEFAULT_COMPRESSION) noexcept : level_(level) {}
+  /// Level 1 by default: on BM_otlp_http_export/json_gzip it sends 2.1x the spans a second of zlib's default level
+  /// 6, for bodies 15 % larger (both about a seventh of the JSON): the exporter's CPU is the service's.
+  explicit gzip_compressor(int level = Z_BEST_SPEED) noexcept : level_(level) {}
   gzip_compressor(const gzip_compressor&) = delete;
   gzip_compressor& operator=(const gzip_compressor&) = delete;
   ~gzip_compressor() {
