@@ -147,6 +147,9 @@ class tls_receiver {
   }
 
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+  /// From now on, closes each connection after its response, without saying so (as a receiver whose idle timeout
+  /// is shorter than the exporter's pause would).
+  void close_after_each_response() { close_after_each_.store(true); }
   [[nodiscard]] std::vector<std::string> bodies() const {
     const std::lock_guard lock(mutex_);
     return bodies_;
@@ -211,7 +214,7 @@ class tls_receiver {
         response.keep_alive(request.keep_alive());
         response.prepare_payload();
         http::write(stream, response, ec);
-        if (!request.keep_alive()) break;
+        if (!request.keep_alive() || close_after_each_.load()) break;
       }
       connection_fd_.store(-1);
       socket.shutdown(tcp::socket::shutdown_both, ec);
@@ -226,6 +229,7 @@ class tls_receiver {
   int listen_fd_ = -1;
   std::atomic<int> connection_fd_{-1};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> close_after_each_{false};
   mutable std::mutex mutex_;
   std::size_t connections_ = 0;
   std::vector<std::string> bodies_;
@@ -298,6 +302,19 @@ TEST_F(otlp_http_tls, exports_over_tls_to_a_server_the_ca_signed_on_one_kept_ali
   EXPECT_EQ(exporter.stats().connections, 1U);
   ASSERT_EQ(rx.server_names().size(), 1U);
   EXPECT_EQ(rx.server_names()[0], "") << "no SNI for an IP address (RFC 6066)";
+}
+
+TEST_F(otlp_http_tls, a_kept_alive_tls_connection_the_receiver_closed_is_reopened_at_once) {
+  tls_receiver rx;
+  rx.close_after_each_response();
+  arbiter::otlp_http_exporter exporter(options_for(rx.port()));
+  for (int i = 0; i < 3; ++i) {
+    const auto result = exporter.export_spans(spans(2), 5s);
+    ASSERT_TRUE(result.ok()) << "export " << i << ": " << result.error;
+  }
+  EXPECT_EQ(rx.bodies().size(), 3U);
+  EXPECT_EQ(rx.connections(), 3U) << "a new TLS connection for each export, no export lost";
+  EXPECT_EQ(exporter.stats().connections, 3U);
 }
 
 TEST_F(otlp_http_tls, a_host_name_is_verified_and_sent_as_sni) {
