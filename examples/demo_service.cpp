@@ -48,13 +48,12 @@ struct command {
                             "Runs a simulated \"orders\" service: by default a scripted scenario of "
                             "a few seconds, narrated on stdout."};
   command() {
-    cli.option("--config", "PATH", "settings from a JSON file (above the defaults, below ARBITER_*)", config_file);
-    cli.option("--trace-file", "PATH", "spans as JSON lines to PATH (default: stdout) if tracing", trace_file);
-    cli.option("--logs", "stdout|stderr", "where log lines go (default: stderr)", logs, {"stdout", "stderr"});
-    cli.flag("--serve", "serve simulated traffic until SIGTERM or Ctrl-C, then shut down gracefully", serve);
+    cli.option("--config", "PATH", "settings from a JSON file (above the defaults, below ARBITER_*)", config_file)
+        .option("--trace-file", "PATH", "spans as JSON lines to PATH (default: stdout) if tracing", trace_file)
+        .option("--logs", "stdout|stderr", "where log lines go (default: stderr)", logs, {"stdout", "stderr"})
+        .flag("--serve", "serve simulated traffic until SIGTERM or Ctrl-C, then shut down gracefully", serve);
   }
   command(const command&) = delete;  // the parser points at the fields
-  command& operator=(const command&) = delete;
 };
 constexpr std::string_view usage_footer =
     R"(Signals: SIGTERM and SIGINT shut down gracefully (a second one forces the exit), SIGHUP reloads the settings.
@@ -71,25 +70,23 @@ constexpr std::string_view serve_defaults = R"({"observability": {"service_name"
 
 /// The config layers, lowest precedence first (made again for each load: the orchestrator keeps its own).
 auto sources(const command& args) {
-  auto defaults = std::string(args.serve ? serve_defaults : scenario_defaults);
-  return std::make_tuple(arbiter::json_source::from_text(std::move(defaults), "<demo defaults>"),
-                         args.config_file ? arbiter::json_source(*args.config_file)
-                                          : arbiter::json_source::from_text("{}", "<no --config file>"),
-                         arbiter::env_source<"ARBITER">{}, arbiter::override_source(args.cli.overrides()));
+  using arbiter::json_source;
+  return std::make_tuple(
+      json_source::from_text(std::string(args.serve ? serve_defaults : scenario_defaults), "<demo defaults>"),
+      args.config_file ? json_source(*args.config_file) : json_source::from_text("{}", "<no --config file>"),
+      arbiter::env_source<"ARBITER">{}, arbiter::override_source(args.cli.overrides()));
 }
 
 /// Tells the story of the run on stdout, one whole line at a time, from any thread.
-void tell(const std::string& text) {
+template <class... A>
+void say(fmt::format_string<A...> format, A&&... args) {
   static const auto start = std::chrono::steady_clock::now();
   static std::mutex mutex;
   const std::chrono::duration<double> at = std::chrono::steady_clock::now() - start;
+  const std::string text = fmt::format(format, std::forward<A>(args)...);
   const std::lock_guard lock(mutex);
   std::fputs(fmt::format("[demo {:6.3f}s] {}\n", at.count(), text).c_str(), stdout);
   std::fflush(stdout);
-}
-template <class... A>
-void say(fmt::format_string<A...> format, A&&... args) {
-  tell(fmt::format(format, std::forward<A>(args)...));
 }
 
 /// The simulated world: the inventory downstream (`latency` a call, 1 ms; fails while "down"; refuses calls after
@@ -175,31 +172,21 @@ void place(Svc& svc, world& w, guards<Svc>& g, int order) {
                  arbiter::attr("order.id", order));
 }
 
-/// Asks the service's own admin server for `target` over loopback, as a load balancer or Prometheus does.
+/// Prints what the service's own admin server answers to GET `target`, as a load balancer or Prometheus gets it:
+/// the lines of the body that start with `prefix` (for /metrics), else the status and the body on one line.
 template <class Svc>
-arbiter::http_answer get(Svc& svc, std::string_view target, std::string accept) {
-  return arbiter::http_get(svc.template part<arbiter::admin_server_part>().port(), target, {.accept = accept});
-}
-
-/// Prints what a load balancer gets from GET /readyz (plain, or application/health+json).
-template <class Svc>
-void show_readiness(Svc& svc, bool as_json) {
-  const auto answer = get(svc, "/readyz", as_json ? "application/health+json" : "text/plain");
-  std::string body = answer.body.substr(0, answer.body.find_last_not_of('\n') + 1);
-  std::replace(body.begin(), body.end(), '\n', ';');
-  say("GET /readyz -> {} {}", answer.status, as_json ? answer.content_type : body);
-  if (as_json) say("  {}", body);
-}
-
-/// Prints the lines of GET /metrics that start with `prefix`, as Prometheus scrapes them.
-template <class Svc>
-void show_metrics(Svc& svc, std::string_view prefix) {
-  const std::string body = get(svc, "/metrics", "text/plain").body;
-  for (std::size_t at = 0, end = 0; at < body.size(); at = end + 1) {
+void show(Svc& svc, std::string_view target, std::string_view prefix = {}, bool as_json = false) {
+  const auto answer = arbiter::http_get(svc.template part<arbiter::admin_server_part>().port(), target,
+                                        {.accept = as_json ? "application/health+json" : "text/plain"});
+  const std::string_view body = answer.body;
+  for (std::size_t at = 0, end = 0; !prefix.empty() && at < body.size(); at = end + 1) {
     end = std::min(body.find('\n', at), body.size());
-    if (std::string_view(body).substr(at, end - at).starts_with(prefix))
-      say("GET /metrics -> {}", body.substr(at, end - at));
+    if (body.substr(at, end - at).starts_with(prefix)) say("GET {} -> {}", target, body.substr(at, end - at));
   }
+  std::string text(body.substr(0, body.find_last_not_of('\n') + 1));
+  std::replace(text.begin(), text.end(), '\n', ';');
+  if (prefix.empty()) say("GET {} -> {} {}", target, answer.status, as_json ? answer.content_type : text);
+  if (prefix.empty() && as_json) say("  {}", text);
 }
 
 /// Plays the story: traffic, an outage that opens the breaker, recovery, then a graceful shutdown with a slow
@@ -224,7 +211,7 @@ bool play_scenario(Svc& svc, world& w, guards<Svc>& g) {
   std::this_thread::sleep_for(300ms);
   expect(readiness_is(health_status::healthy), "a healthy readiness probe");
   say("{} orders placed so far", w.counts[0].load());
-  show_readiness(svc, false);
+  show(svc, "/readyz");
 
   say("a burst of 12 orders at once while inventory is slow (20 ms): the bulkhead lets {} in, refuses the rest",
       g.pool.options().max_concurrent);
@@ -232,39 +219,40 @@ bool play_scenario(Svc& svc, world& w, guards<Svc>& g) {
   {
     std::latch go(1);
     std::vector<std::jthread> burst;
-    for (int i = 0; i < 12; ++i)
+    for (int i = 0; i < 12; ++i) {
       burst.emplace_back([&] {
         go.wait();
         place(svc, w, g, w.next_order++);
       });
+    }
     go.count_down();
   }
   w.latency = 1ms;
-  show_metrics(svc, "arbiter_bulkhead_calls_total{bulkhead=\"inventory\",outcome=\"full\"}");
+  show(svc, "/metrics", "arbiter_bulkhead_calls_total{bulkhead=\"inventory\",outcome=\"full\"}");
   say("a refused order is retried after a backoff, but the retry budget (10% of first attempts, at most 5");
   say("saved up) stops the retries from multiplying the load:");
-  show_metrics(svc, "arbiter_retry_gave_up_total{retry=\"inventory\",reason=\"budget\"}");
+  show(svc, "/metrics", "arbiter_retry_gave_up_total{retry=\"inventory\",reason=\"budget\"}");
 
-  const auto threshold = breaker.options().failure_threshold;
-  say("2. inventory goes down: calls fail, and after {} failures in a row the breaker opens", threshold);
+  say("2. inventory goes down: calls fail, and after {} failures in a row the breaker opens",
+      breaker.options().failure_threshold);
   w.down = true;
   if (expect(breaker_is(breaker_state::open), "the breaker opening")) {
     say("(logged as \"circuit breaker state changed\", traced as a circuit_breaker.transition span)");
   }
   expect(readiness_is(health_status::degraded), "a degraded readiness probe");
-  show_metrics(svc, "arbiter_breaker_state{breaker=\"inventory\",state=\"open\"}");
+  show(svc, "/metrics", "arbiter_breaker_state{breaker=\"inventory\",state=\"open\"}");
   say("the retry gives up at once: the open breaker's retry-after is past the retry's 100 ms deadline:");
-  show_metrics(svc, "arbiter_retry_gave_up_total{retry=\"inventory\",reason=\"deadline\"}");
+  show(svc, "/metrics", "arbiter_retry_gave_up_total{retry=\"inventory\",reason=\"deadline\"}");
   say("orders are rejected at once instead of waiting on inventory. The breaker check fails, but it is not");
   say("critical, so readiness says warn with HTTP 200: every replica shares this downstream, none should leave:");
-  show_readiness(svc, true);
+  show(svc, "/readyz", {}, true);
 
-  const auto open_ms = breaker.options().open_duration.count();
-  say("3. inventory recovers; after {} ms the breaker lets trial calls through", open_ms);
+  say("3. inventory recovers; after {} ms the breaker lets trial calls through",
+      breaker.options().open_duration.count());
   w.down = false;
   expect(breaker_is(breaker_state::closed), "the breaker closing");
   expect(readiness_is(health_status::healthy), "a healthy readiness probe after recovery");
-  show_readiness(svc, false);
+  show(svc, "/readyz");
 
   say("4. shutdown: a slow bulk order is still in flight when it starts");
   std::latch admitted(1);
@@ -280,7 +268,7 @@ bool play_scenario(Svc& svc, world& w, guards<Svc>& g) {
   svc.shutdown().trigger_shutdown("scenario finished");
   expect([&svc] { return !svc.health().accepting_traffic(); }, "readiness switching off");
   say("readiness is off first, so load balancers stop sending orders while in-flight ones finish:");
-  show_readiness(svc, false);
+  show(svc, "/readyz");
   return ok;
 }
 
@@ -340,7 +328,7 @@ int operate(Svc& svc, world& w, const command& args) {
       breaker.options().open_duration.count(), svc.health().config().interval.count(),
       svc.shutdown().options().deadline.count());
   const bool scenario_ok = args.serve ? serve(svc, w) : play_scenario(svc, w, g);
-  for (const auto& line : arbiter::describe(svc.shutdown().wait())) tell(line);
+  for (const auto& line : arbiter::describe(svc.shutdown().wait())) say("{}", line);
   say("orders: {} placed, {} failed, {} rejected at once; the bulkhead refused {}", w.counts[0].load(),
       w.counts[1].load(), w.counts[2].load(), g.pool.refused_total());
   if constexpr (requires { svc.tracing().processor(); }) {
@@ -363,29 +351,20 @@ int run(const command& args, std::FILE* span_stream) {
                     sources(args));
 }
 
-/// A first look at the settings: is tracing on? (A bad setting says yes: run() then lists every problem.)
-bool tracing_enabled(const command& args) {
-  const auto settings = std::apply(
-      [](auto&&... s) { return arbiter::peek_config<service<arbiter::null_tracer>>(std::move(s)...); }, sources(args));
-  return !settings || (*settings)->observability.tracing_enabled;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   command args;
-  try {
-    args.cli.parse(argc, argv);
-  } catch (const std::invalid_argument& error) {
-    std::fprintf(stderr, "arbiter_demo: %s\n\n%s", error.what(), args.cli.usage(usage_footer).c_str());
-    return 2;
-  }
+  if (const auto code = args.cli.parse_or_usage(argc, argv, usage_footer)) return *code;
   using traced = service<arbiter::json_lines_tracing>;
   const auto answer = [&](auto&&... s) {
     return arbiter::answer_commands<traced>(args.cli, usage_footer, std::move(s)...);
   };
   if (const auto code = std::apply(answer, sources(args))) return *code;
-  if (!tracing_enabled(args)) {
+  // A first look at the settings: with tracing off the service is built with null_tracer, and pays nothing for it
+  // (a bad setting says "on": run() then lists every problem).
+  const auto peek = [](auto&&... s) { return arbiter::peek_config<service<arbiter::null_tracer>>(std::move(s)...); };
+  if (const auto settings = std::apply(peek, sources(args)); settings && !(*settings)->observability.tracing_enabled) {
     say("tracing is off (observability.tracing_enabled=false): the service is built with null_tracer");
     return run<arbiter::null_tracer>(args, stdout);
   }

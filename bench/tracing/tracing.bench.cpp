@@ -6,7 +6,8 @@
 //   BM_span/batch_otlp               the defaults: tsc_clock span times, the export thread at normal priority
 //   BM_span/batch_otlp_background    the export thread at niceness 19 (batch_options::worker_nice)
 //   BM_span/batch_otlp_steady_clock  span times from steady_clock, to show what the two clock reads cost
-// BM_otlp_encode measures the exporter's own throughput (spans encoded per second) next to a memcpy of the body.
+// BM_otlp_encode measures the exporter's own throughput (spans encoded per second) next to a memcpy of the body;
+// BM_zipkin_encode the same for the Zipkin v2 JSON encoder.
 #include <arbiter/clock/tsc_clock.hpp>
 #include <arbiter/tracing/batch_processor.hpp>
 #include <arbiter/tracing/null_tracer.hpp>
@@ -15,6 +16,7 @@
 #include <arbiter/tracing/sampler.hpp>
 #include <arbiter/tracing/sdk_tracer.hpp>
 #include <arbiter/tracing/trace.hpp>
+#include <arbiter/tracing/zipkin_json.hpp>
 
 #include "bench_spans.hpp"
 
@@ -190,6 +192,19 @@ void BM_otlp_encode_floor_memcpy(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(body.size()));
 }
 
+/// The Zipkin encoder's throughput on the same 512 spans: spans encoded as Zipkin v2 JSON per second.
+void BM_zipkin_encode(benchmark::State& state) {
+  const std::vector<arbiter::span_data> spans = arbiter_bench::sample_batch();
+  std::string body;
+  for (auto _ : state) {
+    body.clear();
+    arbiter::encode_zipkin_json(body, spans, bench_resource);
+    benchmark::DoNotOptimize(body.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 512);
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(body.size()));
+}
+
 }  // namespace
 
 // Real time, so that items_per_second of the 2-thread runs is the combined throughput of both threads.
@@ -202,3 +217,4 @@ BENCHMARK(BM_span_batch_otlp_background)->Name("BM_span/batch_otlp_background")-
 BENCHMARK(BM_span_batch_otlp_steady_clock)->Name("BM_span/batch_otlp_steady_clock")->UseRealTime();
 BENCHMARK(BM_otlp_encode);
 BENCHMARK(BM_otlp_encode_floor_memcpy)->Name("BM_otlp_encode/floor_memcpy");
+BENCHMARK(BM_zipkin_encode);

@@ -44,6 +44,7 @@
 #include <arbiter/config/env_source.hpp>
 #include <arbiter/config/orchestrator_config.hpp>
 #include <arbiter/detail/concat.hpp>
+#include <arbiter/detail/type_list.hpp>
 #include <arbiter/health/check.hpp>
 #include <arbiter/health/health_monitor.hpp>
 #include <arbiter/lifecycle/exit_policy.hpp>
@@ -206,9 +207,6 @@ template <template <class> class W, class T>
 struct unwrap<W<T>> {
   using type = T;
 };
-
-template <class... T>
-struct type_list {};
 
 /// The breakers among the parts, in order.
 template <class... Parts>

@@ -1,9 +1,10 @@
 #pragma once
 
 /// \file
-/// Everything in the tracing area except the OTLP/HTTP exporter, which pulls in Asio and Beast: include
-/// <arbiter/tracing/otlp_http_exporter.hpp> where you build the exporter; and the bridge from the orchestrator's
-/// config, <arbiter/tracing/otel_config.hpp>, which pulls in the config area (Boost.Hana).
+/// Everything in the tracing area except the HTTP exporters, which pull in Asio and Beast: include
+/// <arbiter/tracing/otlp_http_exporter.hpp> (or <arbiter/tracing/zipkin_exporter.hpp>) where you build the exporter;
+/// and the bridge from the orchestrator's config, <arbiter/tracing/otel_config.hpp>, which pulls in the config area
+/// (Boost.Hana).
 
 #include <arbiter/tracing/active_span.hpp>
 #include <arbiter/tracing/attribute.hpp>
@@ -25,3 +26,4 @@
 #include <arbiter/tracing/trace.hpp>
 #include <arbiter/tracing/trace_context.hpp>
 #include <arbiter/tracing/tracer.hpp>
+#include <arbiter/tracing/zipkin_json.hpp>

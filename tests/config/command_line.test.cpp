@@ -62,6 +62,23 @@ TEST(command_line, a_bad_argument_is_an_error_naming_it) {
   EXPECT_EQ(error_of({"--logs", "syslog"}), "--logs takes stdout or stderr, not syslog");
 }
 
+TEST(command_line, parse_or_usage_prints_the_error_and_the_usage_and_answers_exit_code_2) {
+  parsed bad;
+  const std::vector<const char*> wrong{"demo", "--serve", "--frobnicate"};
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(bad.cli.parse_or_usage(static_cast<int>(wrong.size()), wrong.data(), "Exit codes: 0 clean.\n"), 2);
+  const std::string printed = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(printed, "demo: unknown option --frobnicate\n\n" + bad.cli.usage("Exit codes: 0 clean.\n"));
+
+  parsed good;
+  const std::vector<const char*> right{"demo", "--serve", "a.b=1"};
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(good.cli.parse_or_usage(static_cast<int>(right.size()), right.data()), std::nullopt);
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+  EXPECT_TRUE(good.serve);
+  EXPECT_EQ(good.cli.overrides(), std::vector<std::string>{"a.b=1"});
+}
+
 TEST(command_line, usage_lists_every_flag_with_its_help) {
   const parsed p;
   EXPECT_EQ(p.cli.usage("Exit codes: 0 clean.\n"),

@@ -401,6 +401,23 @@ TEST(retry_budget, retries_are_a_fraction_of_first_attempts_once_the_saved_ones_
   EXPECT_DOUBLE_EQ(tokens.balance(), 0.0);
 }
 
+TEST(retry_budget, a_retry_whose_wait_is_stopped_gives_its_token_back) {
+  const arbiter::manual_clock clock;
+  const budget tokens({.ratio = 0.0, .min_per_second = 0, .max_balance = 2}, clock);
+  recording_sleeper sleeper{clock};
+  sleeper.seen->stop_at = 1;  // the second wait is stopped (shutdown)
+  budgeted retry("r", {.max_attempts = 5}, tokens, clock, sleeper);
+  flaky a{100};
+  (void)retry.execute([&] { return a(); });
+  EXPECT_EQ(a.calls, 2) << "one retry ran; the second was stopped in its wait";
+  EXPECT_DOUBLE_EQ(tokens.balance(), 1.0) << "the stopped retry's token is back; the one that ran is spent";
+  flaky b{100};
+  sleeper.seen->stop_at = std::numeric_limits<std::size_t>::max();
+  (void)retry.execute([&] { return b(); });
+  EXPECT_EQ(b.calls, 2) << "the refunded token pays for one more retry";
+  EXPECT_DOUBLE_EQ(tokens.balance(), 0.0);
+}
+
 TEST(retry_budget, a_full_balance_saves_no_more) {
   const arbiter::manual_clock clock;
   const budget tokens({.ratio = 1.0, .min_per_second = 0, .max_balance = 3}, clock);

@@ -84,6 +84,32 @@ TEST(otel_env, every_variable_is_honoured) {
   EXPECT_EQ(s.batch.max_export_batch_size, 1024U);
 }
 
+TEST(otel_env, zipkin_defaults_are_the_specifications) {
+  const auto s = read({});
+  EXPECT_EQ(s.zipkin.endpoint.host, "localhost");
+  EXPECT_EQ(s.zipkin.endpoint.port, 9411);
+  EXPECT_EQ(s.zipkin.endpoint.target, "/api/v2/spans");
+  EXPECT_EQ(s.zipkin.timeout, 10000ms);
+  EXPECT_TRUE(s.zipkin.headers.empty());
+}
+
+TEST(otel_env, zipkin_is_chosen_and_pointed_by_its_variables) {
+  const auto s = read({{"OTEL_TRACES_EXPORTER", " Zipkin "},
+                       {"OTEL_EXPORTER_ZIPKIN_ENDPOINT", "http://zipkin.tracing:19411/custom/spans?x=1"},
+                       {"OTEL_EXPORTER_ZIPKIN_TIMEOUT", "2500"},
+                       {"OTEL_EXPORTER_OTLP_TIMEOUT", "700"}});
+  EXPECT_EQ(s.exporter, arbiter::otel_settings::exporter_kind::zipkin);
+  EXPECT_EQ(s.zipkin.endpoint.host, "zipkin.tracing");
+  EXPECT_EQ(s.zipkin.endpoint.port, 19411);
+  EXPECT_EQ(s.zipkin.endpoint.target, "/custom/spans?x=1") << "used as is, nothing appended";
+  EXPECT_EQ(s.zipkin.timeout, 2500ms);
+  EXPECT_EQ(s.otlp.timeout, 700ms) << "each exporter its own timeout";
+  EXPECT_EQ(read({{"OTEL_EXPORTER_ZIPKIN_ENDPOINT", "http://zipkin"}}).zipkin.endpoint.port, 80);
+  EXPECT_EQ(read({{"OTEL_TRACES_EXPORTER", "zipkin"}, {"OTEL_SDK_DISABLED", "true"}}).exporter,
+            arbiter::otel_settings::exporter_kind::none)
+      << "a disabled SDK exports nothing";
+}
+
 TEST(otel_env, disabled_sdk_samples_nothing_and_exports_nothing) {
   const auto s = read({{"OTEL_SDK_DISABLED", "True"}, {"OTEL_TRACES_SAMPLER", "always_on"}});
   EXPECT_TRUE(s.sdk_disabled);
@@ -111,7 +137,13 @@ TEST(otel_env, bad_values_name_the_variable_and_the_value) {
     EXPECT_NE(message.find(needle), std::string::npos) << message;
   };
   expect_error({{"OTEL_SDK_DISABLED", "yes"}}, "\"yes\"");
-  expect_error({{"OTEL_TRACES_EXPORTER", "zipkin"}}, "\"zipkin\"");
+  expect_error({{"OTEL_TRACES_EXPORTER", "jaeger"}}, "\"jaeger\"");
+  expect_error({{"OTEL_TRACES_EXPORTER", "jaeger"}}, "otlp, zipkin, console or none");
+  expect_error({{"OTEL_EXPORTER_ZIPKIN_ENDPOINT", "zipkin:9411/api/v2/spans"}}, "not an http:// or https:// URL");
+  expect_error({{"OTEL_EXPORTER_ZIPKIN_ENDPOINT", "http://zipkin:0/api/v2/spans"}}, "\"0\"");
+  expect_error({{"OTEL_EXPORTER_ZIPKIN_ENDPOINT", "http://zipkin:9411/api v2"}}, "a space");
+  expect_error({{"OTEL_EXPORTER_ZIPKIN_TIMEOUT", "10s"}}, "\"10s\"");
+  expect_error({{"OTEL_EXPORTER_ZIPKIN_TIMEOUT", "0"}}, "a positive number of milliseconds");
   expect_error({{"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"}}, "not an http:// or https:// URL");
   expect_error({{"OTEL_EXPORTER_OTLP_ENDPOINT", "grpc://collector:4317"}}, "not an http:// or https:// URL");
   expect_error({{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://collector:99999/v1/traces"}}, "99999");

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdio>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -65,6 +66,20 @@ class command_line {
       } else {
         set(*declared, value());
       }
+    }
+  }
+
+  /// Parses like parse(), for main(): on a bad argument prints `<program>: <what was wrong>`, a blank line and
+  /// usage(footer) to stderr and returns 2 (the exit code of bad usage); else returns std::nullopt: go on.
+  ///
+  ///   if (const auto code = cli.parse_or_usage(argc, argv)) return *code;
+  [[nodiscard]] std::optional<int> parse_or_usage(int argc, const char* const* argv, std::string_view footer = {}) {
+    try {
+      parse(argc, argv);
+      return std::nullopt;
+    } catch (const std::invalid_argument& error) {
+      std::fprintf(stderr, "%s: %s\n\n%s", program_.c_str(), error.what(), usage(footer).c_str());
+      return 2;
     }
   }
 

@@ -227,17 +227,22 @@ class basic_config {
   /// Lists changed leaves; puts restart-only leaves back to their running value and reports them.
   static void diff(const Schema& old_value, const std::vector<value_origin>& old_origins, snapshot_data<Schema>& next,
                    reload_result& result) {
-    visit_leaf_pairs(old_value, next.value, [&](std::size_t i, const auto& old_member, auto& member, auto) {
-      if (old_member == member) return;
+    const auto& table = detail::schema_table<Schema>;
+    for (std::size_t i = 0; i < table.leaves.size(); ++i) {
+      const detail::leaf_entry& leaf = table.leaves[i];
+      const void* old_member = leaf.address(&old_value);
+      void* member = leaf.address(&next.value);
+      if (leaf.ops->equal(old_member, member)) continue;
       const leaf_info& info = schema_leaves<Schema>[i];
       if (info.restart_only) {
-        result.needs_restart.push_back({std::string(info.path.view()), value_text(old_member), value_text(member)});
-        member = old_member;
+        result.needs_restart.push_back(
+            {std::string(info.path.view()), leaf.ops->text(old_member), leaf.ops->text(member)});
+        leaf.ops->copy(member, old_member);
         next.origins[i] = old_origins[i];
       } else {
         result.changed.emplace_back(info.path.view());
       }
-    });
+    }
   }
 
   void notify(const reload_result& result, const snapshot<Schema>& current) {

@@ -5,6 +5,7 @@
 /// problem instead of stopping at the first. Precedence is the order of the sources: later ones win.
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -149,6 +150,142 @@ template <class T>
   }
 }
 
+/// What config does with a value of leaf type T, behind plain function pointers: one set a type, shared by every
+/// leaf of that type (see schema_table below).
+struct leaf_value_ops {
+  /// Parses `raw` and, when it parses, moves the value into the leaf at `member`; returns the problem, if any.
+  parse_problem (*parse)(const raw_value& raw, void* member, const parse_options& options);
+  bool (*equal)(const void* a, const void* b);
+  void (*copy)(void* to, const void* from);
+  std::string (*text)(const void* member);  ///< value_text
+};
+
+template <class T>
+[[nodiscard]] parse_problem parse_leaf(const raw_value& raw, void* member, const parse_options& options) {
+  T parsed{};
+  auto problem = parse_field(raw, parsed, options);
+  if (!problem) *static_cast<T*>(member) = std::move(parsed);
+  return problem;
+}
+template <class T>
+[[nodiscard]] bool leaf_equal(const void* a, const void* b) {
+  return *static_cast<const T*>(a) == *static_cast<const T*>(b);
+}
+template <class T>
+void leaf_copy(void* to, const void* from) {
+  *static_cast<T*>(to) = *static_cast<const T*>(from);
+}
+template <class T>
+[[nodiscard]] std::string leaf_text(const void* member) {
+  return value_text(*static_cast<const T*>(member));
+}
+
+template <class T>
+inline constexpr leaf_value_ops leaf_ops_of{&parse_leaf<T>, &leaf_equal<T>, &leaf_copy<T>, &leaf_text<T>};
+
+/// Collects constraint problems: one type for every leaf, so each constraint's check is instantiated once per
+/// (constraint, value type), not once per leaf.
+struct problem_list {
+  std::vector<std::string>* problems;
+  void operator()(const std::string& problem) const { problems->push_back(problem); }
+};
+
+/// True when a rule of member Key of section S checks values (not only markers such as restart_only).
+template <class S, class Key>
+[[nodiscard]] consteval bool has_value_rules() {
+  bool any = false;
+  for_each_rule_item<S, Key>([&](const auto& item) {
+    using I = std::remove_cvref_t<decltype(item)>;
+    any = any || std::is_base_of_v<element_constraint, I> || std::is_base_of_v<whole_constraint, I>;
+  });
+  return any;
+}
+
+/// Checks the rules of member Key of section S (of type T) on the value at `member`.
+template <class S, class Key, class T>
+void check_leaf_rules(const void* member, std::vector<std::string>& problems) {
+  const T& value = *static_cast<const T*>(member);
+  problem_list sink{&problems};
+  for_each_rule_item<S, Key>([&](const auto& rule) { apply_constraint(rule, value, sink); });
+}
+
+/// One leaf, as the loader and the reload's diff reach it: where it is, what its type does, what its rules check.
+struct leaf_entry {
+  void* (*address)(const void* config) noexcept = nullptr;
+  const leaf_value_ops* ops = nullptr;
+  void (*check)(const void* member, std::vector<std::string>& problems) = nullptr;  ///< nullptr: no value rules
+};
+
+/// A section with a `validate(validation_context&) const`.
+struct section_entry {
+  name_text path;
+  void (*validate)(const void* config, validation_context& context) = nullptr;
+};
+
+template <class S>
+concept has_validate = requires(const S& s, validation_context& context) {
+  s.validate(context);
+};
+
+template <class Root, class Section, class Path>
+void validate_section(const void* config, validation_context& context) {
+  const Section& section = Path::apply(*static_cast<const Root*>(config));
+  section.validate(context);
+}
+
+template <class Root, std::size_t Leaves, std::size_t Checked>
+struct schema_table_builder {
+  std::array<leaf_entry, Leaves> leaves{};
+  std::array<section_entry, Checked> sections{};
+  std::size_t next_leaf = 0;
+  std::size_t next_section = 0;
+  template <class Section, class Path>
+  constexpr void section(std::string_view path) {
+    if constexpr (has_validate<Section>) {
+      if constexpr (Checked > 0) {
+        sections[next_section].path.append(path);
+        sections[next_section++].validate = &validate_section<Root, Section, Path>;
+      }
+    }
+  }
+  template <class Section, class Key, class M, class Path>
+  constexpr void leaf() {
+    leaf_entry& entry = leaves[next_leaf++];
+    entry.address = &member_address<Root, Path>;
+    entry.ops = &leaf_ops_of<M>;
+    if constexpr (has_value_rules<Section, Key>()) entry.check = &check_leaf_rules<Section, Key, M>;
+  }
+};
+
+struct validated_section_counter {
+  std::size_t sections = 0;
+  template <class Section, class Path>
+  constexpr void section(std::string_view /*path*/) {
+    if constexpr (has_validate<Section>) ++sections;
+  }
+  template <class Section, class Key, class M, class Path>
+  constexpr void leaf() {}
+};
+
+template <class S>
+[[nodiscard]] consteval std::size_t validated_sections() {
+  validated_section_counter counter;
+  walk_schema<S>(counter);
+  return counter.sections;
+}
+
+template <class S>
+[[nodiscard]] consteval auto make_schema_table() {
+  schema_table_builder<S, schema_leaves<S>.size(), validated_sections<S>()> builder;
+  walk_schema<S>(builder);
+  return builder;
+}
+
+/// The loader's tables for schema S, built at compile time: `leaves[i]` is leaf i of schema_leaves<S>, `sections`
+/// the sections with a validate, parents first.
+template <class S>
+inline constexpr auto schema_table = make_schema_table<S>();
+
 /// Returns the edit distance between two short strings, to suggest the key a typo meant.
 [[nodiscard]] inline std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -175,9 +312,9 @@ struct path_index {
     constexpr auto& infos = schema_leaves<Schema>;
     leaves.reserve(infos.size());
     for (std::size_t i = 0; i < infos.size(); ++i) leaves.emplace(infos[i].path.view(), i);
-    visit_sections(Schema{}, [&](const auto&, std::string_view path) {
-      if (!path.empty()) sections.emplace_back(path);
-    });
+    for (const auto& path : schema_section_paths<Schema>) {
+      if (!path.view().empty()) sections.emplace_back(path.view());
+    }
   }
 
   static const path_index& get() {
@@ -207,11 +344,6 @@ struct path_index {
     }
     return std::string(best);
   }
-};
-
-template <class S>
-concept has_validate = requires(const S& s, validation_context& context) {
-  s.validate(context);
 };
 
 }  // namespace detail
@@ -261,38 +393,38 @@ template <class Schema, class... Sources>
 
   // Parse every value each leaf was given (so a bad value is reported even when a later layer overrides it),
   // then check the rules on the value that won.
-  visit_leaves(result.value, [&](std::size_t i, auto& member, auto tag) {
-    using T = typename decltype(tag)::value_type;
+  const auto& table = detail::schema_table<Schema>;
+  std::vector<std::string> problems;
+  for (std::size_t i = 0; i < leaves.size(); ++i) {
     const leaf_info& info = leaves[i];
+    const detail::leaf_entry& leaf = table.leaves[i];
+    void* member = leaf.address(&result.value);
     for (const raw_entry* entry : by_leaf[i]) {
-      T parsed{};
-      if (auto problem = detail::parse_field(entry->value, parsed, info.options)) {
+      if (auto problem = leaf.ops->parse(entry->value, member, info.options)) {
         const std::string shown = info.secret ? std::string(redacted) : detail::shown_value(entry->value);
         result.issues.push_back(
             {issue_severity::error, std::string(info.path.view()),
              std::string(info.path.view()) + ": " + shown + " from " + entry->origin.describe() + " " + *problem});
       } else {
-        member = std::move(parsed);
         result.origins[i] = entry->origin;
       }
     }
-    decltype(tag)::for_each_rule([&](const auto& rule) {
-      detail::apply_constraint(rule, member, [&](const std::string& problem) {
-        const std::string shown = info.secret ? std::string(redacted) : detail::shown_value(value_text(member));
-        result.issues.push_back(
-            {issue_severity::error, std::string(info.path.view()),
-             std::string(info.path.view()) + ": " + shown + " from " + result.origins[i].describe() + " " + problem});
-      });
-    });
-  });
+    if (leaf.check == nullptr) continue;
+    problems.clear();
+    leaf.check(member, problems);
+    for (const std::string& problem : problems) {
+      const std::string shown = info.secret ? std::string(redacted) : detail::shown_value(leaf.ops->text(member));
+      result.issues.push_back(
+          {issue_severity::error, std::string(info.path.view()),
+           std::string(info.path.view()) + ": " + shown + " from " + result.origins[i].describe() + " " + problem});
+    }
+  }
 
   // Rules across fields, section by section.
-  visit_sections(result.value, [&](const auto& section, std::string_view path) {
-    if constexpr (detail::has_validate<std::remove_cvref_t<decltype(section)>>) {
-      validation_context context(result.issues, path);
-      section.validate(context);
-    }
-  });
+  for (const detail::section_entry& section : table.sections) {
+    validation_context context(result.issues, section.path.view());
+    section.validate(&result.value, context);
+  }
   return result;
 }
 

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include <boost/hana/accessors.hpp>
+#include <boost/hana/at.hpp>
 #include <boost/hana/concept/struct.hpp>
 #include <boost/hana/first.hpp>
 #include <boost/hana/for_each.hpp>
@@ -23,12 +25,14 @@
 #include <boost/hana/second.hpp>
 #include <boost/hana/string.hpp>
 #include <boost/hana/tuple.hpp>
+#include <boost/hana/unpack.hpp>
 
 #include <arbiter/config/constraints.hpp>
 #include <arbiter/config/detail/text.hpp>
 #include <arbiter/config/parse.hpp>
 #include <arbiter/config/secret.hpp>
 #include <arbiter/detail/json_text.hpp>
+#include <arbiter/detail/type_list.hpp>
 
 namespace arbiter::inline v1 {
 
@@ -65,11 +69,29 @@ template <class Key>
   return std::string_view(boost::hana::to<char const*>(Key{}));
 }
 
+template <class Key, class Accessor>
+struct member_pair {
+  using key = Key;
+  using accessor = Accessor;
+};
+
+/// The (key, accessor) type pairs of section S, in declaration order: computed once per section, so a walk over
+/// the members is a fold over types, not a Hana loop instantiated again at every call.
+template <class S>
+using member_pairs_of = decltype(boost::hana::unpack(boost::hana::accessors<S>(), [](auto... pairs) {
+  return type_list<member_pair<std::remove_cvref_t<decltype(boost::hana::first(pairs))>,
+                               std::remove_cvref_t<decltype(boost::hana::second(pairs))>>...>{};
+}));
+
+template <class F, class... Pairs>
+constexpr void for_each_pair(F& f, type_list<Pairs...> /*unused*/) {
+  (f(typename Pairs::key{}, typename Pairs::accessor{}), ...);
+}
+
 /// Calls `f(key, accessor)` for every member of section S, in declaration order.
 template <class S, class F>
 constexpr void for_each_member(F&& f) {
-  boost::hana::for_each(boost::hana::accessors<S>(),
-                        [&](auto pair) { f(boost::hana::first(pair), boost::hana::second(pair)); });
+  for_each_pair(f, member_pairs_of<S>{});
 }
 
 template <class S>
@@ -77,15 +99,40 @@ concept has_config_rules = requires {
   S::config_rules;
 };
 
-/// Calls `f(item)` for every constraint and marker declared for member `Key` of section S.
+/// The field name of every rule of section S, in order (computed once per section).
+template <class S>
+inline constexpr auto rule_names_of = boost::hana::unpack(S::config_rules, [](const auto&... rule) {
+  return std::array<std::string_view, sizeof...(rule)>{std::remove_cvref_t<decltype(rule)>::name...};
+});
+
+/// The positions of the rules of section S that name `field`, and how many there are.
+template <class S>
+struct rules_naming {
+  std::array<std::size_t, rule_names_of<S>.size()> at{};
+  std::size_t count = 0;
+};
+template <class S>
+[[nodiscard]] consteval rules_naming<S> find_rules(std::string_view field) {
+  rules_naming<S> found;
+  for (std::size_t i = 0; i < rule_names_of<S>.size(); ++i) {
+    if (rule_names_of<S>[i] == field) found.at[found.count++] = i;
+  }
+  return found;
+}
+
+template <class S, auto Found, class F, std::size_t... J>
+constexpr void for_each_found_rule_item(F& f, std::index_sequence<J...> /*unused*/) {
+  (boost::hana::for_each(boost::hana::at_c<Found.at[J]>(S::config_rules).items, f), ...);
+}
+
+/// Calls `f(item)` for every constraint and marker declared for member `Key` of section S. The rules that name
+/// the member are found by a constant search over the names, so a section of M members and R rules instantiates
+/// M + R templates here, not M x R.
 template <class S, class Key, class F>
 constexpr void for_each_rule_item(F&& f) {
   if constexpr (has_config_rules<S>) {
-    boost::hana::for_each(S::config_rules, [&](const auto& rule) {
-      if constexpr (std::remove_cvref_t<decltype(rule)>::name == key_name<Key>()) {
-        boost::hana::for_each(rule.items, [&](const auto& item) { f(item); });
-      }
-    });
+    constexpr auto found = find_rules<S>(key_name<Key>());
+    for_each_found_rule_item<S, found>(f, std::make_index_sequence<found.count>{});
   }
 }
 
@@ -371,6 +418,108 @@ void visit_leaf_pairs_impl(A& a, B& b, std::size_t& index, F& f) {
 }
 
 }  // namespace detail
+
+/// Table-driven reflection. The visitors above unroll a loop over every field wherever they are called, which a
+/// service pays for in compile time once per field and per visitor. The loader instead walks the schema once, at
+/// compile time, into tables of plain function pointers (the loader's `detail::schema_table`) and of section paths
+/// (`schema_section_paths`), and then runs ordinary loops over them: the code per leaf is one small accessor
+/// function, and what reads or writes a value is one function per leaf *type*, shared by every leaf of that type.
+namespace detail {
+
+/// The accessors that lead from a schema's root to one of its members, outermost first.
+template <class... Accessors>
+struct member_path {
+  template <class T>
+  static constexpr T& apply(T& root) noexcept {
+    return root;
+  }
+};
+template <class First, class... Rest>
+struct member_path<First, Rest...> {
+  template <class T>
+  static constexpr auto& apply(T& root) noexcept {
+    return member_path<Rest...>::apply(First{}(root));
+  }
+};
+
+/// Returns the address of the member that `Path` leads to in the schema `Root` at `root`. One function a leaf
+/// (a few instructions): the tables below hold pointers to it.
+template <class Root, class Path>
+[[nodiscard]] void* member_address(const void* root) noexcept {
+  const auto& member = Path::apply(*static_cast<const Root*>(root));
+  return const_cast<void*>(static_cast<const void*>(std::addressof(member)));  // the caller knows the constness
+}
+
+template <class Path, class Accessor>
+struct extend_path;
+template <class... Accessors, class Accessor>
+struct extend_path<member_path<Accessors...>, Accessor> {
+  using type = member_path<Accessors..., Accessor>;
+};
+
+/// Calls `f.template leaf<Section, Key, Path>()` for every leaf and `f.template section<Section, Path>(path)` for
+/// every section (the root too, with an empty path), parents first, in declaration order. For constant
+/// evaluation only: the tables are built with it, so none of its instantiations become code.
+template <class S, class Path = member_path<>, class F>
+constexpr void walk_schema(F& f, std::string_view path = {}) {
+  f.template section<S, Path>(path);
+  for_each_member<S>([&](auto key, auto accessor) {
+    using M = member_t<S, decltype(accessor)>;
+    using Next = typename extend_path<Path, decltype(accessor)>::type;
+    if constexpr (config_section<M>) {
+      name_text child;
+      child.append(path);
+      if (!path.empty()) child.append(".");
+      child.append(key_name<decltype(key)>());
+      walk_schema<M, Next>(f, child.view());
+    } else {
+      f.template leaf<S, decltype(key), M, Next>();
+    }
+  });
+}
+
+template <class S>
+struct section_counter {
+  std::size_t sections = 0;
+  template <class Section, class Path>
+  constexpr void section(std::string_view /*path*/) {
+    ++sections;
+  }
+  template <class Section, class Key, class M, class Path>
+  constexpr void leaf() {}
+};
+
+template <class S, std::size_t N>
+struct section_path_collector {
+  std::array<name_text, N> paths{};
+  std::size_t next = 0;
+  template <class Section, class Path>
+  constexpr void section(std::string_view path) {
+    paths[next++].append(path);
+  }
+  template <class Section, class Key, class M, class Path>
+  constexpr void leaf() {}
+};
+
+template <class S>
+[[nodiscard]] consteval std::size_t section_count() {
+  section_counter<S> counter;
+  walk_schema<S>(counter);
+  return counter.sections;
+}
+
+template <class S>
+[[nodiscard]] consteval auto make_section_paths() {
+  section_path_collector<S, section_count<S>()> collector;
+  walk_schema<S>(collector);
+  return collector.paths;
+}
+
+}  // namespace detail
+
+/// The path of every section of schema S, parents first ("" for the root, then "server", "server.tls", ...).
+template <config_section S>
+inline constexpr auto schema_section_paths = detail::make_section_paths<S>();
 
 /// Calls `f(index, member_of_a, member_of_b, leaf_tag)` for every leaf of two configs of one schema, in step.
 template <class Schema, class Other, class F>

@@ -456,7 +456,10 @@ class retry {
     if (stop.stop_requested()) return give_up(at, retry_give_up::stopped);
     if (!budget_.try_withdraw()) return give_up(at, retry_give_up::budget);
     announce_retry(at, wait, hint);
-    if (!sleep(at, wait, stop)) return give_up(at, retry_give_up::stopped);
+    if (!sleep(at, wait, stop)) {
+      if constexpr (requires { budget_.refund(); }) budget_.refund();  // the retry it paid for never runs
+      return give_up(at, retry_give_up::stopped);
+    }
     instruments_.retried();
     at.previous = wait;
     ++at.attempt;

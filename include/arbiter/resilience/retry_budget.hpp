@@ -57,6 +57,7 @@ struct no_retry_budget {
   static constexpr bool enabled = false;
   static constexpr void deposit() noexcept {}
   [[nodiscard]] static constexpr bool try_withdraw() noexcept { return true; }
+  static constexpr void refund() noexcept {}
 };
 
 /// The size of a retry_budget.
@@ -91,6 +92,16 @@ class retry_budget {
       if (s.milli.compare_exchange_weak(have, std::min(have, s.cap) - unit, std::memory_order_relaxed)) return true;
     }
     return s.floor.has_value() && s.floor->try_acquire().granted();
+  }
+
+  /// A withdrawn token whose retry never ran (its wait was stopped): back into the balance, up to the cap. (A
+  /// permit of the per-second floor comes back as a saved token too: the retry it allowed did not happen.)
+  void refund() const noexcept {
+    state& s = *state_;
+    std::int64_t have = s.milli.load(std::memory_order_relaxed);
+    while (have < s.cap &&
+           !s.milli.compare_exchange_weak(have, std::min(have + unit, s.cap), std::memory_order_relaxed)) {
+    }
   }
 
   /// The retries saved (whole tokens), not counting the per-second floor.
@@ -136,7 +147,8 @@ class retry_budget {
   std::shared_ptr<state> state_;
 };
 
-/// A Budget policy: deposit() on a first attempt, try_withdraw() before a retry.
+/// A Budget policy: deposit() on a first attempt, try_withdraw() before a retry; optionally refund() when the
+/// withdrawn retry did not run (a stop request ended its wait).
 template <class B>
 concept RetryBudget = std::same_as<typename B::policy_kind, retry_budget_policy> && requires(const B& b) {
   b.deposit();

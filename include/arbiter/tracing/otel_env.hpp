@@ -7,7 +7,7 @@
 /// | variable | meaning |
 /// | --- | --- |
 /// | OTEL_SDK_DISABLED | `true` turns tracing off: the sampler becomes always_off and the exporter none |
-/// | OTEL_TRACES_EXPORTER | `otlp` (default), `console` (JSON lines on stdout), `none` |
+/// | OTEL_TRACES_EXPORTER | `otlp` (default), `zipkin`, `console` (JSON lines on stdout), `none` |
 /// | OTEL_EXPORTER_OTLP_ENDPOINT | base URL, `/v1/traces` is appended to its path (default `http://127.0.0.1:4318`) |
 /// | OTEL_EXPORTER_OTLP_TRACES_ENDPOINT | full URL, used as is; wins over the base URL |
 /// | OTEL_EXPORTER_OTLP_[TRACES_]HEADERS | `key=value,key2=value2`, values percent-decoded; names are HTTP tokens |
@@ -16,6 +16,8 @@
 /// | OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION | `gzip` or `none` (default) |
 /// | OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE | PEM file of the CAs to trust for https (default: the system's) |
 /// | OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE, ..._CLIENT_KEY | PEM files for mutual TLS (both or neither) |
+/// | OTEL_EXPORTER_ZIPKIN_ENDPOINT | full URL of Zipkin's span intake (default `http://localhost:9411/api/v2/spans`) |
+/// | OTEL_EXPORTER_ZIPKIN_TIMEOUT | milliseconds per Zipkin export request (default 10000) |
 /// | OTEL_SERVICE_NAME | `service.name`; wins over OTEL_RESOURCE_ATTRIBUTES |
 /// | OTEL_RESOURCE_ATTRIBUTES | `key=value,...` resource attributes, values percent-decoded; a repeated key: the last |
 /// | OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG | sampler name and ratio |
@@ -381,13 +383,22 @@ struct otlp_http_options {
   tls_options tls{};                                      ///< used by https:// endpoints only
 };
 
+/// Everything a Zipkin exporter needs but the resource (that is otlp_http_options::resource, the one resource of
+/// every exporter).
+struct zipkin_options {
+  http_endpoint endpoint{"localhost", 9411, "/api/v2/spans"};  ///< the specification's default
+  std::vector<std::pair<std::string, std::string>> headers;    ///< extra request headers (authentication)
+  std::chrono::milliseconds timeout{10000};                    ///< per request
+};
+
 /// What the OTEL_* variables ask for.
 struct otel_settings {
-  enum class exporter_kind : unsigned char { otlp, console, none };
+  enum class exporter_kind : unsigned char { otlp, console, none, zipkin };
 
   bool sdk_disabled = false;
   exporter_kind exporter = exporter_kind::otlp;
   otlp_http_options otlp{};
+  zipkin_options zipkin{};
   configured_sampler sampler{};
   batch_options batch{};
 };
@@ -522,8 +533,10 @@ template <class T>
       s.exporter = otel_settings::exporter_kind::console;
     } else if (text == "none") {
       s.exporter = otel_settings::exporter_kind::none;
+    } else if (text == "zipkin") {
+      s.exporter = otel_settings::exporter_kind::zipkin;
     } else {
-      detail::bad_env("OTEL_TRACES_EXPORTER", *v, "otlp, console or none");
+      detail::bad_env("OTEL_TRACES_EXPORTER", *v, "otlp, zipkin, console or none");
     }
   }
 
@@ -575,6 +588,13 @@ template <class T>
               "mutual TLS needs both"
             : "OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_KEY is set without OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE; "
               "mutual TLS needs both");
+  }
+
+  if (const auto v = get("OTEL_EXPORTER_ZIPKIN_ENDPOINT")) {
+    s.zipkin.endpoint = http_endpoint::parse(detail::trim_ows(*v), "OTEL_EXPORTER_ZIPKIN_ENDPOINT");
+  }
+  if (const auto v = get("OTEL_EXPORTER_ZIPKIN_TIMEOUT")) {
+    s.zipkin.timeout = detail::parse_env_millis("OTEL_EXPORTER_ZIPKIN_TIMEOUT", detail::trim_ows(*v));
   }
 
   if (const auto v = get("OTEL_RESOURCE_ATTRIBUTES")) {

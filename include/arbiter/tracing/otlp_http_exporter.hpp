@@ -33,6 +33,7 @@
 #include <arbiter/tracing/json_lines_exporter.hpp>
 #include <arbiter/tracing/otel_env.hpp>
 #include <arbiter/tracing/otlp_json.hpp>
+#include <arbiter/tracing/zipkin_exporter.hpp>
 
 namespace arbiter::inline v1 {
 
@@ -110,8 +111,9 @@ class otlp_http_exporter {
 
 static_assert(SpanExporter<otlp_http_exporter> && InPlaceSpanExporter<otlp_http_exporter>);
 
-/// The exporter OTEL_TRACES_EXPORTER chose at run time: OTLP/HTTP (`otlp`), JSON lines on stdout (`console`), or
-/// nothing (`none`, and a disabled SDK), behind one type so the tracer's type does not depend on the environment.
+/// The exporter OTEL_TRACES_EXPORTER chose at run time: OTLP/HTTP (`otlp`), Zipkin v2 JSON (`zipkin`, to
+/// OTEL_EXPORTER_ZIPKIN_ENDPOINT), JSON lines on stdout (`console`), or nothing (`none`, and a disabled SDK), behind
+/// one type so the tracer's type does not depend on the environment. Every one carries settings.otlp.resource.
 ///
 ///   auto settings = arbiter::read_otel_environment();
 ///   auto processor = std::make_shared<arbiter::batch_processor<arbiter::configured_exporter>>(
@@ -121,6 +123,7 @@ class configured_exporter {
   explicit configured_exporter(const otel_settings& settings, std::FILE* console = stdout)
       : kind_(settings.exporter), console_(console, detail::with_unique_attributes(settings.otlp.resource)) {
     if (kind_ == otel_settings::exporter_kind::otlp) otlp_.emplace(settings.otlp);
+    if (kind_ == otel_settings::exporter_kind::zipkin) zipkin_.emplace(settings.zipkin, settings.otlp.resource);
   }
 
   export_result export_spans(std::span<const span_data> batch, std::chrono::milliseconds timeout,
@@ -133,6 +136,7 @@ class configured_exporter {
 
   void shutdown() {
     if (otlp_) otlp_->shutdown();
+    if (zipkin_) zipkin_->shutdown();
   }
 
   [[nodiscard]] otel_settings::exporter_kind kind() const noexcept { return kind_; }
@@ -143,6 +147,8 @@ class configured_exporter {
     switch (kind_) {
       case otel_settings::exporter_kind::otlp:
         return otlp_->export_spans(batch, timeout, stop);
+      case otel_settings::exporter_kind::zipkin:
+        return zipkin_->export_spans(batch, timeout, stop);
       case otel_settings::exporter_kind::console:
         return console_.export_spans(batch, timeout);
       case otel_settings::exporter_kind::none:
@@ -153,6 +159,7 @@ class configured_exporter {
 
   otel_settings::exporter_kind kind_;
   std::optional<otlp_http_exporter> otlp_;
+  std::optional<zipkin_exporter> zipkin_;
   json_lines_exporter console_;
 };
 

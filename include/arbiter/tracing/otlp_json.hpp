@@ -205,6 +205,14 @@ class otlp_writer {
     cursor_ = out + (N - 1);
   }
 
+  /// Writes `text` as it is: JSON that is already escaped (a fragment rendered once for a whole batch).
+  void raw(std::string_view text) {
+    reserve(text.size());
+    char* const out = cursor_;
+    std::memcpy(out, text.data(), text.size());
+    cursor_ = out + text.size();
+  }
+
   /// Takes back the last `n` bytes written.
   void unwrite(std::size_t n) noexcept { cursor_ -= n; }
 

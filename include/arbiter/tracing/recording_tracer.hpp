@@ -110,6 +110,7 @@ class recording_tracer {
       data->context.trace_id = parent.trace_id;
       data->context.flags = parent.flags;
       data->parent_span_id = parent.span_id;
+      data->parent_remote = parent.remote;
     } else {
       data->context.trace_id = trace_id::generate();
       data->context.flags = trace_flags::sampled | trace_flags::random;

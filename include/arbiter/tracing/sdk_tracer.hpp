@@ -248,6 +248,7 @@ class tracer {
     data->name.assign(name);
     data->context = context;
     data->parent_span_id = parent.span_id;
+    data->parent_remote = parent.valid() && parent.remote;
     data->kind = options.kind;
     for (const auto& link : options.links) {
       if (!link.valid()) continue;

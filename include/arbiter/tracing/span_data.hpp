@@ -83,6 +83,7 @@ struct span_data {
   std::uint32_t dropped_events = 0;
   std::uint32_t dropped_links = 0;
   std::string trace_state{};  ///< the W3C `tracestate` the span carries, in header form (empty: none)
+  bool parent_remote{};       ///< the parent came from another process (span_context::remote; false for a root)
 
   /// Returns the value of attribute `key`, if set (the last value set wins).
   [[nodiscard]] std::optional<attribute_value> attribute(std::string_view key) const {
