@@ -78,15 +78,17 @@ auto sources(const command& args) {
 }
 
 /// Tells the story of the run on stdout, one whole line at a time, from any thread.
-template <class... A>
-void say(fmt::format_string<A...> format, A&&... args) {
+void tell(const std::string& text) {
   static const auto start = std::chrono::steady_clock::now();
   static std::mutex mutex;
   const std::chrono::duration<double> at = std::chrono::steady_clock::now() - start;
-  const std::string text = fmt::format(format, std::forward<A>(args)...);
   const std::lock_guard lock(mutex);
   std::fputs(fmt::format("[demo {:6.3f}s] {}\n", at.count(), text).c_str(), stdout);
   std::fflush(stdout);
+}
+template <class... A>
+void say(fmt::format_string<A...> format, A&&... args) {
+  tell(fmt::format(format, std::forward<A>(args)...));
 }
 
 /// The simulated world: the inventory downstream (`latency` a call, 1 ms; fails while "down"; refuses calls after
@@ -328,7 +330,7 @@ int operate(Svc& svc, world& w, const command& args) {
       breaker.options().open_duration.count(), svc.health().config().interval.count(),
       svc.shutdown().options().deadline.count());
   const bool scenario_ok = args.serve ? serve(svc, w) : play_scenario(svc, w, g);
-  for (const auto& line : arbiter::describe(svc.shutdown().wait())) say("{}", line);
+  for (const auto& line : arbiter::describe(svc.shutdown().wait())) tell(line);
   say("orders: {} placed, {} failed, {} rejected at once; the bulkhead refused {}", w.counts[0].load(),
       w.counts[1].load(), w.counts[2].load(), g.pool.refused_total());
   if constexpr (requires { svc.tracing().processor(); }) {

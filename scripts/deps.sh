@@ -29,9 +29,11 @@ ARBITER_DEMO_PACKAGES=(g++ cmake ninja-build libboost-dev libfmt-dev nlohmann-js
 # What the whole test suite needs on top: both compilers, sanitizer and libFuzzer runtimes, GoogleTest, Google Benchmark,
 # spdlog (its adapter), toml++ (the TOML config source), pkg-config (a consumer build), promtool (package prometheus)
 # and the Python client's OpenMetrics parser (they read the metrics text back), prometheus-cpp (the benchmark's peer).
+# zlib1g-dev and libssl-dev: gzip and TLS in the OTLP/HTTP exporter, which the tracing tests and benchmarks build;
+# openssl (the command) makes the CA and certificates of the TLS tests.
 # curl reads every endpoint of the HTTP admin server (tests/http); the prometheus server scrapes the demo and chromium
 # opens its status page (examples/). libprotobuf and protoc decode the OTLP protobuf encoder's bytes in
 # tests/tracing (against a schema written for the tests; the library itself never uses them).
 ARBITER_TEST_PACKAGES=("${ARBITER_DEMO_PACKAGES[@]}" clang-14 libclang-rt-14-dev libgtest-dev libgmock-dev
   libbenchmark-dev libspdlog-dev libtomlplusplus-dev pkg-config prometheus python3-prometheus-client
-  prometheus-cpp-dev curl chromium libprotobuf-dev protobuf-compiler)
+  prometheus-cpp-dev zlib1g-dev libssl-dev openssl curl chromium libprotobuf-dev protobuf-compiler)

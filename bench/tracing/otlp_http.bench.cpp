@@ -1,7 +1,7 @@
 // The OTLP/HTTP exporter's own throughput: batches of 512 spans (3 attributes each) encoded as OTLP JSON
-// (BM_otlp_http_export/json) or protobuf (BM_otlp_http_export/protobuf) and POSTed over one kept-alive loopback
-// connection to a receiver in this process that reads each request and answers 200. Its floors are BM_otlp_encode
-// and BM_otlp_encode_protobuf (encoding alone) in tracing.bench.cpp.
+// (BM_otlp_http_export) or protobuf (BM_otlp_http_export/protobuf), each also gzipped (/json_gzip, /protobuf_gzip),
+// and POSTed over one kept-alive loopback connection to a receiver in this process that reads each request and
+// answers 200. Its floors are BM_otlp_encode and BM_otlp_encode_protobuf (encoding alone) in tracing.bench.cpp.
 #include <utility>  // before Asio
 
 #include <arbiter/tracing/otlp_http_exporter.hpp>
@@ -76,14 +76,16 @@ class sink_receiver {
   std::thread thread_;
 };
 
-template <arbiter::otlp_protocol Protocol>
-void BM_otlp_http_export(benchmark::State& state) {
+/// One kept-alive connection, 512-span batches, until the benchmark stops; spans per second (items) and bytes on
+/// the wire (compressed, with gzip).
+void export_batches(benchmark::State& state, arbiter::otlp_protocol protocol, arbiter::http_compression compression) {
   sink_receiver receiver;
   arbiter::otlp_http_options options;
-  options.protocol = Protocol;
+  options.protocol = protocol;
   options.endpoint =
       arbiter::http_endpoint::parse("http://127.0.0.1:" + std::to_string(receiver.port()) + "/v1/traces");
   options.resource.service_name = "bench";
+  options.compression = compression;
   arbiter::otlp_http_exporter exporter(options);
   const std::vector<arbiter::span_data> spans = arbiter_bench::sample_batch();
   std::int64_t failures = 0;
@@ -95,11 +97,31 @@ void BM_otlp_http_export(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(exporter.stats().bytes_sent));
   state.counters["failed_requests"] = benchmark::Counter(static_cast<double>(failures));
   state.counters["connections"] = benchmark::Counter(static_cast<double>(exporter.stats().connections));
+  state.counters["wire_bytes_per_span"] =
+      benchmark::Counter(state.iterations() == 0 ? 0.0
+                                                 : static_cast<double>(exporter.stats().bytes_sent) /
+                                                       static_cast<double>(state.iterations() * 512));
+}
+
+// One function per protocol and compression (the name says which). JSON, uncompressed, keeps the original name.
+using arbiter::http_compression;
+using arbiter::otlp_protocol;
+void BM_otlp_http_export(benchmark::State& state) {
+  export_batches(state, otlp_protocol::http_json, http_compression::none);
+}
+void BM_otlp_http_export_json_gzip(benchmark::State& state) {
+  export_batches(state, otlp_protocol::http_json, http_compression::gzip);
+}
+void BM_otlp_http_export_protobuf(benchmark::State& state) {
+  export_batches(state, otlp_protocol::http_protobuf, http_compression::none);
+}
+void BM_otlp_http_export_protobuf_gzip(benchmark::State& state) {
+  export_batches(state, otlp_protocol::http_protobuf, http_compression::gzip);
 }
 
 }  // namespace
 
-BENCHMARK(BM_otlp_http_export<arbiter::otlp_protocol::http_json>)->Name("BM_otlp_http_export/json")->UseRealTime();
-BENCHMARK(BM_otlp_http_export<arbiter::otlp_protocol::http_protobuf>)
-    ->Name("BM_otlp_http_export/protobuf")
-    ->UseRealTime();
+BENCHMARK(BM_otlp_http_export)->UseRealTime();
+BENCHMARK(BM_otlp_http_export_json_gzip)->Name("BM_otlp_http_export/json_gzip")->UseRealTime();
+BENCHMARK(BM_otlp_http_export_protobuf)->Name("BM_otlp_http_export/protobuf")->UseRealTime();
+BENCHMARK(BM_otlp_http_export_protobuf_gzip)->Name("BM_otlp_http_export/protobuf_gzip")->UseRealTime();

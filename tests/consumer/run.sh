@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds three tiny consumer projects against arbiter, the three ways users take it:
-# find_package after cmake --install, add_subdirectory, and pkg-config. Each must build and run.
+# Builds tiny consumer projects against arbiter, the three ways users take it: find_package after cmake --install,
+# add_subdirectory, and pkg-config; the two CMake ones also build a consumer of the opt-in exporters through
+# arbiter::exporters (OpenSSL and zlib). Each must build and run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
@@ -17,16 +18,18 @@ cmake -S "$root/tests/consumer/find_package" -B "$work/fp" -G Ninja -DCMAKE_CXX_
   -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/fp" >/dev/null
 "$work/fp/consumer"
+"$work/fp/consumer_exporter"
 
 echo "== consumer: add_subdirectory(arbiter)"
 cmake -S "$root/tests/consumer/add_subdirectory" -B "$work/as" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" \
   -DARBITER_SOURCE_DIR="$root" >/dev/null
 cmake --build "$work/as" >/dev/null
 "$work/as/consumer"
+"$work/as/consumer_exporter"
 
 echo "== consumer: pkg-config --cflags --libs arbiter"
 export PKG_CONFIG_PATH="$work/prefix/share/pkgconfig"
 # shellcheck disable=SC2046 # the flags are meant to split into words
 "$cxx" "$root/tests/consumer/main.cpp" -o "$work/pc" $(pkg-config --cflags --libs arbiter)
 "$work/pc"
-echo "consumers: 3 passed, 0 failed"
+echo "consumers: 5 passed, 0 failed"

@@ -173,7 +173,7 @@ TEST(orchestrator, EachBreakerReadsItsOwnSectionAndFallsBackToTheResilienceDefau
 TEST(orchestrator, EveryBadSettingIsReportedAtOnceWithItsSource) {
   try {
     rig r({"resilience.breakers.inventory.failure_threshold=0", "shutdown.timeout=abc",
-           "observability.otlp_endpoint=https://collector:4318"});
+           "observability.otlp_endpoint=ftp://collector:4318"});
     FAIL() << "no error";
   } catch (const arbiter::config_error& error) {
     const std::string what = error.what();
@@ -188,7 +188,7 @@ TEST(orchestrator, EveryBadSettingIsReportedAtOnceWithItsSource) {
 TEST(orchestrator, AValueThePartsRefuseIsAConfigErrorWithItsSource) {
   // A string the config accepts, but the tracing part cannot use: refused before anything starts, with its source.
   try {
-    rig r({"observability.otlp_endpoint=https://collector:4318"});
+    rig r({"observability.otlp_endpoint=ftp://collector:4318"});
     FAIL() << "no error";
   } catch (const arbiter::config_error& error) {
     const std::string what = error.what();

@@ -172,13 +172,13 @@ TEST(otel_env, bad_values_name_the_variable_and_the_value) {
   expect_error({{"OTEL_SDK_DISABLED", "yes"}}, "\"yes\"");
   expect_error({{"OTEL_TRACES_EXPORTER", "jaeger"}}, "\"jaeger\"");
   expect_error({{"OTEL_TRACES_EXPORTER", "jaeger"}}, "otlp, zipkin, console or none");
-  expect_error({{"OTEL_EXPORTER_ZIPKIN_ENDPOINT", "zipkin:9411/api/v2/spans"}}, "not an http:// URL");
+  expect_error({{"OTEL_EXPORTER_ZIPKIN_ENDPOINT", "zipkin:9411/api/v2/spans"}}, "not an http:// or https:// URL");
   expect_error({{"OTEL_EXPORTER_ZIPKIN_ENDPOINT", "http://zipkin:0/api/v2/spans"}}, "\"0\"");
   expect_error({{"OTEL_EXPORTER_ZIPKIN_ENDPOINT", "http://zipkin:9411/api v2"}}, "a space");
   expect_error({{"OTEL_EXPORTER_ZIPKIN_TIMEOUT", "10s"}}, "\"10s\"");
   expect_error({{"OTEL_EXPORTER_ZIPKIN_TIMEOUT", "0"}}, "a positive number of milliseconds");
-  expect_error({{"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"}}, "not an http:// URL");
-  expect_error({{"OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318"}}, "https");
+  expect_error({{"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"}}, "not an http:// or https:// URL");
+  expect_error({{"OTEL_EXPORTER_OTLP_ENDPOINT", "grpc://collector:4317"}}, "not an http:// or https:// URL");
   expect_error({{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://collector:99999/v1/traces"}}, "99999");
   expect_error({{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://:4318/v1/traces"}}, "no host");
   expect_error({{"OTEL_EXPORTER_OTLP_HEADERS", "novalue"}}, "no '='");
@@ -271,17 +271,33 @@ TEST(otel_env, malformed_headers_are_reported_without_echoing_what_may_be_a_toke
 
 // --- endpoints: one clear message at configuration time for every URL the exporter cannot use ---
 
-TEST(otel_env, https_is_refused_with_the_url_as_written) {
-  expect_refused({{"OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318"}},
-                 {"OTEL_EXPORTER_OTLP_ENDPOINT", "\"https://collector:4318\"", "https is not supported"},
-                 {"/v1/traces"});
-  expect_refused({{"OTEL_EXPORTER_OTLP_ENDPOINT", "https://"}}, {"\"https://\"", "https is not supported"},
-                 {"https:/v1/traces"});
-  expect_refused({{"OTEL_EXPORTER_OTLP_ENDPOINT", "HTTPS://collector/"}}, {"\"HTTPS://collector/\"", "https"}, {});
-  expect_refused({{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://collector:4318/v1/traces"}},
-                 {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "\"https://collector:4318/v1/traces\"", "https"}, {});
-  expect_refused({{"OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://collector"}}, {"\"ftp://collector\"", "not an http:// URL"},
-                 {"/v1/traces"});
+TEST(otel_env, https_endpoints_are_taken_with_port_443_by_default) {
+  auto s = read({{"OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector"}});
+  EXPECT_TRUE(s.otlp.endpoint.https);
+  EXPECT_EQ(s.otlp.endpoint.scheme(), "https");
+  EXPECT_EQ(s.otlp.endpoint.host, "collector");
+  EXPECT_EQ(s.otlp.endpoint.port, 443);
+  EXPECT_EQ(s.otlp.endpoint.target, "/v1/traces");
+  s = read({{"OTEL_EXPORTER_OTLP_ENDPOINT", "HTTPS://collector:4318/otlp/"}});
+  EXPECT_TRUE(s.otlp.endpoint.https);
+  EXPECT_EQ(s.otlp.endpoint.port, 4318);
+  EXPECT_EQ(s.otlp.endpoint.target, "/otlp/v1/traces");
+  s = read({{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://[::1]/traces"}});
+  EXPECT_TRUE(s.otlp.endpoint.https);
+  EXPECT_EQ(s.otlp.endpoint.host, "::1");
+  EXPECT_EQ(s.otlp.endpoint.port, 443);
+  EXPECT_EQ(s.otlp.endpoint.target, "/traces");
+  s = read({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector"}});
+  EXPECT_FALSE(s.otlp.endpoint.https);
+  EXPECT_EQ(s.otlp.endpoint.port, 80);
+}
+
+TEST(otel_env, other_schemes_and_hostless_urls_are_refused_with_the_url_as_written) {
+  expect_refused({{"OTEL_EXPORTER_OTLP_ENDPOINT", "https://"}}, {"\"https://\"", "no host"}, {"https:/v1/traces"});
+  expect_refused({{"OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://collector"}},
+                 {"\"ftp://collector\"", "not an http:// or https:// URL"}, {"/v1/traces"});
+  expect_refused({{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "httpss://collector/v1/traces"}},
+                 {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "not an http:// or https:// URL"}, {});
 }
 
 TEST(otel_env, user_info_is_refused_without_echoing_the_password) {
@@ -407,6 +423,30 @@ TEST(otel_env, set_resource_attribute_is_the_one_merge) {
   EXPECT_EQ(r.attributes[0].second, arbiter::attribute_value(std::int64_t{7}));
   EXPECT_EQ(r.service_name, "orders");
   EXPECT_EQ(r.deployment_environment, "prod");
+}
+
+}  // namespace
+
+namespace {
+
+TEST(otel_env, compression_is_gzip_or_none_and_the_traces_variable_wins) {
+  EXPECT_EQ(read({}).otlp.compression, arbiter::http_compression::none);
+  EXPECT_EQ(read({{"OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"}}).otlp.compression, arbiter::http_compression::gzip);
+  EXPECT_EQ(read({{"OTEL_EXPORTER_OTLP_COMPRESSION", " GZIP "}}).otlp.compression, arbiter::http_compression::gzip);
+  EXPECT_EQ(read({{"OTEL_EXPORTER_OTLP_COMPRESSION", "none"}}).otlp.compression, arbiter::http_compression::none);
+  EXPECT_EQ(read({{"OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"}, {"OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "none"}})
+                .otlp.compression,
+            arbiter::http_compression::none);
+  EXPECT_EQ(read({{"OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip"}}).otlp.compression,
+            arbiter::http_compression::gzip);
+}
+
+TEST(otel_env, unknown_compression_names_the_variable_and_the_choices) {
+  const std::string what = error_of({{"OTEL_EXPORTER_OTLP_COMPRESSION", "zstd"}});
+  EXPECT_NE(what.find("OTEL_EXPORTER_OTLP_COMPRESSION=\"zstd\""), std::string::npos) << what;
+  EXPECT_NE(what.find("gzip or none"), std::string::npos) << what;
+  const std::string traces = error_of({{"OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "deflate"}});
+  EXPECT_NE(traces.find("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION=\"deflate\""), std::string::npos) << traces;
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <zlib.h>
 #include <nlohmann/json.hpp>
 
 #include "otlp_trace_test.pb.h"
@@ -47,6 +48,7 @@ class receiver {
     std::string content_type;
     std::string tenant;  // the x-tenant header, to check configured headers arrive
     std::string body;
+    std::string content_encoding;
   };
 
   explicit receiver(std::function<unsigned(std::size_t)> reply = [](std::size_t) { return 200U; })
@@ -136,7 +138,8 @@ class receiver {
         {
           std::unique_lock lock(mutex_);
           requests_.push_back({std::string(request.target()), std::string(request[http::field::content_type]),
-                               std::string(request["x-tenant"]), request.body()});
+                               std::string(request["x-tenant"]), request.body(),
+                               std::string(request[http::field::content_encoding])});
           status = reply_(requests_.size() - 1);
           statuses_.push_back(status);
           holding_ = held_;
@@ -619,6 +622,84 @@ TEST(configured_exporter, follows_otel_traces_exporter) {
   arbiter::configured_exporter none(settings);
   EXPECT_TRUE(none.export_spans(spans, 3s).ok());
   EXPECT_EQ(rx.requests().size(), 1U) << "none sends nothing";
+}
+
+/// Returns `gz` gunzipped (fails the test, and returns what it has, on a broken stream).
+std::string gunzip(const std::string& gz) {
+  z_stream z{};
+  EXPECT_EQ(inflateInit2(&z, 15 + 16), Z_OK);  // gzip only: a zlib or raw stream is an error here
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+  z.avail_in = static_cast<uInt>(gz.size());
+  std::string out;
+  char chunk[16384];
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    z.next_out = reinterpret_cast<Bytef*>(chunk);
+    z.avail_out = sizeof chunk;
+    rc = inflate(&z, Z_NO_FLUSH);
+    out.append(chunk, sizeof chunk - z.avail_out);
+  }
+  EXPECT_EQ(rc, Z_STREAM_END) << "a complete gzip stream";
+  EXPECT_EQ(z.avail_in, 0U) << "nothing after the gzip trailer";
+  inflateEnd(&z);
+  return out;
+}
+
+std::vector<arbiter::span_data> some_spans(int n, const std::string& name) {
+  std::vector<arbiter::span_data> spans(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    auto& s = spans[static_cast<std::size_t>(i)];
+    s.name = name;
+    s.context = {arbiter::trace_id{0x0123456789abcdefULL, static_cast<std::uint64_t>(i + 1)},
+                 arbiter::span_id{static_cast<std::uint64_t>(i + 1)}, arbiter::trace_flags::sampled, false};
+    s.attributes = {{"i", std::int64_t{i}}, {"card", std::string("visa")}};
+    s.start_time = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000 + i));
+    s.end_time = s.start_time + 3ms;
+  }
+  return spans;
+}
+
+TEST(otlp_http_exporter, gzip_bodies_carry_content_encoding_and_gunzip_to_the_json_encoding) {
+  receiver rx;
+  auto options = options_for(rx.port());
+  options.compression = arbiter::http_compression::gzip;
+  arbiter::otlp_http_exporter exporter(options);
+  const auto first = some_spans(200, "charge");
+  const auto second = some_spans(3, "refund");  // a smaller body after a larger one: the buffers are reused
+  ASSERT_TRUE(exporter.export_spans(first, 3s).ok());
+  ASSERT_TRUE(exporter.export_spans(second, 3s).ok());
+  ASSERT_TRUE(exporter.export_spans(first, 3s).ok());
+  const auto requests = rx.requests();
+  ASSERT_EQ(requests.size(), 3U);
+  std::uint64_t wire = 0;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const auto& r = requests[i];
+    EXPECT_EQ(r.content_encoding, "gzip");
+    EXPECT_EQ(r.content_type, "application/json");
+    std::string expected;
+    arbiter::encode_otlp_json(expected, i == 1 ? second : first, options.resource);
+    const std::string plain = gunzip(r.body);
+    EXPECT_EQ(plain, expected) << "request " << i;
+    if (i != 1) {
+      EXPECT_LT(r.body.size(), expected.size() / 4) << "200 similar spans compress well";
+    }
+    wire += r.body.size();
+  }
+  EXPECT_EQ(exporter.stats().bytes_sent, wire) << "bytes_sent counts the compressed bodies";
+  EXPECT_EQ(rx.connections(), 1U);
+}
+
+TEST(otlp_http_exporter, without_compression_there_is_no_content_encoding) {
+  receiver rx;
+  arbiter::otlp_http_exporter exporter(options_for(rx.port()));
+  const auto spans = some_spans(2, "plain");
+  ASSERT_TRUE(exporter.export_spans(spans, 3s).ok());
+  const auto requests = rx.requests();
+  ASSERT_EQ(requests.size(), 1U);
+  EXPECT_EQ(requests[0].content_encoding, "");
+  std::string expected;
+  arbiter::encode_otlp_json(expected, spans, options_for(rx.port()).resource);
+  EXPECT_EQ(requests[0].body, expected);
 }
 
 }  // namespace

@@ -13,6 +13,9 @@
 /// | OTEL_EXPORTER_OTLP_[TRACES_]HEADERS | `key=value,key2=value2`, values percent-decoded; names are HTTP tokens |
 /// | OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT | milliseconds per export request (default 10000) |
 /// | OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL | `http/protobuf` (default, `application/x-protobuf`) or `http/json` |
+/// | OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION | `gzip` or `none` (default) |
+/// | OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE | PEM file of the CAs to trust for https (default: the system's) |
+/// | OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE, ..._CLIENT_KEY | PEM files for mutual TLS (both or neither) |
 /// | OTEL_EXPORTER_ZIPKIN_ENDPOINT | full URL of Zipkin's span intake (default `http://localhost:9411/api/v2/spans`) |
 /// | OTEL_EXPORTER_ZIPKIN_TIMEOUT | milliseconds per Zipkin export request (default 10000) |
 /// | OTEL_SERVICE_NAME | `service.name`; wins over OTEL_RESOURCE_ATTRIBUTES |
@@ -21,15 +24,17 @@
 /// | OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_EXPORT_TIMEOUT | milliseconds |
 /// | OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE | spans |
 ///
-/// Nothing read here can add a line to an HTTP request: a URL is checked by http_endpoint::parse (http only, no
+/// Nothing read here can add a line to an HTTP request: a URL is checked by http_endpoint::parse (http or https, no
 /// user info, a valid host and port, a path of URL characters) and a header by detail::check_http_header (a token
 /// name, a value without CR, LF, NUL or other control bytes, checked after percent-decoding); the exporter checks
 /// options given to it directly the same way. Errors about headers never show a header's value.
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <stdexcept>
@@ -210,28 +215,28 @@ inline void check_http_header(std::string_view what, std::string_view name, std:
 
 }  // namespace detail
 
-/// Where an OTLP/HTTP request goes: `http://host:port/path`.
+/// Where an OTLP/HTTP request goes: `http://host:port/path`, or `https://...` over TLS.
 struct http_endpoint {
   std::string host = "127.0.0.1";  ///< a name, an IPv4 address, or an IPv6 address without brackets
   std::uint16_t port = 4318;
   std::string target = "/v1/traces";  ///< the request target: path and query, percent-encoded
+  bool https = false;                 ///< TLS (https://), with the server's certificate verified
 
-  /// Parses an `http://host[:port][/path][?query]` URL: the one URL check for the OTEL_* variables, the config key
-  /// and the exporter's options (see validate()). `what` names where the URL came from in the error, which shows
-  /// the URL as written, its user info (a password) replaced by `***`. Refused: https (this exporter has no TLS
-  /// yet: put a collector next to the service), user info, a missing or malformed host, a port that is not 1 to
-  /// 65535, a path with a space, control or other non-URL byte (percent-encoded bytes are fine), a fragment.
+  /// `http` or `https`.
+  [[nodiscard]] std::string_view scheme() const noexcept { return https ? "https" : "http"; }
+
+  /// Parses an `http[s]://host[:port][/path][?query]` URL (the port defaults to 80, or 443 for https): the one URL
+  /// check for the OTEL_* variables, the config key and the exporter's options (see validate()). `what` names where
+  /// the URL came from in the error, which shows the URL as written, its user info (a password) replaced by `***`.
+  /// Refused: another scheme, user info, a missing or malformed host, a port that is not 1 to 65535, a path with a
+  /// space, control or other non-URL byte (percent-encoded bytes are fine), a fragment.
   [[nodiscard]] static http_endpoint parse(std::string_view url, std::string_view what = "endpoint") {
     const auto fail = [&](const std::string& why) {
       throw std::invalid_argument(std::string(what) + ": \"" + detail::url_for_message(url) + "\" " + why);
     };
-    if (detail::iequals(url.substr(0, 8), "https://")) {
-      fail(
-          "uses https, and https is not supported by this exporter yet (it has no TLS): send over http:// to a "
-          "collector next to the service");
-    }
-    if (!detail::iequals(url.substr(0, 7), "http://")) fail("is not an http:// URL");
-    const std::string_view rest = url.substr(7);
+    const bool https = detail::iequals(url.substr(0, 8), "https://");
+    if (!https && !detail::iequals(url.substr(0, 7), "http://")) fail("is not an http:// or https:// URL");
+    const std::string_view rest = url.substr(https ? 8 : 7);
     const auto authority_end = rest.find_first_of("/?#");
     const std::string_view authority = rest.substr(0, authority_end);
     if (authority.find('@') != std::string_view::npos) {
@@ -265,7 +270,8 @@ struct http_endpoint {
     }
     http_endpoint result;
     result.host = std::string(host);
-    result.port = 80;
+    result.https = https;
+    result.port = https ? 443 : 80;
     if (port_text) {
       unsigned value = 0;
       const std::string_view text = *port_text;
@@ -364,6 +370,20 @@ namespace detail {
 
 }  // namespace detail
 
+/// How an HTTP exporter compresses its request bodies (OTEL_EXPORTER_OTLP_COMPRESSION).
+enum class http_compression : unsigned char {
+  none,  ///< sent as encoded
+  gzip,  ///< gzip (RFC 1952) with `Content-Encoding: gzip`
+};
+
+/// TLS files for an https:// endpoint, in PEM. Empty fields keep the defaults: the system's trusted CAs and no
+/// client certificate. The server's certificate is always verified, its name or address included.
+struct tls_options {
+  std::string ca_file;                  ///< the CAs to trust instead of the system's (OTEL_EXPORTER_OTLP_CERTIFICATE)
+  std::string client_certificate_file;  ///< for mutual TLS (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE); needs the key
+  std::string client_key_file;          ///< its private key (OTEL_EXPORTER_OTLP_CLIENT_KEY)
+};
+
 /// Everything an OTLP/HTTP exporter needs.
 struct otlp_http_options {
   http_endpoint endpoint{};
@@ -371,6 +391,8 @@ struct otlp_http_options {
   std::vector<std::pair<std::string, std::string>> headers;  ///< extra request headers (authentication, tenant)
   std::chrono::milliseconds timeout{10000};                  ///< per request
   otlp_resource resource{};
+  http_compression compression = http_compression::none;  ///< of request bodies
+  tls_options tls{};                                      ///< used by https:// endpoints only
 };
 
 /// Everything a Zipkin exporter needs but the resource (that is otlp_http_options::resource, the one resource of
@@ -452,6 +474,18 @@ namespace detail {
     rest.remove_prefix(comma + 1);
   }
   return out;
+}
+
+/// Throws std::invalid_argument, naming `name` (a variable or an option) and the path, unless `path` is a file this
+/// process can open for reading.
+inline void check_readable_file(std::string_view name, const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    const int error = errno;
+    throw std::invalid_argument(std::string(name) + ": cannot read the file \"" + printable(path) +
+                                "\": " + std::generic_category().message(error));
+  }
+  std::fclose(file);
 }
 
 template <class T>
@@ -542,6 +576,35 @@ template <class T>
   }
   if (const auto v = either("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")) {
     s.otlp.timeout = detail::parse_env_millis(v->first, detail::trim_ows(v->second));
+  }
+  if (const auto v = either("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION")) {
+    const std::string text = detail::lowercase(detail::trim_ows(v->second));
+    if (text == "gzip") {
+      s.otlp.compression = http_compression::gzip;
+    } else if (text == "none") {
+      s.otlp.compression = http_compression::none;
+    } else {
+      detail::bad_env(v->first, v->second, "gzip or none");
+    }
+  }
+
+  const auto tls_file = [&](const char* specific, const char* general, std::string& field) {
+    if (const auto v = either(specific, general)) {
+      field = std::string(detail::trim_ows(v->second));
+      detail::check_readable_file(v->first, field);
+    }
+  };
+  tls_file("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE", s.otlp.tls.ca_file);
+  tls_file("OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+           s.otlp.tls.client_certificate_file);
+  tls_file("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "OTEL_EXPORTER_OTLP_CLIENT_KEY", s.otlp.tls.client_key_file);
+  if (s.otlp.tls.client_certificate_file.empty() != s.otlp.tls.client_key_file.empty()) {
+    throw std::invalid_argument(
+        s.otlp.tls.client_key_file.empty()
+            ? "OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE is set without OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_KEY; "
+              "mutual TLS needs both"
+            : "OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_KEY is set without OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE; "
+              "mutual TLS needs both");
   }
 
   if (const auto v = get("OTEL_EXPORTER_ZIPKIN_ENDPOINT")) {

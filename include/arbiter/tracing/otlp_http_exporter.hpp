@@ -3,9 +3,10 @@
 /// \file
 /// OTLP/HTTP: `POST {endpoint}/v1/traces` with an ExportTraceServiceRequest body, in protobuf (`http/protobuf`, the
 /// default: `Content-Type: application/x-protobuf`, otlp_protobuf.hpp) or in JSON (`http/json`:
-/// `Content-Type: application/json`, otlp_json.hpp), as otlp_http_options::protocol says. Works with the OpenTelemetry
-/// Collector, Jaeger (4318) and Grafana Tempo. Opt-in header: it pulls in Boost.Asio and Beast (about 3 s of compile
-/// time), so nothing else includes it.
+/// `Content-Type: application/json`, otlp_json.hpp), as otlp_http_options::protocol says; gzip-compressed on
+/// request, over TLS for an https:// endpoint. Works with the OpenTelemetry Collector, Jaeger (4318) and Grafana
+/// Tempo. Opt-in header: it pulls in Boost.Asio and Beast (about 3 s of compile time), OpenSSL and zlib (link
+/// OpenSSL::SSL, OpenSSL::Crypto and ZLIB::ZLIB), so nothing else includes it.
 ///
 /// Put it behind a batch_processor: an export blocks its caller for up to the timeout.
 ///
@@ -46,8 +47,9 @@ class otlp_http_exporter {
  public:
   /// Throws std::invalid_argument for options that could put anything but the intended lines on the wire: an
   /// endpoint that http_endpoint::validate() refuses, or a header with a name that is not an HTTP token or a value
-  /// with CR, LF, NUL or another control byte (the error names the header, never its value). A repeated resource
-  /// attribute key is sent once, with the value given last.
+  /// with CR, LF, NUL or another control byte (the error names the header, never its value); and, for an https://
+  /// endpoint, a TLS file (options.tls) that is missing, unreadable or not PEM (the error names the option and the
+  /// path). A repeated resource attribute key is sent once, with the value given last.
   explicit otlp_http_exporter(otlp_http_options options = {}) : impl_(std::make_unique<impl>(std::move(options))) {}
 
   /// Encodes `batch` and posts it; returns how it went. Never throws for network or HTTP problems. Resolving,
@@ -69,9 +71,7 @@ class otlp_http_exporter {
 
  private:
   struct impl {
-    explicit impl(otlp_http_options o)
-        : options(checked(std::move(o))),
-          transport(detail::http_transport_options{options.endpoint, options.headers}) {}
+    explicit impl(otlp_http_options o) : options(checked(std::move(o))), transport(transport_options(options)) {}
 
     /// Every request line, Host header and extra header is built from what passes here, so no option can add
     /// a line to a request.
@@ -80,6 +80,18 @@ class otlp_http_exporter {
       for (const auto& [name, value] : o.headers) detail::check_http_header("otlp_http_options.headers", name, value);
       o.resource = detail::with_unique_attributes(std::move(o.resource));
       return o;
+    }
+
+    static detail::http_transport_options transport_options(const otlp_http_options& o) {
+      detail::http_transport_options t;
+      t.endpoint = o.endpoint;
+      t.headers = o.headers;
+      t.label = "OTLP";
+      t.user_agent = "arbiter-otlp-http/0.1";
+      t.compression = o.compression;
+      t.tls = o.tls;
+      t.what = "otlp_http_options";
+      return t;
     }
 
     otlp_http_options options;

@@ -4,7 +4,9 @@
 /// Zipkin v2 over HTTP: `POST /api/v2/spans` (by default `http://localhost:9411/api/v2/spans`), `Content-Type:
 /// application/json`, a JSON list of spans mapped as zipkin_json.hpp says. Works with Zipkin itself and with
 /// anything that takes Zipkin's v2 JSON (the OpenTelemetry Collector's zipkin receiver, Jaeger's Zipkin port).
-/// Opt-in header: it pulls in Boost.Asio and Beast through the HTTP transport shared with otlp_http_exporter.
+/// Opt-in header: it pulls in Boost.Asio, Beast, OpenSSL and zlib through the HTTP transport shared with
+/// otlp_http_exporter (link OpenSSL::SSL, OpenSSL::Crypto and ZLIB::ZLIB); an https:// endpoint is verified against
+/// the system's trusted CAs.
 ///
 /// Put it behind a batch_processor: an export blocks its caller for up to the timeout.
 ///
@@ -64,8 +66,8 @@ class zipkin_exporter {
     impl(zipkin_options o, otlp_resource r)
         : options(checked(std::move(o))),
           resource(detail::with_unique_attributes(std::move(r))),
-          transport(detail::http_transport_options{options.endpoint, options.headers, "Zipkin", "arbiter-zipkin/0.1"}) {
-    }
+          transport(detail::http_transport_options{options.endpoint, options.headers, "Zipkin", "arbiter-zipkin/0.1",
+                                                   http_compression::none, tls_options{}, "zipkin_options"}) {}
 
     /// Every request line, Host header and extra header is built from what passes here.
     static zipkin_options checked(zipkin_options o) {
