@@ -146,6 +146,12 @@ class sdk_span {
 
   /// Adds a link to another span (beyond the limit it is counted).
   void add_link(const span_context& context, std::initializer_list<attribute> attributes = {}) {
+    add_link(context, std::string_view{}, attributes);
+  }
+
+  /// Adds a link to another span that carries the W3C tracestate `trace_state` (header form, exported with it).
+  void add_link(const span_context& context, std::string_view trace_state,
+                std::initializer_list<attribute> attributes = {}) {
     if (!data_ || !context.valid()) return;
     if (data_->links.size() >= core_->limits.max_links) {
       ++data_->dropped_links;
@@ -156,6 +162,7 @@ class sdk_span {
       detail::set_limited_attribute(link.attributes, core_->limits.max_attributes_per_event, link.dropped_attributes,
                                     a.key, a.value);
     }
+    if (!trace_state.empty()) link.trace_state.assign(trace_state);
     data_->links.push_back(std::move(link));
   }
 
@@ -168,6 +175,12 @@ class sdk_span {
   /// Returns the context by reference, valid while this span lives (lets trace() activate it without a copy).
   [[nodiscard]] const span_context& context_ref() const noexcept { return context_; }
   [[nodiscard]] bool is_recording() const noexcept { return data_ != nullptr; }
+  /// Returns the W3C tracestate this span records (header form), valid while it lives; empty when it has none or
+  /// is sampled out (a sampled-out span keeps no string: its trace's tracestate stays with the active scope, see
+  /// active_trace_state()).
+  [[nodiscard]] std::string_view trace_state() const noexcept {
+    return data_ ? std::string_view(data_->trace_state) : std::string_view{};
+  }
 
  private:
   template <class, class, class>
@@ -207,7 +220,8 @@ class tracer {
         core_(std::make_shared<core_type>(core_type{std::move(processor), limits, std::move(clock)})) {}
 
   /// Starts a span: a child of `options.parent` if valid, else of the thread's active span (unless `options.root`),
-  /// else the root of a new trace. The sampler decides once; a sampled-out span records nothing.
+  /// else the root of a new trace. The sampler decides once; a sampled-out span records nothing. A recording span
+  /// copies its parent's tracestate (`options.trace_state`, or the active one) when it is not empty.
   [[nodiscard]] span_type start_span(std::string_view name, span_options options = {}) const {
     const span_context parent = detail::resolve_parent(options.parent, options.root);
     span_context context;
@@ -249,6 +263,9 @@ class tracer {
     data->context = context;
     data->parent_span_id = parent.span_id;
     data->kind = options.kind;
+    const std::string_view trace_state =
+        detail::resolve_parent_trace_state(options.parent, options.trace_state, parent);
+    if (!trace_state.empty()) data->trace_state.assign(trace_state);  // a recycled record comes cleared
     for (const auto& link : options.links) {
       if (!link.valid()) continue;
       if (data->links.size() >= core_->limits.max_links) {
