@@ -3,6 +3,7 @@
 #include <arbiter/tracing/active_span.hpp>
 #include <arbiter/tracing/batch_processor.hpp>
 #include <arbiter/tracing/exporter.hpp>
+#include <arbiter/tracing/null_tracer.hpp>
 #include <arbiter/tracing/otlp_json.hpp>
 #include <arbiter/tracing/propagation.hpp>
 #include <arbiter/tracing/recording_tracer.hpp>
@@ -54,9 +55,9 @@ TEST(trace_state_spans, extract_start_child_inject_round_trip_keeps_the_tracesta
     const arbiter::active_span_scope scope(remote);
     EXPECT_EQ(arbiter::active_trace_state(), incoming_state);
     arbiter::trace(f.tracer, "server", [&](auto& server) {
-      EXPECT_EQ(server.get().trace_state(), incoming_state);
+      EXPECT_EQ(server.trace_state(), incoming_state);
       arbiter::trace(f.tracer, "client", [&](auto& client) {
-        EXPECT_EQ(client.get().trace_state(), incoming_state);
+        EXPECT_EQ(client.trace_state(), incoming_state);
         arbiter::inject_trace_context(sent);
         EXPECT_EQ(sent.at("traceparent"), arbiter::traceparent_string(client.context()));
       });
@@ -128,7 +129,7 @@ TEST(trace_state_spans, a_sampled_out_trace_still_injects_the_tracestate) {
     const arbiter::active_span_scope scope(arbiter::extract_trace_context(received));
     arbiter::trace(f.tracer, "server", [&](auto& server) {
       EXPECT_FALSE(server.is_recording());
-      EXPECT_TRUE(server.get().trace_state().empty()) << "a sampled-out span keeps no string";
+      EXPECT_TRUE(server.trace_state().empty()) << "a sampled-out span keeps no string";
       arbiter::inject_trace_context(sent);
     });
   }
@@ -157,6 +158,14 @@ TEST(trace_state_spans, an_invalid_tracestate_is_dropped_and_the_trace_continues
           "traceState"),
       0U);
 }
+
+template <class S>
+concept has_trace_state = requires(const S& span) {
+  span.trace_state();
+};
+static_assert(has_trace_state<arbiter::scoped_span<arbiter::recording_tracer>>);
+static_assert(!has_trace_state<arbiter::scoped_span<arbiter::null_tracer>>,
+              "scoped_span offers trace_state() only for spans that keep one");
 
 TEST(trace_state_spans, no_active_span_injects_nothing) {
   headers sent;
@@ -237,7 +246,7 @@ TEST(trace_state_spans, the_recording_tracer_models_the_same_inheritance) {
   {
     const arbiter::active_span_scope scope(arbiter::extract_trace_context(received));
     arbiter::trace(tracer, "outer", [&](auto& outer) {
-      EXPECT_EQ(outer.get().trace_state(), incoming_state);
+      EXPECT_EQ(outer.trace_state(), incoming_state);
       arbiter::trace(tracer, "inner", [] {});
     });
     auto explicit_child =
