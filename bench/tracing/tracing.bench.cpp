@@ -1,8 +1,9 @@
 // Tracing overhead next to its floor: the same function untraced (BM_no_tracing), then traced with null_tracer,
-// with a sampled-out production tracer, with recording_tracer, and with the production tracer feeding a
-// batch_processor whose exporter encodes every span as OTLP JSON in the background. Every traced variant does
-// start + 3 attributes + end around the function; each runs on 1 and 2 threads. The batch variants report what
-// became of the spans: exported, dropped (every one counted), and the export rate.
+// with a sampled-out production tracer (through trace(), and by hand: BM_span/sampled_out_direct), with
+// recording_tracer, and with the production tracer feeding a batch_processor whose exporter encodes every span as OTLP
+// JSON in the background. Every traced variant does start + 3 attributes + end around the function; each runs on 1 and
+// 2 threads. The batch variants report what became of the spans: exported, dropped (every one counted), and the export
+// rate.
 //   BM_span/batch_otlp               the defaults: tsc_clock span times, the export thread at normal priority
 //   BM_span/batch_otlp_background    the export thread at niceness 19 (batch_options::worker_nice)
 //   BM_span/batch_otlp_steady_clock  span times from steady_clock, to show what the two clock reads cost
@@ -106,6 +107,26 @@ void BM_span_sampled_out(benchmark::State& state) {
   static const auto processor = std::make_shared<batch>(encoding_sink{});
   const arbiter::tracer<arbiter::always_off, batch> tracer(processor);
   run_traced(state, tracer);
+}
+
+/// The same span driven by hand, as instrumented code often does: start_span, three set_attribute calls, end.
+/// Unlike trace() nothing tests is_recording() first, so this is the span's own cost when sampled out (what must
+/// stay inline at -O2: the test, not the out-of-line recording).
+void BM_span_sampled_out_direct(benchmark::State& state) {
+  static const auto processor = std::make_shared<batch>(encoding_sink{});
+  const arbiter::tracer<arbiter::always_off, batch> tracer(processor);
+  std::uint64_t x = 1;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(x);
+    auto span = tracer.start_span("work");
+    span.set_attribute("x", 1);
+    span.set_attribute("peer", "inventory");
+    span.set_attribute("cached", true);
+    x = work(x);
+    span.end();
+    benchmark::DoNotOptimize(x);
+  }
+  state.SetItemsProcessed(state.iterations());
 }
 
 void BM_span_recording(benchmark::State& state) {
@@ -238,6 +259,7 @@ void BM_zipkin_encode(benchmark::State& state) {
 BENCHMARK(BM_no_tracing)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_span_null)->Name("BM_span/null")->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_span_sampled_out)->Name("BM_span/sampled_out")->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_span_sampled_out_direct)->Name("BM_span/sampled_out_direct")->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_span_recording)->Name("BM_span/recording")->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_span_batch_otlp)->Name("BM_span/batch_otlp")->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_span_batch_otlp_background)->Name("BM_span/batch_otlp_background")->Threads(1)->Threads(2)->UseRealTime();

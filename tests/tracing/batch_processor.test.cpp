@@ -8,9 +8,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <latch>
@@ -929,5 +931,202 @@ TEST(batch_processor, a_scrape_while_threads_trace_reads_counts_that_only_grow_a
   EXPECT_GT(sample(m, "arbiter_tracing_spans_exported_total"), 0);
   EXPECT_EQ(sample(m, "arbiter_tracing_queue_depth"), 0);
 }
+
+}  // namespace
+
+// Exporting never outlives its deadline (issue 16): Retry-After, backoff, and a collector that is down, slow or
+// rejecting, with the caller's deadlines and threads tracing all along.
+namespace {
+
+/// What a timed_exporter answers and records.
+struct timed_state {
+  std::mutex mutex;
+  std::vector<arbiter::export_result> script;  ///< answers for the next calls, in order; then success
+  std::vector<std::chrono::steady_clock::time_point> calls;
+};
+
+/// An exporter that answers from a script and notes when each call came.
+class timed_exporter : public shared_state<timed_state> {
+ public:
+  explicit timed_exporter(std::vector<arbiter::export_result> script) { s_->script = std::move(script); }
+  arbiter::export_result export_spans(std::span<const arbiter::span_data> /*batch*/, std::chrono::milliseconds) {
+    const std::lock_guard lock(s_->mutex);
+    s_->calls.push_back(std::chrono::steady_clock::now());
+    if (s_->calls.size() > s_->script.size()) return arbiter::export_result::success();
+    return s_->script[s_->calls.size() - 1];
+  }
+  /// Returns the time between consecutive calls.
+  [[nodiscard]] std::vector<std::chrono::steady_clock::duration> gaps() const {
+    return with([](timed_state& s) {
+      std::vector<std::chrono::steady_clock::duration> out;
+      for (std::size_t i = 1; i < s.calls.size(); ++i) out.push_back(s.calls[i] - s.calls[i - 1]);
+      return out;
+    });
+  }
+};
+
+TEST(batch_processor, a_receivers_retry_after_is_waited_instead_of_the_backoff) {
+  timed_exporter exporter({arbiter::export_result::retry("429 too many requests", 250ms)});
+  auto o = fast_options();  // a backoff of 1 to 4 ms: the wait below can only come from the Retry-After
+  arbiter::batch_processor<timed_exporter> p(exporter, o);
+  p.on_end(named("a"));
+  EXPECT_TRUE(p.force_flush(10s));
+  const auto gaps = exporter.gaps();
+  ASSERT_EQ(gaps.size(), 1U);
+  EXPECT_GE(gaps[0], 250ms) << "the second attempt came before the receiver's Retry-After";
+  EXPECT_LT(gaps[0], 5s);
+  EXPECT_EQ(p.stats().exported, 1U);
+  EXPECT_EQ(p.stats().retries, 1U);
+}
+
+TEST(batch_processor, a_retry_after_beyond_the_deadline_gives_up_at_once_and_counts_the_batch) {
+  timed_exporter exporter({arbiter::export_result::retry("503 service unavailable", 60s)});
+  auto o = fast_options();
+  o.schedule_delay = 1h;
+  o.export_timeout = 30s;
+  arbiter::batch_processor<timed_exporter> p(exporter, o);
+  for (int i = 0; i < 3; ++i) p.on_end(named("a"));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(p.force_flush(start + 500ms)) << "the batch was settled (counted as failed) within the deadline";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms) << "it did not sleep towards the 60 s Retry-After";
+  EXPECT_EQ(exporter.gaps().size(), 0U) << "no second attempt";
+  const auto stats = p.stats();
+  EXPECT_EQ(stats.dropped_export_failed, 3U);
+  EXPECT_EQ(stats.exported + stats.dropped(), stats.ended);
+}
+
+TEST(batch_processor, without_retry_after_the_backoff_doubles_up_to_its_maximum_with_jitter) {
+  std::vector<arbiter::export_result> script(4, arbiter::export_result::retry("cannot connect: connection refused"));
+  timed_exporter exporter(script);
+  auto o = fast_options();
+  o.initial_backoff = 40ms;
+  o.max_backoff = 160ms;
+  o.max_attempts = 5;
+  o.export_timeout = 20s;
+  arbiter::batch_processor<timed_exporter> p(exporter, o);
+  p.on_end(named("a"));
+  EXPECT_TRUE(p.force_flush(20s));
+  const auto gaps = exporter.gaps();
+  ASSERT_EQ(gaps.size(), 4U);
+  // Each wait is the backoff times a jitter in [0.5, 1]: 40, 80, 160, 160 ms at most, half that at least.
+  const std::array<std::chrono::milliseconds, 4> backoff{40ms, 80ms, 160ms, 160ms};
+  for (std::size_t i = 0; i < gaps.size(); ++i) {
+    EXPECT_GE(gaps[i], backoff[i] / 2 - 1ms) << "retry " << i + 1 << " came before half its backoff";
+    EXPECT_LT(gaps[i], backoff[i] + 2s) << "retry " << i + 1;
+  }
+  EXPECT_EQ(p.stats().exported, 1U);
+  EXPECT_EQ(p.stats().retries, 4U);
+}
+
+/// How the collector behind a misbehaving_exporter fails.
+enum class collector { down, slow, bad_request };
+
+struct misbehaving_state {
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::size_t calls = 0;
+};
+
+/// A collector that is down (connection refused at once, retryable), slow (answers after 10 s, whatever the
+/// timeout, unless the processor's stop token is requested) or rejecting every request (HTTP 400).
+class misbehaving_exporter : public shared_state<misbehaving_state> {
+ public:
+  explicit misbehaving_exporter(collector how) : how_(how) {}
+  arbiter::export_result export_spans(std::span<const arbiter::span_data> batch, std::chrono::milliseconds timeout) {
+    return export_spans(batch, timeout, std::stop_token{});
+  }
+  arbiter::export_result export_spans(std::span<const arbiter::span_data> /*batch*/, std::chrono::milliseconds,
+                                      std::stop_token stop) {
+    std::unique_lock lock(s_->mutex);
+    ++s_->calls;
+    switch (how_) {
+      case collector::down:
+        return arbiter::export_result::retry("cannot connect: connection refused");
+      case collector::bad_request:
+        return arbiter::export_result::fail("HTTP 400 bad request");
+      case collector::slow:
+        break;
+    }
+    const std::stop_callback wake(stop, [this] {
+      const std::lock_guard inner(s_->mutex);
+      s_->cv.notify_all();
+    });
+    if (s_->cv.wait_for(lock, 10s, [&] { return stop.stop_requested(); })) {
+      return arbiter::export_result::retry("stopped at the processor's shutdown deadline");
+    }
+    return arbiter::export_result::success();
+  }
+
+ private:
+  collector how_;
+};
+
+class deadlines : public ::testing::TestWithParam<collector> {};
+
+TEST_P(deadlines, flush_and_shutdown_return_by_their_deadline_traced_threads_never_block_and_every_span_is_counted) {
+  using batch = arbiter::batch_processor<misbehaving_exporter>;
+  misbehaving_exporter exporter(GetParam());
+  auto o = fast_options();
+  o.max_queue_size = 1024;
+  o.export_timeout = 30s;  // the SDK default: only the caller's deadlines can bound the waits
+  o.max_attempts = 1000;
+  o.initial_backoff = 20ms;
+  o.max_backoff = 100ms;
+  const auto p = std::make_shared<batch>(exporter, o);
+  const arbiter::tracer<arbiter::always_on, batch> tracer(p);
+  constexpr std::size_t threads = 2;
+  constexpr std::size_t per_thread = 3000;
+  std::array<std::chrono::steady_clock::duration, threads> burst{};
+  {
+    std::vector<std::jthread> workers;
+    for (std::size_t t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] {
+        const auto start = std::chrono::steady_clock::now();
+        for (std::size_t i = 0; i < per_thread; ++i) {
+          arbiter::trace(
+              tracer, "work", [] {}, arbiter::attr("i", static_cast<std::int64_t>(i)));
+        }
+        burst[t] = std::chrono::steady_clock::now() - start;
+      });
+    }
+  }
+  for (const auto took : burst) {
+    // The slow collector holds an export for 10 s: a span end that waited for it would take longer than this.
+    EXPECT_LT(took, 5s) << "a burst of " << per_thread << " span ends waited for the exporter";
+  }
+
+  const auto flush_start = std::chrono::steady_clock::now();
+  (void)p->force_flush(flush_start + 300ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - flush_start, 300ms + 1s) << "force_flush outlived its deadline";
+
+  for (int i = 0; i < 100; ++i) tracer.start_span("after the flush").end();
+  const auto shutdown_start = std::chrono::steady_clock::now();
+  (void)p->shutdown(300ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - shutdown_start, 300ms + 1s) << "shutdown outlived its deadline";
+
+  const auto stats = p->stats();
+  EXPECT_EQ(stats.ended, threads * per_thread + 100);
+  EXPECT_EQ(stats.exported + stats.dropped(), stats.ended) << "exported plus dropped is what ended, exactly";
+  EXPECT_EQ(stats.exported, 0U);
+  EXPECT_GT(exporter.with([](auto& s) { return s.calls; }), 0U);
+  if (GetParam() == collector::bad_request) {
+    EXPECT_EQ(stats.retries, 0U) << "a 400 is not retried";
+    EXPECT_EQ(stats.export_calls, exporter.with([](auto& s) { return s.calls; }));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(batch_processor, deadlines,
+                         ::testing::Values(collector::down, collector::slow, collector::bad_request),
+                         [](const ::testing::TestParamInfo<collector>& param) {
+                           switch (param.param) {
+                             case collector::down:
+                               return std::string("collector_down");
+                             case collector::slow:
+                               return std::string("collector_slow");
+                             case collector::bad_request:
+                               return std::string("collector_answers_400");
+                           }
+                           return std::string("unknown");
+                         });
 
 }  // namespace

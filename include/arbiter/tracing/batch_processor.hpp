@@ -287,6 +287,7 @@ inline void clear_for_reuse(span_data& span) noexcept {
   span.dropped_attributes = 0;
   span.dropped_events = 0;
   span.dropped_links = 0;
+  span.trace_state.clear();
 }
 
 /// A counter alone on its cache line.

@@ -3,7 +3,8 @@
 /// \file
 /// Encodes spans as an OTLP `ExportTraceServiceRequest` in the protobuf JSON mapping, the body of
 /// `POST /v1/traces` with `Content-Type: application/json`: resourceSpans -> scopeSpans -> spans; trace and span ids
-/// as lowercase hex; times as unix nanoseconds in decimal strings; enums as integers; attributes as key/value with a
+/// as lowercase hex; a span's or link's W3C tracestate as `traceState` (left out when empty, the proto3 default);
+/// times as unix nanoseconds in decimal strings; enums as integers; attributes as key/value with a
 /// typed value (`stringValue`, `intValue` as a decimal string, `doubleValue`, `boolValue`, `arrayValue`).
 /// What a strict collector would reject the whole batch for is never written: strings are valid UTF-8 (ill-formed
 /// bytes become U+FFFD, see detail/json_text.hpp), a non-finite `doubleValue` is "NaN", "Infinity" or "-Infinity",
@@ -486,6 +487,10 @@ inline void write_otlp_span(otlp_writer& out, const span_data& span) {
   out.quoted_id(span.context.trace_id);
   out.literal(",\"spanId\":");
   out.quoted_id(span.context.span_id);
+  if (!span.trace_state.empty()) {
+    out.literal(",\"traceState\":");
+    out.quoted(span.trace_state);
+  }
   if (span.parent_span_id.valid()) {
     out.literal(",\"parentSpanId\":");
     out.quoted_id(span.parent_span_id);
@@ -529,6 +534,10 @@ inline void write_otlp_span(otlp_writer& out, const span_data& span) {
       out.quoted_id(link.context.trace_id);
       out.literal(",\"spanId\":");
       out.quoted_id(link.context.span_id);
+      if (!link.trace_state.empty()) {
+        out.literal(",\"traceState\":");
+        out.quoted(link.trace_state);
+      }
       out.literal(",\"flags\":");
       out.decimal(static_cast<unsigned>(link.context.flags));
       const std::uint32_t link_left_out = write_otlp_attributes(out, link.attributes);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <arbiter/detail/ascii.hpp>
+#include <arbiter/tracing/active_span.hpp>
 #include <arbiter/tracing/baggage.hpp>
 #include <arbiter/tracing/span_context.hpp>
 #include <arbiter/tracing/trace_context.hpp>
@@ -104,7 +105,8 @@ void set_carrier_value(C& carrier, std::string_view key, std::string_view value)
 }
 
 /// What a request brought: its parent span's context (invalid when there was none or it was malformed)
-/// and the parent's tracestate.
+/// and the parent's tracestate. `active_span_scope scope(remote)` makes both the thread's active span, so the
+/// spans started below join the caller's trace and carry its tracestate.
 struct remote_context {
   span_context context{};
   trace_state state{};
@@ -141,6 +143,24 @@ void inject_trace_context(C& carrier, const span_context& context, const trace_s
   const auto parent = format_traceparent(context);
   set_carrier_value(carrier, traceparent_header, std::string_view(parent.data(), parent.size()));
   if (!state.empty()) set_carrier_value(carrier, tracestate_header, state.to_header());
+}
+
+/// Writes `traceparent` for `context` and `tracestate` as `trace_state` (header form, as a span's `trace_state()`
+/// returns it; nothing when empty) into `carrier`; an invalid context writes nothing.
+template <text_map_writer C>
+void inject_trace_context(C& carrier, const span_context& context, std::string_view trace_state) {
+  if (!context.valid()) return;
+  const auto parent = format_traceparent(context);
+  set_carrier_value(carrier, traceparent_header, std::string_view(parent.data(), parent.size()));
+  if (!trace_state.empty()) set_carrier_value(carrier, tracestate_header, trace_state);
+}
+
+/// Writes the thread's active span into `carrier`: its `traceparent` and its trace's `tracestate` (see
+/// active_span.hpp), what an outgoing call inside trace() sends. Sampled-out spans included: their tracestate
+/// is the active one. Nothing when no span is active.
+template <text_map_writer C>
+void inject_trace_context(C& carrier) {
+  inject_trace_context(carrier, active_context(), active_trace_state());
 }
 
 /// Reads every `baggage` value of `carrier` into one set.

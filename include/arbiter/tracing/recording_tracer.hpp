@@ -77,6 +77,10 @@ class recording_span {
 
   [[nodiscard]] span_context context() const noexcept { return data_ ? data_->context : span_context{}; }
   [[nodiscard]] bool is_recording() const noexcept { return data_ != nullptr; }
+  /// Returns the W3C tracestate this span carries (header form), valid while it lives.
+  [[nodiscard]] std::string_view trace_state() const noexcept {
+    return data_ ? std::string_view(data_->trace_state) : std::string_view{};
+  }
 
  private:
   friend class recording_tracer;
@@ -100,7 +104,8 @@ class recording_tracer {
   recording_tracer() : sink_(std::make_shared<recording_span::sink>()) {}
 
   /// Starts a span: a child of `options.parent` when it is valid, else of the thread's active span (unless
-  /// `options.root`), otherwise the root of a new sampled trace. Records every link, without limits.
+  /// `options.root`), otherwise the root of a new sampled trace. Records every link, without limits, and the
+  /// parent's tracestate (`options.trace_state`, or the active one), as the production tracer does.
   [[nodiscard]] span_type start_span(std::string_view name, span_options options = {}) const {
     auto data = std::make_unique<span_data>();
     data->name = std::string(name);
@@ -116,6 +121,7 @@ class recording_tracer {
       data->context.flags = trace_flags::sampled | trace_flags::random;
     }
     data->context.span_id = span_id::generate();
+    data->trace_state = std::string(detail::resolve_parent_trace_state(options.parent, options.trace_state, parent));
     for (const auto& link : options.links) data->links.push_back(span_link{link, {}});
     data->start_time = std::chrono::system_clock::now();
     return span_type(sink_, std::move(data));

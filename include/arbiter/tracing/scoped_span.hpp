@@ -3,6 +3,7 @@
 /// \file
 /// An RAII span: started on construction, ended on destruction (or earlier, by hand).
 
+#include <concepts>
 #include <exception>
 #include <string_view>
 #include <type_traits>
@@ -65,6 +66,11 @@ class scoped_span {
 
   [[nodiscard]] span_context context() const { return span_.context(); }
   [[nodiscard]] bool is_recording() const { return span_.is_recording(); }
+  /// Returns the W3C tracestate the span records (header form), for spans that keep one (see sdk_span).
+  [[nodiscard]] std::string_view trace_state() const requires requires(const span_type& span) {
+    { span.trace_state() } -> std::convertible_to<std::string_view>;
+  }
+  { return span_.trace_state(); }
 
   /// Returns the underlying span, for what this wrapper does not forward.
   [[nodiscard]] span_type& get() noexcept { return span_; }

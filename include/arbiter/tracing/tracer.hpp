@@ -5,7 +5,7 @@
 /// that names what a would-be tracer lacks.
 ///
 /// A Tracer has a nested `span_type` and `span_type start_span(std::string_view name, span_options = {})`.
-/// span_options: .parent, .kind, .root (ignore the active span), .links.
+/// span_options: .parent, .kind, .root (ignore the active span), .links, .trace_state (the parent's tracestate).
 /// A span is move-only and offers:
 ///   set_attribute(std::string_view key, attribute_view value)   // string, int64, double, bool
 ///   add_event(std::string_view name)
@@ -61,12 +61,15 @@ enum class span_status : unsigned char { unset, ok, error };
 
 /// How to start a span. An invalid `parent` means "the thread's active span" (see active_span.hpp), or a new
 /// trace when there is none or `root` is set. `links` point at related spans of other traces (batch jobs,
-/// fan-in); tracers that do not keep links ignore them.
+/// fan-in); tracers that do not keep links ignore them. `trace_state` is the W3C `tracestate` of an explicit
+/// `parent`, in header form: a recording span keeps a copy (and exports it); with the active span as parent the
+/// active tracestate is used instead (see active_span.hpp).
 struct span_options {
   span_context parent{};
   span_kind kind = span_kind::internal;
   bool root = false;                      ///< ignore the active span: start a new trace unless `parent` is valid
   std::span<const span_context> links{};  ///< viewed for the call only
+  std::string_view trace_state{};         ///< the tracestate of `parent` (ignored without one); viewed for the call
 };
 
 namespace detail {
