@@ -413,8 +413,8 @@ json request(const pb::ExportTraceServiceRequest& r) {
   return {{"resourceSpans", resource_spans}};
 }
 
-/// Removes "traceState" from the decoded spans and links where the JSON encoder wrote none: the JSON of main has no
-/// traceState yet (it comes with the tracestate work); where it writes one, the two must agree.
+/// Removes "traceState" from the decoded spans and links where the JSON encoder wrote none (it had none before the
+/// tracestate work; it now writes every one, so this removes nothing); where it writes one, the two must agree.
 void align_trace_state(json& decoded, const json& written) {
   json& spans = decoded["resourceSpans"][0]["scopeSpans"][0]["spans"];
   const json& written_spans = written.at("resourceSpans")[0].at("scopeSpans")[0].at("spans");

@@ -7,8 +7,8 @@
 /// resource's attributes (service.name first), one ScopeSpans with the scope's name and version, the spans with
 /// their attributes (every attribute_value type, arrays as ArrayValue), events, links, dropped counts and status;
 /// empty names as unnamed_span_name, attributes with an empty key left out and counted, strings as valid UTF-8
-/// (each ill-formed sequence becomes U+FFFD). Beyond the JSON of main: Span.trace_state and Link.trace_state when
-/// not empty, and the OTLP 1.2 "is remote" bits in the flags (SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK 0x100: known,
+/// (each ill-formed sequence becomes U+FFFD), Span.trace_state and Link.trace_state when not empty. Beyond the JSON:
+/// the OTLP 1.2 "is remote" bits in the flags (SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK 0x100: known,
 /// SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK 0x200: remote) next to the W3C trace flags: a Span's from
 /// span_data::parent_remote (whether its parent came from another process; a root span's parent is not remote, as
 /// OpenTelemetry Java writes it), a Link's from its span_context::remote.
