@@ -1130,3 +1130,35 @@ INSTANTIATE_TEST_SUITE_P(batch_processor, deadlines,
                          });
 
 }  // namespace
+
+namespace {
+
+TEST(batch_processor, clear_for_reuse_leaves_nothing_of_the_span_before) {
+  arbiter::span_data s;
+  s.name = "before";
+  s.context = {arbiter::trace_id{1, 2}, arbiter::span_id{3}, 1, true};
+  s.parent_span_id = arbiter::span_id{4};
+  s.kind = arbiter::span_kind::server;
+  s.attributes.emplace_back("k", std::string("v"));
+  s.events.push_back({});
+  s.links.push_back({});
+  s.status = arbiter::span_status::error;
+  s.status_description = "bad";
+  s.dropped_attributes = s.dropped_events = s.dropped_links = 1;
+  s.trace_state = "vendor=1";
+  s.parent_remote = true;
+  arbiter::detail::clear_for_reuse(s);
+  const arbiter::span_data fresh;
+  EXPECT_EQ(s.name, fresh.name);
+  EXPECT_EQ(s.context, fresh.context);
+  EXPECT_EQ(s.parent_span_id, fresh.parent_span_id);
+  EXPECT_EQ(s.kind, fresh.kind);
+  EXPECT_TRUE(s.attributes.empty() && s.events.empty() && s.links.empty());
+  EXPECT_EQ(s.status, fresh.status);
+  EXPECT_TRUE(s.status_description.empty());
+  EXPECT_EQ(s.dropped_attributes + s.dropped_events + s.dropped_links, 0u);
+  EXPECT_TRUE(s.trace_state.empty());
+  EXPECT_FALSE(s.parent_remote);
+}
+
+}  // namespace

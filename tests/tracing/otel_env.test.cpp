@@ -450,3 +450,28 @@ TEST(otel_env, unknown_compression_names_the_variable_and_the_choices) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(otel_env, content_type_and_content_encoding_are_the_exporters_own_headers) {
+  for (const char* name : {"Content-Type", "content-encoding"}) {
+    try {
+      arbiter::detail::check_http_header("OTEL_EXPORTER_OTLP_HEADERS", name, "gzip");
+      ADD_FAILURE() << name << " was accepted";
+    } catch (const std::invalid_argument& error) {
+      EXPECT_NE(std::string(error.what()).find("is set by the exporter itself"), std::string::npos) << error.what();
+      EXPECT_NE(std::string(error.what()).find("OTEL_EXPORTER_OTLP_HEADERS"), std::string::npos) << error.what();
+    }
+  }
+}
+
+TEST(otel_env, a_directory_is_not_a_readable_certificate_file) {
+  try {
+    arbiter::detail::check_readable_file("OTEL_EXPORTER_OTLP_CERTIFICATE", "/");
+    FAIL() << "a directory was taken for a file";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_EQ(std::string(error.what()), "OTEL_EXPORTER_OTLP_CERTIFICATE: cannot read the file \"/\": Is a directory");
+  }
+}
+
+}  // namespace

@@ -24,7 +24,9 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <stdexcept>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
@@ -374,6 +376,21 @@ TEST(otlp_http_exporter, receiver_down_loses_nothing_in_the_caller_and_counts_dr
   EXPECT_LE(stats.export_calls, 3U * 40U) << "bounded retries";
   EXPECT_EQ(stats.export_calls % 3U, 0U) << "each batch tried exactly max_attempts times";
   EXPECT_NE(p->last_error().find("cannot connect"), std::string::npos) << p->last_error();
+}
+
+TEST(otlp_http_exporter, a_stop_requested_before_the_export_ends_it_before_any_lookup_or_connection) {
+  receiver rx;
+  auto options = options_for(rx.port());
+  options.endpoint.host = "localhost";  // a name: nothing must be looked up once the stop is requested
+  arbiter::otlp_http_exporter exporter(options);
+  std::stop_source stop;
+  stop.request_stop();
+  const arbiter::span_data span;
+  const auto result = exporter.export_spans(std::span<const arbiter::span_data>(&span, 1), 5s, stop.get_token());
+  EXPECT_EQ(result.status, arbiter::export_result::code::retryable);
+  EXPECT_NE(result.error.find("stopped at the processor's shutdown deadline"), std::string::npos) << result.error;
+  EXPECT_EQ(exporter.stats().connections, 0U);
+  EXPECT_EQ(exporter.stats().requests, 0U);
 }
 
 TEST(otlp_http_exporter, slow_receiver_does_not_slow_the_traced_call) {

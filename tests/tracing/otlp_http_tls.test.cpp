@@ -102,6 +102,8 @@ extendedKeyUsage = clientAuth
         leaf("server", "localhost", "server_ext"),
         leaf("other_name", "elsewhere.example", "other_name_ext"),
         leaf("client", "arbiter test client", "client_ext"),
+        // The client's key again, encrypted with a pass phrase the exporter is never given.
+        openssl + " pkey -in" + in("client.key") + " -aes256 -passout pass:not-given -out" + in("client_encrypted.key"),
     };
     const std::string log = p.file("openssl.log");
     for (const auto& step : steps) {
@@ -440,6 +442,17 @@ TEST_F(otlp_http_tls, bad_certificate_files_are_construction_errors_naming_the_o
   options.endpoint.https = false;
   options.tls.ca_file = "/nonexistent/ca.pem";
   EXPECT_NO_THROW(arbiter::otlp_http_exporter{options});
+}
+
+TEST_F(otlp_http_tls, an_encrypted_client_key_is_a_construction_error_not_a_pass_phrase_prompt) {
+  auto options = options_for(4318);
+  options.tls.client_certificate_file = pki::get().file("client.pem");
+  options.tls.client_key_file = pki::get().file("client_encrypted.key");
+  const std::string what = construction_error(options);
+  EXPECT_NE(what.find("otlp_http_options.tls.client_key_file: \"" + options.tls.client_key_file +
+                      "\" is not a PEM private key"),
+            std::string::npos)
+      << what;
 }
 
 TEST_F(otlp_http_tls, the_environment_names_the_variable_of_a_missing_file_and_the_traces_variable_wins) {

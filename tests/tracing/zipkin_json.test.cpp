@@ -328,6 +328,9 @@ TEST(zipkin_json, remote_endpoint_of_client_and_producer_spans_follows_the_ranki
   EXPECT_EQ(encode_one(s)["remoteEndpoint"], json({{"ipv4", "10.0.0.7"}, {"port", 8080}}));
   s.attributes = {{"network.peer.address", std::string("2001:db8::1")}, {"network.peer.port", std::int64_t{0}}};
   EXPECT_EQ(encode_one(s)["remoteEndpoint"], json({{"ipv6", "2001:db8::1"}})) << "port 0 is no port";
+  s.attributes = {{"network.peer.address", std::string("cafe:80")}};
+  EXPECT_EQ(encode_one(s)["remoteEndpoint"], json({{"serviceName", "cafe:80"}}))
+      << "one colon is a host and a port, not an IPv6 address";
   s.kind = arbiter::span_kind::producer;
   s.attributes = {{"db.name", std::string("orders_db")}};
   EXPECT_EQ(encode_one(s)["remoteEndpoint"], json({{"serviceName", "orders_db"}}));

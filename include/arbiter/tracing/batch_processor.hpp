@@ -288,6 +288,7 @@ inline void clear_for_reuse(span_data& span) noexcept {
   span.dropped_events = 0;
   span.dropped_links = 0;
   span.trace_state.clear();
+  span.parent_remote = false;
 }
 
 /// A counter alone on its cache line.

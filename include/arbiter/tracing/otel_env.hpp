@@ -138,12 +138,12 @@ inline void check_http_header(std::string_view what, std::string_view name, std:
   if (const std::string problem = http_field_name_problem(name); !problem.empty()) {
     throw std::invalid_argument(std::string(what) + ": the header name \"" + printable(name) + "\" " + problem);
   }
-  constexpr std::string_view framing[] = {"host", "content-length", "transfer-encoding", "connection", "upgrade",
-                                          "te",   "trailer"};
+  constexpr std::string_view framing[] = {"host", "content-length", "transfer-encoding", "connection",      "upgrade",
+                                          "te",   "trailer",        "content-type",      "content-encoding"};
   for (const std::string_view owned : framing) {
     if (iequals(name, owned)) {
       throw std::invalid_argument(std::string(what) + ": the header \"" + std::string(name) +
-                                  "\" is set by the exporter itself (it frames the request); remove it");
+                                  "\" is set by the exporter itself (it frames or describes the request); remove it");
     }
   }
   if (const std::string problem = http_field_value_problem(value); !problem.empty()) {
@@ -480,12 +480,16 @@ namespace detail {
 /// process can open for reading.
 inline void check_readable_file(std::string_view name, const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
-    const int error = errno;
+  int error = file == nullptr ? errno : 0;
+  if (file != nullptr) {
+    static_cast<void>(std::fgetc(file));  // a directory opens, but does not read (EISDIR)
+    if (std::ferror(file)) error = errno;
+    std::fclose(file);
+  }
+  if (error != 0) {
     throw std::invalid_argument(std::string(name) + ": cannot read the file \"" + printable(path) +
                                 "\": " + std::generic_category().message(error));
   }
-  std::fclose(file);
 }
 
 template <class T>

@@ -268,9 +268,12 @@ inline void write_zipkin_tag_value(otlp_writer& out, const attribute_value& valu
   return parts == 4;
 }
 
-/// True when `text` looks like an IPv6 address (hex digits and ':', an embedded IPv4 tail allowed).
+/// True when `text` looks like an IPv6 address (hex digits and ':', an embedded IPv4 tail allowed): at least two
+/// colons ("::1"), so a "host:port" such as "cafe:80" is not taken for one.
 [[nodiscard]] constexpr bool is_ipv6_literal(std::string_view text) noexcept {
-  if (text.size() < 2 || text.find(':') == std::string_view::npos) return false;
+  std::size_t colons = 0;
+  for (const char c : text) colons += c == ':' ? 1 : 0;
+  if (colons < 2) return false;
   for (const char c : text) {
     const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
     if (!hex && c != ':' && c != '.') return false;

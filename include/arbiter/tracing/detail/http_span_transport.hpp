@@ -124,6 +124,8 @@ class http_span_transport {
       auto context = std::make_unique<ssl::context>(ssl::context::tls_client);
       SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
       context->set_verify_mode(ssl::verify_peer);
+      // An encrypted client key fails at once ("bad decrypt") instead of OpenSSL prompting on the terminal.
+      context->set_password_callback([](std::size_t, ssl::context::password_purpose) { return std::string(); });
       boost::system::error_code ec;
       const auto fail = [&](const std::string& field, const std::string& path, const std::string& why) {
         throw std::invalid_argument(o.what + ".tls." + field + ": \"" + printable(path) + "\" " + why);
@@ -194,7 +196,10 @@ class http_span_transport {
 
     /// Runs the io_context until `done`, the deadline or `stop`; then cancels what is pending. (The stop callback in
     /// post() calls io.stop(), the one io_context call that is safe from another thread, to end a wait at once.)
-    bool run_until(const bool& done, std::chrono::steady_clock::time_point deadline, const std::stop_token& stop) {
+    /// With `leave_behind`, a handler still pending at the deadline is not waited for: it must own what it writes
+    /// (a name lookup, which Asio runs on its own thread and cannot interrupt).
+    bool run_until(const bool& done, std::chrono::steady_clock::time_point deadline, const std::stop_token& stop,
+                   bool leave_behind = false) {
       io.restart();
       while (!done) {
         const auto now = std::chrono::steady_clock::now();
@@ -207,7 +212,7 @@ class http_span_transport {
           close();
           // Run the cancelled handler (it writes to the caller's locals) before returning; a late io.stop() from
           // the stop callback may end one run early, hence the loop.
-          while (!done) {
+          while (!done && !leave_behind) {
             io.restart();
             io.run_one();
           }
@@ -227,23 +232,39 @@ class http_span_transport {
         if (stop.stop_requested()) return stopped();
         return export_result::retry(prefix() + ": " + why);
       };
+      if (stop.stop_requested()) return stopped();
       if (tls) secure.emplace(io, *tls);  // nothing is pending on the old one: run_until() ran every handler
       boost::beast::error_code ec;
       tcp::resolver resolver(io);
-      tcp::resolver::results_type endpoints;
-      bool done = false;
-      resolver.async_resolve(options.endpoint.host, port_text,
-                             [&](const boost::beast::error_code& e, const tcp::resolver::results_type& results) {
-                               ec = e;
-                               endpoints = results;
-                               done = true;
-                             });
-      if (!run_until(done, deadline, stop)) {
-        resolver.cancel();
-        ec = boost::beast::error::timeout;
+      // An address needs no lookup: resolved at once, on this thread.
+      tcp::resolver::results_type endpoints = resolver.resolve(
+          options.endpoint.host, port_text, tcp::resolver::numeric_host | tcp::resolver::numeric_service, ec);
+      if (ec) {
+        // A name: Asio looks it up on a thread of its own, where getaddrinfo cannot be interrupted. The lookup owns
+        // its results, so at the deadline or a stop it is left behind (cancelled) instead of waited for: a slow
+        // DNS server cannot hold an export, or a shutdown, past its deadline.
+        struct lookup_state {
+          boost::beast::error_code ec;
+          tcp::resolver::results_type results;
+          bool done = false;
+        };
+        auto lookup = std::make_shared<lookup_state>();
+        resolver.async_resolve(options.endpoint.host, port_text,
+                               [lookup](const boost::beast::error_code& e, const tcp::resolver::results_type& r) {
+                                 lookup->ec = e;
+                                 lookup->results = r;
+                                 lookup->done = true;
+                               });
+        if (!run_until(lookup->done, deadline, stop, /*leave_behind=*/true)) {
+          resolver.cancel();
+          return failed("cannot connect: name lookup of " + printable(options.endpoint.host) +
+                        (stop.stop_requested() ? " stopped" : " timed out"));
+        }
+        ec = lookup->ec;
+        endpoints = lookup->results;
       }
       if (ec) return failed("cannot connect: " + ec.message());
-      done = false;
+      bool done = false;
       lowest().expires_at(deadline);
       lowest().async_connect(endpoints, [&](const boost::beast::error_code& e, const tcp::endpoint&) {
         ec = e;
@@ -391,7 +412,7 @@ class http_span_transport {
       const std::string_view text = response.body();
       if (!text.empty()) {
         why += ": ";
-        why += text.substr(0, 200);
+        why += printable(text.substr(0, 200));  // the receiver's words, on one line
       }
       if (status == 429 || status == 502 || status == 503 || status == 504) {
         std::chrono::milliseconds after{0};
