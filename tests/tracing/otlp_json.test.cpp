@@ -73,7 +73,7 @@ TEST(otlp_json, request_matches_the_otlp_json_mapping_field_by_field) {
   EXPECT_EQ(s["traceId"], "0af7651916cd43dd8448eb211c80319c");
   EXPECT_EQ(s["spanId"], "b7ad6b7169203331");
   EXPECT_EQ(s["parentSpanId"], "00f067aa0ba902b7");
-  EXPECT_EQ(s["flags"], 3);
+  EXPECT_EQ(s["flags"], 3 | 0x100) << "sampled, random, and 'the parent is local' known";
   EXPECT_EQ(s["name"], "GET /orders \"quoted\"\n");
   EXPECT_EQ(s["kind"], 3) << "SPAN_KIND_CLIENT";
   EXPECT_EQ(s["startTimeUnixNano"], "1700000000123456789");

@@ -210,7 +210,7 @@ void span(std::string& out, const arbiter::span_data& s) {
     hex_id(out, s.parent_span_id, 16);
   }
   out += ",\"flags\":";
-  decimal(out, static_cast<unsigned>(s.context.flags));
+  decimal(out, s.context.flags | 0x100U | (s.parent_remote ? 0x200U : 0U));  // OTLP SpanFlags
   out += ",\"name\":";
   quoted(out, name(s.name));
   out += ",\"kind\":";
@@ -245,7 +245,7 @@ void span(std::string& out, const arbiter::span_data& s) {
       out += ",\"spanId\":";
       hex_id(out, s.links[i].context.span_id, 16);
       out += ",\"flags\":";
-      decimal(out, static_cast<unsigned>(s.links[i].context.flags));
+      decimal(out, s.links[i].context.flags | 0x100U | (s.links[i].context.remote ? 0x200U : 0U));
       const std::uint32_t link_empty = attributes(out, s.links[i].attributes);
       dropped(out, "droppedAttributesCount", std::uint64_t{s.links[i].dropped_attributes} + link_empty);
       out += "}";
@@ -581,7 +581,7 @@ void expect_span(const json& j, const arbiter::span_data& s) {
   } else {
     EXPECT_FALSE(j.contains("parentSpanId"));
   }
-  EXPECT_EQ(j.at("flags"), s.context.flags);
+  EXPECT_EQ(j.at("flags"), s.context.flags | 0x100U | (s.parent_remote ? 0x200U : 0U));
   EXPECT_EQ(j.at("name"), expected_name(s.name));
   EXPECT_EQ(j.at("kind"), static_cast<int>(s.kind) + 1);
   EXPECT_EQ(j.at("startTimeUnixNano"), nanos_of(s.start_time));
@@ -609,7 +609,7 @@ void expect_span(const json& j, const arbiter::span_data& s) {
       const json& l = j["links"][i];
       EXPECT_EQ(l.at("traceId"), hex_of(s.links[i].context.trace_id));
       EXPECT_EQ(l.at("spanId"), hex_of(s.links[i].context.span_id));
-      EXPECT_EQ(l.at("flags"), s.links[i].context.flags);
+      EXPECT_EQ(l.at("flags"), s.links[i].context.flags | 0x100U | (s.links[i].context.remote ? 0x200U : 0U));
       const std::uint32_t link_empty = expect_attributes(l, s.links[i].attributes);
       expect_count(l, "droppedAttributesCount", s.links[i].dropped_attributes + link_empty);
     }

@@ -353,7 +353,7 @@ void count(json& owner, const char* field, std::uint32_t n) {
 json span(const pb::Span& p) {
   json s = {{"traceId", hex(p.trace_id())},
             {"spanId", hex(p.span_id())},
-            {"flags", p.flags() & 0xFFU},
+            {"flags", p.flags()},
             {"name", p.name()},
             {"kind", static_cast<int>(p.kind())},
             {"startTimeUnixNano", std::to_string(p.start_time_unix_nano())},
@@ -376,9 +376,8 @@ json span(const pb::Span& p) {
   if (p.links_size() > 0) {
     json links = json::array();
     for (const auto& l : p.links()) {
-      // The JSON encoder writes the W3C trace flags alone (spans and links); the "is remote" bits are checked in
-      // expect_span.
-      json j = {{"traceId", hex(l.trace_id())}, {"spanId", hex(l.span_id())}, {"flags", l.flags() & 0xFFU}};
+      // Both encoders write OTLP's SpanFlags: the W3C trace flags and the "is remote" bits.
+      json j = {{"traceId", hex(l.trace_id())}, {"spanId", hex(l.span_id())}, {"flags", l.flags()}};
       if (!l.trace_state().empty()) j["traceState"] = l.trace_state();
       attributes(j, l.attributes());
       count(j, "droppedAttributesCount", l.dropped_attributes_count());

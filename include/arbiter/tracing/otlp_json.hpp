@@ -496,7 +496,7 @@ inline void write_otlp_span(otlp_writer& out, const span_data& span) {
     out.quoted_id(span.parent_span_id);
   }
   out.literal(",\"flags\":");
-  out.decimal(static_cast<unsigned>(span.context.flags));
+  out.decimal(otlp_span_flags(span));
   out.literal(",\"name\":");
   out.quoted(exported_name(span.name));
   out.literal(",\"kind\":");
@@ -539,7 +539,7 @@ inline void write_otlp_span(otlp_writer& out, const span_data& span) {
         out.quoted(link.trace_state);
       }
       out.literal(",\"flags\":");
-      out.decimal(static_cast<unsigned>(link.context.flags));
+      out.decimal(otlp_link_flags(link));
       const std::uint32_t link_left_out = write_otlp_attributes(out, link.attributes);
       write_otlp_dropped(out, ",\"droppedAttributesCount\":", saturating_add(link.dropped_attributes, link_left_out));
       out.character('}');

@@ -98,10 +98,6 @@ inline constexpr std::uint8_t any_array = 0x2A;
 inline constexpr std::uint8_t array_values = 0x0A;
 }  // namespace otlp_key
 
-/// SpanFlags: bit 8 says whether bit 9 (the context is remote) is known.
-inline constexpr std::uint32_t otlp_flags_has_is_remote = 0x100;
-inline constexpr std::uint32_t otlp_flags_is_remote = 0x200;
-
 /// The size of an AnyValue holding a scalar (its body, without key or length).
 [[nodiscard]] inline std::size_t pb_any_size(std::int64_t value) noexcept {
   return 1 + varint_size(static_cast<std::uint64_t>(value));  // int64: a negative value takes 10 bytes
@@ -298,8 +294,7 @@ inline void write_pb_span(protobuf_writer& out, const span_data& span) {
     if (!link.trace_state.empty()) out.string_field(otlp_key::link_trace_state, link.trace_state);
     const std::uint32_t link_left_out = write_pb_attributes(out, otlp_key::link_attributes, link.attributes);
     write_pb_count(out, otlp_key::link_dropped, saturating_add(link.dropped_attributes, link_left_out));
-    out.fixed32_field(otlp_key::link_flags,
-                      link.context.flags | otlp_flags_has_is_remote | (link.context.remote ? otlp_flags_is_remote : 0));
+    out.fixed32_field(otlp_key::link_flags, otlp_link_flags(link));
     out.close(slot, 2);
   }
   write_pb_count(out, otlp_key::span_dropped_links, span.dropped_links);
@@ -323,8 +318,7 @@ inline void write_pb_span(protobuf_writer& out, const span_data& span) {
     p[1] = static_cast<char>(span.status);  // UNSET 0, OK 1, ERROR 2
     out.advance(p + 2);
   }
-  out.fixed32_field(otlp_key::span_flags,
-                    span.context.flags | otlp_flags_has_is_remote | (span.parent_remote ? otlp_flags_is_remote : 0));
+  out.fixed32_field(otlp_key::span_flags, otlp_span_flags(span));
   out.close(span_slot, 2);
 }
 

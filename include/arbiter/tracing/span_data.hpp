@@ -108,6 +108,18 @@ namespace detail {
   return name.empty() ? unnamed_span_name : name;
 }
 
+/// OTLP's SpanFlags for a span or a link: the W3C trace flags (bits 0-7), bit 8 (0x100) saying that bit 9 is known,
+/// and bit 9 (0x200) when the context is remote: for a span, when its parent came from another process; for a
+/// link, when the linked context did. Both OTLP encoders write these.
+inline constexpr std::uint32_t otlp_flags_has_is_remote = 0x100;
+inline constexpr std::uint32_t otlp_flags_is_remote = 0x200;
+[[nodiscard]] constexpr std::uint32_t otlp_span_flags(const span_data& span) noexcept {
+  return span.context.flags | otlp_flags_has_is_remote | (span.parent_remote ? otlp_flags_is_remote : 0U);
+}
+[[nodiscard]] constexpr std::uint32_t otlp_link_flags(const span_link& link) noexcept {
+  return link.context.flags | otlp_flags_has_is_remote | (link.context.remote ? otlp_flags_is_remote : 0U);
+}
+
 /// Returns a + b, saturating at the largest std::uint32_t (dropped counts).
 [[nodiscard]] constexpr std::uint32_t saturating_add(std::uint32_t a, std::uint32_t b) noexcept {
   const std::uint32_t sum = a + b;
