@@ -645,8 +645,8 @@ class shutdown_manager {
   }
 
   /// Starts the span of one step, a child of the "shutdown" span; none once that has ended (or never began).
-  [[nodiscard]] std::optional<span_type> start_step_span([[maybe_unused]] const std::optional<span_type>& parent,
-                                                         [[maybe_unused]] std::string_view name) noexcept {
+  [[nodiscard, gnu::noinline]] std::optional<span_type> start_step_span(
+      [[maybe_unused]] const std::optional<span_type>& parent, [[maybe_unused]] std::string_view name) noexcept {
     std::optional<span_type> span;
     if constexpr (traced) {
       try {
@@ -673,9 +673,13 @@ class shutdown_manager {
   }
 
   /// Runs a readiness-off step or a hook (run_step) inside its span.
-  hook_report traced_step(const std::optional<span_type>& parent, std::string_view span_name, bool is_hook,
-                          const step& s, time_point phase_limit, std::optional<std::chrono::milliseconds> phase_timeout,
-                          time_point deadline, bool& deadline_hit, std::vector<left_behind_step>& left_behind) {
+  // Neither this nor start_step_span() is inlined: shutdown is no hot path, and inlined into run_sequence() g++ 12
+  // at -O3 took the step's span in its optional for one that may be uninitialized when it ends (a false
+  // -Wmaybe-uninitialized through ~sdk_span, once the tracer's start_span became always-inline).
+  [[gnu::noinline]] hook_report traced_step(const std::optional<span_type>& parent, std::string_view span_name,
+                                            bool is_hook, const step& s, time_point phase_limit,
+                                            std::optional<std::chrono::milliseconds> phase_timeout, time_point deadline,
+                                            bool& deadline_hit, std::vector<left_behind_step>& left_behind) {
     auto span = start_step_span(parent, span_name);
     annotate(span, "shutdown.step.name", std::string_view(s.name));
     if (is_hook) annotate(span, "shutdown.step.phase", std::int64_t{s.phase});
