@@ -98,6 +98,17 @@ struct utf8_sequence {
   return {continuations + 1, true};
 }
 
+/// Writes the sequence measure_utf8 found at `p` to `out`: its bytes when well-formed, else one U+FFFD. Returns
+/// the end of what it wrote. The one repair rule of every writer (JSON here, protobuf strings in protobuf_wire.hpp).
+inline char* put_utf8_sequence(char* out, const char* p, utf8_sequence sequence) noexcept {
+  if (sequence.valid) {
+    std::memcpy(out, p, sequence.size);
+    return out + sequence.size;
+  }
+  std::memcpy(out, utf8_replacement.data(), utf8_replacement.size());
+  return out + utf8_replacement.size();
+}
+
 /// True when `text` is well-formed UTF-8 throughout.
 [[nodiscard]] constexpr bool is_valid_utf8(std::string_view text) noexcept {
   const char* p = text.data();
@@ -187,13 +198,7 @@ inline const char* write_json_special(char*& out, const char* p, const char* end
     return p + 1;
   }
   const utf8_sequence sequence = measure_utf8(p, end);
-  if (sequence.valid) {
-    std::memcpy(out, p, sequence.size);
-    out += sequence.size;
-  } else {
-    std::memcpy(out, utf8_replacement.data(), utf8_replacement.size());
-    out += utf8_replacement.size();
-  }
+  out = put_utf8_sequence(out, p, sequence);
   return p + sequence.size;
 }
 

@@ -271,13 +271,7 @@ class protobuf_writer {
         continue;
       }
       const utf8_sequence sequence = measure_utf8(p, end);
-      if (sequence.valid) {
-        std::memcpy(out, p, sequence.size);
-        out += sequence.size;
-      } else {
-        std::memcpy(out, utf8_replacement.data(), utf8_replacement.size());
-        out += utf8_replacement.size();
-      }
+      out = put_utf8_sequence(out, p, sequence);
       p += sequence.size;
     }
     return out;
