@@ -7,6 +7,7 @@
 //   BM_span/batch_otlp               the defaults: tsc_clock span times, the export thread at normal priority
 //   BM_span/batch_otlp_background    the export thread at niceness 19 (batch_options::worker_nice)
 //   BM_span/batch_otlp_steady_clock  span times from steady_clock, to show what the two clock reads cost
+//   BM_span/batch_discard            an exporter that discards each batch unencoded (BM_otel_cpp/batch's twin)
 // BM_otlp_encode measures the exporter's own throughput (spans encoded per second) next to a memcpy of the body;
 // BM_otlp_encode_protobuf the same for the protobuf body (http/protobuf), next to a memcpy of that body;
 // BM_zipkin_encode the same for the Zipkin v2 JSON encoder.
@@ -36,21 +37,9 @@
 
 namespace {
 
-/// The traced function: a few arithmetic steps the optimizer cannot fold away.
-inline std::uint64_t work(std::uint64_t x) noexcept {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  return x;
-}
-
-/// Runs `work` inside a span with three attributes (an int, a string, a bool) through `tracer`.
-template <class T>
-inline std::uint64_t traced_work(T& tracer, std::uint64_t x) {
-  return arbiter::trace(
-      tracer, "work", [x] { return work(x); }, arbiter::attr("x", 1), arbiter::attr("peer", "inventory"),
-      arbiter::attr("cached", true));
-}
+using arbiter_bench::encoding_sink;
+using arbiter_bench::traced_work;
+using arbiter_bench::work;
 
 void BM_no_tracing(benchmark::State& state) {
   std::uint64_t x = 1;
@@ -79,29 +68,20 @@ void BM_span_null(benchmark::State& state) {
   run_traced(state, tracer);
 }
 
-/// An exporter that does the full OTLP JSON encoding of every batch and then discards the bytes.
-class encoding_sink {
- public:
-  arbiter::export_result export_spans(std::span<const arbiter::span_data> batch, std::chrono::milliseconds) {
-    return encode(batch);
-  }
-  /// In place, as the OTLP/HTTP exporter takes batches from a batch_processor.
-  arbiter::export_result export_spans(arbiter::span_refs batch, std::chrono::milliseconds) { return encode(batch); }
+using batch = arbiter::batch_processor<encoding_sink>;
 
- private:
-  template <class Batch>
-  arbiter::export_result encode(Batch batch) {
-    body_.clear();
-    arbiter::encode_otlp_json(body_, batch, resource_);
-    benchmark::DoNotOptimize(body_.data());
+/// An exporter that takes every batch in place and discards it unencoded: what BM_otel_cpp/batch's exporter does
+/// (otel_cpp.compare.cpp), so that pair compares the tracers and their processors alone.
+struct discarding_sink {
+  arbiter::export_result export_spans(std::span<const arbiter::span_data> spans, std::chrono::milliseconds) {
+    benchmark::DoNotOptimize(spans.data());
     return arbiter::export_result::success();
   }
-
-  std::string body_;
-  arbiter::otlp_resource resource_{"bench", "1.0", "bench", {}, "arbiter", "0.1.0"};
+  arbiter::export_result export_spans(arbiter::span_refs spans, std::chrono::milliseconds) {
+    benchmark::DoNotOptimize(spans.data());
+    return arbiter::export_result::success();
+  }
 };
-
-using batch = arbiter::batch_processor<encoding_sink>;
 
 void BM_span_sampled_out(benchmark::State& state) {
   static const auto processor = std::make_shared<batch>(encoding_sink{});
@@ -143,17 +123,18 @@ void BM_span_recording(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-template <class Clock, int WorkerNice = 0>
+template <class Clock, int WorkerNice = 0, class Sink = encoding_sink>
 void batch_otlp(benchmark::State& state) {
+  using processor_type = arbiter::batch_processor<Sink>;
   static const auto processor = [] {
     arbiter::batch_options options;
     options.max_queue_size = 8192;
     options.max_export_batch_size = 512;
     options.schedule_delay = std::chrono::milliseconds(50);
     options.worker_nice = WorkerNice;
-    return std::make_shared<batch>(encoding_sink{}, options);
+    return std::make_shared<processor_type>(Sink{}, options);
   }();
-  const arbiter::tracer<arbiter::always_on, batch, Clock> tracer(processor);
+  const arbiter::tracer<arbiter::always_on, processor_type, Clock> tracer(processor);
   // Warm up once per processor: the first spans allocate the records that later ones recycle, and a cold start
   // made the first repetition up to three times slower than the rest.
   static std::once_flag warmed;
@@ -187,6 +168,9 @@ void BM_span_batch_otlp_background(benchmark::State& state) { batch_otlp<arbiter
 
 /// The same reading span times from steady_clock: shows what the two clock reads a span cost.
 void BM_span_batch_otlp_steady_clock(benchmark::State& state) { batch_otlp<arbiter::steady_clock>(state); }
+
+/// The same with an exporter that discards each batch unencoded (BM_otel_cpp/batch's twin).
+void BM_span_batch_discard(benchmark::State& state) { batch_otlp<arbiter::tsc_clock, 0, discarding_sink>(state); }
 
 const arbiter::otlp_resource bench_resource{"bench", "1.0", "bench", {}, "arbiter", "0.1.0"};
 
@@ -263,6 +247,7 @@ BENCHMARK(BM_span_sampled_out_direct)->Name("BM_span/sampled_out_direct")->Threa
 BENCHMARK(BM_span_recording)->Name("BM_span/recording")->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_span_batch_otlp)->Name("BM_span/batch_otlp")->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_span_batch_otlp_background)->Name("BM_span/batch_otlp_background")->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_span_batch_discard)->Name("BM_span/batch_discard")->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_span_batch_otlp_steady_clock)->Name("BM_span/batch_otlp_steady_clock")->UseRealTime();
 BENCHMARK(BM_otlp_encode);
 BENCHMARK(BM_otlp_encode_floor_memcpy)->Name("BM_otlp_encode/floor_memcpy");
