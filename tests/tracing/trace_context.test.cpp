@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -140,6 +142,52 @@ TEST(tracestate, invalid_member_duplicate_key_or_too_many_drop_it_whole) {
   for (int i = 0; i < 32; ++i) members.append("k").append(std::to_string(i)).append("=v,");
   EXPECT_TRUE(arbiter::trace_state::parse(members)) << "32 members are allowed";
   EXPECT_FALSE(arbiter::trace_state::parse(members + "k32=v")) << "33 are not";
+}
+
+// valid_tracestate_header (the check of a tracestate given as text) accepts exactly what parse() accepts: the
+// cases above, then random headers from a small alphabet of the grammar's edges.
+TEST(tracestate, the_header_check_agrees_with_parse) {
+  std::vector<std::string> cases = {"",
+                                    " ",
+                                    ",",
+                                    "a=1",
+                                    "rojo=00f067aa0ba902b7 ,\t, congo=t61rcWkgMzE,,",
+                                    "a=1,B=2",
+                                    "a=1,novalue",
+                                    "a=1,b=",
+                                    "a=1,a=2",
+                                    "a=1, a=2",
+                                    "a=1,b=2,a=3",
+                                    "t@v=1,t@w=1",
+                                    "t@v=1,t@v=2",
+                                    "a=1\r\nb=2",
+                                    "a= 1",
+                                    "a=1 ",
+                                    "a=x=y",
+                                    "=1",
+                                    "a@=1"};
+  std::string members;
+  for (int i = 0; i < 32; ++i) members.append("k").append(std::to_string(i)).append("=v,");
+  cases.push_back(members);
+  cases.push_back(members + "k32=v");
+  cases.push_back(members + "k0=w");
+  std::uint64_t seed = 0x9e3779b97f4a7c15ULL;
+  constexpr std::string_view alphabet = "ab1@=, \t\nZ*";
+  for (int n = 0; n < 20'000; ++n) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    std::string text;
+    for (auto bits = seed, left = (seed >> 59) + 1; left > 0; --left, bits >>= 4)
+      text += alphabet[bits % alphabet.size()];
+    cases.push_back(text);
+  }
+  std::size_t accepted = 0;
+  for (const auto& text : cases) {
+    const bool parsed = arbiter::trace_state::parse(text).has_value();
+    ASSERT_EQ(arbiter::valid_tracestate_header(text), parsed) << '"' << text << '"';
+    accepted += parsed ? 1 : 0;
+  }
+  EXPECT_GT(accepted, 100U) << "the random headers must reach both answers";
+  static_assert(arbiter::valid_tracestate_header("a=1,b=2") && !arbiter::valid_tracestate_header("a=1\n"));
 }
 
 TEST(tracestate, updated_key_moves_to_the_front_and_full_list_drops_the_rightmost) {

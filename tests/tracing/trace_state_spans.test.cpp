@@ -159,6 +159,49 @@ TEST(trace_state_spans, an_invalid_tracestate_is_dropped_and_the_trace_continues
       0U);
 }
 
+// A tracestate given as text (not extracted) that breaks the grammar, here one that would split an HTTP header, is
+// dropped at every entry point: an explicit parent's, a scope's, a link's and inject's. The valid one next to it
+// passes each of them, so each check can fail.
+TEST(trace_state_spans, a_malformed_tracestate_given_as_text_is_dropped_at_every_entry_point) {
+  const arbiter::span_context parent{arbiter::trace_id{7, 8}, arbiter::span_id{9}, 1, true};
+  for (const std::string_view bad : {"a=1\r\nX-Injected: yes", "a=1,a=2", "UPPER=1", "a=caf\xc3\xa9"}) {
+    SCOPED_TRACE(std::string(bad));
+    fixture<arbiter::always_on> f;
+    headers sent;
+    {
+      auto span = f.tracer.start_span("explicit", {.parent = parent, .trace_state = bad});
+      EXPECT_TRUE(span.trace_state().empty());
+      span.add_link(parent, bad, {});
+      span.add_link(parent, "ok=1", {});
+      arbiter::inject_trace_context(sent, span.context(), bad);
+      EXPECT_EQ(sent.count("tracestate"), 0U);
+      arbiter::inject_trace_context(sent, span.context(), "ok=1");
+      EXPECT_EQ(sent.at("tracestate"), "ok=1");
+    }
+    {
+      const arbiter::active_span_scope scope(parent, bad);
+      EXPECT_TRUE(arbiter::active_trace_state().empty());
+      headers from_scope;
+      arbiter::inject_trace_context(from_scope);
+      EXPECT_EQ(from_scope.count("tracestate"), 0U);
+      EXPECT_EQ(from_scope.count("traceparent"), 1U) << "the trace goes on without its tracestate";
+    }
+    {
+      const arbiter::active_span_scope scope(parent, "ok=1");
+      EXPECT_EQ(arbiter::active_trace_state(), "ok=1");
+    }
+    ASSERT_EQ(f.exported.size(), 1U);
+    const auto& s = f.exported.spans()[0];
+    EXPECT_TRUE(s.trace_state.empty());
+    ASSERT_EQ(s.links.size(), 2U);
+    EXPECT_TRUE(s.links[0].trace_state.empty());
+    EXPECT_EQ(s.links[1].trace_state, "ok=1");
+  }
+  arbiter::recording_tracer recorder;
+  { auto span = recorder.start_span("explicit", {.parent = parent, .trace_state = "a=1\nb=2"}); }
+  EXPECT_TRUE(recorder.finished().at(0).trace_state.empty());
+}
+
 template <class S>
 concept has_trace_state = requires(const S& span) {
   span.trace_state();

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include <arbiter/tracing/span_context.hpp>
+#include <arbiter/tracing/trace_context.hpp>
 
 namespace arbiter::inline v1 {
 
@@ -54,10 +55,10 @@ class active_span_scope {
   }
 
   /// Activates `context` with the W3C tracestate `trace_state` (header form), which the scope copies (an invalid
-  /// context has none).
+  /// context has none; a tracestate that breaks the W3C grammar is dropped: valid_tracestate_header).
   active_span_scope(const span_context& context, std::string_view trace_state)
       : context_(context),
-        state_(context.valid() ? trace_state : std::string_view{}),
+        state_(context.valid() && valid_tracestate_header(trace_state) ? trace_state : std::string_view{}),
         previous_(detail::active_context_slot),
         previous_state_(detail::active_trace_state_slot) {
     detail::active_trace_state_slot = state_;
@@ -114,7 +115,7 @@ class borrowed_active_scope {
 [[nodiscard]] inline std::string_view resolve_parent_trace_state(const span_context& explicit_parent,
                                                                  std::string_view explicit_state,
                                                                  const span_context& parent) noexcept {
-  if (explicit_parent.valid()) return explicit_state;
+  if (explicit_parent.valid()) return valid_tracestate_header(explicit_state) ? explicit_state : std::string_view{};
   return parent.valid() ? active_trace_state_slot : std::string_view{};
 }
 }  // namespace detail

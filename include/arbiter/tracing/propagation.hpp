@@ -146,13 +146,16 @@ void inject_trace_context(C& carrier, const span_context& context, const trace_s
 }
 
 /// Writes `traceparent` for `context` and `tracestate` as `trace_state` (header form, as a span's `trace_state()`
-/// returns it; nothing when empty) into `carrier`; an invalid context writes nothing.
+/// returns it; nothing when empty, or when it breaks the W3C grammar: valid_tracestate_header) into `carrier`; an
+/// invalid context writes nothing.
 template <text_map_writer C>
 void inject_trace_context(C& carrier, const span_context& context, std::string_view trace_state) {
   if (!context.valid()) return;
   const auto parent = format_traceparent(context);
   set_carrier_value(carrier, traceparent_header, std::string_view(parent.data(), parent.size()));
-  if (!trace_state.empty()) set_carrier_value(carrier, tracestate_header, trace_state);
+  if (!trace_state.empty() && valid_tracestate_header(trace_state)) {
+    set_carrier_value(carrier, tracestate_header, trace_state);
+  }
 }
 
 /// Writes the thread's active span into `carrier`: its `traceparent` and its trace's `tracestate` (see

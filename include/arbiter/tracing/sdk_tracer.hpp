@@ -208,7 +208,7 @@ class sdk_span {
       detail::set_limited_attribute(link.attributes, core_->limits.max_attributes_per_event, link.dropped_attributes,
                                     a.key, a.value);
     }
-    if (!trace_state.empty()) link.trace_state.assign(trace_state);
+    if (!trace_state.empty() && valid_tracestate_header(trace_state)) link.trace_state.assign(trace_state);
     data_->links.push_back(std::move(link));
   }
 

@@ -113,6 +113,37 @@ inline constexpr std::uint8_t known_trace_flags = trace_flags::sampled | trace_f
   return true;
 }
 
+/// True when `header` is a well-formed `tracestate` header value: `key=value` members separated by commas (empty
+/// members and spaces or tabs around the commas allowed), each key and value by the grammar above, no key twice, at
+/// most 32 members. Every entry point that takes a tracestate as text (span_options::trace_state, a scope, a link,
+/// inject_trace_context) checks it and drops one that fails, as a W3C receiver drops a malformed tracestate: what
+/// reaches a header or an exporter is valid by construction (no CR or LF, nothing outside printable ASCII).
+[[nodiscard]] constexpr bool valid_tracestate_header(std::string_view header) noexcept {
+  constexpr auto npos = std::string_view::npos;
+  std::size_t members = 0;
+  for (std::size_t start = 0;;) {
+    const auto comma = header.find(',', start);
+    const std::string_view member = detail::trim_ows(header.substr(start, comma == npos ? npos : comma - start));
+    if (!member.empty()) {
+      const auto eq = member.find('=');
+      if (eq == npos) return false;
+      const std::string_view key = member.substr(0, eq);
+      if (!valid_tracestate_key(key) || !valid_tracestate_value(member.substr(eq + 1)) || ++members > 32) {
+        return false;
+      }
+      // A repeated key: the members before this one end at the comma before `start` (at most 31 of them).
+      for (std::size_t at = 0; at < start;) {
+        const auto end = header.find(',', at);
+        const std::string_view other = detail::trim_ows(header.substr(at, end - at));
+        if (!other.empty() && other.substr(0, other.find('=')) == key) return false;
+        at = end + 1;
+      }
+    }
+    if (comma == npos) return true;
+    start = comma + 1;
+  }
+}
+
 /// The vendor-specific `tracestate` list: at most 32 `key=value` members, the most recently updated first.
 class trace_state {
  public:
