@@ -4,17 +4,14 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench_work.hpp"
+
 #include <cstdint>
 #include <cstdio>
 
 namespace {
 
-inline std::uint64_t work(std::uint64_t x) noexcept {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  return x;
-}
+using arbiter_bench::work;
 
 template <class L>
 inline std::uint64_t logged_work(const L& logger, std::uint64_t x) {

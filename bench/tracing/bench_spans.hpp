@@ -11,6 +11,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench_work.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <span>
@@ -19,17 +21,8 @@
 
 namespace arbiter_bench {
 
-// Internal linkage, as when these lived in the benchmark file's anonymous namespace: with external linkage g++ -O2
-// inlined less of the traced call, and BM_span/sampled_out measured 4.0 ns instead of 2.6.
+// Internal linkage, as when this lived in the benchmark file's anonymous namespace (see bench_work.hpp).
 namespace {
-
-/// The traced function: a few arithmetic steps the optimizer cannot fold away.
-inline std::uint64_t work(std::uint64_t x) noexcept {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  return x;
-}
 
 /// Runs `work` inside a span with three attributes (an int, a string, a bool) through `tracer`.
 template <class T>
