@@ -191,7 +191,8 @@ TEST(trace_state_spans, a_malformed_tracestate_given_as_text_is_dropped_at_every
       EXPECT_EQ(arbiter::active_trace_state(), "ok=1");
     }
     ASSERT_EQ(f.exported.size(), 1U);
-    const auto& s = f.exported.spans()[0];
+    const auto spans = f.exported.spans();  // a copy
+    const auto& s = spans[0];
     EXPECT_TRUE(s.trace_state.empty());
     ASSERT_EQ(s.links.size(), 2U);
     EXPECT_TRUE(s.links[0].trace_state.empty());

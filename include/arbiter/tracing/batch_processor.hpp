@@ -139,7 +139,7 @@ class span_ring {
       const auto diff = static_cast<std::ptrdiff_t>(seq) - static_cast<std::ptrdiff_t>(pos);
       if (diff == 0) {
         if (tail_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
-          c.item = item;
+          c.item.store(item, std::memory_order_relaxed);
           c.sequence.store(pos + 1, std::memory_order_release);
           return pos;
         }
@@ -160,7 +160,7 @@ class span_ring {
       const auto diff = static_cast<std::ptrdiff_t>(seq) - static_cast<std::ptrdiff_t>(pos + 1);
       if (diff == 0) {
         if (head_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
-          span_data* item = c.item;
+          span_data* item = c.item.load(std::memory_order_relaxed);
           c.sequence.store(pos + mask_ + 1, std::memory_order_release);
           return item;
         }
@@ -170,6 +170,14 @@ class span_ring {
         pos = head_.load(std::memory_order_relaxed);
       }
     }
+  }
+
+  /// Returns the item the next pop() would take, or nullptr when empty: a hint only (another thread may take it
+  /// first), for prefetching.
+  [[nodiscard]] const span_data* peek() const noexcept {
+    const std::size_t pos = head_.load(std::memory_order_relaxed);
+    const cell& c = cells_[pos & mask_];
+    return c.sequence.load(std::memory_order_acquire) == pos + 1 ? c.item.load(std::memory_order_relaxed) : nullptr;
   }
 
   /// Returns how many items were ever pushed (a count that only goes up; read without a lock).
@@ -187,7 +195,7 @@ class span_ring {
  private:
   struct cell {
     std::atomic<std::size_t> sequence{0};
-    span_data* item = nullptr;
+    std::atomic<span_data*> item{nullptr};  ///< atomic (relaxed) only so that peek() may read it while a push writes
   };
   alignas(64) std::atomic<std::size_t> tail_{0};
   alignas(64) std::atomic<std::size_t> head_{0};
@@ -289,6 +297,30 @@ inline void clear_for_reuse(span_data& span) noexcept {
   span.dropped_links = 0;
   span.trace_state.clear();
   span.parent_remote = false;
+}
+
+/// Asks for the cache line at `p` in a state to be written: a hint, which never faults (not even on memory freed
+/// meanwhile) and reads nothing. On x86-64 it is PREFETCHW, written as assembly: `__builtin_prefetch(p, 1)`
+/// becomes PREFETCHT0 (a line to read, which a write must then take over from the other core) unless the whole
+/// translation unit is built for a CPU with PRFCHW, and a function marked `target("prfchw")` lost its prefetch
+/// when g++ inlined it. CPUs without the instruction run it as a NOP.
+inline void prefetch_line_for_write(const void* p) noexcept {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  asm volatile("prefetchw %0" : : "m"(*static_cast<const char*>(p)));
+#elif defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(p, 1, 3);
+#else
+  (void)p;
+#endif
+}
+
+/// Prefetches the lines of a recycled record for writing (only the record's own: its strings and vectors are not
+/// followed, since another thread may take the record meanwhile). With the export thread idle, taking a record
+/// that it had read stalled the traced thread on every line: BM_span/batch_discard at -O2 went from 162 to 176 ns
+/// to 131 to 135 ns with this, BM_span/batch_otlp from 150 to 158 to 136 to 150.
+inline void prefetch_for_write(const span_data* record) noexcept {
+  const auto* bytes = reinterpret_cast<const char*>(record);
+  for (std::size_t offset = 0; offset < sizeof(span_data); offset += 64) prefetch_line_for_write(bytes + offset);
 }
 
 /// A counter alone on its cache line.
@@ -458,8 +490,14 @@ class batch_processor {
   /// Returns a cleared span record recycled from an exported batch (its strings and vectors keep their capacity,
   /// so recording the next span allocates nothing), or nullptr when none is free. The tracer calls it.
   [[nodiscard]] span_data* acquire_span() noexcept {
-    span_data* item = free_[detail::thread_shard_hint() & shard_mask_]->pop();
-    if (item != nullptr) detail::clear_for_reuse(*item);
+    detail::span_ring& ring = *free_[detail::thread_shard_hint() & shard_mask_];
+    span_data* item = ring.pop();
+    if (item != nullptr) {
+      // The record this thread takes next was last read by the export thread, on another core: asking for its
+      // lines now, to be written, overlaps their transfer with this span instead of stalling the next one.
+      if (const span_data* next = ring.peek()) detail::prefetch_for_write(next);
+      detail::clear_for_reuse(*item);
+    }
     return item;
   }
 
