@@ -12,8 +12,8 @@
 #include <arbiter/metrics/registry.hpp>
 #include <arbiter/orchestrator.hpp>
 #include <arbiter/orchestrator/commands.hpp>
+#include <arbiter/orchestrator/guards.hpp>
 #include <arbiter/orchestrator/sdk_tracing.hpp>
-#include <arbiter/resilience/pipeline.hpp>
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -60,8 +60,13 @@ constexpr std::string_view usage_footer =
 Exit codes: 0 clean shutdown, 1 the scenario went wrong, 2 bad configuration or usage, others from shutdown.
 )";
 
-/// The demo's defaults, just above the library's: the scenario needs short timeouts; `--serve` keeps the
-/// library's, but checks health every second. A file, the environment and the command line still win.
+/// The demo's defaults, just above the library's: the inventory call's retry (3 attempts within 100 ms, its
+/// retries capped by a budget at 10% of first attempts, at most 5 saved up) and bulkhead (4 calls at once); the
+/// scenario needs short timeouts; `--serve` keeps the library's, but checks health every second. A file, the
+/// environment and the command line still win.
+constexpr std::string_view guard_defaults = R"({"resilience": {"retries": {"inventory": {"max_attempts": 3,
+  "initial_backoff": "2ms", "max_backoff": "20ms", "deadline": "100ms", "budget_ratio": 0.1,
+  "budget_min_per_second": 1, "budget_max_balance": 5}}, "bulkheads": {"inventory": {"max_concurrent": 4}}}})";
 constexpr std::string_view scenario_defaults = R"({"observability": {"service_name": "orders"},
   "resilience": {"failure_threshold": 3, "success_threshold": 2, "open_timeout": "400ms", "operation_timeout": "250ms"},
   "health": {"check_interval": "50ms", "check_timeout": "40ms"}, "shutdown": {"timeout": "5s"}, "admin": {"port": 0}})";
@@ -72,6 +77,7 @@ constexpr std::string_view serve_defaults = R"({"observability": {"service_name"
 auto sources(const command& args) {
   using arbiter::json_source;
   return std::make_tuple(
+      json_source::from_text(std::string(guard_defaults), "<demo defaults>"),
       json_source::from_text(std::string(args.serve ? serve_defaults : scenario_defaults), "<demo defaults>"),
       args.config_file ? json_source(*args.config_file) : json_source::from_text("{}", "<no --config file>"),
       arbiter::env_source<"ARBITER">{}, arbiter::override_source(args.cli.overrides()));
@@ -125,42 +131,29 @@ struct in_flight_check {
   }
 };
 
-/// The service: timed makes resilience.operation_timeout count (a slower call fails, whatever it returned); the
-/// admin server serves the probes, /metrics and the status page on the `admin` section's port.
+/// The service: what guards the inventory call, outermost first: a retry, the breaker (timed makes
+/// resilience.operation_timeout count: a slower call fails, whatever it returned) and a bulkhead; the admin server
+/// serves the probes, /metrics and the status page on the `admin` section's port.
 template <class Tracer>
-using service = arbiter::orchestrator<arbiter::breaker<"inventory", arbiter::timed, arbiter::counting_stats>,
-                                      arbiter::with_checks<intake_check, in_flight_check>, arbiter::with_tracer<Tracer>,
-                                      arbiter::with_metrics<arbiter::metrics_registry>,
-                                      arbiter::with_parts<arbiter::admin_server_part>,
-                                      arbiter::with_sources<arbiter::json_source, arbiter::json_source,
-                                                            arbiter::env_source<"ARBITER">, arbiter::override_source>>;
+using service = arbiter::orchestrator<
+    arbiter::retried<"inventory">, arbiter::breaker<"inventory", arbiter::timed, arbiter::counting_stats>,
+    arbiter::bulkheaded<"inventory">, arbiter::with_checks<intake_check, in_flight_check>, arbiter::with_tracer<Tracer>,
+    arbiter::with_metrics<arbiter::metrics_registry>, arbiter::with_parts<arbiter::admin_server_part>,
+    arbiter::with_sources<arbiter::json_source, arbiter::json_source, arbiter::json_source,
+                          arbiter::env_source<"ARBITER">, arbiter::override_source>>;
 
-/// What guards the inventory call, outermost first: a retry (3 attempts within 100 ms, its retries capped by a
-/// budget at 10% of first attempts), the orchestrator's breaker, and a bulkhead of 4 calls at once.
+/// Places one order: a server span, and in it the inventory call through the retry, the breaker and the bulkhead
+/// (an open breaker, or a full bulkhead, answers through the fallback at once: no thread waits on a downstream
+/// known to be down).
 template <class Svc>
-struct guards {
-  using breaker_type = std::remove_reference_t<decltype(std::declval<Svc&>().template breaker<"inventory">())>;
-  arbiter::retry<arbiter::retry_budget<>, arbiter::metrics_registry> retry;
-  arbiter::bulkhead<arbiter::metrics_registry> pool;
-  arbiter::pipeline<decltype(retry), breaker_type, decltype(pool)> guarded;
-  explicit guards(Svc& svc)
-      : retry("inventory", {.max_attempts = 3, .initial_backoff = 2ms, .max_backoff = 20ms, .deadline = 100ms},
-              arbiter::retry_budget<>({.ratio = 0.1, .min_per_second = 1, .max_balance = 5}), svc.metrics()),
-        pool("inventory", {.max_concurrent = 4}, svc.metrics()),
-        guarded(retry, svc.template breaker<"inventory">(), pool) {}
-};
-
-/// Places one order: a server span, and in it the inventory call through the guards (an open breaker, or a full
-/// bulkhead, answers through the fallback at once: no thread waits on a downstream known to be down).
-template <class Svc>
-void place(Svc& svc, world& w, guards<Svc>& g, int order) {
+void place(Svc& svc, world& w, int order) {
   const auto reserve = [&] {
     return arbiter::trace(svc.tracer(), "inventory.reserve", [&] { return w.reserve(order); });
   };
   const auto traced = [&](auto& span) {
     std::size_t outcome = 1;  // 0 placed, 1 failed, 2 rejected at once (the open breaker, the full bulkhead)
     try {
-      const int left = g.guarded.execute(
+      const int left = svc.template guarded<"inventory">().execute(
           reserve, [](const arbiter::pipeline_rejection&) { return -1; }, svc.stop_token());
       outcome = left < 0 ? 2 : 0;
     } catch (const std::exception& error) {
@@ -195,7 +188,7 @@ void show(Svc& svc, std::string_view target, std::string_view prefix = {}, bool 
 /// order in flight. Returns false when something did not happen in time (the run then exits with 1); the limits
 /// are generous, so a loaded machine gets a slow demo, never a flaky one.
 template <class Svc>
-bool play_scenario(Svc& svc, world& w, guards<Svc>& g) {
+bool play_scenario(Svc& svc, world& w) {
   auto& breaker = svc.template breaker<"inventory">();
   bool ok = true;
   const auto expect = [&, patience = 5s + 4 * breaker.options().open_duration](auto done, std::string_view what) {
@@ -216,7 +209,7 @@ bool play_scenario(Svc& svc, world& w, guards<Svc>& g) {
   show(svc, "/readyz");
 
   say("a burst of 12 orders at once while inventory is slow (20 ms): the bulkhead lets {} in, refuses the rest",
-      g.pool.options().max_concurrent);
+      svc.template bulkhead<"inventory">().limit());
   w.latency = 20ms;
   {
     std::latch go(1);
@@ -224,7 +217,7 @@ bool play_scenario(Svc& svc, world& w, guards<Svc>& g) {
     for (int i = 0; i < 12; ++i) {
       burst.emplace_back([&] {
         go.wait();
-        place(svc, w, g, w.next_order++);
+        place(svc, w, w.next_order++);
       });
     }
     go.count_down();
@@ -258,12 +251,12 @@ bool play_scenario(Svc& svc, world& w, guards<Svc>& g) {
 
   say("4. shutdown: a slow bulk order is still in flight when it starts");
   std::latch admitted(1);
-  const std::jthread bulk([&svc, &w, &g, &admitted] {
+  const std::jthread bulk([&svc, &w, &admitted] {
     const auto pass = svc.gate().enter();
     admitted.count_down();
     if (!pass) return;
     std::this_thread::sleep_for(svc.shutdown().options().readiness_grace + 300ms);  // longer than the grace
-    place(svc, w, g, w.next_order++);
+    place(svc, w, w.next_order++);
   });
   admitted.wait();
   say("{} order(s) in flight; shutting down as SIGTERM would", svc.gate().in_flight());
@@ -298,7 +291,6 @@ bool serve(Svc& svc, world& w) {
 template <class Svc>
 int operate(Svc& svc, world& w, const command& args) {
   auto& breaker = svc.template breaker<"inventory">();
-  guards<Svc> g(svc);
   w.service_name = svc.config()->observability.service_name;
   w.gate = &svc.gate();
   breaker.on_state_change([](const arbiter::state_change& c) {
@@ -311,11 +303,11 @@ int operate(Svc& svc, world& w, const command& args) {
   });
   // After the drain, before the orchestrator's health monitor (80) and tracing (90): stop producing work, then
   // release what the work used.
-  std::jthread intake = svc.shutdown().start_thread("order intake", [&svc, &w, &g](const std::stop_token& stop) {
+  std::jthread intake = svc.shutdown().start_thread("order intake", [&svc, &w](const std::stop_token& stop) {
     for (; !stop.stop_requested(); std::this_thread::sleep_for(5ms)) {
       const auto pass = svc.gate().enter();  // held while the order is in flight, so the drain waits for it
       if (!pass) break;                      // shutting down: new work is refused
-      place(svc, w, g, w.next_order++);
+      place(svc, w, w.next_order++);
       w.intake_beat.beat();
     }
     w.intake_beat.stop();  // on purpose: liveness stays green while the service shuts down
@@ -329,10 +321,10 @@ int operate(Svc& svc, world& w, const command& args) {
       w.service_name, to_string(svc.config()->environment), breaker.options().failure_threshold,
       breaker.options().open_duration.count(), svc.health().config().interval.count(),
       svc.shutdown().options().deadline.count());
-  const bool scenario_ok = args.serve ? serve(svc, w) : play_scenario(svc, w, g);
+  const bool scenario_ok = args.serve ? serve(svc, w) : play_scenario(svc, w);
   for (const auto& line : arbiter::describe(svc.shutdown().wait())) tell(line);
   say("orders: {} placed, {} failed, {} rejected at once; the bulkhead refused {}", w.counts[0].load(),
-      w.counts[1].load(), w.counts[2].load(), g.pool.refused_total());
+      w.counts[1].load(), w.counts[2].load(), svc.template bulkhead<"inventory">().refused_total());
   if constexpr (requires { svc.tracing().processor(); }) {
     const arbiter::batch_stats spans = svc.tracing().processor()->stats();
     say("tracing: {} spans exported to {}, {} dropped", spans.exported, args.trace_file.value_or("stdout"),
