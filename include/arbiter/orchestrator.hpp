@@ -376,6 +376,17 @@ class startup_check {
   const std::atomic<bool>* started_;
 };
 
+/// Returns the instance of check `C` in `instances`; else, for a check built from a drain gate (in_flight_check),
+/// one built from the service's; else `C{}`.
+template <class C, class Tuple>
+[[nodiscard]] C take_check(Tuple& instances, const drain_gate& gate) {
+  if constexpr (!tuple_holds<C, Tuple> && std::is_constructible_v<C, const drain_gate&>) {
+    return C(gate);
+  } else {
+    return take_instance<C>(instances);
+  }
+}
+
 /// A Tracer given as is: its instance comes from the constructor's instances (or is default-constructed).
 template <class T>
 class given_tracer {
@@ -467,6 +478,29 @@ template <class... T>
 [[nodiscard]] std::tuple<std::decay_t<T>...> instances(T&&... objects) {
   return std::tuple<std::decay_t<T>...>(std::forward<T>(objects)...);
 }
+
+/// A critical readiness check on the service's work in flight (the drain gate's passes): UNHEALTHY above `Max`,
+/// so a replica drowning in work gets no more of it; HEALTHY otherwise, observing the count in `Unit`. List it in
+/// with_checks<...>: the orchestrator builds it with its own gate.
+template <detail::fixed_string Name, std::size_t Max, detail::fixed_string Unit = "requests">
+class in_flight_check {
+ public:
+  static constexpr std::string_view name = Name.view();
+  static constexpr probe_set probes = probe_set(probe::readiness);
+
+  explicit in_flight_check(const drain_gate& gate) noexcept : gate_(&gate) {}
+
+  [[nodiscard]] check_result operator()() const {
+    const std::size_t in_flight = gate_->in_flight();
+    if (in_flight > Max) {
+      return check_result::unhealthy(detail::concat(std::to_string(in_flight), " ", Unit.view(), " in flight"));
+    }
+    return check_result::healthy().observe(static_cast<double>(in_flight), std::string(Unit.view()));
+  }
+
+ private:
+  const drain_gate* gate_;
+};
 
 template <class... Parts>
 class orchestrator {
@@ -996,7 +1030,7 @@ class orchestrator {
                         detail::startup_check(started_),
                         typename breakers_t::template check<I>(std::get<I>(breakers_).breaker)...,
                         typename guards_t::template check<J>(std::get<J>(guards_.bulkheads).object)...,
-                        detail::take_instance<C>(parts)...);
+                        detail::take_check<C>(parts, shutdown_.gate())...);
   }
 
   template <class Tuple>

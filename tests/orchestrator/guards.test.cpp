@@ -2,6 +2,7 @@
 
 #include <arbiter/clock/manual_clock.hpp>
 #include <arbiter/config/override_source.hpp>
+#include <arbiter/health/render.hpp>
 #include <arbiter/logging/null_logger.hpp>
 #include <arbiter/metrics/registry.hpp>
 
@@ -194,6 +195,30 @@ TEST(orchestrator_guards, AReloadReportsAChangedRetryOrBulkheadSettingAsNeedingA
   // A bad value is rejected as any other.
   r.overrides.set({"resilience.bulkheads.inventory.max_concurrent=0"});
   EXPECT_FALSE(r.svc.reload().ok());
+}
+
+// ---- in_flight_check ----------------------------------------------------------------------------------------
+
+using gated_service =
+    arbiter::orchestrator<arbiter::with_checks<arbiter::in_flight_check<"orders:in_flight", 2, "orders">>,
+                          arbiter::with_sources<changing_overrides>, arbiter::with_logger<arbiter::null_logger>,
+                          arbiter::with_exit<arbiter::recording_exit>>;
+
+TEST(orchestrator_in_flight_check, FailsReadinessAboveItsLimitOfTheServicesDrainGate) {
+  gated_service svc(quiet, changing_overrides{});  // no instance given: built with the service's gate
+  svc.start();
+  const auto a = svc.gate().enter();
+  const auto b = svc.gate().enter();
+  EXPECT_EQ(svc.health().status(probe::readiness), health_status::healthy);
+  {
+    const auto c = svc.gate().enter();
+    EXPECT_EQ(svc.health().status(probe::readiness), health_status::unhealthy);  // critical
+    EXPECT_EQ(svc.health().status(probe::liveness), health_status::healthy);     // readiness only
+    const auto report = svc.health().check(probe::readiness);
+    const std::string text = arbiter::render_health_json(report);
+    EXPECT_NE(text.find("3 orders in flight"), std::string::npos) << text;
+  }
+  EXPECT_EQ(svc.health().status(probe::readiness), health_status::healthy);
 }
 
 }  // namespace
