@@ -1,13 +1,19 @@
 #include <arbiter/orchestrator/commands.hpp>
 
 #include <arbiter/config/override_source.hpp>
+#include <arbiter/logging/null_logger.hpp>
 #include <arbiter/orchestrator.hpp>
+#include <arbiter/tracing/recording_tracer.hpp>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -92,6 +98,54 @@ TEST(describe_service_reload, says_what_a_reload_did_in_a_line_or_lists_why_it_w
             (std::vector<std::string>{"the configuration is invalid; the running one stays:",
                                       "  admin.port: 70000 from app.json:3 is above the maximum 65535",
                                       "  x: an unknown key in app.json"}));
+}
+
+}  // namespace
+
+namespace {
+
+template <class Tracer>
+using choosing_service =
+    arbiter::orchestrator<arbiter::with_tracer<Tracer>, arbiter::with_sources<arbiter::override_source>,
+                          arbiter::with_logger<arbiter::null_logger>, arbiter::with_exit<arbiter::recording_exit>>;
+
+/// Runs choosing_service with `pairs` as overrides; returns the exit code and whether the run was traced.
+std::pair<int, bool> run_choosing(std::vector<std::string> pairs, const char* span_file = nullptr) {
+  bool traced = false;
+  pairs.emplace_back("shutdown.timeout=200ms");  // a short readiness grace
+  const int code = arbiter::run_choosing_tracer<choosing_service, arbiter::recording_tracer>(
+      std::tuple<>{}, arbiter::orchestrator_options{.handle_signals = false},
+      [&traced](auto& svc) {
+        traced = !std::is_same_v<typename std::remove_cvref_t<decltype(svc)>::tracer_type, arbiter::null_tracer>;
+        return 0;
+      },
+      [&pairs] { return std::make_tuple(arbiter::override_source(pairs)); }, span_file);
+  return {code, traced};
+}
+
+TEST(run_choosing_tracer, builds_the_service_with_null_tracer_when_tracing_is_off) {
+  EXPECT_EQ(run_choosing({"observability.tracing_enabled=false"}), std::make_pair(0, false));
+  EXPECT_EQ(run_choosing({}), std::make_pair(0, true));
+  // Settings that do not load mean "on": the run lists the problems and exits with 2.
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(run_choosing({"observability.tracing_enabled=false", "resilience.failure_threshold=0"}).first, 2);
+  EXPECT_NE(testing::internal::GetCapturedStderr().find("resilience.failure_threshold"), std::string::npos);
+}
+
+TEST(run_choosing_tracer, opens_the_span_file_only_when_tracing_is_on_and_a_bad_one_is_exit_code_2) {
+  const std::string path = testing::TempDir() + "run_choosing_tracer.spans";
+  std::remove(path.c_str());
+  EXPECT_EQ(run_choosing({"observability.tracing_enabled=false"}, path.c_str()), std::make_pair(0, false));
+  EXPECT_EQ(std::fopen(path.c_str(), "r"), nullptr) << "not opened with tracing off";
+  EXPECT_EQ(run_choosing({}, path.c_str()), std::make_pair(0, true));
+  std::FILE* made = std::fopen(path.c_str(), "r");
+  EXPECT_NE(made, nullptr);
+  if (made) std::fclose(made);
+  std::remove(path.c_str());
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(run_choosing({}, "/nonexistent-dir/spans.jsonl"), std::make_pair(2, false));
+  EXPECT_NE(testing::internal::GetCapturedStderr().find("cannot open the span file /nonexistent-dir/spans.jsonl"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -5,11 +5,17 @@
 /// service run (--help, --help-config, --dump-config) for an orchestrator type, before anything is built.
 /// peek_config<Service>(sources...): the settings, read quietly before the service is built, for a choice that
 /// shapes its type (such as building it with null_tracer when tracing is off).
+/// run_choosing_tracer<Service, Tracer>(parts, options, body, sources, span_file): makes that choice, and runs
+/// Service<null_tracer> or Service<Tracer>.
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -17,6 +23,7 @@
 #include <arbiter/config/config.hpp>
 #include <arbiter/config/dump.hpp>
 #include <arbiter/logging/fmt_logger.hpp>
+#include <arbiter/orchestrator.hpp>
 
 namespace arbiter::inline v1 {
 
@@ -68,6 +75,39 @@ template <class Service, class... S>
   } catch (const config_error&) {
     return std::nullopt;
   }
+}
+
+/// Runs `Service<Tracer>::run(parts, options, body, sources...)`, or `Service<null_tracer>::run(...)` when the
+/// settings say observability.tracing_enabled=false, so that a service with tracing off is built without it and
+/// pays nothing for it (`Service` is an alias template over the Tracer: `template <class T> using service =
+/// orchestrator<..., with_tracer<T>>`). `body` is called with either service (a generic lambda); `sources()`
+/// returns a tuple of fresh sources, called once for the first look (peek_config) and once for the run. Settings
+/// that do not load mean tracing on: the run then lists every problem and exits with 2.
+///
+/// With `span_file`, the spans of a traced run go to that file (created or truncated) instead of
+/// `options.span_stream`; it is opened only when tracing is on, and one that cannot be opened is said on stderr,
+/// with exit code 2, before anything is built.
+template <template <class> class Service, class Tracer, class... I, class Body, class Sources>
+int run_choosing_tracer(std::tuple<I...> parts, orchestrator_options options, Body&& body, Sources&& sources,
+                        const char* span_file = nullptr) {
+  using untraced = Service<null_tracer>;
+  using traced = Service<Tracer>;
+  const auto peek = [](auto&&... s) { return peek_config<untraced>(std::forward<decltype(s)>(s)...); };
+  if (const auto settings = std::apply(peek, sources()); settings && !(*settings)->observability.tracing_enabled) {
+    return std::apply(
+        [&](auto&&... s) { return untraced::run(std::move(parts), options, body, std::forward<decltype(s)>(s)...); },
+        sources());
+  }
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(span_file ? std::fopen(span_file, "w") : nullptr,
+                                                             &std::fclose);
+  if (span_file && !file) {
+    std::fprintf(stderr, "cannot open the span file %s for writing: %s\n", span_file, std::strerror(errno));
+    return 2;
+  }
+  if (file) options.span_stream = file.get();
+  return std::apply(
+      [&](auto&&... s) { return traced::run(std::move(parts), options, body, std::forward<decltype(s)>(s)...); },
+      sources());
 }
 
 }  // namespace arbiter::inline v1
