@@ -25,7 +25,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <latch>
-#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -105,7 +104,6 @@ struct world {
   std::array<std::atomic<std::uint64_t>, 3> counts{};
   arbiter::heartbeat<> intake_beat;
   std::atomic<int> next_order{1};
-  std::atomic<const arbiter::drain_gate*> gate{nullptr};  ///< the service's, once it is built
   std::string service_name;
 
   int reserve(int order) const {
@@ -120,16 +118,7 @@ struct world {
 /// does not get every replica restarted.
 using intake_check = arbiter::heartbeat_check<"orders:intake">;
 /// Readiness, critical: a replica drowning in work (more than 64 orders in flight) should get no more of it.
-struct in_flight_check {
-  static constexpr std::string_view name = "orders:in_flight";
-  const world* w = nullptr;
-  arbiter::check_result operator()() const {
-    const auto* gate = w->gate.load();
-    const auto in_flight = gate ? gate->in_flight() : 0;
-    if (in_flight > 64) return arbiter::check_result::unhealthy(fmt::format("{} orders in flight", in_flight));
-    return arbiter::check_result::healthy().observe(static_cast<double>(in_flight), "orders");
-  }
-};
+using in_flight_check = arbiter::in_flight_check<"orders:in_flight", 64, "orders">;
 
 /// The service: what guards the inventory call, outermost first: a retry, the breaker (timed makes
 /// resilience.operation_timeout count: a slower call fails, whatever it returned) and a bulkhead; the admin server
@@ -292,7 +281,9 @@ template <class Svc>
 int operate(Svc& svc, world& w, const command& args) {
   auto& breaker = svc.template breaker<"inventory">();
   w.service_name = svc.config()->observability.service_name;
-  w.gate = &svc.gate();
+  if constexpr (std::is_same_v<typename Svc::tracer_type, arbiter::null_tracer>) {
+    say("tracing is off (observability.tracing_enabled=false): the service is built with null_tracer");
+  }
   breaker.on_state_change([](const arbiter::state_change& c) {
     constexpr std::array verbs{"closed", "opened", "half-open", "changed", "changed"};  // in breaker_state's order
     say("inventory breaker {}: {} -> {} ({})", verbs[static_cast<std::size_t>(c.to)], to_string(c.from),
@@ -301,18 +292,10 @@ int operate(Svc& svc, world& w, const command& args) {
   svc.on_reload([](const arbiter::service_reload& r) {
     for (const auto& line : arbiter::describe(r)) say("SIGHUP: {}", line);
   });
-  // After the drain, before the orchestrator's health monitor (80) and tracing (90): stop producing work, then
-  // release what the work used.
-  std::jthread intake = svc.shutdown().start_thread("order intake", [&svc, &w](const std::stop_token& stop) {
-    for (; !stop.stop_requested(); std::this_thread::sleep_for(5ms)) {
-      const auto pass = svc.gate().enter();  // held while the order is in flight, so the drain waits for it
-      if (!pass) break;                      // shutting down: new work is refused
-      place(svc, w, w.next_order++);
-      w.intake_beat.beat();
-    }
-    w.intake_beat.stop();  // on purpose: liveness stays green while the service shuts down
-  });
-  svc.shutdown().add_hook("order intake", 0, [&intake] { intake = {}; });  // requests the stop and joins
+  // Orders come in every 5 ms; the intake stops after the drain (phase 0), then the inventory client is closed
+  // (phase 1), before the orchestrator's health monitor (80) and tracing (90).
+  svc.shutdown().start_intake(
+      "order intake", 5ms, [&svc, &w] { place(svc, w, w.next_order++); }, w.intake_beat);
   svc.shutdown().add_hook(
       "inventory client", 1, [&w] { w.closed = true; }, std::chrono::seconds(1));
 
@@ -333,40 +316,20 @@ int operate(Svc& svc, world& w, const command& args) {
   return scenario_ok ? 0 : 1;
 }
 
-/// Builds the service with `Tracer` and runs it; a bad setting exits with 2 before anything starts.
-template <class Tracer>
-int run(const command& args, std::FILE* span_stream) {
-  world w;
-  const arbiter::orchestrator_options options{.log_stream = args.logs == "stdout" ? stdout : stderr,
-                                              .span_stream = span_stream};
-  const auto parts = arbiter::instances(intake_check(w.intake_beat, 2s), in_flight_check{&w});
-  const auto body = [&](service<Tracer>& svc) { return operate(svc, w, args); };
-  return std::apply([&](auto&&... s) { return service<Tracer>::run(parts, options, body, std::move(s)...); },
-                    sources(args));
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   command args;
   if (const auto code = args.cli.parse_or_usage(argc, argv, usage_footer)) return *code;
-  using traced = service<arbiter::json_lines_tracing>;
   const auto answer = [&](auto&&... s) {
-    return arbiter::answer_commands<traced>(args.cli, usage_footer, std::move(s)...);
+    return arbiter::answer_commands<service<arbiter::json_lines_tracing>>(args.cli, usage_footer, std::move(s)...);
   };
   if (const auto code = std::apply(answer, sources(args))) return *code;
-  // A first look at the settings: with tracing off the service is built with null_tracer, and pays nothing for it
-  // (a bad setting says "on": run() then lists every problem).
-  const auto peek = [](auto&&... s) { return arbiter::peek_config<service<arbiter::null_tracer>>(std::move(s)...); };
-  if (const auto settings = std::apply(peek, sources(args)); settings && !(*settings)->observability.tracing_enabled) {
-    say("tracing is off (observability.tracing_enabled=false): the service is built with null_tracer");
-    return run<arbiter::null_tracer>(args, stdout);
-  }
-  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(
-      args.trace_file ? std::fopen(args.trace_file->c_str(), "w") : nullptr, &std::fclose);
-  if (args.trace_file && !file) {
-    std::fprintf(stderr, "arbiter_demo: cannot open --trace-file %s for writing\n", args.trace_file->c_str());
-    return 2;
-  }
-  return run<arbiter::json_lines_tracing>(args, file ? file.get() : stdout);
+  // With tracing off (observability.tracing_enabled=false) the service is built with null_tracer, and pays nothing
+  // for it; a bad setting says "on": the run then lists every problem.
+  world w;
+  return arbiter::run_choosing_tracer<service, arbiter::json_lines_tracing>(
+      arbiter::instances(intake_check(w.intake_beat, 2s)), {.log_stream = args.logs == "stdout" ? stdout : stderr},
+      [&](auto& svc) { return operate(svc, w, args); }, [&] { return sources(args); },
+      args.trace_file ? args.trace_file->c_str() : nullptr);
 }
