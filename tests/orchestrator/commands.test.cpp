@@ -149,3 +149,17 @@ TEST(run_choosing_tracer, opens_the_span_file_only_when_tracing_is_on_and_a_bad_
 }
 
 }  // namespace
+
+TEST(describe_state_change, says_what_a_breaker_did_in_a_line) {
+  using arbiter::breaker_state;
+  using arbiter::transition_reason;
+  EXPECT_EQ(arbiter::describe(arbiter::state_change{breaker_state::closed, breaker_state::open,
+                                                    transition_reason::failure_threshold, 1}),
+            "opened: closed -> open (failure_threshold)");
+  EXPECT_EQ(arbiter::describe(arbiter::state_change{breaker_state::open, breaker_state::half_open,
+                                                    transition_reason::open_elapsed, 2}),
+            "half-open: open -> half_open (open_elapsed)");
+  EXPECT_EQ(arbiter::describe(arbiter::state_change{breaker_state::half_open, breaker_state::closed,
+                                                    transition_reason::trials_succeeded, 3}),
+            "closed: half_open -> closed (trials_succeeded)");
+}

@@ -110,4 +110,17 @@ int run_choosing_tracer(std::tuple<I...> parts, orchestrator_options options, Bo
       sources());
 }
 
+/// run_choosing_tracer() for main(): answers the commands of `cli` first (answer_commands<Service<Tracer>>, with
+/// `footer` under --help), and returns their exit code when one was asked.
+template <template <class> class Service, class Tracer, class... I, class Body, class Sources>
+int run_choosing_tracer(const command_line& cli, std::string_view footer, std::tuple<I...> parts,
+                        orchestrator_options options, Body&& body, Sources&& sources, const char* span_file = nullptr) {
+  const auto answer = [&](auto&&... s) {
+    return answer_commands<Service<Tracer>>(cli, footer, std::forward<decltype(s)>(s)...);
+  };
+  if (const auto code = std::apply(answer, sources())) return *code;
+  return run_choosing_tracer<Service, Tracer>(std::move(parts), options, std::forward<Body>(body),
+                                              std::forward<Sources>(sources), span_file);
+}
+
 }  // namespace arbiter::inline v1
