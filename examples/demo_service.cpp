@@ -284,11 +284,7 @@ int operate(Svc& svc, world& w, const command& args) {
   if constexpr (std::is_same_v<typename Svc::tracer_type, arbiter::null_tracer>) {
     say("tracing is off (observability.tracing_enabled=false): the service is built with null_tracer");
   }
-  breaker.on_state_change([](const arbiter::state_change& c) {
-    constexpr std::array verbs{"closed", "opened", "half-open", "changed", "changed"};  // in breaker_state's order
-    say("inventory breaker {}: {} -> {} ({})", verbs[static_cast<std::size_t>(c.to)], to_string(c.from),
-        to_string(c.to), to_string(c.reason));
-  });
+  breaker.on_state_change([](const arbiter::state_change& c) { say("inventory breaker {}", arbiter::describe(c)); });
   svc.on_reload([](const arbiter::service_reload& r) {
     for (const auto& line : arbiter::describe(r)) say("SIGHUP: {}", line);
   });
@@ -321,15 +317,11 @@ int operate(Svc& svc, world& w, const command& args) {
 int main(int argc, char** argv) {
   command args;
   if (const auto code = args.cli.parse_or_usage(argc, argv, usage_footer)) return *code;
-  const auto answer = [&](auto&&... s) {
-    return arbiter::answer_commands<service<arbiter::json_lines_tracing>>(args.cli, usage_footer, std::move(s)...);
-  };
-  if (const auto code = std::apply(answer, sources(args))) return *code;
-  // With tracing off (observability.tracing_enabled=false) the service is built with null_tracer, and pays nothing
-  // for it; a bad setting says "on": the run then lists every problem.
+  // Answers --help, --help-config and --dump-config; with tracing off (observability.tracing_enabled=false) the
+  // service is built with null_tracer and pays nothing for it, else spans go to the --trace-file (or stdout).
   world w;
   return arbiter::run_choosing_tracer<service, arbiter::json_lines_tracing>(
-      arbiter::instances(intake_check(w.intake_beat, 2s)), {.log_stream = args.logs == "stdout" ? stdout : stderr},
-      [&](auto& svc) { return operate(svc, w, args); }, [&] { return sources(args); },
-      args.trace_file ? args.trace_file->c_str() : nullptr);
+      args.cli, usage_footer, arbiter::instances(intake_check(w.intake_beat, 2s)),
+      {.log_stream = args.logs == "stdout" ? stdout : stderr}, [&](auto& svc) { return operate(svc, w, args); },
+      [&] { return sources(args); }, args.trace_file ? args.trace_file->c_str() : nullptr);
 }
