@@ -8,6 +8,9 @@
 ///               config_error listing every problem with its source (run() turns it into exit code 2)
 ///   breakers    named at compile time, `svc.breaker<"inventory">()`; each reads resilience.breakers.<name>.*,
 ///               falling back to resilience.*; each is a health check `<name>:circuit_breaker`
+///   retries     `retried<"name">` and `bulkheaded<"name">` (include orchestrator/guards.hpp): each from
+///   bulkheads   resilience.retries.<name>.* or resilience.bulkheads.<name>.*; a bulkhead is a non-critical check
+///               `<name>:bulkhead`; svc.guarded<"name">() is the pipeline retry -> breaker -> bulkhead of a name
 ///   health      background checks at health.check_interval, each capped by health.check_timeout; the startup
 ///               probe passes once start() has finished
 ///   shutdown    readiness off, grace, stop intake (drain gate and stop token), drain, then hooks by phase: the
