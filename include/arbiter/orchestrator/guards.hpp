@@ -94,6 +94,7 @@ struct named_sections {
   std::array<Settings, sizeof...(Names)> entries{};
 };
 
+/// The names of an orchestrator's retries (or bulkheads), in declaration order.
 template <detail::fixed_string... Names>
 struct name_list {};
 
