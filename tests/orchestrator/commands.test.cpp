@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -162,4 +163,30 @@ TEST(describe_state_change, says_what_a_breaker_did_in_a_line) {
   EXPECT_EQ(arbiter::describe(arbiter::state_change{breaker_state::half_open, breaker_state::closed,
                                                     transition_reason::trials_succeeded, 3}),
             "closed: half_open -> closed (trials_succeeded)");
+}
+
+TEST(service_command_line, takes_config_trace_file_and_logs_besides_the_configs_arguments) {
+  arbiter::service_command_line cli("svc", "A service.");
+  bool serve = false;
+  cli.flag("--serve", "serve", serve);
+  const char* argv[] = {"svc",    "--config", "s.json",  "--trace-file", "spans.jsonl",
+                        "--logs", "stdout",   "--serve", "a.b=1"};
+  cli.parse(9, argv);
+  EXPECT_EQ(cli.config_file(), "s.json");
+  EXPECT_EQ(cli.trace_file(), "spans.jsonl");
+  EXPECT_EQ(cli.options().log_stream, stdout);
+  EXPECT_TRUE(serve);
+  EXPECT_EQ(cli.overrides(), std::vector<std::string>{"a.b=1"});
+  const std::string usage = cli.usage();
+  EXPECT_LT(usage.find("--config PATH"), usage.find("--serve")) << usage;
+  EXPECT_NE(usage.find("--logs stdout|stderr"), std::string::npos) << usage;
+  // Not given: no file, and the options' own log stream.
+  arbiter::service_command_line bare("svc", "A service.");
+  const char* none[] = {"svc"};
+  bare.parse(1, none);
+  EXPECT_FALSE(bare.config_file().has_value());
+  EXPECT_EQ(bare.options(arbiter::orchestrator_options{.log_stream = stdout}).log_stream, stdout);
+  EXPECT_EQ(bare.options().log_stream, stderr);
+  const char* bad[] = {"svc", "--logs", "syslog"};
+  EXPECT_THROW(arbiter::service_command_line("svc", "A service.").parse(3, bad), std::invalid_argument);
 }

@@ -6,7 +6,8 @@
 /// peek_config<Service>(sources...): the settings, read quietly before the service is built, for a choice that
 /// shapes its type (such as building it with null_tracer when tracing is off).
 /// run_choosing_tracer<Service, Tracer>(parts, options, body, sources, span_file): makes that choice, and runs
-/// Service<null_tracer> or Service<Tracer>.
+/// Service<null_tracer> or Service<Tracer>; with a service_command_line (--config, --trace-file, --logs), main()
+/// is one call.
 
 #include <cerrno>
 #include <cstdio>
@@ -40,6 +41,37 @@ template <class Logger>
 }
 
 }  // namespace detail
+
+/// The command line of a service on the orchestrator: command_line's arguments (key.path=value and --set
+/// overrides, --dump-config, --help-config, --help) and the three every such service takes: `--config PATH` (a
+/// settings file for the service's sources, above its defaults and below the environment), `--trace-file PATH`
+/// (where a traced run's spans go, see run_choosing_tracer) and `--logs stdout|stderr` (where log lines go;
+/// stderr by default). Add the service's own with flag() and option(); they are listed after these.
+class service_command_line : public command_line {
+ public:
+  service_command_line(std::string program, std::string summary)
+      : command_line(std::move(program), std::move(summary)) {
+    option("--config", "PATH", "settings from a JSON file (above the defaults, below ARBITER_*)", config_file_)
+        .option("--trace-file", "PATH", "spans as JSON lines to PATH (default: stdout) if tracing", trace_file_)
+        .option("--logs", "stdout|stderr", "where log lines go (default: stderr)", logs_, {"stdout", "stderr"});
+  }
+  service_command_line(const service_command_line&) = delete;  // the parser points at the fields
+  service_command_line& operator=(const service_command_line&) = delete;
+  ~service_command_line() = default;
+
+  /// The settings file `--config` named, if any.
+  [[nodiscard]] const std::optional<std::string>& config_file() const noexcept { return config_file_; }
+  /// The span file `--trace-file` named, if any.
+  [[nodiscard]] const std::optional<std::string>& trace_file() const noexcept { return trace_file_; }
+  /// Returns `base` with the log stream `--logs` chose (stdout or stderr; `base`'s when not given).
+  [[nodiscard]] orchestrator_options options(orchestrator_options base = {}) const noexcept {
+    if (logs_) base.log_stream = *logs_ == "stdout" ? stdout : stderr;
+    return base;
+  }
+
+ private:
+  std::optional<std::string> config_file_, trace_file_, logs_;
+};
 
 /// --help prints cli.usage(footer); --help-config the reference of every setting of Service's schema (type,
 /// default, rules, environment variable); --dump-config loads `sources` and prints the effective value of each
@@ -121,6 +153,16 @@ int run_choosing_tracer(const command_line& cli, std::string_view footer, std::t
   if (const auto code = std::apply(answer, sources())) return *code;
   return run_choosing_tracer<Service, Tracer>(std::move(parts), options, std::forward<Body>(body),
                                               std::forward<Sources>(sources), span_file);
+}
+
+/// run_choosing_tracer() for main() with a service_command_line: answers its commands, then runs with its
+/// options (`--logs`) and its `--trace-file`.
+template <template <class> class Service, class Tracer, class... I, class Body, class Sources>
+int run_choosing_tracer(const service_command_line& cli, std::string_view footer, std::tuple<I...> parts, Body&& body,
+                        Sources&& sources) {
+  return run_choosing_tracer<Service, Tracer>(static_cast<const command_line&>(cli), footer, std::move(parts),
+                                              cli.options(), std::forward<Body>(body), std::forward<Sources>(sources),
+                                              cli.trace_file() ? cli.trace_file()->c_str() : nullptr);
 }
 
 }  // namespace arbiter::inline v1
