@@ -39,18 +39,15 @@ using namespace std::chrono_literals;
 using arbiter::breaker_state;
 using arbiter::health_status;
 
-/// The command line: the config's arguments (overrides, --dump-config, --help-config) and the demo's own.
+/// The command line: the config's arguments (overrides, --dump-config, --help-config), the service's (--config,
+/// --trace-file, --logs) and the demo's own.
 struct command {
-  std::optional<std::string> config_file, trace_file, logs;
   bool serve = false;
-  arbiter::command_line cli{"arbiter_demo",
-                            "Runs a simulated \"orders\" service: by default a scripted scenario of "
-                            "a few seconds, narrated on stdout."};
+  arbiter::service_command_line cli{"arbiter_demo",
+                                    "Runs a simulated \"orders\" service: by default a scripted scenario of "
+                                    "a few seconds, narrated on stdout."};
   command() {
-    cli.option("--config", "PATH", "settings from a JSON file (above the defaults, below ARBITER_*)", config_file)
-        .option("--trace-file", "PATH", "spans as JSON lines to PATH (default: stdout) if tracing", trace_file)
-        .option("--logs", "stdout|stderr", "where log lines go (default: stderr)", logs, {"stdout", "stderr"})
-        .flag("--serve", "serve simulated traffic until SIGTERM or Ctrl-C, then shut down gracefully", serve);
+    cli.flag("--serve", "serve simulated traffic until SIGTERM or Ctrl-C, then shut down gracefully", serve);
   }
   command(const command&) = delete;  // the parser points at the fields
 };
@@ -78,7 +75,8 @@ auto sources(const command& args) {
   return std::make_tuple(
       json_source::from_text(std::string(guard_defaults), "<demo defaults>"),
       json_source::from_text(std::string(args.serve ? serve_defaults : scenario_defaults), "<demo defaults>"),
-      args.config_file ? json_source(*args.config_file) : json_source::from_text("{}", "<no --config file>"),
+      args.cli.config_file() ? json_source(*args.cli.config_file())
+                             : json_source::from_text("{}", "<no --config file>"),
       arbiter::env_source<"ARBITER">{}, arbiter::override_source(args.cli.overrides()));
 }
 
@@ -306,7 +304,7 @@ int operate(Svc& svc, world& w, const command& args) {
       w.counts[1].load(), w.counts[2].load(), svc.template bulkhead<"inventory">().refused_total());
   if constexpr (requires { svc.tracing().processor(); }) {
     const arbiter::batch_stats spans = svc.tracing().processor()->stats();
-    say("tracing: {} spans exported to {}, {} dropped", spans.exported, args.trace_file.value_or("stdout"),
+    say("tracing: {} spans exported to {}, {} dropped", spans.exported, args.cli.trace_file().value_or("stdout"),
         spans.dropped());
   }
   return scenario_ok ? 0 : 1;
@@ -322,6 +320,5 @@ int main(int argc, char** argv) {
   world w;
   return arbiter::run_choosing_tracer<service, arbiter::json_lines_tracing>(
       args.cli, usage_footer, arbiter::instances(intake_check(w.intake_beat, 2s)),
-      {.log_stream = args.logs == "stdout" ? stdout : stderr}, [&](auto& svc) { return operate(svc, w, args); },
-      [&] { return sources(args); }, args.trace_file ? args.trace_file->c_str() : nullptr);
+      [&](auto& svc) { return operate(svc, w, args); }, [&] { return sources(args); });
 }
