@@ -2,7 +2,6 @@
 // "inventory" breaker with a retry (and its budget) outside it and a bulkhead inside, health, the HTTP admin server,
 // graceful shutdown, SIGHUP reload), narrating a scripted scenario of a few seconds, or serving until SIGTERM with
 // `--serve`. Run it with `scripts/demo`; docs/demo.md tells the story.
-#include <arbiter/config/command_line.hpp>
 #include <arbiter/config/json_source.hpp>
 #include <arbiter/config/override_source.hpp>
 #include <arbiter/health/heartbeat_check.hpp>
