@@ -2,6 +2,7 @@
 
 #include <arbiter/config/override_source.hpp>
 #include <arbiter/logging/null_logger.hpp>
+#include <arbiter/logging/recording_logger.hpp>
 #include <arbiter/orchestrator.hpp>
 #include <arbiter/tracing/recording_tracer.hpp>
 
@@ -108,14 +109,15 @@ namespace {
 template <class Tracer>
 using choosing_service =
     arbiter::orchestrator<arbiter::with_tracer<Tracer>, arbiter::with_sources<arbiter::override_source>,
-                          arbiter::with_logger<arbiter::null_logger>, arbiter::with_exit<arbiter::recording_exit>>;
+                          arbiter::with_logger<arbiter::recording_logger>, arbiter::with_exit<arbiter::recording_exit>>;
 
 /// Runs choosing_service with `pairs` as overrides; returns the exit code and whether the run was traced.
-std::pair<int, bool> run_choosing(std::vector<std::string> pairs, const char* span_file = nullptr) {
+std::pair<int, bool> run_choosing(std::vector<std::string> pairs, const char* span_file = nullptr,
+                                  const arbiter::recording_logger& logger = arbiter::recording_logger()) {
   bool traced = false;
   pairs.emplace_back("shutdown.timeout=200ms");  // a short readiness grace
   const int code = arbiter::run_choosing_tracer<choosing_service, arbiter::recording_tracer>(
-      std::tuple<>{}, arbiter::orchestrator_options{.handle_signals = false},
+      arbiter::instances(logger), arbiter::orchestrator_options{.handle_signals = false},
       [&traced](auto& svc) {
         traced = !std::is_same_v<typename std::remove_cvref_t<decltype(svc)>::tracer_type, arbiter::null_tracer>;
         return 0;
@@ -125,8 +127,11 @@ std::pair<int, bool> run_choosing(std::vector<std::string> pairs, const char* sp
 }
 
 TEST(run_choosing_tracer, builds_the_service_with_null_tracer_when_tracing_is_off) {
-  EXPECT_EQ(run_choosing({"observability.tracing_enabled=false"}), std::make_pair(0, false));
-  EXPECT_EQ(run_choosing({}), std::make_pair(0, true));
+  const arbiter::recording_logger untraced_log, traced_log;
+  EXPECT_EQ(run_choosing({"observability.tracing_enabled=false"}, nullptr, untraced_log), std::make_pair(0, false));
+  EXPECT_EQ(untraced_log.count("tracing is off: the service is built with null_tracer"), 1u);
+  EXPECT_EQ(run_choosing({}, nullptr, traced_log), std::make_pair(0, true));
+  EXPECT_EQ(traced_log.count("tracing is off: the service is built with null_tracer"), 0u);
   // Settings that do not load mean "on": the run lists the problems and exits with 2.
   testing::internal::CaptureStderr();
   EXPECT_EQ(run_choosing({"observability.tracing_enabled=false", "resilience.failure_threshold=0"}).first, 2);

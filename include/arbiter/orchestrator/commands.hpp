@@ -114,7 +114,8 @@ template <class Service, class... S>
 /// pays nothing for it (`Service` is an alias template over the Tracer: `template <class T> using service =
 /// orchestrator<..., with_tracer<T>>`). `body` is called with either service (a generic lambda); `sources()`
 /// returns a tuple of fresh sources, called once for the first look (peek_config) and once for the run. Settings
-/// that do not load mean tracing on: the run then lists every problem and exits with 2.
+/// that do not load mean tracing on: the run then lists every problem and exits with 2. The untraced run says so in
+/// its log, at info: "tracing is off: the service is built with null_tracer".
 ///
 /// With `span_file`, the spans of a traced run go to that file (created or truncated) instead of
 /// `options.span_stream`; it is opened only when tracing is on, and one that cannot be opened is said on stderr,
@@ -126,8 +127,13 @@ int run_choosing_tracer(std::tuple<I...> parts, orchestrator_options options, Bo
   using traced = Service<Tracer>;
   const auto peek = [](auto&&... s) { return peek_config<untraced>(std::forward<decltype(s)>(s)...); };
   if (const auto settings = std::apply(peek, sources()); settings && !(*settings)->observability.tracing_enabled) {
+    const auto logged = [&body](untraced& svc) {
+      svc.logger().log(log_level::info, "tracing is off: the service is built with null_tracer",
+                       kv("setting", std::string_view("observability.tracing_enabled=false")));
+      return body(svc);
+    };
     return std::apply(
-        [&](auto&&... s) { return untraced::run(std::move(parts), options, body, std::forward<decltype(s)>(s)...); },
+        [&](auto&&... s) { return untraced::run(std::move(parts), options, logged, std::forward<decltype(s)>(s)...); },
         sources());
   }
   const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(span_file ? std::fopen(span_file, "w") : nullptr,
