@@ -278,9 +278,6 @@ template <class Svc>
 int operate(Svc& svc, world& w, const command& args) {
   auto& breaker = svc.template breaker<"inventory">();
   w.service_name = svc.config()->observability.service_name;
-  if constexpr (std::is_same_v<typename Svc::tracer_type, arbiter::null_tracer>) {
-    say("tracing is off (observability.tracing_enabled=false): the service is built with null_tracer");
-  }
   breaker.on_state_change([](const arbiter::state_change& c) { say("inventory breaker {}", arbiter::describe(c)); });
   svc.on_reload([](const arbiter::service_reload& r) {
     for (const auto& line : arbiter::describe(r)) say("SIGHUP: {}", line);
