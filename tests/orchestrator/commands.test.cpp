@@ -1,4 +1,5 @@
 #include <arbiter/orchestrator/commands.hpp>
+#include <arbiter/orchestrator/service_sources.hpp>
 
 #include <arbiter/config/override_source.hpp>
 #include <arbiter/logging/null_logger.hpp>
@@ -9,7 +10,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -194,4 +197,34 @@ TEST(service_command_line, takes_config_trace_file_and_logs_besides_the_configs_
   EXPECT_EQ(bare.options().log_stream, stderr);
   const char* bad[] = {"svc", "--logs", "syslog"};
   EXPECT_THROW(arbiter::service_command_line("svc", "A service.").parse(3, bad), std::invalid_argument);
+}
+
+TEST(service_sources, layer_the_defaults_the_config_file_the_environment_and_the_overrides) {
+  const std::string path = testing::TempDir() + "service_sources.json";
+  {
+    std::FILE* file = std::fopen(path.c_str(), "w");
+    ASSERT_NE(file, nullptr);
+    std::fputs(R"({"resilience": {"failure_threshold": 4, "success_threshold": 3}})", file);
+    std::fclose(file);
+  }
+  ::setenv("ARBITER_RESILIENCE_SUCCESS_THRESHOLD", "4", 1);
+  arbiter::service_command_line cli("svc", "A service.");
+  const char* argv[] = {"svc", "--config", path.c_str(), "health.check_interval=2s"};
+  cli.parse(4, argv);
+  using layered = arbiter::orchestrator<arbiter::service_sources<1>, arbiter::with_logger<arbiter::null_logger>,
+                                        arbiter::with_exit<arbiter::recording_exit>>;
+  static_assert(std::is_same_v<arbiter::service_sources<1>,
+                               arbiter::with_sources<arbiter::json_source, arbiter::json_source,
+                                                     arbiter::env_source<"ARBITER">, arbiter::override_source>>);
+  const auto sources = arbiter::make_service_sources(
+      cli, arbiter::json_source::from_text(R"({"resilience": {"failure_threshold": 9, "open_timeout": "1s"}})",
+                                           "<defaults>"));
+  const auto settings = std::apply([](auto... s) { return arbiter::peek_config<layered>(std::move(s)...); }, sources);
+  ::unsetenv("ARBITER_RESILIENCE_SUCCESS_THRESHOLD");
+  std::remove(path.c_str());
+  ASSERT_TRUE(settings.has_value());
+  EXPECT_EQ((*settings)->resilience.open_timeout, std::chrono::milliseconds(1000));  // the defaults
+  EXPECT_EQ((*settings)->resilience.failure_threshold, 4u);                          // the file over the defaults
+  EXPECT_EQ((*settings)->resilience.success_threshold, 4u);                          // the environment over the file
+  EXPECT_EQ((*settings)->health.check_interval, std::chrono::milliseconds(2000));    // the override
 }
