@@ -3,7 +3,6 @@
 // graceful shutdown, SIGHUP reload), narrating a scripted scenario of a few seconds, or serving until SIGTERM with
 // `--serve`. Run it with `scripts/demo`; docs/demo.md tells the story.
 #include <arbiter/config/json_source.hpp>
-#include <arbiter/config/override_source.hpp>
 #include <arbiter/health/heartbeat_check.hpp>
 #include <arbiter/http/admin_server.hpp>
 #include <arbiter/http/client.hpp>
@@ -13,6 +12,7 @@
 #include <arbiter/orchestrator/commands.hpp>
 #include <arbiter/orchestrator/guards.hpp>
 #include <arbiter/orchestrator/sdk_tracing.hpp>
+#include <arbiter/orchestrator/service_sources.hpp>
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -71,12 +71,9 @@ constexpr std::string_view serve_defaults = R"({"observability": {"service_name"
 /// The config layers, lowest precedence first (made again for each load: the orchestrator keeps its own).
 auto sources(const command& args) {
   using arbiter::json_source;
-  return std::make_tuple(
-      json_source::from_text(std::string(guard_defaults), "<demo defaults>"),
-      json_source::from_text(std::string(args.serve ? serve_defaults : scenario_defaults), "<demo defaults>"),
-      args.cli.config_file() ? json_source(*args.cli.config_file())
-                             : json_source::from_text("{}", "<no --config file>"),
-      arbiter::env_source<"ARBITER">{}, arbiter::override_source(args.cli.overrides()));
+  return arbiter::make_service_sources(
+      args.cli, json_source::from_text(std::string(guard_defaults), "<demo defaults>"),
+      json_source::from_text(std::string(args.serve ? serve_defaults : scenario_defaults), "<demo defaults>"));
 }
 
 /// Tells the story of the run on stdout, one whole line at a time, from any thread.
@@ -121,12 +118,12 @@ using in_flight_check = arbiter::in_flight_check<"orders:in_flight", 64, "orders
 /// resilience.operation_timeout count: a slower call fails, whatever it returned) and a bulkhead; the admin server
 /// serves the probes, /metrics and the status page on the `admin` section's port.
 template <class Tracer>
-using service = arbiter::orchestrator<
-    arbiter::retried<"inventory">, arbiter::breaker<"inventory", arbiter::timed, arbiter::counting_stats>,
-    arbiter::bulkheaded<"inventory">, arbiter::with_checks<intake_check, in_flight_check>, arbiter::with_tracer<Tracer>,
-    arbiter::with_metrics<arbiter::metrics_registry>, arbiter::with_parts<arbiter::admin_server_part>,
-    arbiter::with_sources<arbiter::json_source, arbiter::json_source, arbiter::json_source,
-                          arbiter::env_source<"ARBITER">, arbiter::override_source>>;
+using service =
+    arbiter::orchestrator<arbiter::retried<"inventory">,
+                          arbiter::breaker<"inventory", arbiter::timed, arbiter::counting_stats>,
+                          arbiter::bulkheaded<"inventory">, arbiter::with_checks<intake_check, in_flight_check>,
+                          arbiter::with_tracer<Tracer>, arbiter::with_metrics<arbiter::metrics_registry>,
+                          arbiter::with_parts<arbiter::admin_server_part>, arbiter::service_sources<2>>;
 
 /// Places one order: a server span, and in it the inventory call through the retry, the breaker and the bulkhead
 /// (an open breaker, or a full bulkhead, answers through the fallback at once: no thread waits on a downstream
