@@ -2,9 +2,7 @@
 // "inventory" breaker with a retry (and its budget) outside it and a bulkhead inside, health, the HTTP admin server,
 // graceful shutdown, SIGHUP reload), narrating a scripted scenario of a few seconds, or serving until SIGTERM with
 // `--serve`. Run it with `scripts/demo`; docs/demo.md tells the story.
-#include <arbiter/config/command_line.hpp>
 #include <arbiter/config/json_source.hpp>
-#include <arbiter/config/override_source.hpp>
 #include <arbiter/health/heartbeat_check.hpp>
 #include <arbiter/http/admin_server.hpp>
 #include <arbiter/http/client.hpp>
@@ -12,8 +10,9 @@
 #include <arbiter/metrics/registry.hpp>
 #include <arbiter/orchestrator.hpp>
 #include <arbiter/orchestrator/commands.hpp>
+#include <arbiter/orchestrator/guards.hpp>
 #include <arbiter/orchestrator/sdk_tracing.hpp>
-#include <arbiter/resilience/pipeline.hpp>
+#include <arbiter/orchestrator/service_sources.hpp>
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -25,7 +24,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <latch>
-#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -40,18 +38,15 @@ using namespace std::chrono_literals;
 using arbiter::breaker_state;
 using arbiter::health_status;
 
-/// The command line: the config's arguments (overrides, --dump-config, --help-config) and the demo's own.
+/// The command line: the config's arguments (overrides, --dump-config, --help-config), the service's (--config,
+/// --trace-file, --logs) and the demo's own.
 struct command {
-  std::optional<std::string> config_file, trace_file, logs;
   bool serve = false;
-  arbiter::command_line cli{"arbiter_demo",
-                            "Runs a simulated \"orders\" service: by default a scripted scenario of "
-                            "a few seconds, narrated on stdout."};
+  arbiter::service_command_line cli{"arbiter_demo",
+                                    "Runs a simulated \"orders\" service: by default a scripted scenario of "
+                                    "a few seconds, narrated on stdout."};
   command() {
-    cli.option("--config", "PATH", "settings from a JSON file (above the defaults, below ARBITER_*)", config_file)
-        .option("--trace-file", "PATH", "spans as JSON lines to PATH (default: stdout) if tracing", trace_file)
-        .option("--logs", "stdout|stderr", "where log lines go (default: stderr)", logs, {"stdout", "stderr"})
-        .flag("--serve", "serve simulated traffic until SIGTERM or Ctrl-C, then shut down gracefully", serve);
+    cli.flag("--serve", "serve simulated traffic until SIGTERM or Ctrl-C, then shut down gracefully", serve);
   }
   command(const command&) = delete;  // the parser points at the fields
 };
@@ -60,8 +55,13 @@ constexpr std::string_view usage_footer =
 Exit codes: 0 clean shutdown, 1 the scenario went wrong, 2 bad configuration or usage, others from shutdown.
 )";
 
-/// The demo's defaults, just above the library's: the scenario needs short timeouts; `--serve` keeps the
-/// library's, but checks health every second. A file, the environment and the command line still win.
+/// The demo's defaults, just above the library's: the inventory call's retry (3 attempts within 100 ms, its
+/// retries capped by a budget at 10% of first attempts, at most 5 saved up) and bulkhead (4 calls at once); the
+/// scenario needs short timeouts; `--serve` keeps the library's, but checks health every second. A file, the
+/// environment and the command line still win.
+constexpr std::string_view guard_defaults = R"({"resilience": {"retries": {"inventory": {"max_attempts": 3,
+  "initial_backoff": "2ms", "max_backoff": "20ms", "deadline": "100ms", "budget_ratio": 0.1,
+  "budget_min_per_second": 1, "budget_max_balance": 5}}, "bulkheads": {"inventory": {"max_concurrent": 4}}}})";
 constexpr std::string_view scenario_defaults = R"({"observability": {"service_name": "orders"},
   "resilience": {"failure_threshold": 3, "success_threshold": 2, "open_timeout": "400ms", "operation_timeout": "250ms"},
   "health": {"check_interval": "50ms", "check_timeout": "40ms"}, "shutdown": {"timeout": "5s"}, "admin": {"port": 0}})";
@@ -71,10 +71,9 @@ constexpr std::string_view serve_defaults = R"({"observability": {"service_name"
 /// The config layers, lowest precedence first (made again for each load: the orchestrator keeps its own).
 auto sources(const command& args) {
   using arbiter::json_source;
-  return std::make_tuple(
-      json_source::from_text(std::string(args.serve ? serve_defaults : scenario_defaults), "<demo defaults>"),
-      args.config_file ? json_source(*args.config_file) : json_source::from_text("{}", "<no --config file>"),
-      arbiter::env_source<"ARBITER">{}, arbiter::override_source(args.cli.overrides()));
+  return arbiter::make_service_sources(
+      args.cli, json_source::from_text(std::string(guard_defaults), "<demo defaults>"),
+      json_source::from_text(std::string(args.serve ? serve_defaults : scenario_defaults), "<demo defaults>"));
 }
 
 /// Tells the story of the run on stdout, one whole line at a time, from any thread.
@@ -99,7 +98,6 @@ struct world {
   std::array<std::atomic<std::uint64_t>, 3> counts{};
   arbiter::heartbeat<> intake_beat;
   std::atomic<int> next_order{1};
-  std::atomic<const arbiter::drain_gate*> gate{nullptr};  ///< the service's, once it is built
   std::string service_name;
 
   int reserve(int order) const {
@@ -114,53 +112,31 @@ struct world {
 /// does not get every replica restarted.
 using intake_check = arbiter::heartbeat_check<"orders:intake">;
 /// Readiness, critical: a replica drowning in work (more than 64 orders in flight) should get no more of it.
-struct in_flight_check {
-  static constexpr std::string_view name = "orders:in_flight";
-  const world* w = nullptr;
-  arbiter::check_result operator()() const {
-    const auto* gate = w->gate.load();
-    const auto in_flight = gate ? gate->in_flight() : 0;
-    if (in_flight > 64) return arbiter::check_result::unhealthy(fmt::format("{} orders in flight", in_flight));
-    return arbiter::check_result::healthy().observe(static_cast<double>(in_flight), "orders");
-  }
-};
+using in_flight_check = arbiter::in_flight_check<"orders:in_flight", 64, "orders">;
 
-/// The service: timed makes resilience.operation_timeout count (a slower call fails, whatever it returned); the
-/// admin server serves the probes, /metrics and the status page on the `admin` section's port.
+/// The service: what guards the inventory call, outermost first: a retry, the breaker (timed makes
+/// resilience.operation_timeout count: a slower call fails, whatever it returned) and a bulkhead; the admin server
+/// serves the probes, /metrics and the status page on the `admin` section's port.
 template <class Tracer>
-using service = arbiter::orchestrator<arbiter::breaker<"inventory", arbiter::timed, arbiter::counting_stats>,
-                                      arbiter::with_checks<intake_check, in_flight_check>, arbiter::with_tracer<Tracer>,
-                                      arbiter::with_metrics<arbiter::metrics_registry>,
-                                      arbiter::with_parts<arbiter::admin_server_part>,
-                                      arbiter::with_sources<arbiter::json_source, arbiter::json_source,
-                                                            arbiter::env_source<"ARBITER">, arbiter::override_source>>;
+using service =
+    arbiter::orchestrator<arbiter::retried<"inventory">,
+                          arbiter::breaker<"inventory", arbiter::timed, arbiter::counting_stats>,
+                          arbiter::bulkheaded<"inventory">, arbiter::with_checks<intake_check, in_flight_check>,
+                          arbiter::with_tracer<Tracer>, arbiter::with_metrics<arbiter::metrics_registry>,
+                          arbiter::with_parts<arbiter::admin_server_part>, arbiter::service_sources<2>>;
 
-/// What guards the inventory call, outermost first: a retry (3 attempts within 100 ms, its retries capped by a
-/// budget at 10% of first attempts), the orchestrator's breaker, and a bulkhead of 4 calls at once.
+/// Places one order: a server span, and in it the inventory call through the retry, the breaker and the bulkhead
+/// (an open breaker, or a full bulkhead, answers through the fallback at once: no thread waits on a downstream
+/// known to be down).
 template <class Svc>
-struct guards {
-  using breaker_type = std::remove_reference_t<decltype(std::declval<Svc&>().template breaker<"inventory">())>;
-  arbiter::retry<arbiter::retry_budget<>, arbiter::metrics_registry> retry;
-  arbiter::bulkhead<arbiter::metrics_registry> pool;
-  arbiter::pipeline<decltype(retry), breaker_type, decltype(pool)> guarded;
-  explicit guards(Svc& svc)
-      : retry("inventory", {.max_attempts = 3, .initial_backoff = 2ms, .max_backoff = 20ms, .deadline = 100ms},
-              arbiter::retry_budget<>({.ratio = 0.1, .min_per_second = 1, .max_balance = 5}), svc.metrics()),
-        pool("inventory", {.max_concurrent = 4}, svc.metrics()),
-        guarded(retry, svc.template breaker<"inventory">(), pool) {}
-};
-
-/// Places one order: a server span, and in it the inventory call through the guards (an open breaker, or a full
-/// bulkhead, answers through the fallback at once: no thread waits on a downstream known to be down).
-template <class Svc>
-void place(Svc& svc, world& w, guards<Svc>& g, int order) {
+void place(Svc& svc, world& w, int order) {
   const auto reserve = [&] {
     return arbiter::trace(svc.tracer(), "inventory.reserve", [&] { return w.reserve(order); });
   };
   const auto traced = [&](auto& span) {
     std::size_t outcome = 1;  // 0 placed, 1 failed, 2 rejected at once (the open breaker, the full bulkhead)
     try {
-      const int left = g.guarded.execute(
+      const int left = svc.template guarded<"inventory">().execute(
           reserve, [](const arbiter::pipeline_rejection&) { return -1; }, svc.stop_token());
       outcome = left < 0 ? 2 : 0;
     } catch (const std::exception& error) {
@@ -195,7 +171,7 @@ void show(Svc& svc, std::string_view target, std::string_view prefix = {}, bool 
 /// order in flight. Returns false when something did not happen in time (the run then exits with 1); the limits
 /// are generous, so a loaded machine gets a slow demo, never a flaky one.
 template <class Svc>
-bool play_scenario(Svc& svc, world& w, guards<Svc>& g) {
+bool play_scenario(Svc& svc, world& w) {
   auto& breaker = svc.template breaker<"inventory">();
   bool ok = true;
   const auto expect = [&, patience = 5s + 4 * breaker.options().open_duration](auto done, std::string_view what) {
@@ -216,7 +192,7 @@ bool play_scenario(Svc& svc, world& w, guards<Svc>& g) {
   show(svc, "/readyz");
 
   say("a burst of 12 orders at once while inventory is slow (20 ms): the bulkhead lets {} in, refuses the rest",
-      g.pool.options().max_concurrent);
+      svc.template bulkhead<"inventory">().limit());
   w.latency = 20ms;
   {
     std::latch go(1);
@@ -224,7 +200,7 @@ bool play_scenario(Svc& svc, world& w, guards<Svc>& g) {
     for (int i = 0; i < 12; ++i) {
       burst.emplace_back([&] {
         go.wait();
-        place(svc, w, g, w.next_order++);
+        place(svc, w, w.next_order++);
       });
     }
     go.count_down();
@@ -258,12 +234,12 @@ bool play_scenario(Svc& svc, world& w, guards<Svc>& g) {
 
   say("4. shutdown: a slow bulk order is still in flight when it starts");
   std::latch admitted(1);
-  const std::jthread bulk([&svc, &w, &g, &admitted] {
+  const std::jthread bulk([&svc, &w, &admitted] {
     const auto pass = svc.gate().enter();
     admitted.count_down();
     if (!pass) return;
     std::this_thread::sleep_for(svc.shutdown().options().readiness_grace + 300ms);  // longer than the grace
-    place(svc, w, g, w.next_order++);
+    place(svc, w, w.next_order++);
   });
   admitted.wait();
   say("{} order(s) in flight; shutting down as SIGTERM would", svc.gate().in_flight());
@@ -298,29 +274,15 @@ bool serve(Svc& svc, world& w) {
 template <class Svc>
 int operate(Svc& svc, world& w, const command& args) {
   auto& breaker = svc.template breaker<"inventory">();
-  guards<Svc> g(svc);
   w.service_name = svc.config()->observability.service_name;
-  w.gate = &svc.gate();
-  breaker.on_state_change([](const arbiter::state_change& c) {
-    constexpr std::array verbs{"closed", "opened", "half-open", "changed", "changed"};  // in breaker_state's order
-    say("inventory breaker {}: {} -> {} ({})", verbs[static_cast<std::size_t>(c.to)], to_string(c.from),
-        to_string(c.to), to_string(c.reason));
-  });
+  breaker.on_state_change([](const arbiter::state_change& c) { say("inventory breaker {}", arbiter::describe(c)); });
   svc.on_reload([](const arbiter::service_reload& r) {
     for (const auto& line : arbiter::describe(r)) say("SIGHUP: {}", line);
   });
-  // After the drain, before the orchestrator's health monitor (80) and tracing (90): stop producing work, then
-  // release what the work used.
-  std::jthread intake = svc.shutdown().start_thread("order intake", [&svc, &w, &g](const std::stop_token& stop) {
-    for (; !stop.stop_requested(); std::this_thread::sleep_for(5ms)) {
-      const auto pass = svc.gate().enter();  // held while the order is in flight, so the drain waits for it
-      if (!pass) break;                      // shutting down: new work is refused
-      place(svc, w, g, w.next_order++);
-      w.intake_beat.beat();
-    }
-    w.intake_beat.stop();  // on purpose: liveness stays green while the service shuts down
-  });
-  svc.shutdown().add_hook("order intake", 0, [&intake] { intake = {}; });  // requests the stop and joins
+  // Orders come in every 5 ms; the intake stops after the drain (phase 0), then the inventory client is closed
+  // (phase 1), before the orchestrator's health monitor (80) and tracing (90).
+  svc.shutdown().start_intake(
+      "order intake", 5ms, [&svc, &w] { place(svc, w, w.next_order++); }, w.intake_beat);
   svc.shutdown().add_hook(
       "inventory client", 1, [&w] { w.closed = true; }, std::chrono::seconds(1));
 
@@ -329,28 +291,16 @@ int operate(Svc& svc, world& w, const command& args) {
       w.service_name, to_string(svc.config()->environment), breaker.options().failure_threshold,
       breaker.options().open_duration.count(), svc.health().config().interval.count(),
       svc.shutdown().options().deadline.count());
-  const bool scenario_ok = args.serve ? serve(svc, w) : play_scenario(svc, w, g);
+  const bool scenario_ok = args.serve ? serve(svc, w) : play_scenario(svc, w);
   for (const auto& line : arbiter::describe(svc.shutdown().wait())) tell(line);
   say("orders: {} placed, {} failed, {} rejected at once; the bulkhead refused {}", w.counts[0].load(),
-      w.counts[1].load(), w.counts[2].load(), g.pool.refused_total());
+      w.counts[1].load(), w.counts[2].load(), svc.template bulkhead<"inventory">().refused_total());
   if constexpr (requires { svc.tracing().processor(); }) {
     const arbiter::batch_stats spans = svc.tracing().processor()->stats();
-    say("tracing: {} spans exported to {}, {} dropped", spans.exported, args.trace_file.value_or("stdout"),
+    say("tracing: {} spans exported to {}, {} dropped", spans.exported, args.cli.trace_file().value_or("stdout"),
         spans.dropped());
   }
   return scenario_ok ? 0 : 1;
-}
-
-/// Builds the service with `Tracer` and runs it; a bad setting exits with 2 before anything starts.
-template <class Tracer>
-int run(const command& args, std::FILE* span_stream) {
-  world w;
-  const arbiter::orchestrator_options options{.log_stream = args.logs == "stdout" ? stdout : stderr,
-                                              .span_stream = span_stream};
-  const auto parts = arbiter::instances(intake_check(w.intake_beat, 2s), in_flight_check{&w});
-  const auto body = [&](service<Tracer>& svc) { return operate(svc, w, args); };
-  return std::apply([&](auto&&... s) { return service<Tracer>::run(parts, options, body, std::move(s)...); },
-                    sources(args));
 }
 
 }  // namespace
@@ -358,23 +308,10 @@ int run(const command& args, std::FILE* span_stream) {
 int main(int argc, char** argv) {
   command args;
   if (const auto code = args.cli.parse_or_usage(argc, argv, usage_footer)) return *code;
-  using traced = service<arbiter::json_lines_tracing>;
-  const auto answer = [&](auto&&... s) {
-    return arbiter::answer_commands<traced>(args.cli, usage_footer, std::move(s)...);
-  };
-  if (const auto code = std::apply(answer, sources(args))) return *code;
-  // A first look at the settings: with tracing off the service is built with null_tracer, and pays nothing for it
-  // (a bad setting says "on": run() then lists every problem).
-  const auto peek = [](auto&&... s) { return arbiter::peek_config<service<arbiter::null_tracer>>(std::move(s)...); };
-  if (const auto settings = std::apply(peek, sources(args)); settings && !(*settings)->observability.tracing_enabled) {
-    say("tracing is off (observability.tracing_enabled=false): the service is built with null_tracer");
-    return run<arbiter::null_tracer>(args, stdout);
-  }
-  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(
-      args.trace_file ? std::fopen(args.trace_file->c_str(), "w") : nullptr, &std::fclose);
-  if (args.trace_file && !file) {
-    std::fprintf(stderr, "arbiter_demo: cannot open --trace-file %s for writing\n", args.trace_file->c_str());
-    return 2;
-  }
-  return run<arbiter::json_lines_tracing>(args, file ? file.get() : stdout);
+  // Answers --help, --help-config and --dump-config; with tracing off (observability.tracing_enabled=false) the
+  // service is built with null_tracer and pays nothing for it, else spans go to the --trace-file (or stdout).
+  world w;
+  return arbiter::run_choosing_tracer<service, arbiter::json_lines_tracing>(
+      args.cli, usage_footer, arbiter::instances(intake_check(w.intake_beat, 2s)),
+      [&](auto& svc) { return operate(svc, w, args); }, [&] { return sources(args); });
 }

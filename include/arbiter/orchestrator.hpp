@@ -8,6 +8,9 @@
 ///               config_error listing every problem with its source (run() turns it into exit code 2)
 ///   breakers    named at compile time, `svc.breaker<"inventory">()`; each reads resilience.breakers.<name>.*,
 ///               falling back to resilience.*; each is a health check `<name>:circuit_breaker`
+///   retries     `retried<"name">` and `bulkheaded<"name">` (include orchestrator/guards.hpp): each from
+///   bulkheads   resilience.retries.<name>.* or resilience.bulkheads.<name>.*; a bulkhead is a non-critical check
+///               `<name>:bulkhead`; svc.guarded<"name">() is the pipeline retry -> breaker -> bulkhead of a name
 ///   health      background checks at health.check_interval, each capped by health.check_timeout; the startup
 ///               probe passes once start() has finished
 ///   shutdown    readiness off, grace, stop intake (drain gate and stop token), drain, then hooks by phase: the
@@ -66,6 +69,8 @@ namespace arbiter::inline v1 {
 
 template <Clock C>
 class file_watcher;  // config/watcher.hpp (inotify, <filesystem>): included by the services that watch files
+template <class... Parts>
+class pipeline;  // resilience/pipeline.hpp, through orchestrator/guards.hpp: svc.guarded<"name">()
 
 /// Run-time choices of an orchestrator that are not settings of the service.
 struct orchestrator_options {
@@ -146,6 +151,14 @@ struct part_kind {
   static constexpr int value = 0;
 };
 template <detail::fixed_string N, class... P>
+struct part_kind<retried<N, P...>> {
+  static constexpr int value = 12;
+};
+template <detail::fixed_string N, class... P>
+struct part_kind<bulkheaded<N, P...>> {
+  static constexpr int value = 13;
+};
+template <detail::fixed_string N, class... P>
 struct part_kind<breaker<N, P...>> {
   static constexpr int value = 1;
 };
@@ -208,23 +221,46 @@ struct unwrap<W<T>> {
   using type = T;
 };
 
-/// The breakers among the parts, in order.
-template <class... Parts>
-struct breakers_of {
+/// The parts of kind `Kind` (the breakers, the retries, the bulkheads), in order.
+template <int Kind, class... Parts>
+struct parts_of_kind {
   using type = type_list<>;
 };
-template <class H, class... T>
-struct breakers_of<H, T...> {
+template <int Kind, class H, class... T>
+struct parts_of_kind<Kind, H, T...> {
   template <class... B>
   static auto prepend(type_list<B...>) {
-    if constexpr (part_kind<H>::value == 1) {
+    if constexpr (part_kind<H>::value == Kind) {
       return type_list<H, B...>{};
     } else {
       return type_list<B...>{};
     }
   }
-  using type = decltype(prepend(typename breakers_of<T...>::type{}));
+  using type = decltype(prepend(typename parts_of_kind<Kind, T...>::type{}));
 };
+template <class... Parts>
+using breakers_of = parts_of_kind<1, Parts...>;
+
+/// The retries and bulkheads of an orchestrator with Metrics `M`, from the retried<...> and bulkheaded<...> parts:
+/// defined in orchestrator/guards.hpp (which a service that has them includes), but for none of either.
+template <class M, class Retries, class Bulkheads>
+struct guard_table;
+template <class M>
+struct guard_table<M, type_list<>, type_list<>> {
+  static constexpr std::size_t retry_count = 0;
+  static constexpr std::size_t bulkhead_count = 0;
+  static constexpr std::array<std::string_view, 0> retry_names{};
+  static constexpr std::array<std::string_view, 0> bulkhead_names{};
+  template <class S>
+  using schema = S;
+  struct objects {
+    template <class Tuple, class Snapshot>
+    constexpr objects(Tuple& /*parts*/, const Snapshot& /*s*/, M& /*metrics*/) noexcept {}
+  };
+};
+/// True once orchestrator/guards.hpp is included.
+template <class Table>
+inline constexpr bool guards_header_included = false;
 
 /// Removes `critical` from a breaker's policies.
 template <class Out, class... P>
@@ -343,6 +379,17 @@ class startup_check {
   const std::atomic<bool>* started_;
 };
 
+/// Returns the instance of check `C` in `instances`; else, for a check built from a drain gate (in_flight_check),
+/// one built from the service's; else `C{}`.
+template <class C, class Tuple>
+[[nodiscard]] C take_check(Tuple& instances, const drain_gate& gate) {
+  if constexpr (!tuple_holds<C, Tuple> && std::is_constructible_v<C, const drain_gate&>) {
+    return C(gate);
+  } else {
+    return take_instance<C>(instances);
+  }
+}
+
 /// A Tracer given as is: its instance comes from the constructor's instances (or is default-constructed).
 template <class T>
 class given_tracer {
@@ -407,14 +454,15 @@ struct breaker_slot {
 template <class... Parts>
 consteval bool assert_orchestrator_parts() {
   static_assert(((part_kind<Parts>::value != 0) && ...),
-                "====> arbiter: orchestrator<...> takes breaker<\"name\", Policies...>, with_schema<S>, "
+                "====> arbiter: orchestrator<...> takes breaker<\"name\", Policies...>, retried<\"name\", ...>, "
+                "bulkheaded<\"name\", ...>, with_schema<S>, "
                 "with_sources<...>, with_logger<L>, with_tracer<T>, with_metrics<M>, with_clock<C>, with_exit<E>, "
                 "with_checks<...>, with_hooks<...> and with_parts<...>; one of its arguments is none of these.");
   constexpr std::array<int, sizeof...(Parts)> kinds{part_kind<Parts>::value...};
   constexpr bool one_each = [&] {
     for (std::size_t i = 0; i < kinds.size(); ++i) {
       for (std::size_t j = i + 1; j < kinds.size(); ++j) {
-        if (kinds[i] == kinds[j] && kinds[i] != 1) return false;
+        if (kinds[i] == kinds[j] && kinds[i] != 1 && kinds[i] != 12 && kinds[i] != 13) return false;
       }
     }
     return true;
@@ -433,6 +481,29 @@ template <class... T>
 [[nodiscard]] std::tuple<std::decay_t<T>...> instances(T&&... objects) {
   return std::tuple<std::decay_t<T>...>(std::forward<T>(objects)...);
 }
+
+/// A critical readiness check on the service's work in flight (the drain gate's passes): UNHEALTHY above `Max`,
+/// so a replica drowning in work gets no more of it; HEALTHY otherwise, observing the count in `Unit`. List it in
+/// with_checks<...>: the orchestrator builds it with its own gate.
+template <detail::fixed_string Name, std::size_t Max, detail::fixed_string Unit = "requests">
+class in_flight_check {
+ public:
+  static constexpr std::string_view name = Name.view();
+  static constexpr probe_set probes = probe_set(probe::readiness);
+
+  explicit in_flight_check(const drain_gate& gate) noexcept : gate_(&gate) {}
+
+  [[nodiscard]] check_result operator()() const {
+    const std::size_t in_flight = gate_->in_flight();
+    if (in_flight > Max) {
+      return check_result::unhealthy(detail::concat(std::to_string(in_flight), " ", Unit.view(), " in flight"));
+    }
+    return check_result::healthy().observe(static_cast<double>(in_flight), std::string(Unit.view()));
+  }
+
+ private:
+  const drain_gate* gate_;
+};
 
 template <class... Parts>
 class orchestrator {
@@ -501,6 +572,14 @@ class orchestrator {
                                         std::tuple_element_t<I, parts>::is_critical>;
   };
   using breakers_t = breaker_table<breaker_specs>;
+  using retry_specs = typename detail::parts_of_kind<12, Parts...>::type;
+  using bulkhead_specs = typename detail::parts_of_kind<13, Parts...>::type;
+  using guards_t = detail::guard_table<metrics_type, retry_specs, bulkhead_specs>;
+  static_assert((std::is_same_v<retry_specs, detail::type_list<>> &&
+                 std::is_same_v<bulkhead_specs, detail::type_list<>>) ||
+                    detail::guards_header_included<guards_t>,
+                "====> arbiter: retried<\"name\", ...> and bulkheaded<\"name\", ...> parts need "
+                "#include <arbiter/orchestrator/guards.hpp> before the orchestrator is used.");
   static_assert(!detail::has_duplicates(breakers_t::names),
                 "====> arbiter: two breaker<\"name\", ...> parts have the same name: give each breaker its own "
                 "name (it is its config key resilience.breakers.<name> and its health check <name>:circuit_breaker).");
@@ -518,17 +597,18 @@ class orchestrator {
   struct config_of;
   template <class... S>
   struct config_of<with_sources<S...>> {
-    using type =
-        basic_config<typename breakers_t::schema, config_policies<logger_type, metrics_type, clock_type>, S...>;
+    using type = basic_config<typename guards_t::template schema<typename breakers_t::schema>,
+                              config_policies<logger_type, metrics_type, clock_type>, S...>;
   };
 
-  template <class Checks, class Seq>
+  template <class Checks, class Seq, class BulkheadSeq>
   struct monitor_of;
-  template <class... C, std::size_t... I>
-  struct monitor_of<with_checks<C...>, std::index_sequence<I...>> {
+  template <class... C, std::size_t... I, std::size_t... J>
+  struct monitor_of<with_checks<C...>, std::index_sequence<I...>, std::index_sequence<J...>> {
     using type = basic_health_monitor<
         health_policies<clock_type, logger_type, tracer_type, worst_of_critical_capped, metrics_type>,
-        detail::startup_check, typename breakers_t::template check<I>..., C...>;
+        detail::startup_check, typename breakers_t::template check<I>..., typename guards_t::template check<J>...,
+        C...>;
   };
 
   template <class Extras>
@@ -539,10 +619,11 @@ class orchestrator {
   };
 
  public:
-  using schema_type = typename breakers_t::schema;
+  using schema_type = typename guards_t::template schema<typename breakers_t::schema>;
   using config_type = typename config_of<sources_part>::type;
   using snapshot_type = snapshot<schema_type>;
-  using monitor_type = typename monitor_of<checks_part, std::make_index_sequence<breakers_t::count>>::type;
+  using monitor_type = typename monitor_of<checks_part, std::make_index_sequence<breakers_t::count>,
+                                           std::make_index_sequence<guards_t::bulkhead_count>>::type;
   using shutdown_type = shutdown_manager<logger_type, clock_type, exit_type, tracer_type, metrics_type>;
 
   /// Loads the config from `sources` (lowest precedence first), checks every part's settings, and builds the
@@ -559,9 +640,11 @@ class orchestrator {
         settings_(derive(config_.current(), options)),
         tracing_(tracing_argument(parts, settings_.tracing, options)),
         breakers_(make_breakers(parts, std::make_index_sequence<breakers_t::count>{})),
+        guards_(parts, config_.current(), metrics_),
         shutdown_(logger_, settings_.shutdown, detail::take_instance<clock_type>(parts),
                   detail::take_instance<exit_type>(parts), tracer_, metrics_),
-        monitor_(make_monitor(parts, std::make_index_sequence<breakers_t::count>{})) {
+        monitor_(make_monitor(parts, std::make_index_sequence<breakers_t::count>{},
+                              std::make_index_sequence<guards_t::bulkhead_count>{})) {
     wire(parts);
   }
 
@@ -649,6 +732,78 @@ class orchestrator {
     } else {
       return std::get<i>(breakers_).breaker;
     }
+  }
+
+  /// Returns the retry named `Name` (a retried<"name", ...> part; include <arbiter/orchestrator/guards.hpp>),
+  /// found at compile time. An unknown name fails to compile, naming the name asked for and every name that exists.
+  template <detail::fixed_string Name>
+  [[nodiscard]] auto& retry() noexcept {
+    constexpr std::size_t i = detail::index_of(guards_t::retry_names, Name.view());
+    if constexpr (i == guards_t::retry_count) {
+      static_assert(i != guards_t::retry_count,
+                    "====> arbiter: svc.retry<\"name\">(): no retried<\"name\", ...> part has this name; the next "
+                    "error lists the name asked for and then the names that exist (no_retry_has_this_name<asked, "
+                    "existing...>).");
+      if constexpr (detail::guards_header_included<guards_t>) guards_t::template no_such_retry<Name>();
+      return *this;
+    } else {
+      return std::get<i>(guards_.retries).object;
+    }
+  }
+
+  /// Returns the bulkhead named `Name` (a bulkheaded<"name", ...> part), as retry<Name>() does.
+  template <detail::fixed_string Name>
+  [[nodiscard]] auto& bulkhead() noexcept {
+    constexpr std::size_t i = detail::index_of(guards_t::bulkhead_names, Name.view());
+    if constexpr (i == guards_t::bulkhead_count) {
+      static_assert(i != guards_t::bulkhead_count,
+                    "====> arbiter: svc.bulkhead<\"name\">(): no bulkheaded<\"name\", ...> part has this name; the "
+                    "next error lists the name asked for and then the names that exist "
+                    "(no_bulkhead_has_this_name<asked, existing...>).");
+      if constexpr (detail::guards_header_included<guards_t>) guards_t::template no_such_bulkhead<Name>();
+      return *this;
+    } else {
+      return std::get<i>(guards_.bulkheads).object;
+    }
+  }
+
+  /// Returns the pipeline of the retry, the breaker and the bulkhead named `Name`, those that exist, in that order
+  /// (outermost first): one call guarded by all three, `svc.guarded<"inventory">().execute(fn, fallback, stop)`.
+  /// The pipeline holds references to the orchestrator's parts; building one costs nothing. Needs
+  /// <arbiter/orchestrator/guards.hpp>.
+  template <detail::fixed_string Name>
+  [[nodiscard]] auto guarded() noexcept {
+    static_assert(detail::guards_header_included<guards_t>,
+                  "====> arbiter: svc.guarded<\"name\">() needs #include <arbiter/orchestrator/guards.hpp>.");
+    constexpr std::size_t r = detail::index_of(guards_t::retry_names, Name.view());
+    constexpr std::size_t b = detail::index_of(breakers_t::names, Name.view());
+    constexpr std::size_t k = detail::index_of(guards_t::bulkhead_names, Name.view());
+    constexpr bool has_r = r < guards_t::retry_count, has_b = b < breakers_t::count,
+                   has_k = k < guards_t::bulkhead_count;
+    static_assert(has_r || has_b || has_k,
+                  "====> arbiter: svc.guarded<\"name\">(): no retried<>, breaker<> or bulkheaded<> part has this "
+                  "name.");
+    const auto one = [](auto& part) { return std::tuple<decltype(part)>(part); };
+    auto parts = std::tuple_cat(
+        [&] {
+          if constexpr (has_r)
+            return one(std::get<r>(guards_.retries).object);
+          else
+            return std::tuple<>{};
+        }(),
+        [&] {
+          if constexpr (has_b)
+            return one(std::get<b>(breakers_).breaker);
+          else
+            return std::tuple<>{};
+        }(),
+        [&] {
+          if constexpr (has_k)
+            return one(std::get<k>(guards_.bulkheads).object);
+          else
+            return std::tuple<>{};
+        }());
+    return std::apply([](auto&... p) { return pipeline<std::remove_reference_t<decltype(p)>...>(p...); }, parts);
   }
 
   /// Returns the names of the breakers, in declaration order.
@@ -865,18 +1020,20 @@ class orchestrator {
                                           metrics_};
   }
 
-  template <class Tuple, std::size_t... I>
-  monitor_type make_monitor(Tuple& parts, std::index_sequence<I...> /*unused*/) {
-    return make_monitor_with(parts, checks_part{}, std::index_sequence<I...>{});
+  template <class Tuple, std::size_t... I, std::size_t... J>
+  monitor_type make_monitor(Tuple& parts, std::index_sequence<I...> breakers, std::index_sequence<J...> bulkheads) {
+    return make_monitor_with(parts, checks_part{}, breakers, bulkheads);
   }
-  template <class Tuple, class... C, std::size_t... I>
-  monitor_type make_monitor_with(Tuple& parts, with_checks<C...> /*unused*/, std::index_sequence<I...> /*unused*/) {
+  template <class Tuple, class... C, std::size_t... I, std::size_t... J>
+  monitor_type make_monitor_with(Tuple& parts, with_checks<C...> /*unused*/, std::index_sequence<I...> /*unused*/,
+                                 std::index_sequence<J...> /*unused*/) {
     return monitor_type(settings_.health,
                         health_policies<clock_type, logger_type, tracer_type, worst_of_critical_capped, metrics_type>{
                             detail::take_instance<clock_type>(parts), logger_, tracer_, {}, metrics_},
                         detail::startup_check(started_),
                         typename breakers_t::template check<I>(std::get<I>(breakers_).breaker)...,
-                        detail::take_instance<C>(parts)...);
+                        typename guards_t::template check<J>(std::get<J>(guards_.bulkheads).object)...,
+                        detail::take_check<C>(parts, shutdown_.gate())...);
   }
 
   template <class Tuple>
@@ -957,8 +1114,10 @@ class orchestrator {
     }
   }
 
-  /// Paths whose new value the running parts take: the breakers' thresholds and the logger's level and format.
+  /// Paths whose new value the running parts take: the breakers' thresholds and the logger's level and format
+  /// (a retry's or bulkhead's settings wait for a restart: they read their options on every call, unlocked).
   [[nodiscard]] static bool live_path(std::string_view path) noexcept {
+    if (path.starts_with("resilience.retries.") || path.starts_with("resilience.bulkheads.")) return false;
     return path.starts_with("resilience.") || path == "observability.log_level" || path == "observability.log_format";
   }
 
@@ -980,6 +1139,7 @@ class orchestrator {
   [[no_unique_address]] tracing_part_type tracing_;
   [[no_unique_address]] tracer_type tracer_ = tracing_.tracer();
   typename breakers_t::objects breakers_;
+  [[no_unique_address]] typename guards_t::objects guards_;  // retries and bulkheads (none: no bytes)
   std::atomic<bool> started_{false};
   shutdown_type shutdown_;
   monitor_type monitor_;

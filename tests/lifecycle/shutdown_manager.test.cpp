@@ -12,6 +12,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -477,6 +478,40 @@ TEST(shutdown_manager, threads_started_through_it_see_the_shutdown_stop) {
   worker.join();
   EXPECT_TRUE(saw_stop.load());
   EXPECT_EQ(manager.wait().exit_code, 0);
+}
+
+TEST(shutdown_manager, an_intake_works_through_the_gate_until_intake_stops_and_is_joined_in_phase_0) {
+  fixture f;
+  auto manager = f.make();
+  struct beat_counter {
+    std::atomic<int> beats{0};
+    std::atomic<bool> stopped{false};
+    void beat() noexcept { beats.fetch_add(1); }
+    void stop() noexcept { stopped = true; }
+  } beat;
+  std::atomic<int> calls{0};
+  std::atomic<std::size_t> in_flight_seen{0};
+  manager.start_intake(
+      "intake", 1ms,
+      [&] {
+        in_flight_seen = std::max<std::size_t>(in_flight_seen, manager.gate().in_flight());
+        calls.fetch_add(1);
+      },
+      beat);
+  int calls_at_phase_1 = -1;
+  manager.add_hook("client", 1, [&] { calls_at_phase_1 = calls.load(); });
+  ASSERT_TRUE(eventually([&] { return calls.load() >= 3; }));
+  EXPECT_EQ(in_flight_seen.load(), 1u);  // each call holds a pass of the gate
+  manager.trigger_shutdown("test over");
+  const auto& result = manager.wait();
+  EXPECT_EQ(result.exit_code, 0);
+  ASSERT_EQ(result.hooks.size(), 2U);
+  EXPECT_EQ(result.hooks[0].name, "intake");
+  EXPECT_EQ(result.hooks[0].phase, 0);
+  EXPECT_EQ(result.hooks[0].outcome, arbiter::hook_outcome::completed);
+  EXPECT_EQ(calls_at_phase_1, calls.load()) << "the intake was joined before phase 1";
+  EXPECT_TRUE(beat.stopped.load());
+  EXPECT_EQ(beat.beats.load(), calls.load());
 }
 
 TEST(shutdown_manager, rejects_bad_registrations_with_the_name_and_value) {

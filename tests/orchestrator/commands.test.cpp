@@ -1,13 +1,24 @@
 #include <arbiter/orchestrator/commands.hpp>
+#include <arbiter/orchestrator/service_sources.hpp>
 
 #include <arbiter/config/override_source.hpp>
+#include <arbiter/logging/null_logger.hpp>
+#include <arbiter/logging/recording_logger.hpp>
 #include <arbiter/orchestrator.hpp>
+#include <arbiter/tracing/recording_tracer.hpp>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -95,3 +106,125 @@ TEST(describe_service_reload, says_what_a_reload_did_in_a_line_or_lists_why_it_w
 }
 
 }  // namespace
+
+namespace {
+
+template <class Tracer>
+using choosing_service =
+    arbiter::orchestrator<arbiter::with_tracer<Tracer>, arbiter::with_sources<arbiter::override_source>,
+                          arbiter::with_logger<arbiter::recording_logger>, arbiter::with_exit<arbiter::recording_exit>>;
+
+/// Runs choosing_service with `pairs` as overrides; returns the exit code and whether the run was traced.
+std::pair<int, bool> run_choosing(std::vector<std::string> pairs, const char* span_file = nullptr,
+                                  const arbiter::recording_logger& logger = arbiter::recording_logger()) {
+  bool traced = false;
+  pairs.emplace_back("shutdown.timeout=200ms");  // a short readiness grace
+  const int code = arbiter::run_choosing_tracer<choosing_service, arbiter::recording_tracer>(
+      arbiter::instances(logger), arbiter::orchestrator_options{.handle_signals = false},
+      [&traced](auto& svc) {
+        traced = !std::is_same_v<typename std::remove_cvref_t<decltype(svc)>::tracer_type, arbiter::null_tracer>;
+        return 0;
+      },
+      [&pairs] { return std::make_tuple(arbiter::override_source(pairs)); }, span_file);
+  return {code, traced};
+}
+
+TEST(run_choosing_tracer, builds_the_service_with_null_tracer_when_tracing_is_off) {
+  const arbiter::recording_logger untraced_log, traced_log;
+  EXPECT_EQ(run_choosing({"observability.tracing_enabled=false"}, nullptr, untraced_log), std::make_pair(0, false));
+  EXPECT_EQ(untraced_log.count("tracing is off: the service is built with null_tracer"), 1u);
+  EXPECT_EQ(run_choosing({}, nullptr, traced_log), std::make_pair(0, true));
+  EXPECT_EQ(traced_log.count("tracing is off: the service is built with null_tracer"), 0u);
+  // Settings that do not load mean "on": the run lists the problems and exits with 2.
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(run_choosing({"observability.tracing_enabled=false", "resilience.failure_threshold=0"}).first, 2);
+  EXPECT_NE(testing::internal::GetCapturedStderr().find("resilience.failure_threshold"), std::string::npos);
+}
+
+TEST(run_choosing_tracer, opens_the_span_file_only_when_tracing_is_on_and_a_bad_one_is_exit_code_2) {
+  const std::string path = testing::TempDir() + "run_choosing_tracer.spans";
+  std::remove(path.c_str());
+  EXPECT_EQ(run_choosing({"observability.tracing_enabled=false"}, path.c_str()), std::make_pair(0, false));
+  EXPECT_EQ(std::fopen(path.c_str(), "r"), nullptr) << "not opened with tracing off";
+  EXPECT_EQ(run_choosing({}, path.c_str()), std::make_pair(0, true));
+  std::FILE* made = std::fopen(path.c_str(), "r");
+  EXPECT_NE(made, nullptr);
+  if (made) std::fclose(made);
+  std::remove(path.c_str());
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(run_choosing({}, "/nonexistent-dir/spans.jsonl"), std::make_pair(2, false));
+  EXPECT_NE(testing::internal::GetCapturedStderr().find("cannot open the span file /nonexistent-dir/spans.jsonl"),
+            std::string::npos);
+}
+
+}  // namespace
+
+TEST(describe_state_change, says_what_a_breaker_did_in_a_line) {
+  using arbiter::breaker_state;
+  using arbiter::transition_reason;
+  EXPECT_EQ(arbiter::describe(arbiter::state_change{breaker_state::closed, breaker_state::open,
+                                                    transition_reason::failure_threshold, 1}),
+            "opened: closed -> open (failure_threshold)");
+  EXPECT_EQ(arbiter::describe(arbiter::state_change{breaker_state::open, breaker_state::half_open,
+                                                    transition_reason::open_elapsed, 2}),
+            "half-open: open -> half_open (open_elapsed)");
+  EXPECT_EQ(arbiter::describe(arbiter::state_change{breaker_state::half_open, breaker_state::closed,
+                                                    transition_reason::trials_succeeded, 3}),
+            "closed: half_open -> closed (trials_succeeded)");
+}
+
+TEST(service_command_line, takes_config_trace_file_and_logs_besides_the_configs_arguments) {
+  arbiter::service_command_line cli("svc", "A service.");
+  bool serve = false;
+  cli.flag("--serve", "serve", serve);
+  const char* argv[] = {"svc",    "--config", "s.json",  "--trace-file", "spans.jsonl",
+                        "--logs", "stdout",   "--serve", "a.b=1"};
+  cli.parse(9, argv);
+  EXPECT_EQ(cli.config_file(), "s.json");
+  EXPECT_EQ(cli.trace_file(), "spans.jsonl");
+  EXPECT_EQ(cli.options().log_stream, stdout);
+  EXPECT_TRUE(serve);
+  EXPECT_EQ(cli.overrides(), std::vector<std::string>{"a.b=1"});
+  const std::string usage = cli.usage();
+  EXPECT_LT(usage.find("--config PATH"), usage.find("--serve")) << usage;
+  EXPECT_NE(usage.find("--logs stdout|stderr"), std::string::npos) << usage;
+  // Not given: no file, and the options' own log stream.
+  arbiter::service_command_line bare("svc", "A service.");
+  const char* none[] = {"svc"};
+  bare.parse(1, none);
+  EXPECT_FALSE(bare.config_file().has_value());
+  EXPECT_EQ(bare.options(arbiter::orchestrator_options{.log_stream = stdout}).log_stream, stdout);
+  EXPECT_EQ(bare.options().log_stream, stderr);
+  const char* bad[] = {"svc", "--logs", "syslog"};
+  EXPECT_THROW(arbiter::service_command_line("svc", "A service.").parse(3, bad), std::invalid_argument);
+}
+
+TEST(service_sources, layer_the_defaults_the_config_file_the_environment_and_the_overrides) {
+  const std::string path = testing::TempDir() + "service_sources.json";
+  {
+    std::FILE* file = std::fopen(path.c_str(), "w");
+    ASSERT_NE(file, nullptr);
+    std::fputs(R"({"resilience": {"failure_threshold": 4, "success_threshold": 3}})", file);
+    std::fclose(file);
+  }
+  ::setenv("ARBITER_RESILIENCE_SUCCESS_THRESHOLD", "4", 1);
+  arbiter::service_command_line cli("svc", "A service.");
+  const char* argv[] = {"svc", "--config", path.c_str(), "health.check_interval=2s"};
+  cli.parse(4, argv);
+  using layered = arbiter::orchestrator<arbiter::service_sources<1>, arbiter::with_logger<arbiter::null_logger>,
+                                        arbiter::with_exit<arbiter::recording_exit>>;
+  static_assert(std::is_same_v<arbiter::service_sources<1>,
+                               arbiter::with_sources<arbiter::json_source, arbiter::json_source,
+                                                     arbiter::env_source<"ARBITER">, arbiter::override_source>>);
+  const auto sources = arbiter::make_service_sources(
+      cli, arbiter::json_source::from_text(R"({"resilience": {"failure_threshold": 9, "open_timeout": "1s"}})",
+                                           "<defaults>"));
+  const auto settings = std::apply([](auto... s) { return arbiter::peek_config<layered>(std::move(s)...); }, sources);
+  ::unsetenv("ARBITER_RESILIENCE_SUCCESS_THRESHOLD");
+  std::remove(path.c_str());
+  ASSERT_TRUE(settings.has_value());
+  EXPECT_EQ((*settings)->resilience.open_timeout, std::chrono::milliseconds(1000));  // the defaults
+  EXPECT_EQ((*settings)->resilience.failure_threshold, 4u);                          // the file over the defaults
+  EXPECT_EQ((*settings)->resilience.success_threshold, 4u);                          // the environment over the file
+  EXPECT_EQ((*settings)->health.check_interval, std::chrono::milliseconds(2000));    // the override
+}

@@ -303,6 +303,34 @@ class shutdown_manager {
 #pragma GCC diagnostic pop
 #endif
 
+  /// Starts an intake: a thread that calls `work()` until intake stops, `pause` apart, each call holding a pass of
+  /// the drain gate (so the drain waits for the call in flight). The hook `name` of phase 0 stops and joins it:
+  /// after the drain, before the hooks that release what the work uses (phase 1 and up). An exception from `work`
+  /// runs the fatal path, as in start_thread().
+  /// \throws as add_hook
+  template <class F>
+  requires std::invocable<F&>
+  void start_intake(std::string name, std::chrono::nanoseconds pause, F work) {
+    start_intake_loop(std::move(name), pause, std::move(work), [] {});
+  }
+
+  /// start_intake() that beats `beat` (a heartbeat, see heartbeat_check) after each call, and stops it when the
+  /// intake stops: on purpose, so a liveness check on it stays green while the service shuts down.
+  template <class F, class Beat>
+  requires std::invocable<F&> && requires(Beat& b) {
+    b.beat();
+    b.stop();
+  }
+  void start_intake(std::string name, std::chrono::nanoseconds pause, F work, Beat& beat) {
+    start_intake_loop(
+        std::move(name), pause,
+        [work = std::move(work), &beat]() mutable {
+          work();
+          beat.beat();
+        },
+        [&beat] { beat.stop(); });
+  }
+
   /// Runs the fatal path for `what`: the hooks once with a fatal reason, then the fatal exit code.
   /// Returns (in a thread other than the sequence's) while the sequence runs; it ends the process itself.
   void fatal(std::string what) noexcept { on_fatal(std::move(what), false); }
@@ -352,6 +380,28 @@ class shutdown_manager {
       throw std::invalid_argument(
           detail::concat(what, " \"", name, "\": timeout ", std::int64_t{timeout->count()}, " ms must be positive"));
     }
+  }
+
+  template <class F, class End>
+  void start_intake_loop(std::string name, std::chrono::nanoseconds pause, F work, End end) {
+    auto thread = std::make_shared<std::jthread>(start_thread(
+        name, [this, pause, work = std::move(work), end = std::move(end)](const std::stop_token& stop) mutable {
+          std::mutex mutex;
+          std::condition_variable_any wake;
+          std::unique_lock lock(mutex);
+          while (!stop.stop_requested()) {
+            {
+              const drain_gate::pass pass = gate_.enter();
+              if (!pass) break;  // intake stopped: new work is refused
+              lock.unlock();
+              work();
+              lock.lock();
+            }
+            wake.wait_for(lock, stop, pause, [] { return false; });
+          }
+          end();
+        }));
+    add_hook(std::move(name), 0, [thread] { *thread = {}; });  // requests the stop and joins
   }
 
   void add_hook_step(std::string name, int phase, std::function<void(const hook_budget&)> fn,

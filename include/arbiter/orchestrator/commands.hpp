@@ -5,11 +5,18 @@
 /// service run (--help, --help-config, --dump-config) for an orchestrator type, before anything is built.
 /// peek_config<Service>(sources...): the settings, read quietly before the service is built, for a choice that
 /// shapes its type (such as building it with null_tracer when tracing is off).
+/// run_choosing_tracer<Service, Tracer>(parts, options, body, sources, span_file): makes that choice, and runs
+/// Service<null_tracer> or Service<Tracer>; with a service_command_line (--config, --trace-file, --logs), main()
+/// is one call.
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -17,6 +24,7 @@
 #include <arbiter/config/config.hpp>
 #include <arbiter/config/dump.hpp>
 #include <arbiter/logging/fmt_logger.hpp>
+#include <arbiter/orchestrator.hpp>
 
 namespace arbiter::inline v1 {
 
@@ -33,6 +41,37 @@ template <class Logger>
 }
 
 }  // namespace detail
+
+/// The command line of a service on the orchestrator: command_line's arguments (key.path=value and --set
+/// overrides, --dump-config, --help-config, --help) and the three every such service takes: `--config PATH` (a
+/// settings file for the service's sources, above its defaults and below the environment), `--trace-file PATH`
+/// (where a traced run's spans go, see run_choosing_tracer) and `--logs stdout|stderr` (where log lines go;
+/// stderr by default). Add the service's own with flag() and option(); they are listed after these.
+class service_command_line : public command_line {
+ public:
+  service_command_line(std::string program, std::string summary)
+      : command_line(std::move(program), std::move(summary)) {
+    option("--config", "PATH", "settings from a JSON file (above the defaults, below ARBITER_*)", config_file_)
+        .option("--trace-file", "PATH", "spans as JSON lines to PATH (default: stdout) if tracing", trace_file_)
+        .option("--logs", "stdout|stderr", "where log lines go (default: stderr)", logs_, {"stdout", "stderr"});
+  }
+  service_command_line(const service_command_line&) = delete;  // the parser points at the fields
+  service_command_line& operator=(const service_command_line&) = delete;
+  ~service_command_line() = default;
+
+  /// The settings file `--config` named, if any.
+  [[nodiscard]] const std::optional<std::string>& config_file() const noexcept { return config_file_; }
+  /// The span file `--trace-file` named, if any.
+  [[nodiscard]] const std::optional<std::string>& trace_file() const noexcept { return trace_file_; }
+  /// Returns `base` with the log stream `--logs` chose (stdout or stderr; `base`'s when not given).
+  [[nodiscard]] orchestrator_options options(orchestrator_options base = {}) const noexcept {
+    if (logs_) base.log_stream = *logs_ == "stdout" ? stdout : stderr;
+    return base;
+  }
+
+ private:
+  std::optional<std::string> config_file_, trace_file_, logs_;
+};
 
 /// --help prints cli.usage(footer); --help-config the reference of every setting of Service's schema (type,
 /// default, rules, environment variable); --dump-config loads `sources` and prints the effective value of each
@@ -68,6 +107,68 @@ template <class Service, class... S>
   } catch (const config_error&) {
     return std::nullopt;
   }
+}
+
+/// Runs `Service<Tracer>::run(parts, options, body, sources...)`, or `Service<null_tracer>::run(...)` when the
+/// settings say observability.tracing_enabled=false, so that a service with tracing off is built without it and
+/// pays nothing for it (`Service` is an alias template over the Tracer: `template <class T> using service =
+/// orchestrator<..., with_tracer<T>>`). `body` is called with either service (a generic lambda); `sources()`
+/// returns a tuple of fresh sources, called once for the first look (peek_config) and once for the run. Settings
+/// that do not load mean tracing on: the run then lists every problem and exits with 2. The untraced run says so in
+/// its log, at info: "tracing is off: the service is built with null_tracer".
+///
+/// With `span_file`, the spans of a traced run go to that file (created or truncated) instead of
+/// `options.span_stream`; it is opened only when tracing is on, and one that cannot be opened is said on stderr,
+/// with exit code 2, before anything is built.
+template <template <class> class Service, class Tracer, class... I, class Body, class Sources>
+int run_choosing_tracer(std::tuple<I...> parts, orchestrator_options options, Body&& body, Sources&& sources,
+                        const char* span_file = nullptr) {
+  using untraced = Service<null_tracer>;
+  using traced = Service<Tracer>;
+  const auto peek = [](auto&&... s) { return peek_config<untraced>(std::forward<decltype(s)>(s)...); };
+  if (const auto settings = std::apply(peek, sources()); settings && !(*settings)->observability.tracing_enabled) {
+    const auto logged = [&body](untraced& svc) {
+      svc.logger().log(log_level::info, "tracing is off: the service is built with null_tracer",
+                       kv("setting", std::string_view("observability.tracing_enabled=false")));
+      return body(svc);
+    };
+    return std::apply(
+        [&](auto&&... s) { return untraced::run(std::move(parts), options, logged, std::forward<decltype(s)>(s)...); },
+        sources());
+  }
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(span_file ? std::fopen(span_file, "w") : nullptr,
+                                                             &std::fclose);
+  if (span_file && !file) {
+    std::fprintf(stderr, "cannot open the span file %s for writing: %s\n", span_file, std::strerror(errno));
+    return 2;
+  }
+  if (file) options.span_stream = file.get();
+  return std::apply(
+      [&](auto&&... s) { return traced::run(std::move(parts), options, body, std::forward<decltype(s)>(s)...); },
+      sources());
+}
+
+/// run_choosing_tracer() for main(): answers the commands of `cli` first (answer_commands<Service<Tracer>>, with
+/// `footer` under --help), and returns their exit code when one was asked.
+template <template <class> class Service, class Tracer, class... I, class Body, class Sources>
+int run_choosing_tracer(const command_line& cli, std::string_view footer, std::tuple<I...> parts,
+                        orchestrator_options options, Body&& body, Sources&& sources, const char* span_file = nullptr) {
+  const auto answer = [&](auto&&... s) {
+    return answer_commands<Service<Tracer>>(cli, footer, std::forward<decltype(s)>(s)...);
+  };
+  if (const auto code = std::apply(answer, sources())) return *code;
+  return run_choosing_tracer<Service, Tracer>(std::move(parts), options, std::forward<Body>(body),
+                                              std::forward<Sources>(sources), span_file);
+}
+
+/// run_choosing_tracer() for main() with a service_command_line: answers its commands, then runs with its
+/// options (`--logs`) and its `--trace-file`.
+template <template <class> class Service, class Tracer, class... I, class Body, class Sources>
+int run_choosing_tracer(const service_command_line& cli, std::string_view footer, std::tuple<I...> parts, Body&& body,
+                        Sources&& sources) {
+  return run_choosing_tracer<Service, Tracer>(static_cast<const command_line&>(cli), footer, std::move(parts),
+                                              cli.options(), std::forward<Body>(body), std::forward<Sources>(sources),
+                                              cli.trace_file() ? cli.trace_file()->c_str() : nullptr);
 }
 
 }  // namespace arbiter::inline v1

@@ -6,6 +6,11 @@
 ///
 ///   breaker<"name", Policies...>   a circuit_breaker<Policies..., Logger, Tracer> named "name"; add `critical`
 ///                                  to its policies to make its health check critical (default: open = DEGRADED)
+///   retried<"name", Policies...>   a retry<Policies..., Metrics> named "name", from resilience.retries.<name>.*
+///   bulkheaded<"name", Policies...>  a bulkhead<Policies..., Metrics> named "name", from
+///                                  resilience.bulkheads.<name>.*; a non-critical health check <name>:bulkhead
+///                                  (both need <arbiter/orchestrator/guards.hpp>; svc.guarded<"name">() composes
+///                                  the retry, breaker and bulkhead of one name)
 ///   with_schema<S>                 the config schema (orchestrator_config or a struct derived from it)
 ///   with_sources<Sources...>       the config sources, lowest precedence first (default: env_source<"ARBITER">)
 ///   with_logger<L>                 the Logger policy (default fmt_logger, configured from observability.*)
@@ -54,6 +59,21 @@ struct metered_tracing_setup {
 /// adds its Logger and Tracer.
 template <detail::fixed_string Name, class... Policies>
 struct breaker {
+  static constexpr std::string_view name = Name.view();
+};
+
+/// A named retry part: `retried<"inventory">`. Its policies are those of retry (Backoff, Budget, Outcome
+/// classifier, Clock, Sleeper; the Budget is a retry_budget<> unless one is given: no_retry_budget turns it off);
+/// the orchestrator adds its Metrics policy. Include <arbiter/orchestrator/guards.hpp> to use it.
+template <detail::fixed_string Name, class... Policies>
+struct retried {
+  static constexpr std::string_view name = Name.view();
+};
+
+/// A named bulkhead part: `bulkheaded<"inventory">`. Its policies are those of bulkhead (a limit, a Clock); the
+/// orchestrator adds its Metrics policy. Include <arbiter/orchestrator/guards.hpp> to use it.
+template <detail::fixed_string Name, class... Policies>
+struct bulkheaded {
   static constexpr std::string_view name = Name.view();
 };
 

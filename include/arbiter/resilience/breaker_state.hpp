@@ -4,6 +4,7 @@
 /// The circuit breaker's states, why it moves between them, and how it says no: the rejection it reports,
 /// the `circuit_open` exception, and the state-change event handed to hooks, logs and traces.
 
+#include <concepts>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -89,6 +90,35 @@ struct state_change {
   transition_reason reason = transition_reason::reset;
   std::uint32_t sequence = 0;
 };
+
+/// What a state change did, for a person (a console, a demo's narration; the log has the same facts as fields):
+/// "opened: closed -> open (failure_threshold)", "half-open: open -> half_open (open_elapsed)".
+template <std::same_as<state_change> Change>  // a template: compiled only where it is called
+[[nodiscard]] std::string describe(const Change& c) {
+  const auto verb = [](breaker_state to) -> std::string_view {
+    switch (to) {
+      case breaker_state::closed:
+        return "closed";
+      case breaker_state::open:
+        return "opened";
+      case breaker_state::half_open:
+        return "half-open";
+      case breaker_state::forced_open:
+        return "forced open";
+      case breaker_state::disabled:
+        return "disabled";
+    }
+    return "changed";
+  };
+  return std::string(verb(c.to))
+      .append(": ")
+      .append(to_string(c.from))
+      .append(" -> ")
+      .append(to_string(c.to))
+      .append(" (")
+      .append(to_string(c.reason))
+      .append(")");
+}
 
 /// Where a breaker stands and why: the state, read together with the transition that led to it.
 struct breaker_status {
