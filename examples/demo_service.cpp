@@ -30,6 +30,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -184,6 +185,11 @@ bool play_scenario(Svc& svc, world& w) {
     return [&svc, s] { return svc.health().status(arbiter::probe::readiness) == s; };
   };
   const auto breaker_is = [&breaker](breaker_state s) { return [&breaker, s] { return breaker.state() == s; }; };
+  const auto breaker_check_fails = [&svc] {  // degraded by the open breaker, not by the bulkhead's refusals
+    const auto report = svc.health().check(arbiter::probe::readiness);
+    const auto* check = report.find("inventory:circuit_breaker");
+    return report.status == health_status::degraded && check && check->result.status == health_status::unhealthy;
+  };
 
   say("1. normal traffic: orders flow, inventory answers");
   std::this_thread::sleep_for(300ms);
@@ -217,7 +223,7 @@ bool play_scenario(Svc& svc, world& w) {
   if (expect(breaker_is(breaker_state::open), "the breaker opening")) {
     say("(logged as \"circuit breaker state changed\", traced as a circuit_breaker.transition span)");
   }
-  expect(readiness_is(health_status::degraded), "a degraded readiness probe");
+  expect(breaker_check_fails, "a degraded readiness probe with the breaker's check failing");
   show(svc, "/metrics", "arbiter_breaker_state{breaker=\"inventory\",state=\"open\"}");
   say("the retry gives up at once: the open breaker's retry-after is past the retry's 100 ms deadline:");
   show(svc, "/metrics", "arbiter_retry_gave_up_total{retry=\"inventory\",reason=\"deadline\"}");
@@ -291,6 +297,9 @@ int operate(Svc& svc, world& w, const command& args) {
       w.service_name, to_string(svc.config()->environment), breaker.options().failure_threshold,
       breaker.options().open_duration.count(), svc.health().config().interval.count(),
       svc.shutdown().options().deadline.count());
+  if constexpr (std::is_same_v<typename Svc::tracer_type, arbiter::null_tracer>) {
+    say("tracing is off (observability.tracing_enabled=false): the service is built with null_tracer");
+  }
   const bool scenario_ok = args.serve ? serve(svc, w) : play_scenario(svc, w);
   for (const auto& line : arbiter::describe(svc.shutdown().wait())) tell(line);
   say("orders: {} placed, {} failed, {} rejected at once; the bulkhead refused {}", w.counts[0].load(),

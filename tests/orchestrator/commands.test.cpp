@@ -118,7 +118,7 @@ using choosing_service =
 std::pair<int, bool> run_choosing(std::vector<std::string> pairs, const char* span_file = nullptr,
                                   const arbiter::recording_logger& logger = arbiter::recording_logger()) {
   bool traced = false;
-  pairs.emplace_back("shutdown.timeout=200ms");  // a short readiness grace
+  pairs.emplace_back("shutdown.timeout=2s");  // a short readiness grace (200 ms), a budget a loaded machine meets
   const int code = arbiter::run_choosing_tracer<choosing_service, arbiter::recording_tracer>(
       arbiter::instances(logger), arbiter::orchestrator_options{.handle_signals = false},
       [&traced](auto& svc) {
@@ -182,7 +182,7 @@ TEST(service_command_line, takes_config_trace_file_and_logs_besides_the_configs_
   cli.parse(9, argv);
   EXPECT_EQ(cli.config_file(), "s.json");
   EXPECT_EQ(cli.trace_file(), "spans.jsonl");
-  EXPECT_EQ(cli.options().log_stream, stdout);
+  EXPECT_EQ(cli.run_options().log_stream, stdout);
   EXPECT_TRUE(serve);
   EXPECT_EQ(cli.overrides(), std::vector<std::string>{"a.b=1"});
   const std::string usage = cli.usage();
@@ -193,8 +193,8 @@ TEST(service_command_line, takes_config_trace_file_and_logs_besides_the_configs_
   const char* none[] = {"svc"};
   bare.parse(1, none);
   EXPECT_FALSE(bare.config_file().has_value());
-  EXPECT_EQ(bare.options(arbiter::orchestrator_options{.log_stream = stdout}).log_stream, stdout);
-  EXPECT_EQ(bare.options().log_stream, stderr);
+  EXPECT_EQ(bare.run_options(arbiter::orchestrator_options{.log_stream = stdout}).log_stream, stdout);
+  EXPECT_EQ(bare.run_options().log_stream, stderr);
   const char* bad[] = {"svc", "--logs", "syslog"};
   EXPECT_THROW(arbiter::service_command_line("svc", "A service.").parse(3, bad), std::invalid_argument);
 }

@@ -127,6 +127,39 @@ TEST(orchestrator_guards, EveryBadSettingIsAConfigErrorNamingItsKey) {
   }
 }
 
+// Values past what a retry or bulkhead can take (a budget floor its rate limiter cannot express, durations whose
+// nanosecond counts overflow) are config errors naming the key, not an exception from a constructor that would
+// end the process: every value the rules accept builds the objects (the last case, at the bounds).
+TEST(orchestrator_guards, ValuesTheObjectsCannotTakeAreConfigErrorsAndTheBoundsBuild) {
+  arbiter::manual_clock clock;
+  arbiter::metrics_registry metrics;
+  const std::vector<std::string> too_large = {"resilience.retries.inventory.budget_min_per_second=2000000000",
+                                              "resilience.retries.inventory.budget_max_balance=2000000000",
+                                              "resilience.retries.payments.deadline=10000000000000000ms",
+                                              "resilience.retries.payments.max_backoff=25h",
+                                              "resilience.bulkheads.inventory.max_wait=10000000000000000ms"};
+  try {
+    guarded_service svc(arbiter::instances(clock, metrics), quiet, changing_overrides(too_large));
+    FAIL() << "expected a config_error";
+  } catch (const arbiter::config_error& error) {
+    const std::string text = error.what();
+    for (const auto* key : {"resilience.retries.inventory.budget_min_per_second",
+                            "resilience.retries.inventory.budget_max_balance", "resilience.retries.payments.deadline",
+                            "resilience.retries.payments.max_backoff", "resilience.bulkheads.inventory.max_wait"}) {
+      EXPECT_NE(text.find(key), std::string::npos) << key << " in: " << text;
+    }
+  }
+  guarded_service at_bounds(
+      arbiter::instances(clock, metrics), quiet,
+      changing_overrides({"resilience.retries.inventory.budget_min_per_second=1000000",
+                          "resilience.retries.inventory.budget_max_balance=1000000",
+                          "resilience.retries.payments.initial_backoff=24h",
+                          "resilience.retries.payments.max_backoff=24h", "resilience.retries.payments.deadline=24h",
+                          "resilience.bulkheads.inventory.max_wait=24h"}));
+  EXPECT_EQ(at_bounds.retry<"payments">().options().deadline, std::chrono::hours(24));
+  EXPECT_EQ(at_bounds.bulkhead<"inventory">().options().max_wait, std::chrono::hours(24));
+}
+
 TEST(orchestrator_guards, GuardedComposesTheRetryTheBreakerAndTheBulkheadOfOneName) {
   rig r({"resilience.retries.inventory.initial_backoff=10ms", "resilience.retries.inventory.max_backoff=10ms"});
   auto guarded = r.svc.guarded<"inventory">();

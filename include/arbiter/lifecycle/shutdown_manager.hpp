@@ -315,7 +315,9 @@ class shutdown_manager {
   }
 
   /// start_intake() that beats `beat` (a heartbeat, see heartbeat_check) after each call, and stops it when the
-  /// intake stops: on purpose, so a liveness check on it stays green while the service shuts down.
+  /// intake stops: on purpose, so a liveness check on it stays green while the service shuts down. `beat` must
+  /// outlive this manager (the intake thread, joined by the hook or at the latest by the manager's destruction,
+  /// uses it to the end).
   template <class F, class Beat>
   requires std::invocable<F&> && requires(Beat& b) {
     b.beat();
@@ -384,6 +386,7 @@ class shutdown_manager {
 
   template <class F, class End>
   void start_intake_loop(std::string name, std::chrono::nanoseconds pause, F work, End end) {
+    check_step(name, true, std::nullopt, "intake");  // before the thread starts: a bad name starts nothing
     auto thread = std::make_shared<std::jthread>(start_thread(
         name, [this, pause, work = std::move(work), end = std::move(end)](const std::stop_token& stop) mutable {
           std::mutex mutex;
@@ -401,7 +404,12 @@ class shutdown_manager {
           }
           end();
         }));
-    add_hook(std::move(name), 0, [thread] { *thread = {}; });  // requests the stop and joins
+    try {
+      add_hook(std::move(name), 0, [thread] { *thread = {}; });  // requests the stop and joins
+    } catch (...) {
+      *thread = {};  // the shutdown has started: no hook would stop it, so stop it here (after one call at most)
+      throw;
+    }
   }
 
   void add_hook_step(std::string name, int phase, std::function<void(const hook_budget&)> fn,

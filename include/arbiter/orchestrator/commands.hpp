@@ -64,7 +64,7 @@ class service_command_line : public command_line {
   /// The span file `--trace-file` named, if any.
   [[nodiscard]] const std::optional<std::string>& trace_file() const noexcept { return trace_file_; }
   /// Returns `base` with the log stream `--logs` chose (stdout or stderr; `base`'s when not given).
-  [[nodiscard]] orchestrator_options options(orchestrator_options base = {}) const noexcept {
+  [[nodiscard]] orchestrator_options run_options(orchestrator_options base = {}) const noexcept {
     if (logs_) base.log_stream = *logs_ == "stdout" ? stdout : stderr;
     return base;
   }
@@ -117,12 +117,15 @@ template <class Service, class... S>
 /// that do not load mean tracing on: the run then lists every problem and exits with 2. The untraced run says so in
 /// its log, at info: "tracing is off: the service is built with null_tracer".
 ///
+/// Both services are compiled, so a service built this way costs about twice the compile time and code of one
+/// built with its Tracer alone; the run pays nothing for the choice.
+///
 /// With `span_file`, the spans of a traced run go to that file (created or truncated) instead of
 /// `options.span_stream`; it is opened only when tracing is on, and one that cannot be opened is said on stderr,
 /// with exit code 2, before anything is built.
 template <template <class> class Service, class Tracer, class... I, class Body, class Sources>
 int run_choosing_tracer(std::tuple<I...> parts, orchestrator_options options, Body&& body, Sources&& sources,
-                        const char* span_file = nullptr) {
+                        const char* span_file = nullptr, std::string_view span_file_from = "the span file") {
   using untraced = Service<null_tracer>;
   using traced = Service<Tracer>;
   const auto peek = [](auto&&... s) { return peek_config<untraced>(std::forward<decltype(s)>(s)...); };
@@ -139,7 +142,8 @@ int run_choosing_tracer(std::tuple<I...> parts, orchestrator_options options, Bo
   const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(span_file ? std::fopen(span_file, "w") : nullptr,
                                                              &std::fclose);
   if (span_file && !file) {
-    std::fprintf(stderr, "cannot open the span file %s for writing: %s\n", span_file, std::strerror(errno));
+    const std::string what(span_file_from);
+    std::fprintf(stderr, "arbiter: cannot open %s %s for writing: %s\n", what.c_str(), span_file, std::strerror(errno));
     return 2;
   }
   if (file) options.span_stream = file.get();
@@ -152,23 +156,24 @@ int run_choosing_tracer(std::tuple<I...> parts, orchestrator_options options, Bo
 /// `footer` under --help), and returns their exit code when one was asked.
 template <template <class> class Service, class Tracer, class... I, class Body, class Sources>
 int run_choosing_tracer(const command_line& cli, std::string_view footer, std::tuple<I...> parts,
-                        orchestrator_options options, Body&& body, Sources&& sources, const char* span_file = nullptr) {
+                        orchestrator_options options, Body&& body, Sources&& sources, const char* span_file = nullptr,
+                        std::string_view span_file_from = "the span file") {
   const auto answer = [&](auto&&... s) {
     return answer_commands<Service<Tracer>>(cli, footer, std::forward<decltype(s)>(s)...);
   };
   if (const auto code = std::apply(answer, sources())) return *code;
   return run_choosing_tracer<Service, Tracer>(std::move(parts), options, std::forward<Body>(body),
-                                              std::forward<Sources>(sources), span_file);
+                                              std::forward<Sources>(sources), span_file, span_file_from);
 }
 
-/// run_choosing_tracer() for main() with a service_command_line: answers its commands, then runs with its
-/// options (`--logs`) and its `--trace-file`.
+/// run_choosing_tracer() for main() with a service_command_line: answers its commands, then runs with `base`
+/// changed by its `--logs`, and its `--trace-file`.
 template <template <class> class Service, class Tracer, class... I, class Body, class Sources>
 int run_choosing_tracer(const service_command_line& cli, std::string_view footer, std::tuple<I...> parts, Body&& body,
-                        Sources&& sources) {
-  return run_choosing_tracer<Service, Tracer>(static_cast<const command_line&>(cli), footer, std::move(parts),
-                                              cli.options(), std::forward<Body>(body), std::forward<Sources>(sources),
-                                              cli.trace_file() ? cli.trace_file()->c_str() : nullptr);
+                        Sources&& sources, orchestrator_options base = {}) {
+  return run_choosing_tracer<Service, Tracer>(
+      static_cast<const command_line&>(cli), footer, std::move(parts), cli.run_options(base), std::forward<Body>(body),
+      std::forward<Sources>(sources), cli.trace_file() ? cli.trace_file()->c_str() : nullptr, "the --trace-file");
 }
 
 }  // namespace arbiter::inline v1

@@ -14,14 +14,16 @@
 /// downstream):
 ///
 ///   resilience.retries.<name>.max_attempts            3      attempts in all, the first included, in [1, 1000]
-///   resilience.retries.<name>.initial_backoff         100ms  the first wait (full jitter below it)
-///   resilience.retries.<name>.max_backoff             10s    the cap on one wait, at least initial_backoff
-///   resilience.retries.<name>.deadline                0ms    all attempts and waits (0: none)
+///   resilience.retries.<name>.initial_backoff         100ms  the first wait (full jitter below it), 0 to 24h
+///   resilience.retries.<name>.max_backoff             10s    the cap on one wait, initial_backoff to 24h
+///   resilience.retries.<name>.deadline                0ms    all attempts and waits (0: none), at most 24h
 ///   resilience.retries.<name>.budget_ratio            0.2    retries allowed per first attempt, in [0, 1]
-///   resilience.retries.<name>.budget_min_per_second   10     retries allowed each second whatever the balance
-///   resilience.retries.<name>.budget_max_balance      100    the cap on saved retries
+///   resilience.retries.<name>.budget_min_per_second   10     retries allowed each second whatever the balance,
+///                                                            in [0, 1000000]
+///   resilience.retries.<name>.budget_max_balance      100    the cap on saved retries, in [0, 1000000]
 ///   resilience.bulkheads.<name>.max_concurrent        10     calls in flight at once, in [1, 1000000]
-///   resilience.bulkheads.<name>.max_wait              0ms    how long a caller waits for a place (0: refuse)
+///   resilience.bulkheads.<name>.max_wait              0ms    how long a caller waits for a place (0: refuse),
+///                                                            at most 24h
 ///
 /// The budget keys are read when the retry has a retry_budget (the default; `no_retry_budget` among its policies
 /// turns it off). A reload reports a changed retry or bulkhead setting as needing a restart: both read their
@@ -32,11 +34,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <boost/hana/append.hpp>
 #include <boost/hana/string.hpp>
@@ -52,6 +56,8 @@ namespace arbiter::inline v1 {
 
 /// One retry's settings, `resilience.retries.<name>.*` (see the file comment).
 struct retry_settings {
+  static constexpr std::chrono::milliseconds day = std::chrono::hours(24);  ///< the longest duration accepted
+
   std::uint32_t max_attempts = 3;
   std::chrono::milliseconds initial_backoff{100};
   std::chrono::milliseconds max_backoff{std::chrono::seconds(10)};
@@ -60,10 +66,13 @@ struct retry_settings {
   std::uint32_t budget_min_per_second = 10;
   std::uint32_t budget_max_balance = 100;
 
+  // Every value these rules accept builds a retry and its budget (a day bounds the durations, whose nanosecond
+  // counts must not overflow; a million bounds the budget's counts, whose rate limiter takes at most 1e9 a second).
   static constexpr auto config_rules =
-      rules(field<"max_attempts">(range(1, 1000)), field<"initial_backoff">(min(std::chrono::milliseconds(0))),
-            field<"max_backoff">(min(std::chrono::milliseconds(0))),
-            field<"deadline">(min(std::chrono::milliseconds(0))), field<"budget_ratio">(range(0.0, 1.0)));
+      rules(field<"max_attempts">(range(1, 1000)), field<"initial_backoff">(range(std::chrono::milliseconds(0), day)),
+            field<"max_backoff">(range(std::chrono::milliseconds(0), day)),
+            field<"deadline">(range(std::chrono::milliseconds(0), day)), field<"budget_ratio">(range(0.0, 1.0)),
+            field<"budget_min_per_second">(range(0, 1'000'000)), field<"budget_max_balance">(range(0, 1'000'000)));
 
   /// Rejects a backoff cap below the first wait, and a budget that allows no retry at all.
   void validate(validation_context& context) const {
@@ -85,7 +94,8 @@ struct bulkhead_settings {
   std::chrono::milliseconds max_wait{0};
 
   static constexpr auto config_rules =
-      rules(field<"max_concurrent">(range(1, 1'000'000)), field<"max_wait">(min(std::chrono::milliseconds(0))));
+      rules(field<"max_concurrent">(range(1, 1'000'000)),
+            field<"max_wait">(range(std::chrono::milliseconds(0), retry_settings::day)));
 };
 
 /// A section with one `Settings` per name, in the order given (`resilience.retries`, `resilience.bulkheads`).
@@ -256,11 +266,16 @@ struct guard_table<M, type_list<R...>, type_list<K...>> {
   }
 
   /// The retries and bulkheads, built in place from the snapshot's sections and the parts' instances.
+  /// The rules above admit only settings the objects take; should one still refuse its options (a policy's own
+  /// check), the service does not start: a config_error (exit code 2 from run()) says which and why.
   struct objects {
     template <class Tuple, class Snapshot>
-    objects(Tuple& parts, const Snapshot& s, M& metrics)
+    objects(Tuple& parts, const Snapshot& s, M& metrics) try
         : retries(make_retries(parts, s, metrics, std::index_sequence_for<R...>{})),
-          bulkheads(make_bulkheads(parts, s, metrics, std::index_sequence_for<K...>{})) {}
+          bulkheads(make_bulkheads(parts, s, metrics, std::index_sequence_for<K...>{})) {
+    } catch (const std::invalid_argument& error) {
+      throw config_error(std::vector<config_issue>{config_issue{issue_severity::error, "resilience", error.what()}});
+    }
 
     std::tuple<guard_slot<typename retry_part<R, M>::type>...> retries;
     std::tuple<guard_slot<typename bulkhead_part<K, M>::type>...> bulkheads;
