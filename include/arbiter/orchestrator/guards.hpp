@@ -369,16 +369,7 @@ struct accessors_impl<arbiter::resilience_with_guards<R, arbiter::name_list<RN..
 
 template <class S, class Retries, class Bulkheads>
 struct accessors_impl<arbiter::service_schema_with_guards<S, Retries, Bulkheads>> {
-  static constexpr auto apply() {
-    return transform(accessors<S>(), [](auto pair) {
-      if constexpr (arbiter::detail::key_name<std::remove_cvref_t<decltype(first(pair))>>() == "resilience") {
-        return make_pair(first(pair),
-                         [](auto&& s) -> decltype(auto) { return (static_cast<decltype(s)&&>(s).resilience); });
-      } else {
-        return pair;
-      }
-    });
-  }
+  static constexpr auto apply() { return arbiter::detail::accessors_with_own_resilience<S>(); }
 };
 
 }  // namespace boost::hana

@@ -117,6 +117,26 @@ using service_schema = typename detail::service_schema_of<S, Names...>::type;
 ARBITER_DETAIL_ADAPT_STRUCT(arbiter::breaker_settings, failure_threshold, success_threshold, open_timeout,
                             operation_timeout);
 
+namespace arbiter::inline v1::detail {
+
+/// S's Hana accessors with `resilience` read from the derived schema's own member, which hides S's: what each
+/// schema that derives from S and replaces its resilience section lists (service_schema_with here,
+/// service_schema_with_guards in orchestrator/guards.hpp).
+template <class S>
+constexpr auto accessors_with_own_resilience() {
+  namespace hana = boost::hana;
+  return hana::transform(hana::accessors<S>(), [](auto pair) {
+    if constexpr (key_name<std::remove_cvref_t<decltype(hana::first(pair))>>() == "resilience") {
+      return hana::make_pair(hana::first(pair),
+                             [](auto&& s) -> decltype(auto) { return (static_cast<decltype(s)&&>(s).resilience); });
+    } else {
+      return pair;
+    }
+  });
+}
+
+}  // namespace arbiter::inline v1::detail
+
 namespace boost::hana {
 
 template <arbiter::detail::fixed_string... Names>
@@ -141,16 +161,7 @@ struct accessors_impl<arbiter::resilience_with_breakers<R, Names...>> {
 
 template <class S, arbiter::detail::fixed_string... Names>
 struct accessors_impl<arbiter::service_schema_with<S, Names...>> {
-  static constexpr auto apply() {
-    return transform(accessors<S>(), [](auto pair) {
-      if constexpr (arbiter::detail::key_name<std::remove_cvref_t<decltype(first(pair))>>() == "resilience") {
-        return make_pair(first(pair),
-                         [](auto&& s) -> decltype(auto) { return (static_cast<decltype(s)&&>(s).resilience); });
-      } else {
-        return pair;
-      }
-    });
-  }
+  static constexpr auto apply() { return arbiter::detail::accessors_with_own_resilience<S>(); }
 };
 
 }  // namespace boost::hana
