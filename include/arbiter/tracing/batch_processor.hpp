@@ -316,8 +316,9 @@ inline void prefetch_line_for_write(const void* p) noexcept {
 
 /// Prefetches the lines of a recycled record for writing (only the record's own: its strings and vectors are not
 /// followed, since another thread may take the record meanwhile). With the export thread idle, taking a record
-/// that it had read stalled the traced thread on every line: BM_span/batch_discard at -O2 went from 162 to 176 ns
-/// to 131 to 135 ns with this, BM_span/batch_otlp from 150 to 158 to 136 to 150.
+/// that it had read stalled the traced thread on every line: at -O2, with 1 traced thread, BM_span/batch_discard
+/// went from 162 to 176 ns to 131 to 135 ns with this, BM_span/batch_otlp from 154 to 163 to 124 to 130 (see
+/// docs/tracing.md).
 inline void prefetch_for_write(const span_data* record) noexcept {
   const auto* bytes = reinterpret_cast<const char*>(record);
   for (std::size_t offset = 0; offset < sizeof(span_data); offset += 64) prefetch_line_for_write(bytes + offset);
