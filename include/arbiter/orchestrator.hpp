@@ -318,13 +318,14 @@ template <std::size_t N>
 template <detail::fixed_string Asked, detail::fixed_string... Existing>
 struct no_breaker_has_this_name;
 
-/// Health check name of a breaker: "<name>:circuit_breaker".
-template <detail::fixed_string Name>
-struct breaker_check_name {
+/// Health check name of a named part: "<name>:<measurement>" ("inventory:circuit_breaker", "inventory:bulkhead").
+template <detail::fixed_string Name, detail::fixed_string Measurement>
+struct part_check_name {
   static constexpr auto text = [] {
     static_text<96> t;
     t.append(Name.view());
-    t.append(":circuit_breaker");
+    t.append(":");
+    t.append(Measurement.view());
     return t;
   }();
 };
@@ -334,7 +335,7 @@ struct breaker_check_name {
 template <detail::fixed_string Name, class B, bool Critical>
 class breaker_check {
  public:
-  static constexpr std::string_view name = breaker_check_name<Name>::text.view();
+  static constexpr std::string_view name = part_check_name<Name, "circuit_breaker">::text.view();
   static constexpr bool critical = Critical;
   static constexpr bool external = true;
   static constexpr probe_set probes = probe_set(probe::readiness);

@@ -170,23 +170,12 @@ struct guard_slot {
   T object;
 };
 
-/// Health check name of a bulkhead: "<name>:bulkhead".
-template <fixed_string Name>
-struct bulkhead_check_name {
-  static constexpr auto text = [] {
-    static_text<96> t;
-    t.append(Name.view());
-    t.append(":bulkhead");
-    return t;
-  }();
-};
-
 /// A bulkhead as a non-critical readiness check: DEGRADED while it is full or has refused a call since the last
 /// check (bulkhead::health()), so a saturated replica shows it without leaving the load balancer.
 template <fixed_string Name, class K>
 class bulkhead_check {
  public:
-  static constexpr std::string_view name = bulkhead_check_name<Name>::text.view();
+  static constexpr std::string_view name = part_check_name<Name, "bulkhead">::text.view();
   static constexpr bool critical = false;
   static constexpr probe_set probes = probe_set(probe::readiness);
 
