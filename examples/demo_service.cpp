@@ -30,7 +30,6 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <type_traits>
 #include <vector>
 
 namespace {
@@ -45,50 +44,38 @@ struct command {
   bool serve = false;
   arbiter::service_command_line cli{"arbiter_demo",
                                     "Runs a simulated \"orders\" service: by default a scripted scenario of "
-                                    "a few seconds, narrated on stdout."};
-  command() {
-    cli.flag("--serve", "serve simulated traffic until SIGTERM or Ctrl-C, then shut down gracefully", serve);
-  }
-  command(const command&) = delete;  // the parser points at the fields
+                                    "a few seconds, narrated on stdout.",
+                                    "The scenario exits with 1 when something in it did not happen in time.\n"};
 };
-constexpr std::string_view usage_footer =
-    R"(Signals: SIGTERM and SIGINT shut down gracefully (a second one forces the exit), SIGHUP reloads the settings.
-Exit codes: 0 clean shutdown, 1 the scenario went wrong, 2 bad configuration or usage, others from shutdown.
-)";
 
-/// The demo's defaults, just above the library's: the inventory call's retry (3 attempts within 100 ms, its
-/// retries capped by a budget at 10% of first attempts, at most 5 saved up) and bulkhead (4 calls at once); the
-/// scenario needs short timeouts; `--serve` keeps the library's, but checks health every second. A file, the
-/// environment and the command line still win.
-constexpr std::string_view guard_defaults = R"({"resilience": {"retries": {"inventory": {"max_attempts": 3,
+/// The demo's defaults, above the library's and below a file, the environment and the command line: the inventory
+/// call's retry (3 attempts within 100 ms; a budget of 10% of first attempts, 5 saved up at most) and bulkhead (4
+/// calls at once); the scenario's short timeouts; `--serve` keeps the library's, but checks health every second.
+constexpr char guard_defaults[] = R"({"resilience": {"retries": {"inventory": {"max_attempts": 3,
   "initial_backoff": "2ms", "max_backoff": "20ms", "deadline": "100ms", "budget_ratio": 0.1,
   "budget_min_per_second": 1, "budget_max_balance": 5}}, "bulkheads": {"inventory": {"max_concurrent": 4}}}})";
-constexpr std::string_view scenario_defaults = R"({"observability": {"service_name": "orders"},
+constexpr char scenario_defaults[] = R"({"observability": {"service_name": "orders"},
   "resilience": {"failure_threshold": 3, "success_threshold": 2, "open_timeout": "400ms", "operation_timeout": "250ms"},
   "health": {"check_interval": "50ms", "check_timeout": "40ms"}, "shutdown": {"timeout": "5s"}, "admin": {"port": 0}})";
-constexpr std::string_view serve_defaults = R"({"observability": {"service_name": "orders"},
+constexpr char serve_defaults[] = R"({"observability": {"service_name": "orders"},
   "health": {"check_interval": "1s", "check_timeout": "500ms"}})";
 
 /// The config layers, lowest precedence first (made again for each load: the orchestrator keeps its own).
 auto sources(const command& args) {
-  using arbiter::json_source;
   return arbiter::make_service_sources(
-      args.cli, json_source::from_text(std::string(guard_defaults), "<demo defaults>"),
-      json_source::from_text(std::string(args.serve ? serve_defaults : scenario_defaults), "<demo defaults>"));
+      args.cli, arbiter::json_source::from_text(guard_defaults, "<demo defaults>"),
+      arbiter::json_source::from_text(args.serve ? serve_defaults : scenario_defaults, "<demo defaults>"));
 }
 
 /// Tells the story of the run on stdout, one whole line at a time, from any thread.
-void tell(const std::string& text) {
-  static const auto start = std::chrono::steady_clock::now();
-  static std::mutex mutex;
-  const std::chrono::duration<double> at = std::chrono::steady_clock::now() - start;
-  const std::lock_guard lock(mutex);
-  std::fputs(fmt::format("[demo {:6.3f}s] {}\n", at.count(), text).c_str(), stdout);
-  std::fflush(stdout);
-}
+const auto demo_start = std::chrono::steady_clock::now();
+std::mutex say_mutex;
 template <class... A>
 void say(fmt::format_string<A...> format, A&&... args) {
-  tell(fmt::format(format, std::forward<A>(args)...));
+  const std::chrono::duration<double> at = std::chrono::steady_clock::now() - demo_start;
+  const std::lock_guard lock(say_mutex);
+  fmt::print("[demo {:6.3f}s] {}\n", at.count(), fmt::format(format, std::forward<A>(args)...));
+  std::fflush(stdout);
 }
 
 /// The simulated world: the inventory downstream (`latency` a call, 1 ms; fails while "down"; refuses calls after
@@ -99,7 +86,6 @@ struct world {
   std::array<std::atomic<std::uint64_t>, 3> counts{};
   arbiter::heartbeat<> intake_beat;
   std::atomic<int> next_order{1};
-  std::string service_name;
 
   int reserve(int order) const {
     if (closed) throw std::logic_error("inventory client used after close()");
@@ -126,9 +112,8 @@ using service =
                           arbiter::with_tracer<Tracer>, arbiter::with_metrics<arbiter::metrics_registry>,
                           arbiter::with_parts<arbiter::admin_server_part>, arbiter::service_sources<2>>;
 
-/// Places one order: a server span, and in it the inventory call through the retry, the breaker and the bulkhead
-/// (an open breaker, or a full bulkhead, answers through the fallback at once: no thread waits on a downstream
-/// known to be down).
+/// Places one order: a server span, and in it the inventory call through the retry, the breaker and the bulkhead (an
+/// open breaker or a full bulkhead answers through the fallback at once: no thread waits on a known-dead downstream).
 template <class Svc>
 void place(Svc& svc, world& w, int order) {
   const auto reserve = [&] {
@@ -147,8 +132,7 @@ void place(Svc& svc, world& w, int order) {
     span.set_attribute("order.outcome", std::array{"placed", "failed", "rejected"}[outcome]);
     ++w.counts[outcome];
   };
-  arbiter::trace(svc.tracer(), "orders.place", traced, arbiter::attr("service.name", w.service_name),
-                 arbiter::attr("order.id", order));
+  arbiter::trace(svc.tracer(), "orders.place", traced, arbiter::attr("order.id", order));
 }
 
 /// Prints what the service's own admin server answers to GET `target`, as a load balancer or Prometheus gets it:
@@ -157,12 +141,11 @@ template <class Svc>
 void show(Svc& svc, std::string_view target, std::string_view prefix = {}, bool as_json = false) {
   const auto answer = arbiter::http_get(svc.template part<arbiter::admin_server_part>().port(), target,
                                         {.accept = as_json ? "application/health+json" : "text/plain"});
-  const std::string_view body = answer.body;
-  for (std::size_t at = 0, end = 0; !prefix.empty() && at < body.size(); at = end + 1) {
-    end = std::min(body.find('\n', at), body.size());
-    if (body.substr(at, end - at).starts_with(prefix)) say("GET {} -> {}", target, body.substr(at, end - at));
+  std::string text = answer.body.substr(0, answer.body.find_last_not_of('\n') + 1);
+  for (std::size_t at = 0, end = 0; !prefix.empty() && at < text.size(); at = end + 1) {
+    end = std::min(text.find('\n', at), text.size());
+    if (text.compare(at, prefix.size(), prefix) == 0) say("GET {} -> {}", target, text.substr(at, end - at));
   }
-  std::string text(body.substr(0, body.find_last_not_of('\n') + 1));
   std::replace(text.begin(), text.end(), '\n', ';');
   if (prefix.empty()) say("GET {} -> {} {}", target, answer.status, as_json ? answer.content_type : text);
   if (prefix.empty() && as_json) say("  {}", text);
@@ -181,10 +164,7 @@ bool play_scenario(Svc& svc, world& w) {
     if (!done()) say("UNEXPECTED: {} did not happen in time", what);
     return ok = done() && ok;
   };
-  const auto readiness_is = [&svc](health_status s) {
-    return [&svc, s] { return svc.health().status(arbiter::probe::readiness) == s; };
-  };
-  const auto breaker_is = [&breaker](breaker_state s) { return [&breaker, s] { return breaker.state() == s; }; };
+  const auto readiness = [&svc] { return svc.health().status(arbiter::probe::readiness); };
   const auto breaker_check_fails = [&svc] {  // degraded by the open breaker, not by the bulkhead's refusals
     const auto report = svc.health().check(arbiter::probe::readiness);
     const auto* check = report.find("inventory:circuit_breaker");
@@ -193,7 +173,7 @@ bool play_scenario(Svc& svc, world& w) {
 
   say("1. normal traffic: orders flow, inventory answers");
   std::this_thread::sleep_for(300ms);
-  expect(readiness_is(health_status::healthy), "a healthy readiness probe");
+  expect([&] { return readiness() == health_status::healthy; }, "a healthy readiness probe");
   say("{} orders placed so far", w.counts[0].load());
   show(svc, "/readyz");
 
@@ -201,15 +181,13 @@ bool play_scenario(Svc& svc, world& w) {
       svc.template bulkhead<"inventory">().limit());
   w.latency = 20ms;
   {
-    std::latch go(1);
+    std::latch all_in(12);  // the 12 threads start together
     std::vector<std::jthread> burst;
-    for (int i = 0; i < 12; ++i) {
+    for (int i = 0; i < 12; ++i)
       burst.emplace_back([&] {
-        go.wait();
+        all_in.arrive_and_wait();
         place(svc, w, w.next_order++);
       });
-    }
-    go.count_down();
   }
   w.latency = 1ms;
   show(svc, "/metrics", "arbiter_bulkhead_calls_total{bulkhead=\"inventory\",outcome=\"full\"}");
@@ -220,7 +198,7 @@ bool play_scenario(Svc& svc, world& w) {
   say("2. inventory goes down: calls fail, and after {} failures in a row the breaker opens",
       breaker.options().failure_threshold);
   w.down = true;
-  if (expect(breaker_is(breaker_state::open), "the breaker opening")) {
+  if (expect([&] { return breaker.state() == breaker_state::open; }, "the breaker opening")) {
     say("(logged as \"circuit breaker state changed\", traced as a circuit_breaker.transition span)");
   }
   expect(breaker_check_fails, "a degraded readiness probe with the breaker's check failing");
@@ -234,8 +212,8 @@ bool play_scenario(Svc& svc, world& w) {
   say("3. inventory recovers; after {} ms the breaker lets trial calls through",
       breaker.options().open_duration.count());
   w.down = false;
-  expect(breaker_is(breaker_state::closed), "the breaker closing");
-  expect(readiness_is(health_status::healthy), "a healthy readiness probe after recovery");
+  expect([&] { return breaker.state() == breaker_state::closed; }, "the breaker closing");
+  expect([&] { return readiness() == health_status::healthy; }, "a healthy readiness probe after recovery");
   show(svc, "/readyz");
 
   say("4. shutdown: a slow bulk order is still in flight when it starts");
@@ -259,19 +237,16 @@ bool play_scenario(Svc& svc, world& w) {
 /// Serves until a signal (there is no script to go wrong: returns true).
 template <class Svc>
 bool serve(Svc& svc, world& w) {
-  say("serving: {} (pid {}); stop with SIGTERM or Ctrl-C", w.service_name, ::getpid());
+  say("serving: {} (pid {}); stop with SIGTERM or Ctrl-C", svc.config()->observability.service_name, ::getpid());
   say("admin server: http://127.0.0.1:{}/ (the status page; /readyz, /metrics, /health, /config, /breakers)",
       svc.template part<arbiter::admin_server_part>().port());
   say("the inventory downstream fails for 2 s every 10 s, so the breaker opens and closes");
-  const std::jthread chaos = svc.shutdown().start_thread("inventory chaos", [&w](const std::stop_token& stop) {
-    for (int tenths = 1; !stop.stop_requested(); ++tenths) {
-      std::this_thread::sleep_for(100ms);
-      if (tenths % 100 != 80 && tenths % 100 != 0) continue;  // down from 8 s to 10 s of every 10 s
-      w.down = tenths % 100 == 80;
-      say("{}", w.down ? "inventory goes down" : "inventory is back");
-    }
+  svc.shutdown().start_intake("inventory chaos", 100ms, [&w, tenths = 0]() mutable {
+    if (++tenths % 100 != 80 && tenths % 100 != 0) return;  // down from 8 s to 10 s of every 10 s
+    w.down = tenths % 100 == 80;
+    say("{}", w.down ? "inventory goes down" : "inventory is back");
   });
-  svc.shutdown().wait();  // the chaos thread stops with intake, and is joined on the way out
+  svc.shutdown().wait();  // the chaos loop stops with intake (phase 0)
   return true;
 }
 
@@ -280,7 +255,6 @@ bool serve(Svc& svc, world& w) {
 template <class Svc>
 int operate(Svc& svc, world& w, const command& args) {
   auto& breaker = svc.template breaker<"inventory">();
-  w.service_name = svc.config()->observability.service_name;
   breaker.on_state_change([](const arbiter::state_change& c) { say("inventory breaker {}", arbiter::describe(c)); });
   svc.on_reload([](const arbiter::service_reload& r) {
     for (const auto& line : arbiter::describe(r)) say("SIGHUP: {}", line);
@@ -290,24 +264,23 @@ int operate(Svc& svc, world& w, const command& args) {
   svc.shutdown().start_intake(
       "order intake", 5ms, [&svc, &w] { place(svc, w, w.next_order++); }, w.intake_beat);
   svc.shutdown().add_hook(
-      "inventory client", 1, [&w] { w.closed = true; }, std::chrono::seconds(1));
+      "inventory client", 1, [&w] { w.closed = true; }, 1s);
 
   say("{} ({}): the inventory breaker opens after {} failures in a row and stays open {} ms; health checks run "
       "every {} ms; shutdown has {} ms",
-      w.service_name, to_string(svc.config()->environment), breaker.options().failure_threshold,
-      breaker.options().open_duration.count(), svc.health().config().interval.count(),
-      svc.shutdown().options().deadline.count());
-  if constexpr (std::is_same_v<typename Svc::tracer_type, arbiter::null_tracer>) {
-    say("tracing is off (observability.tracing_enabled=false): the service is built with null_tracer");
-  }
+      svc.config()->observability.service_name, to_string(svc.config()->environment),
+      breaker.options().failure_threshold, breaker.options().open_duration.count(),
+      svc.health().config().interval.count(), svc.shutdown().options().deadline.count());
   const bool scenario_ok = args.serve ? serve(svc, w) : play_scenario(svc, w);
-  for (const auto& line : arbiter::describe(svc.shutdown().wait())) tell(line);
+  for (const auto& line : arbiter::describe(svc.shutdown().wait())) say("{}", line);
   say("orders: {} placed, {} failed, {} rejected at once; the bulkhead refused {}", w.counts[0].load(),
       w.counts[1].load(), w.counts[2].load(), svc.template bulkhead<"inventory">().refused_total());
   if constexpr (requires { svc.tracing().processor(); }) {
     const arbiter::batch_stats spans = svc.tracing().processor()->stats();
     say("tracing: {} spans exported to {}, {} dropped", spans.exported, args.cli.trace_file().value_or("stdout"),
         spans.dropped());
+  } else {
+    say("tracing was off (observability.tracing_enabled=false): the service was built with null_tracer");
   }
   return scenario_ok ? 0 : 1;
 }
@@ -316,11 +289,12 @@ int operate(Svc& svc, world& w, const command& args) {
 
 int main(int argc, char** argv) {
   command args;
-  if (const auto code = args.cli.parse_or_usage(argc, argv, usage_footer)) return *code;
+  args.cli.flag("--serve", "serve simulated traffic until SIGTERM or Ctrl-C, then shut down gracefully", args.serve);
+  if (const auto code = args.cli.parse_or_usage(argc, argv)) return *code;
   // Answers --help, --help-config and --dump-config; with tracing off (observability.tracing_enabled=false) the
   // service is built with null_tracer and pays nothing for it, else spans go to the --trace-file (or stdout).
   world w;
   return arbiter::run_choosing_tracer<service, arbiter::json_lines_tracing>(
-      args.cli, usage_footer, arbiter::instances(intake_check(w.intake_beat, 2s)),
-      [&](auto& svc) { return operate(svc, w, args); }, [&] { return sources(args); });
+      args.cli, arbiter::instances(intake_check(w.intake_beat, 2s)), [&](auto& svc) { return operate(svc, w, args); },
+      [&] { return sources(args); });
 }

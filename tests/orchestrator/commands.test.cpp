@@ -199,6 +199,36 @@ TEST(service_command_line, takes_config_trace_file_and_logs_besides_the_configs_
   EXPECT_THROW(arbiter::service_command_line("svc", "A service.").parse(3, bad), std::invalid_argument);
 }
 
+TEST(service_command_line, usage_ends_with_the_signals_the_exit_codes_and_the_services_notes) {
+  const arbiter::service_command_line cli("svc", "A service.", "Exit code 9: the service's own.\n");
+  const std::string usage = cli.usage();
+  const auto signals = usage.find("Signals: SIGTERM or SIGINT shuts down gracefully");
+  ASSERT_NE(signals, std::string::npos) << usage;
+  EXPECT_LT(usage.find("--logs"), signals) << "after the options";
+  EXPECT_NE(usage.find("SIGHUP reloads the settings"), std::string::npos) << usage;
+  EXPECT_NE(usage.find("Exit codes: 0 a clean shutdown, 1 a shutdown hook failed, 2 bad settings or usage, or a "
+                       "shutdown step timed out, 3 the shutdown deadline passed, 70 an internal failure.\n"),
+            std::string::npos)
+      << usage;
+  EXPECT_TRUE(usage.ends_with("Exit code 9: the service's own.\n")) << usage;
+  EXPECT_EQ(usage, cli.command_line::usage(cli.usage_footer()));
+  // The codes are the shutdown's own: a service that changes them prints its own footer from them.
+  const std::string custom =
+      arbiter::service_command_line::footer(arbiter::exit_codes{.hook_failed = 11, .timed_out = 12});
+  EXPECT_NE(custom.find("Exit codes: 0 a clean shutdown, 11 a shutdown hook failed, 2 bad settings or usage, 12 a "
+                        "shutdown step timed out, 3"),
+            std::string::npos)
+      << custom;
+  // A bad argument prints the error, then this usage, on stderr, and answers 2.
+  arbiter::service_command_line bad("svc", "A service.");
+  const char* argv[] = {"svc", "--frobnicate"};
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(bad.parse_or_usage(2, argv), 2);
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("svc: unknown option --frobnicate"), std::string::npos) << err;
+  EXPECT_NE(err.find("Exit codes: 0 a clean shutdown"), std::string::npos) << err;
+}
+
 TEST(service_sources, layer_the_defaults_the_config_file_the_environment_and_the_overrides) {
   const std::string path = testing::TempDir() + "service_sources.json";
   {

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,7 @@
 #include <arbiter/config/command_line.hpp>
 #include <arbiter/config/config.hpp>
 #include <arbiter/config/dump.hpp>
+#include <arbiter/lifecycle/exit_policy.hpp>
 #include <arbiter/logging/fmt_logger.hpp>
 #include <arbiter/orchestrator.hpp>
 
@@ -46,11 +48,13 @@ template <class Logger>
 /// overrides, --dump-config, --help-config, --help) and the three every such service takes: `--config PATH` (a
 /// settings file for the service's sources, above its defaults and below the environment), `--trace-file PATH`
 /// (where a traced run's spans go, see run_choosing_tracer) and `--logs stdout|stderr` (where log lines go;
-/// stderr by default). Add the service's own with flag() and option(); they are listed after these.
+/// stderr by default). Add the service's own with flag() and option(); they are listed after these. Its usage
+/// ends with what every such service shares, its signals and its exit codes (footer()), then the service's own
+/// `notes`.
 class service_command_line : public command_line {
  public:
-  service_command_line(std::string program, std::string summary)
-      : command_line(std::move(program), std::move(summary)) {
+  service_command_line(std::string program, std::string summary, std::string_view notes = {})
+      : command_line(std::move(program), std::move(summary)), footer_(footer() + std::string(notes)) {
     option("--config", "PATH", "settings from a JSON file (above the defaults, below ARBITER_*)", config_file_)
         .option("--trace-file", "PATH", "spans as JSON lines to PATH (default: stdout) if tracing", trace_file_)
         .option("--logs", "stdout|stderr", "where log lines go (default: stderr)", logs_, {"stdout", "stderr"});
@@ -69,8 +73,41 @@ class service_command_line : public command_line {
     return base;
   }
 
+  /// The usage: command_line's, then usage_footer().
+  [[nodiscard]] std::string usage() const { return command_line::usage(footer_); }
+  /// What the usage ends with: footer(), then the notes given at construction.
+  [[nodiscard]] const std::string& usage_footer() const noexcept { return footer_; }
+  /// command_line::parse_or_usage with this usage: on a bad argument, the error and usage() on stderr, and 2.
+  [[nodiscard]] std::optional<int> parse_or_usage(int argc, const char* const* argv) {
+    return command_line::parse_or_usage(argc, argv, footer_);
+  }
+  /// The signals an orchestrator handles and the exit codes its run() ends with (`codes`, the default ones);
+  /// two meanings of one code are listed together ("2 bad settings or usage, or a shutdown step timed out").
+  [[nodiscard]] static std::string footer(const exit_codes& codes = {}) {
+    const std::pair<int, std::string_view> meanings[] = {{codes.clean, "a clean shutdown"},
+                                                         {codes.hook_failed, "a shutdown hook failed"},
+                                                         {2, "bad settings or usage"},
+                                                         {codes.timed_out, "a shutdown step timed out"},
+                                                         {codes.deadline, "the shutdown deadline passed"},
+                                                         {codes.fatal, "an internal failure"}};
+    std::string out = "Signals: SIGTERM or SIGINT shuts down gracefully (a second one forces the exit, with " +
+                      std::to_string(codes.forced_signal_base) + " + its number);\nSIGHUP reloads the settings.\n" +
+                      "Exit codes:";
+    for (std::size_t i = 0; i < std::size(meanings); ++i) {
+      bool listed = false;
+      for (std::size_t j = 0; j < i; ++j) listed = listed || meanings[j].first == meanings[i].first;
+      if (listed) continue;
+      out += (i == 0 ? " " : ", ") + std::to_string(meanings[i].first) + " " + std::string(meanings[i].second);
+      for (std::size_t j = i + 1; j < std::size(meanings); ++j) {
+        if (meanings[j].first == meanings[i].first) out += ", or " + std::string(meanings[j].second);
+      }
+    }
+    return out += ".\n";
+  }
+
  private:
   std::optional<std::string> config_file_, trace_file_, logs_;
+  std::string footer_;
 };
 
 /// --help prints cli.usage(footer); --help-config the reference of every setting of Service's schema (type,
@@ -166,14 +203,15 @@ int run_choosing_tracer(const command_line& cli, std::string_view footer, std::t
                                               std::forward<Sources>(sources), span_file, span_file_from);
 }
 
-/// run_choosing_tracer() for main() with a service_command_line: answers its commands, then runs with `base`
-/// changed by its `--logs`, and its `--trace-file`.
+/// run_choosing_tracer() for main() with a service_command_line: answers its commands (--help prints its
+/// usage()), then runs with `base` changed by its `--logs`, and its `--trace-file`.
 template <template <class> class Service, class Tracer, class... I, class Body, class Sources>
-int run_choosing_tracer(const service_command_line& cli, std::string_view footer, std::tuple<I...> parts, Body&& body,
-                        Sources&& sources, orchestrator_options base = {}) {
+int run_choosing_tracer(const service_command_line& cli, std::tuple<I...> parts, Body&& body, Sources&& sources,
+                        orchestrator_options base = {}) {
   return run_choosing_tracer<Service, Tracer>(
-      static_cast<const command_line&>(cli), footer, std::move(parts), cli.run_options(base), std::forward<Body>(body),
-      std::forward<Sources>(sources), cli.trace_file() ? cli.trace_file()->c_str() : nullptr, "the --trace-file");
+      static_cast<const command_line&>(cli), cli.usage_footer(), std::move(parts), cli.run_options(base),
+      std::forward<Body>(body), std::forward<Sources>(sources), cli.trace_file() ? cli.trace_file()->c_str() : nullptr,
+      "the --trace-file");
 }
 
 }  // namespace arbiter::inline v1
