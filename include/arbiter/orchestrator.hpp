@@ -313,10 +313,20 @@ template <std::size_t N>
   return false;
 }
 
-/// Named in the compiler's error when svc.breaker<"name">() asks for a name that no breaker part has: the
-/// template arguments are the name asked for and then every name that exists.
+/// False, for a static_assert that fails only when its template is instantiated.
+template <auto...>
+inline constexpr bool unknown_part_name = false;
+
+/// Instantiated when svc.breaker<"name">() asks for a name that no breaker part has: the first line of the
+/// compiler's error ("In instantiation of ...no_breaker_has_this_name<...>") shows the name asked for and then
+/// every name that exists, and the error itself is the only one the call makes.
 template <detail::fixed_string Asked, detail::fixed_string... Existing>
-struct no_breaker_has_this_name;
+struct no_breaker_has_this_name {
+  static_assert(unknown_part_name<Asked, Existing...>,
+                "====> arbiter: svc.breaker<\"name\">(): no breaker part has this name; the line \"In instantiation "
+                "of no_breaker_has_this_name<asked, existing...>\" above shows the name asked for, then the names "
+                "that exist: ask for one of those, or add a breaker<\"name\"> part.");
+};
 
 /// Health check name of a named part: "<name>:<measurement>" ("inventory:circuit_breaker", "inventory:bulkhead").
 template <detail::fixed_string Name, detail::fixed_string Measurement>
@@ -564,9 +574,9 @@ class orchestrator {
     static constexpr std::array<std::string_view, sizeof...(B)> names{B::name...};
     template <detail::fixed_string Asked>
     static constexpr void no_such_name() {
-      detail::no_breaker_has_this_name<Asked, detail::breaker_part<B, logger_type, tracer_type, metrics_type>::name...>
-          error;
-      (void)error;
+      static_cast<void>(sizeof(
+          detail::no_breaker_has_this_name<Asked,
+                                           detail::breaker_part<B, logger_type, tracer_type, metrics_type>::name...>));
     }
     template <std::size_t I>
     using check = detail::breaker_check<std::tuple_element_t<I, parts>::name, std::tuple_element_t<I, types>,
@@ -724,12 +734,12 @@ class orchestrator {
   [[nodiscard]] auto& breaker() noexcept {
     constexpr std::size_t i = detail::index_of(breakers_t::names, Name.view());
     if constexpr (i == breakers_t::count) {
-      static_assert(i != breakers_t::count,
-                    "====> arbiter: svc.breaker<\"name\">(): no breaker part has this name; the next error lists "
-                    "the name asked for and then the names that exist (no_breaker_has_this_name<asked, "
-                    "existing...>).");
-      breakers_t::template no_such_name<Name>();
-      return *this;
+      breakers_t::template no_such_name<Name>();  // the error, with the names that exist
+      if constexpr (breakers_t::count > 0) {
+        return std::get<0>(breakers_).breaker;  // a breaker, so that the caller's use of it adds no error
+      } else {
+        return *this;
+      }
     } else {
       return std::get<i>(breakers_).breaker;
     }
@@ -741,12 +751,14 @@ class orchestrator {
   [[nodiscard]] auto& retry() noexcept {
     constexpr std::size_t i = detail::index_of(guards_t::retry_names, Name.view());
     if constexpr (i == guards_t::retry_count) {
-      static_assert(i != guards_t::retry_count,
-                    "====> arbiter: svc.retry<\"name\">(): no retried<\"name\", ...> part has this name; the next "
-                    "error lists the name asked for and then the names that exist (no_retry_has_this_name<asked, "
-                    "existing...>).");
-      if constexpr (detail::guards_header_included<guards_t>) guards_t::template no_such_retry<Name>();
-      return *this;
+      static_assert(i != guards_t::retry_count || detail::guards_header_included<guards_t>,
+                    "====> arbiter: svc.retry<\"name\">(): no retried<\"name\", ...> part has this name (and "
+                    "retries need #include <arbiter/orchestrator/guards.hpp>).");
+      if constexpr (detail::guards_header_included<guards_t>) {
+        guards_t::template no_such_retry<Name>();  // the error, with the names that exist
+        if constexpr (guards_t::retry_count > 0) return std::get<0>(guards_.retries).object;
+      }
+      if constexpr (!detail::guards_header_included<guards_t> || guards_t::retry_count == 0) return *this;
     } else {
       return std::get<i>(guards_.retries).object;
     }
@@ -757,12 +769,14 @@ class orchestrator {
   [[nodiscard]] auto& bulkhead() noexcept {
     constexpr std::size_t i = detail::index_of(guards_t::bulkhead_names, Name.view());
     if constexpr (i == guards_t::bulkhead_count) {
-      static_assert(i != guards_t::bulkhead_count,
-                    "====> arbiter: svc.bulkhead<\"name\">(): no bulkheaded<\"name\", ...> part has this name; the "
-                    "next error lists the name asked for and then the names that exist "
-                    "(no_bulkhead_has_this_name<asked, existing...>).");
-      if constexpr (detail::guards_header_included<guards_t>) guards_t::template no_such_bulkhead<Name>();
-      return *this;
+      static_assert(i != guards_t::bulkhead_count || detail::guards_header_included<guards_t>,
+                    "====> arbiter: svc.bulkhead<\"name\">(): no bulkheaded<\"name\", ...> part has this name (and "
+                    "bulkheads need #include <arbiter/orchestrator/guards.hpp>).");
+      if constexpr (detail::guards_header_included<guards_t>) {
+        guards_t::template no_such_bulkhead<Name>();  // the error, with the names that exist
+        if constexpr (guards_t::bulkhead_count > 0) return std::get<0>(guards_.bulkheads).object;
+      }
+      if constexpr (!detail::guards_header_included<guards_t> || guards_t::bulkhead_count == 0) return *this;
     } else {
       return std::get<i>(guards_.bulkheads).object;
     }

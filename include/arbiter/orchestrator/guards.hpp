@@ -186,12 +186,22 @@ class bulkhead_check {
   const K* bulkhead_;
 };
 
-/// Named in the compiler's error when svc.retry<"name">() or svc.bulkhead<"name">() asks for a name that no part
-/// has: the template arguments are the name asked for and then every name that exists.
+/// Instantiated when svc.retry<"name">() or svc.bulkhead<"name">() asks for a name that no part has: the first
+/// line of the compiler's error shows the name asked for and then every name that exist (as for breakers).
 template <fixed_string Asked, fixed_string... Existing>
-struct no_retry_has_this_name;
+struct no_retry_has_this_name {
+  static_assert(unknown_part_name<Asked, Existing...>,
+                "====> arbiter: svc.retry<\"name\">(): no retried<\"name\", ...> part has this name; the line \"In "
+                "instantiation of no_retry_has_this_name<asked, existing...>\" above shows the name asked for, then "
+                "the names that exist: ask for one of those, or add a retried<\"name\"> part.");
+};
 template <fixed_string Asked, fixed_string... Existing>
-struct no_bulkhead_has_this_name;
+struct no_bulkhead_has_this_name {
+  static_assert(unknown_part_name<Asked, Existing...>,
+                "====> arbiter: svc.bulkhead<\"name\">(): no bulkheaded<\"name\", ...> part has this name; the line "
+                "\"In instantiation of no_bulkhead_has_this_name<asked, existing...>\" above shows the name asked "
+                "for, then the names that exist: ask for one of those, or add a bulkheaded<\"name\"> part.");
+};
 
 [[nodiscard]] constexpr bool valid_part_names(std::span<const std::string_view> names) noexcept {
   for (const auto name : names) {
@@ -227,13 +237,11 @@ struct guard_table<M, type_list<R...>, type_list<K...>> {
 
   template <fixed_string Asked>
   static constexpr void no_such_retry() {
-    no_retry_has_this_name<Asked, retry_part<R, M>::name...> error;
-    (void)error;
+    static_cast<void>(sizeof(no_retry_has_this_name<Asked, retry_part<R, M>::name...>));
   }
   template <fixed_string Asked>
   static constexpr void no_such_bulkhead() {
-    no_bulkhead_has_this_name<Asked, bulkhead_part<K, M>::name...> error;
-    (void)error;
+    static_cast<void>(sizeof(no_bulkhead_has_this_name<Asked, bulkhead_part<K, M>::name...>));
   }
 
   template <std::size_t J>

@@ -1,4 +1,5 @@
-// Asking for a breaker that no part names fails to compile; the next error lists the names that exist.
+// Asking for a breaker that no part names fails to compile with one error, whose first line lists the name asked
+// for and then the names that exist.
 #include <arbiter/orchestrator.hpp>
 
 using service = arbiter::orchestrator<arbiter::breaker<"inventory">, arbiter::breaker<"payments">>;

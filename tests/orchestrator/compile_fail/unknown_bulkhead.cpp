@@ -1,5 +1,5 @@
-// Asking for a bulkhead that no bulkheaded<> part names fails to compile; the next error lists the names that
-// exist.
+// Asking for a bulkhead that no bulkheaded<> part names fails to compile with one error, whose first line lists
+// the name asked for and then the names that exist.
 #include <arbiter/orchestrator/guards.hpp>
 
 using service = arbiter::orchestrator<arbiter::bulkheaded<"inventory">, arbiter::bulkheaded<"payments">>;

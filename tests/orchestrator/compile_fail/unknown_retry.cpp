@@ -1,4 +1,5 @@
-// Asking for a retry that no retried<> part names fails to compile; the next error lists the names that exist.
+// Asking for a retry that no retried<> part names fails to compile with one error, whose first line lists the name
+// asked for and then the names that exist.
 #include <arbiter/orchestrator/guards.hpp>
 
 using service = arbiter::orchestrator<arbiter::retried<"inventory">, arbiter::retried<"payments">>;
