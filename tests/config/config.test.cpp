@@ -64,7 +64,7 @@ struct limits {
                      arbiter::field<"ports">(arbiter::range(1, 65535), arbiter::non_empty));
 
   void validate(arbiter::validation_context& context) const {
-    if (low > high) context.fail("low", "must not be above limits.high");
+    if (low > high) context.fail("low", "must not be above limits.high", {"high"});
   }
 };
 
@@ -262,7 +262,7 @@ TEST(ConfigValidation, CollectsEveryProblemInOneError) {
                   "lim.low: 12 from APP_LIM_LOW is not an odd number",
                   "lim.strategy: slow from APP_LIM_STRATEGY is not one of fast, safe",
                   "lim.ports: 80,99999 from APP_LIM_PORTS has item 2 (99999) that is above the maximum 65535",
-                  "lim.low: must not be above limits.high",
+                  "lim.low: must not be above limits.high; lim.low from APP_LIM_LOW, lim.high from the default",
               }));
     EXPECT_NE(std::string(e.what()).find("invalid configuration:\n  override broken"), std::string::npos);
   }
@@ -270,7 +270,8 @@ TEST(ConfigValidation, CollectsEveryProblemInOneError) {
 
 TEST(ConfigValidation, RunsCrossFieldRulesAndChecksEmptyLists) {
   EXPECT_EQ(load_errors({{"APP_LIM_LOW", "11"}, {"APP_LIM_HIGH", "3"}}),
-            std::vector<std::string>{"lim.low: must not be above limits.high"});
+            std::vector<std::string>{
+                "lim.low: must not be above limits.high; lim.low from APP_LIM_LOW, lim.high from APP_LIM_HIGH"});
   EXPECT_EQ(load_errors({{"APP_LIM_PORTS", ""}}),
             std::vector<std::string>{"lim.ports: \"\" from APP_LIM_PORTS is an empty list"});
 }
@@ -509,7 +510,9 @@ TEST(OrchestratorConfig, ReadsArbiterVariablesAndChecksCrossFieldRules) {
   EXPECT_EQ(errors, (std::vector<std::string>{
                         "observability.log_level: warning from ARBITER_OBSERVABILITY_LOG_LEVEL is not one of trace, "
                         "debug, info, warn, error, critical, off",
-                        "health.check_timeout: 1m is longer than health.check_interval (10s)"}));
+                        "health.check_timeout: 1m is longer than health.check_interval (10s); "
+                        "health.check_timeout from ARBITER_HEALTH_CHECK_TIMEOUT, health.check_interval from the "
+                        "default"}));
   EXPECT_EQ(result.value.environment, arbiter::deployment_environment::production);
   EXPECT_EQ(result.value.resilience.failure_threshold, 7U);
 }

@@ -123,6 +123,12 @@ TEST(orchestrator_guards, EveryBadSettingIsAConfigErrorNamingItsKey) {
     EXPECT_NE(text.find("resilience.retries.inventory.max_attempts"), std::string::npos) << text;
     EXPECT_NE(text.find("resilience.retries.payments.max_backoff"), std::string::npos) << text;
     EXPECT_NE(text.find("shorter than initial_backoff"), std::string::npos) << text;
+    // A rule across fields names where each of its fields came from.
+    EXPECT_NE(text.find("shorter than initial_backoff (50ms); resilience.retries.payments.max_backoff from override "
+                        "resilience.retries.payments.max_backoff, resilience.retries.payments.initial_backoff from "
+                        "override resilience.retries.payments.initial_backoff"),
+              std::string::npos)
+        << text;
     EXPECT_NE(text.find("resilience.bulkheads.inventory.max_concurrent"), std::string::npos) << text;
   }
 }

@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -24,21 +26,43 @@ namespace arbiter::inline v1 {
 /// Passed to a section's `void validate(arbiter::validation_context&) const` for rules across fields.
 class validation_context {
  public:
-  validation_context(std::vector<config_issue>& issues, std::string_view section_path)
-      : issues_(&issues), section_path_(section_path) {}
+  /// `leaves` and `origins` (by leaf index) say where each value came from; without them, errors name no source.
+  validation_context(std::vector<config_issue>& issues, std::string_view section_path,
+                     std::span<const leaf_info> leaves = {}, std::span<const value_origin> origins = {})
+      : issues_(&issues), section_path_(section_path), leaves_(leaves), origins_(origins) {}
 
   /// Reports a problem with `field` (a path relative to the section) as a sentence tail: "must be below ...".
-  void fail(std::string_view field, std::string_view problem) {
-    std::string path(section_path_);
-    if (!path.empty() && !field.empty()) path.push_back('.');
-    path.append(field);
+  /// The message ends with where `field` came from, and each of `related` (the other fields of this section the
+  /// rule reads): "health.check_timeout: 1m is longer than health.check_interval (10s); health.check_timeout from
+  /// ARBITER_HEALTH_CHECK_TIMEOUT, health.check_interval from the default".
+  void fail(std::string_view field, std::string_view problem, std::initializer_list<std::string_view> related = {}) {
+    std::string path = path_of(field);
     std::string message = path + ": " + std::string(problem);
+    std::string_view separator = "; ";
+    const auto name_origin = [&](const std::string& of) {
+      for (std::size_t i = 0; i < leaves_.size() && i < origins_.size(); ++i) {
+        if (leaves_[i].path.view() != of) continue;
+        message.append(separator).append(of).append(" from ").append(origins_[i].describe());
+        separator = ", ";
+        return;
+      }
+    };
+    name_origin(path);
+    for (const std::string_view other : related) name_origin(path_of(other));
     issues_->push_back({issue_severity::error, std::move(path), std::move(message)});
   }
 
  private:
+  [[nodiscard]] std::string path_of(std::string_view field) const {
+    std::string path(section_path_);
+    if (!path.empty() && !field.empty()) path.push_back('.');
+    return path.append(field);
+  }
+
   std::vector<config_issue>* issues_;
   std::string section_path_;
+  std::span<const leaf_info> leaves_;
+  std::span<const value_origin> origins_;
 };
 
 /// The result of a load: the values, where each came from (by leaf index), and every problem found.
@@ -422,7 +446,7 @@ template <class Schema, class... Sources>
 
   // Rules across fields, section by section.
   for (const detail::section_entry& section : table.sections) {
-    validation_context context(result.issues, section.path.view());
+    validation_context context(result.issues, section.path.view(), leaves, result.origins);
     section.validate(&result.value, context);
   }
   return result;

@@ -69,8 +69,9 @@ struct task_routing_settings {
   /// Rejects a default timeout above the maximum.
   void validate(validation_context& context) const {
     if (default_timeout > max_timeout) {
-      context.fail("default_timeout", value_text(default_timeout) + " is above task_routing.max_timeout (" +
-                                          value_text(max_timeout) + ")");
+      context.fail("default_timeout",
+                   value_text(default_timeout) + " is above task_routing.max_timeout (" + value_text(max_timeout) + ")",
+                   {"max_timeout"});
     }
   }
 };
@@ -127,8 +128,10 @@ struct health_settings {
   /// Rejects a check timeout longer than the interval, which would let checks pile up.
   void validate(validation_context& context) const {
     if (check_timeout > check_interval) {
-      context.fail("check_timeout", value_text(check_timeout) + " is longer than health.check_interval (" +
-                                        value_text(check_interval) + ")");
+      context.fail(
+          "check_timeout",
+          value_text(check_timeout) + " is longer than health.check_interval (" + value_text(check_interval) + ")",
+          {"check_interval"});
     }
   }
 };
@@ -161,7 +164,8 @@ struct admin_settings {
   /// Rejects write actions without a token: anyone who reaches the port could force a breaker open.
   void validate(validation_context& context) const {
     if (enable_write_actions && token.reveal().empty()) {
-      context.fail("token", "is empty while admin.enable_write_actions is true: set a bearer token");
+      context.fail("token", "is empty while admin.enable_write_actions is true: set a bearer token",
+                   {"enable_write_actions"});
     }
   }
 };

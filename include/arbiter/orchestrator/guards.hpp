@@ -78,12 +78,14 @@ struct retry_settings {
   void validate(validation_context& context) const {
     if (max_backoff < initial_backoff) {
       context.fail("max_backoff",
-                   value_text(max_backoff) + " is shorter than initial_backoff (" + value_text(initial_backoff) + ")");
+                   value_text(max_backoff) + " is shorter than initial_backoff (" + value_text(initial_backoff) + ")",
+                   {"initial_backoff"});
     }
     if (budget_ratio == 0.0 && budget_min_per_second == 0 && budget_max_balance == 0) {
       context.fail("budget_ratio",
                    "0 with budget_min_per_second and budget_max_balance 0 allows no retry; set "
-                   "max_attempts = 1 to turn retries off");
+                   "max_attempts = 1 to turn retries off",
+                   {"budget_min_per_second", "budget_max_balance"});
     }
   }
 };
