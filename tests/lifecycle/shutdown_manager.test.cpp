@@ -5,6 +5,7 @@
 #include <arbiter/metrics/registry.hpp>
 #include <arbiter/tracing/null_tracer.hpp>
 #include <arbiter/tracing/recording_tracer.hpp>
+#include <arbiter/tracing/trace.hpp>
 
 #include <gtest/gtest.h>
 
@@ -669,6 +670,29 @@ TEST(shutdown_manager, traces_the_sequence_as_one_span_with_a_child_for_every_st
   EXPECT_EQ(int_of(f.spans("shutdown.grace").at(0), "shutdown.grace_ms"), 100);
   EXPECT_EQ(f.spans("shutdown.drain").at(0).attribute("shutdown.drain.drained"), arbiter::attribute_value(true));
   EXPECT_EQ(f.logger.count("intake stopped"), 1U) << "every step is logged too";
+}
+
+TEST(shutdown_manager, a_span_a_hook_starts_is_a_child_of_its_step_span) {
+  traced_fixture f;
+  auto manager = f.make_traced();
+  manager.add_hook("db", 1, [&f] {
+    arbiter::trace(f.tracer, "db.close", [] {});  // no parent given: the thread's active span
+  });
+  manager.add_hook("cache", 2, [&f] { arbiter::trace(f.tracer, "cache.flush", [] {}); });
+  manager.trigger_shutdown("test over");
+  ASSERT_EQ(manager.wait().exit_code, 0);
+  const auto hooks = f.spans("shutdown.hook");
+  ASSERT_EQ(hooks.size(), 2U);
+  const auto db = f.spans("db.close");
+  const auto cache = f.spans("cache.flush");
+  ASSERT_EQ(db.size(), 1U);
+  ASSERT_EQ(cache.size(), 1U);
+  EXPECT_EQ(text_of(hooks[0], "shutdown.step.name"), "db");
+  EXPECT_EQ(db[0].parent_span_id, hooks[0].context.span_id) << "a child of its own step's span";
+  EXPECT_EQ(db[0].context.trace_id, hooks[0].context.trace_id);
+  EXPECT_EQ(cache[0].parent_span_id, hooks[1].context.span_id) << "not of the step before it";
+  // The caller's thread keeps no active span from the steps.
+  EXPECT_FALSE(arbiter::active_context().valid());
 }
 
 TEST(shutdown_manager, a_throwing_hook_gives_its_span_and_the_shutdown_span_an_error_status) {

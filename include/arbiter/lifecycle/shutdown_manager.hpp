@@ -59,6 +59,7 @@
 #include <arbiter/lifecycle/signal_listener.hpp>
 #include <arbiter/logging/logger.hpp>
 #include <arbiter/logging/null_logger.hpp>
+#include <arbiter/tracing/active_span.hpp>
 #include <arbiter/tracing/null_tracer.hpp>
 #include <arbiter/tracing/scoped_span.hpp>
 #include <arbiter/tracing/tracer.hpp>
@@ -358,6 +359,7 @@ class shutdown_manager {
     Logger logger;          ///< a handle on the manager's: a step left behind logs its late end with it
     std::string name;
     int phase = 0;
+    span_context span;  ///< the step's span: active on its thread, so spans the step starts are its children
     std::mutex mutex;
     std::condition_variable finished;
     bool done = false;
@@ -512,7 +514,8 @@ class shutdown_manager {
   /// Runs one step on its own thread and waits for it until `phase_limit`, its timeout or `deadline`; a step still
   /// running then is asked to stop and goes to `left_behind`.
   hook_report run_step(const step& s, time_point phase_limit, std::optional<std::chrono::milliseconds> phase_timeout,
-                       time_point deadline, bool& deadline_hit, std::vector<left_behind_step>& left_behind) {
+                       time_point deadline, bool& deadline_hit, std::vector<left_behind_step>& left_behind,
+                       const span_context& span = {}) {
     hook_report report{s.name, s.phase, hook_outcome::skipped, std::chrono::nanoseconds(0), {}};
     const auto started = clock_.now();
     if (deadline_hit || started >= deadline) {
@@ -541,10 +544,13 @@ class shutdown_manager {
       run->budget.time_left = std::chrono::floor<std::chrono::milliseconds>(limit - started);
       run->budget.deadline = limit;
       run->budget.stop = run->stop.get_token();
+      run->span = span;
       worker = std::thread([run] {
         bool failed = false;
         std::string error;
         try {
+          std::optional<active_span_scope> active;  // none untraced: the thread's own active span stays
+          if (run->span.valid()) active.emplace(run->span);
           run->fn(run->budget);
         } catch (const std::exception& e) {
           failed = true;
@@ -741,7 +747,11 @@ class shutdown_manager {
     auto span = start_step_span(parent, span_name);
     annotate(span, "shutdown.step.name", std::string_view(s.name));
     if (is_hook) annotate(span, "shutdown.step.phase", std::int64_t{s.phase});
-    hook_report report = run_step(s, phase_limit, phase_timeout, deadline, deadline_hit, left_behind);
+    span_context context;
+    if constexpr (traced) {
+      if (span) context = span->context();
+    }
+    hook_report report = run_step(s, phase_limit, phase_timeout, deadline, deadline_hit, left_behind, context);
     end_step_span(span, report.outcome, report.error);
     return report;
   }
