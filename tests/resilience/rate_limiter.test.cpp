@@ -151,6 +151,30 @@ TEST(rate_limiter, acquire_sleeps_until_the_permit_is_due_and_a_stop_ends_the_wa
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 30s) << "the stop ended a 60 s wait";
 }
 
+TEST(rate_limiter, acquire_with_a_manual_clock_moves_the_clock_instead_of_sleeping) {
+  const arbiter::manual_clock clock;
+  arbiter::rate_limiter<arbiter::manual_clock> limiter("api", {.permits = 10, .period = 1s, .burst = 1}, clock);
+  ASSERT_TRUE(limiter.try_acquire());
+  const auto before = clock.now();
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(limiter.acquire(1, 1s));
+  EXPECT_EQ(clock.now() - before, 100ms) << "waited exactly one interval, on the manual clock";
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 30s) << "and not in real time";
+  EXPECT_FALSE(limiter.try_acquire()) << "the permit it waited for is taken";
+  clock.advance(100ms);
+  EXPECT_TRUE(limiter.try_acquire());
+  EXPECT_FALSE(limiter.acquire(1, 50ms)) << "not due within the wait: refused, the clock untouched";
+  EXPECT_EQ(clock.now() - before, 200ms);
+  std::stop_source stop;
+  stop.request_stop();
+  EXPECT_FALSE(limiter.acquire(1, 1s, stop.get_token())) << "a stop request ends the wait";
+  // A Sleeper given by hand: real_sleeper waits in real time even with the manual clock.
+  arbiter::rate_limiter<arbiter::manual_clock, arbiter::real_sleeper> real("real", {.permits = 100, .period = 1s},
+                                                                           clock);
+  static_assert(std::is_same_v<decltype(real)::sleeper_type, arbiter::real_sleeper>);
+  static_assert(std::is_same_v<decltype(limiter)::sleeper_type, arbiter::advancing_sleeper<arbiter::manual_clock>>);
+}
+
 TEST(rate_limiter, counts_granted_and_refused_permits_in_the_registry) {
   arbiter::metrics_registry metrics;
   const arbiter::manual_clock clock;

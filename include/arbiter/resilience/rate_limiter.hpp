@@ -12,13 +12,16 @@
 ///   try_acquire(n)              now or never: refused at once, saying when they would be granted (retry_after)
 ///   reserve(n, max_wait)        takes them if they are due within max_wait and says how long to wait (no sleep:
 ///                               the caller waits as it likes; deterministic with a manual clock)
-///   acquire(n, max_wait, stop)  reserve, then sleep until they are due; a stop request ends the wait early
+///   acquire(n, max_wait, stop)  reserve, then wait until they are due through the Sleeper; a stop request ends
+///                               the wait early
 ///
 /// Policies, in any order, one of each kind: a Clock (coarse_clock by default: a few ns a read, the tick is the
 /// limiter's resolution; steady_clock for finer rates; manual_clock in tests), a Metrics policy (null_metrics by
 /// default: nothing is counted and nothing is stored), a Logger and a Tracer (null_logger and null_tracer by
-/// default: nothing is paid). With a registry it counts
-/// `arbiter_rate_limiter_permits_total{limiter, outcome="granted"|"refused"}`. A refusal is logged at debug
+/// default: nothing is paid), and a Sleeper (how acquire() waits, see sleeper.hpp: real_sleeper, or with a clock a
+/// test moves by hand advancing_sleeper, which moves that clock instead, so acquire() is deterministic too). With a
+/// registry it counts `arbiter_rate_limiter_permits_total{limiter, outcome="granted"|"refused"}`. A refusal is logged
+/// at debug
 /// ("rate limited", checked before anything is built: refusals are the hot path of an overload) and, with a
 /// recording Tracer, is a "rate_limiter.refused" span.
 ///
@@ -28,10 +31,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <limits>
-#include <mutex>
 #include <stdexcept>
 #include <stop_token>
 #include <string>
@@ -47,6 +48,7 @@
 #include <arbiter/metrics/metrics.hpp>
 #include <arbiter/metrics/null_metrics.hpp>
 #include <arbiter/resilience/detail/policies.hpp>
+#include <arbiter/resilience/sleeper.hpp>
 #include <arbiter/tracing/null_tracer.hpp>
 #include <arbiter/tracing/scoped_span.hpp>
 #include <arbiter/tracing/tracer.hpp>
@@ -118,13 +120,15 @@ struct no_rate_limiter_instruments {
 template <class P>
 inline constexpr std::size_t rate_limiter_kinds_of =
     std::size_t{is_clock_policy<P>::value} + std::size_t{is_metrics_policy<P>::value} +
-    std::size_t{is_logger_policy<P>::value} + std::size_t{is_tracer_policy<P>::value};
+    std::size_t{is_logger_policy<P>::value} + std::size_t{is_tracer_policy<P>::value} +
+    std::size_t{is_sleeper_policy<P>::value};
 
 template <class... P>
 consteval bool assert_rate_limiter_policies() {
   static_assert(((rate_limiter_kinds_of<P> == 1) && ...),
                 "====> arbiter: rate_limiter<...> takes policies only: a Clock (coarse_clock, steady_clock, "
-                "manual_clock, ...), a Metrics policy (null_metrics, metrics_registry), a Logger and a Tracer. The "
+                "manual_clock, ...), a Metrics policy (null_metrics, metrics_registry), a Logger, a Tracer and a "
+                "Sleeper (real_sleeper, advancing_sleeper<Clock>). The "
                 "argument named below is none of them, or more than one.");
   static_assert(count_policies<is_clock_policy, P...> <= 1,
                 "====> arbiter: rate_limiter<...> got two Clocks; pass at most one.");
@@ -134,6 +138,8 @@ consteval bool assert_rate_limiter_policies() {
                 "====> arbiter: rate_limiter<...> got two Loggers; pass at most one.");
   static_assert(count_policies<is_tracer_policy, P...> <= 1,
                 "====> arbiter: rate_limiter<...> got two Tracers; pass at most one.");
+  static_assert(count_policies<is_sleeper_policy, P...> <= 1,
+                "====> arbiter: rate_limiter<...> got two Sleepers; pass at most one.");
   return true;
 }
 
@@ -148,9 +154,14 @@ class rate_limiter {
   using metrics_type = typename detail::pick_policy<detail::is_metrics_policy, null_metrics, Policies...>::type;
   using logger_type = typename detail::pick_policy<detail::is_logger_policy, null_logger, Policies...>::type;
   using tracer_type = typename detail::pick_policy<detail::is_tracer_policy, null_tracer, Policies...>::type;
+  using sleeper_type = typename detail::pick_policy<detail::is_sleeper_policy, detail::default_sleeper_for<clock_type>,
+                                                    Policies...>::type;
 
   static_assert(assert_logger<logger_type>());
   static_assert(assert_tracer<tracer_type>());
+  static_assert(Sleeper<sleeper_type>,
+                "====> arbiter: the Sleeper policy needs `bool sleep_for(std::chrono::nanoseconds, const "
+                "std::stop_token&) const`, false when stopped.");
 
   /// Throws std::invalid_argument naming the limiter and the setting when the options cannot describe a rate.
   explicit rate_limiter(std::string name, rate_limiter_options options = {}, clock_type clock = {},
@@ -160,6 +171,7 @@ class rate_limiter {
         interval_(options_.period.count() / options_.permits),
         tolerance_(interval_ * static_cast<std::int64_t>(options_.burst)),
         clock_(std::move(clock)),
+        sleeper_(detail::take_sleeper<sleeper_type>(clock_)),
         metrics_(std::move(metrics)),
         instruments_(metrics_, name_) {}
 
@@ -172,13 +184,14 @@ class rate_limiter {
         interval_(options_.period.count() / options_.permits),
         tolerance_(interval_ * static_cast<std::int64_t>(options_.burst)),
         clock_(detail::take_policy<clock_type>(policies...)),
+        sleeper_(detail::take_sleeper<sleeper_type>(clock_, policies...)),
         metrics_(detail::take_policy<metrics_type>(policies...)),
         logger_(detail::take_policy<logger_type>(policies...)),
         tracer_(detail::take_policy<tracer_type>(policies...)),
         instruments_(metrics_, name_) {
     static_assert((is_policy_instance<std::remove_cvref_t<A>> && ...),
                   "====> arbiter: rate_limiter's constructor takes instances of its own policy types only (its "
-                  "Clock, Metrics, Logger or Tracer).");
+                  "Clock, Metrics, Logger, Tracer or Sleeper).");
   }
 
   rate_limiter(const rate_limiter&) = delete;
@@ -194,16 +207,14 @@ class rate_limiter {
     return take(n, std::max<std::int64_t>(0, max_wait.count()));
   }
 
-  /// Reserves `n` permits within `max_wait`, then sleeps (in real time) until they are due. False when refused,
-  /// or when `stop` was requested during the wait (the reservation is spent either way).
+  /// Reserves `n` permits within `max_wait`, then waits until they are due (the Sleeper: in real time, or by
+  /// moving a manual clock). False when refused, or when `stop` was requested during the wait (the reservation is
+  /// spent either way).
   bool acquire(std::uint32_t n, std::chrono::nanoseconds max_wait, const std::stop_token& stop = {}) {
     const rate_decision d = reserve(n, max_wait);
     if (!d) return false;
     if (d.retry_after <= std::chrono::nanoseconds::zero()) return !stop.stop_requested();
-    std::mutex mutex;
-    std::condition_variable_any wake;
-    std::unique_lock lock(mutex);
-    return !wake.wait_for(lock, stop, d.retry_after, [] { return false; }) && !stop.stop_requested();
+    return sleeper_.sleep_for(d.retry_after, stop) && !stop.stop_requested();
   }
 
   /// Calls `fn()` when a permit is granted now, else `fallback(decision)`; both must return the same type.
@@ -324,8 +335,9 @@ class rate_limiter {
   }
 
   template <class T>
-  static constexpr bool is_policy_instance = std::is_same_v<T, clock_type> || std::is_same_v<T, metrics_type> ||
-                                             std::is_same_v<T, logger_type> || std::is_same_v<T, tracer_type>;
+  static constexpr bool is_policy_instance =
+      std::is_same_v<T, clock_type> || std::is_same_v<T, metrics_type> || std::is_same_v<T, logger_type> ||
+      std::is_same_v<T, tracer_type> || std::is_same_v<T, sleeper_type>;
 
   using instruments_type =
       std::conditional_t<std::is_same_v<metrics_type, null_metrics>, detail::no_rate_limiter_instruments,
@@ -336,6 +348,7 @@ class rate_limiter {
   std::int64_t interval_;   // nanoseconds between two permits
   std::int64_t tolerance_;  // burst * interval
   [[no_unique_address]] clock_type clock_;
+  [[no_unique_address]] sleeper_type sleeper_;
   [[no_unique_address]] metrics_type metrics_;
   [[no_unique_address]] logger_type logger_;
   [[no_unique_address]] tracer_type tracer_;

@@ -63,46 +63,12 @@
 #include <arbiter/resilience/detail/policies.hpp>
 #include <arbiter/resilience/outcome.hpp>
 #include <arbiter/resilience/retry_budget.hpp>
+#include <arbiter/resilience/sleeper.hpp>
 #include <arbiter/tracing/null_tracer.hpp>
 #include <arbiter/tracing/scoped_span.hpp>
 #include <arbiter/tracing/tracer.hpp>
 
 namespace arbiter::inline v1 {
-
-/// Kind tag of the Sleeper policies.
-struct sleeper_policy {};
-
-/// Waits in real time; a stop request ends the wait early. False when stopped.
-struct real_sleeper {
-  using policy_kind = sleeper_policy;
-  bool sleep_for(std::chrono::nanoseconds wait, const std::stop_token& stop) const {
-    if (stop.stop_requested()) return false;
-    if (wait <= std::chrono::nanoseconds::zero()) return true;
-    std::mutex mutex;
-    std::condition_variable_any wake;
-    std::unique_lock lock(mutex);
-    return !wake.wait_for(lock, stop, wait, [] { return false; }) && !stop.stop_requested();
-  }
-};
-
-/// Moves a hand-driven clock (manual_clock) forward by the wait instead of sleeping. False when stopped.
-template <class C>
-struct advancing_sleeper {
-  using policy_kind = sleeper_policy;
-  C clock;
-  bool sleep_for(std::chrono::nanoseconds wait, const std::stop_token& stop) const {
-    if (stop.stop_requested()) return false;
-    clock.advance(wait);
-    return true;
-  }
-};
-
-/// A Sleeper policy: `bool sleep_for(std::chrono::nanoseconds, const std::stop_token&) const`, false when stopped.
-template <class S>
-concept Sleeper = std::same_as<typename S::policy_kind, sleeper_policy> &&
-    requires(const S& s, std::chrono::nanoseconds d, const std::stop_token& t) {
-  { s.sleep_for(d, t) } -> std::convertible_to<bool>;
-};
 
 /// How many attempts a retry makes and how long it waits between them.
 struct retry_options {
@@ -143,8 +109,6 @@ template <class T>
 struct is_backoff_policy : std::bool_constant<policy_of_kind<T, backoff_policy>> {};
 template <class T>
 struct is_retry_budget_policy : std::bool_constant<policy_of_kind<T, retry_budget_policy>> {};
-template <class T>
-struct is_sleeper_policy : std::bool_constant<policy_of_kind<T, sleeper_policy>> {};
 
 template <class P>
 inline constexpr std::size_t retry_kinds_of =
@@ -179,13 +143,6 @@ consteval bool assert_retry_policies() {
                 "====> arbiter: retry<...> got two Metrics policies; pass at most one.");
   return true;
 }
-
-/// The default Sleeper for a clock: one a test moves by hand is advanced; any other is slept on.
-template <class C>
-using default_sleeper_for = std::conditional_t < requires(const C& c) {
-  c.advance(std::chrono::nanoseconds(1));
-}
-, advancing_sleeper<C>, real_sleeper > ;
 
 template <class D>
 concept duration_like = requires(const D& d) {
@@ -338,7 +295,7 @@ class retry {
         budget_(detail::take_policy<budget_type>(policies...)),
         classifier_(detail::take_policy<classifier_type>(policies...)),
         clock_(detail::take_policy<clock_type>(policies...)),
-        sleeper_(take_sleeper(clock_, policies...)),
+        sleeper_(detail::take_sleeper<sleeper_type>(clock_, policies...)),
         logger_(detail::take_policy<logger_type>(policies...)),
         tracer_(detail::take_policy<tracer_type>(policies...)),
         metrics_(detail::take_policy<metrics_type>(policies...)),
@@ -542,20 +499,6 @@ class retry {
       std::is_same_v<T, backoff_type> || std::is_same_v<T, budget_type> || std::is_same_v<T, classifier_type> ||
       std::is_same_v<T, clock_type> || std::is_same_v<T, sleeper_type> || std::is_same_v<T, logger_type> ||
       std::is_same_v<T, tracer_type> || std::is_same_v<T, metrics_type>;
-
-  template <class... A>
-  static sleeper_type take_sleeper(const clock_type& clock, A&... policies) {
-    if constexpr ((std::is_same_v<std::remove_cvref_t<A>, sleeper_type> || ...)) {
-      return detail::take_policy<sleeper_type>(policies...);
-    } else if constexpr (std::is_constructible_v<sleeper_type, const clock_type&>) {
-      return sleeper_type(clock);
-    } else if constexpr (requires { sleeper_type{clock}; }) {
-      return sleeper_type{clock};
-    } else {
-      (void)clock;
-      return sleeper_type{};
-    }
-  }
 
   using instruments_type = std::conditional_t<std::is_same_v<metrics_type, null_metrics>, detail::no_retry_instruments,
                                               detail::retry_instruments<metrics_type>>;
