@@ -12,7 +12,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <stdexcept>
 #include <stop_token>
 #include <string>
@@ -141,6 +143,48 @@ TEST(pipeline, a_timed_breaker_times_the_calls_inside_it) {
       << "the breaker counts the late call; the value still comes back, as from breaker.execute()";
   EXPECT_EQ(breaker.stats().timeouts, 1U);
   EXPECT_EQ(breaker.stats().failures, 1U);
+}
+
+// The watchdog runs in real time: a call that waits on its token far longer than the breaker's operation_timeout
+// is stopped by it; the bounds are generous for a loaded machine.
+TEST(pipeline, a_timed_breaker_arms_its_watchdog_for_the_calls_inside_it) {
+  arbiter::circuit_breaker<arbiter::timed, arbiter::counting_stats> breaker("inventory", {.operation_timeout = 50ms});
+  pool_type pool("inventory", {.max_concurrent = 1});
+  arbiter::pipeline guarded(breaker, pool);
+  const auto wait_for_stop = [](const std::stop_token& token) {
+    std::mutex mutex;
+    std::condition_variable_any wake;
+    std::unique_lock lock(mutex);
+    static_cast<void>(wake.wait_for(lock, token, 30s, [] { return false; }));
+    return token.stop_requested();
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  bool stopped = false;
+  (void)guarded.try_execute([&](const std::stop_token& token) {
+    stopped = wait_for_stop(token);
+    return 0;
+  });
+  EXPECT_TRUE(stopped) << "the breaker's watchdog stopped the call";
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 20s);
+  EXPECT_EQ(breaker.stats().timeouts, 1U);
+
+  // With a caller's token too: either stop reaches the call (here the caller's, long before the timeout).
+  arbiter::circuit_breaker<arbiter::timed, arbiter::counting_stats> patient("patient", {.operation_timeout = 1h});
+  arbiter::pipeline through(patient, pool);
+  std::stop_source shutdown;
+  std::jthread stopper([&] {
+    std::this_thread::sleep_for(20ms);
+    shutdown.request_stop();
+  });
+  stopped = false;
+  (void)through.try_execute(
+      [&](const std::stop_token& token) {
+        stopped = wait_for_stop(token);
+        return 0;
+      },
+      shutdown.get_token());
+  EXPECT_TRUE(stopped) << "the caller's stop reaches the call through the timed breaker";
+  EXPECT_EQ(patient.stats().timeouts, 0U) << "a stop by the caller is no timeout";
 }
 
 TEST(pipeline, the_retry_waits_a_refusal_s_retry_after_and_then_succeeds) {

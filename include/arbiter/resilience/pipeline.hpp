@@ -18,7 +18,8 @@
 ///   retry            runs everything inside it again when the call fails or an inner part refuses, waiting at
 ///                    least the refusal's retry-after (an open breaker's remaining time, a rate limiter's next
 ///                    permit); what is a failure is the retry's Outcome classifier's say for a value
-///   circuit_breaker  admits or rejects through its own execute path (a timed breaker times the calls inside it);
+///   circuit_breaker  admits or rejects through its own execute path (a timed breaker times the calls inside it,
+///                    and its operation_timeout stops the token they get, as the caller's stop does);
 ///                    counts the call by its own classifier; a time limiter's timeout inside it
 ///                    is a timeout failure (breaker_stats::timeouts); a refusal by a part inside it (a full
 ///                    bulkhead, a rate limit) says nothing about the downstream and is not counted
@@ -443,12 +444,32 @@ class pipeline_core {
 
   template <std::size_t I, class Breaker, class F, class V>
   void through_breaker(Breaker& breaker, F& fn, const std::stop_token& stop, pipeline_slot<V>& out) {
-    // Through the breaker's own execute path, so a timed breaker times the calls inside it as it times its own.
-    (void)breaker.execute_classified(
-        [&] {
+    // Through the breaker's own execute path, so a timed breaker times the calls inside it as it times its own, and
+    // for a call that takes a std::stop_token arms its watchdog as it does for its own: the parts inside get a
+    // token that the caller's stop or the breaker's operation_timeout stops, whichever comes first. Otherwise the
+    // caller's token is passed on, at no cost.
+    const auto inside = [&] {
+      if constexpr (Breaker::timing_type::enabled && std::is_invocable_v<F&, std::stop_token>) {
+        return [&](const std::stop_token& timeout) {
+          if (!stop.stop_possible()) {
+            layer<I + 1>(fn, timeout, out);
+          } else {
+            const detail::forward_stop either;
+            const std::stop_callback<detail::forward_stop> from_caller(stop, either);
+            const std::stop_callback<detail::forward_stop> from_timeout(timeout, either);
+            layer<I + 1>(fn, either.source.get_token(), out);
+          }
+          return pipeline_attempt<V>{&out};
+        };
+      } else {
+        return [&] {
           layer<I + 1>(fn, stop, out);
           return pipeline_attempt<V>{&out};
-        },
+        };
+      }
+    }();
+    (void)breaker.execute_classified(
+        inside,
         [&](const pipeline_attempt<V>&) {
           if (out.has_value()) [[likely]] {
             if constexpr (std::is_void_v<V>) {
