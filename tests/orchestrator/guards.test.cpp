@@ -14,7 +14,14 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
+
+#include <boost/hana/accessors.hpp>
+#include <boost/hana/first.hpp>
+#include <boost/hana/for_each.hpp>
+#include <boost/hana/second.hpp>
+#include <boost/hana/string.hpp>
 
 namespace {
 
@@ -261,3 +268,55 @@ TEST(orchestrator_in_flight_check, FailsReadinessAboveItsLimitOfTheServicesDrain
 }
 
 }  // namespace
+
+// The schema walks read a section's members from detail::section_members where the library describes them without
+// Hana (config/detail/members.hpp); each such type is still a Hana struct. The two descriptions must list the
+// same members, by name and by address, in the same order, down to every leaf.
+namespace {
+
+using member_list = std::vector<std::pair<std::string, const void*>>;
+
+template <class S>
+void hana_members(const S& section, const std::string& prefix, member_list& out) {
+  boost::hana::for_each(boost::hana::accessors<S>(), [&](auto pair) {
+    const auto& member = boost::hana::second(pair)(section);
+    const std::string path = prefix + boost::hana::to<char const*>(boost::hana::first(pair));
+    out.emplace_back(path, static_cast<const void*>(std::addressof(member)));
+    using M = std::remove_cvref_t<decltype(member)>;
+    if constexpr (arbiter::config_section<M>) hana_members(member, path + ".", out);
+  });
+}
+
+template <class S>
+void walked_members(const S& section, const std::string& prefix, member_list& out) {
+  arbiter::detail::for_each_member<S>([&](auto key, auto accessor) {
+    const auto& member = accessor(section);
+    const std::string path = prefix + std::string(arbiter::detail::key_name<decltype(key)>());
+    out.emplace_back(path, static_cast<const void*>(std::addressof(member)));
+    using M = std::remove_cvref_t<decltype(member)>;
+    if constexpr (arbiter::config_section<M>) walked_members(member, path + ".", out);
+  });
+}
+
+template <class S>
+void expect_one_description() {
+  static_assert(arbiter::detail::has_section_members<S>, "the walks use the description without Hana");
+  const auto section = std::make_unique<S>();
+  member_list walked, hana;
+  walked_members(*section, "", walked);
+  hana_members(*section, "", hana);
+  EXPECT_EQ(walked, hana);
+  EXPECT_GT(walked.size(), 10U);
+}
+
+}  // namespace
+
+TEST(orchestrator_guards, TheSchemaWalksSeeTheSameMembersAsHana) {
+  using breakers = arbiter::service_schema<arbiter::orchestrator_config, "inventory", "payments">;
+  expect_one_description<arbiter::orchestrator_config>();
+  expect_one_description<breakers>();
+  expect_one_description<arbiter::service_schema_with_guards<breakers, arbiter::name_list<"inventory">,
+                                                             arbiter::name_list<"inventory", "payments">>>();
+  expect_one_description<arbiter::service_schema_with_guards<arbiter::orchestrator_config, arbiter::name_list<>,
+                                                             arbiter::name_list<"inventory">>>();
+}

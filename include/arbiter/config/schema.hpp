@@ -28,6 +28,7 @@
 #include <boost/hana/unpack.hpp>
 
 #include <arbiter/config/constraints.hpp>
+#include <arbiter/config/detail/members.hpp>
 #include <arbiter/config/detail/text.hpp>
 #include <arbiter/config/parse.hpp>
 #include <arbiter/config/secret.hpp>
@@ -63,25 +64,37 @@ namespace detail {
 template <class S, class Accessor>
 using member_t = std::remove_cvref_t<decltype(std::declval<Accessor>()(std::declval<S&>()))>;
 
-/// Returns the name of a Hana struct key.
+/// Returns the name of a member key: a member_key's, or a Hana struct key's.
 template <class Key>
 [[nodiscard]] consteval std::string_view key_name() {
-  return std::string_view(boost::hana::to<char const*>(Key{}));
+  if constexpr (requires { Key::name; }) {
+    return Key::name;
+  } else {
+    return std::string_view(boost::hana::to<char const*>(Key{}));
+  }
 }
 
-template <class Key, class Accessor>
-struct member_pair {
-  using key = Key;
-  using accessor = Accessor;
+template <class S>
+concept has_section_members = requires {
+  typename section_members<S>::type;
 };
 
-/// The (key, accessor) type pairs of section S, in declaration order: computed once per section, so a walk over
-/// the members is a fold over types, not a Hana loop instantiated again at every call.
+/// The (key, accessor) type pairs of section S, in declaration order: section_members<S> when it is specialized
+/// (detail/members.hpp), else made from Hana's accessors. Computed once per section, so a walk over the members
+/// is a fold over types, not a Hana loop instantiated again at every call.
 template <class S>
-using member_pairs_of = decltype(boost::hana::unpack(boost::hana::accessors<S>(), [](auto... pairs) {
-  return type_list<member_pair<std::remove_cvref_t<decltype(boost::hana::first(pairs))>,
-                               std::remove_cvref_t<decltype(boost::hana::second(pairs))>>...>{};
-}));
+struct member_pairs {
+  using type = decltype(boost::hana::unpack(boost::hana::accessors<S>(), [](auto... pairs) {
+    return type_list<member_pair<std::remove_cvref_t<decltype(boost::hana::first(pairs))>,
+                                 std::remove_cvref_t<decltype(boost::hana::second(pairs))>>...>{};
+  }));
+};
+template <has_section_members S>
+struct member_pairs<S> {
+  using type = typename section_members<S>::type;
+};
+template <class S>
+using member_pairs_of = typename member_pairs<S>::type;
 
 template <class F, class... Pairs>
 constexpr void for_each_pair(F& f, type_list<Pairs...> /*unused*/) {

@@ -331,6 +331,33 @@ ARBITER_DETAIL_ADAPT_STRUCT(arbiter::retry_settings, max_attempts, initial_backo
                             budget_min_per_second, budget_max_balance);
 ARBITER_DETAIL_ADAPT_STRUCT(arbiter::bulkhead_settings, max_concurrent, max_wait);
 
+namespace arbiter::inline v1::detail {
+
+// The same members as the Hana accessors below, without Hana (see config/detail/members.hpp).
+template <class Settings, fixed_string... Names>
+struct section_members<named_sections<Settings, Names...>> {
+  using type = named_entry_members<Names...>;
+};
+template <class R, fixed_string... RN, fixed_string... BN>
+struct section_members<resilience_with_guards<R, name_list<RN...>, name_list<BN...>>> {
+  using self = resilience_with_guards<R, name_list<RN...>, name_list<BN...>>;
+  using retries = member_pair<member_key<"retries">, member_ref<&self::retries>>;
+  using bulkheads = member_pair<member_key<"bulkheads">, member_ref<&self::bulkheads>>;
+  using with_retries =
+      std::conditional_t<(sizeof...(RN) > 0), typename append_members<member_pairs_of<R>, retries>::type,
+                         member_pairs_of<R>>;
+  using type =
+      std::conditional_t<(sizeof...(BN) > 0), typename append_members<with_retries, bulkheads>::type, with_retries>;
+};
+template <class S, class Retries, class Bulkheads>
+struct section_members<service_schema_with_guards<S, Retries, Bulkheads>> {
+  using type =
+      typename with_own_resilience<member_pairs_of<S>,
+                                   member_ref<&service_schema_with_guards<S, Retries, Bulkheads>::resilience>>::type;
+};
+
+}  // namespace arbiter::inline v1::detail
+
 namespace boost::hana {
 
 template <class Settings, arbiter::detail::fixed_string... Names>

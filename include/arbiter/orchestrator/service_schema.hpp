@@ -119,6 +119,32 @@ ARBITER_DETAIL_ADAPT_STRUCT(arbiter::breaker_settings, failure_threshold, succes
 
 namespace arbiter::inline v1::detail {
 
+/// The members of `List` (member_pairs_of a schema) with the one named `resilience` read by `Own` instead: what
+/// each schema that derives from S and replaces its resilience section lists, without Hana (see members.hpp).
+template <class List, class Own>
+struct with_own_resilience;
+template <class... P, class Own>
+struct with_own_resilience<type_list<P...>, Own> {
+  using type = type_list<
+      std::conditional_t<key_name<typename P::key>() == "resilience", member_pair<typename P::key, Own>, P>...>;
+};
+
+template <fixed_string... Names>
+struct section_members<breaker_sections<Names...>> {
+  using type = named_entry_members<Names...>;
+};
+template <class R, fixed_string... Names>
+struct section_members<resilience_with_breakers<R, Names...>> {
+  using type = typename append_members<
+      member_pairs_of<R>,
+      member_pair<member_key<"breakers">, member_ref<&resilience_with_breakers<R, Names...>::breakers>>>::type;
+};
+template <class S, fixed_string... Names>
+struct section_members<service_schema_with<S, Names...>> {
+  using type =
+      typename with_own_resilience<member_pairs_of<S>, member_ref<&service_schema_with<S, Names...>::resilience>>::type;
+};
+
 /// S's Hana accessors with `resilience` read from the derived schema's own member, which hides S's: what each
 /// schema that derives from S and replaces its resilience section lists (service_schema_with here,
 /// service_schema_with_guards in orchestrator/guards.hpp).

@@ -6,15 +6,20 @@
 /// adapted struct builds its tuple of (name, member pointer) pairs, whether or not it reflects the struct: about
 /// 0.25 s of g++ -O0 for orchestrator_config. Here `apply` is a template with a defaulted parameter, so the tuple
 /// is built only where the struct is reflected. The result is the same hana::Struct (same names, same order).
+/// It also describes the members without Hana (detail::section_members, see detail/members.hpp), which the
+/// schema walks use: cheaper to compile than Hana's tuple of pairs.
 /// Call it in the global namespace, with at most 16 members.
 
 #include <boost/hana/adapt_struct.hpp>
+
+#include <arbiter/config/detail/members.hpp>
 
 // clang-format off
 #define ARBITER_DETAIL_ADAPT_NAME(T, i, m) BOOST_HANA_PP_STRINGIZE(m)
 #define ARBITER_DETAIL_ADAPT_PAIR(T, i, m)                                                                    \
   ::boost::hana::make_pair(::boost::hana::struct_detail::prepare_member_name<i, member_names>(),              \
                            ::boost::hana::struct_detail::member_ptr<decltype(&T::m), &T::m>{})
+#define ARBITER_DETAIL_MEMBER(T, i, m) ::arbiter::detail::member_pair<::arbiter::detail::member_key<BOOST_HANA_PP_STRINGIZE(m)>, ::arbiter::detail::member_ref<&T::m>>
 #define ARBITER_DETAIL_ADAPT_EACH_1(F, T, m1) F(T, 0, m1)
 #define ARBITER_DETAIL_ADAPT_EACH_2(F, T, m1, m2) F(T, 0, m1), F(T, 1, m2)
 #define ARBITER_DETAIL_ADAPT_EACH_3(F, T, m1, m2, m3) F(T, 0, m1), F(T, 1, m2), F(T, 2, m3)
@@ -52,4 +57,9 @@
     }                                                                                                               \
   };                                                                                                                \
   }                                                                                                                 \
+  template <>                                                                                                       \
+  struct arbiter::detail::section_members<TYPE> {                                                                   \
+    using type = ::arbiter::detail::type_list<ARBITER_DETAIL_ADAPT_EACH(BOOST_HANA_PP_NARG(__VA_ARGS__),           \
+                                                                        ARBITER_DETAIL_MEMBER, TYPE, __VA_ARGS__)>; \
+  };                                                                                                                \
   static_assert(true, "force the usage of a trailing semicolon")
