@@ -50,6 +50,7 @@
 #include <arbiter/detail/type_list.hpp>
 #include <arbiter/health/check.hpp>
 #include <arbiter/health/health_monitor.hpp>
+#include <arbiter/health/in_flight_check.hpp>
 #include <arbiter/lifecycle/exit_policy.hpp>
 #include <arbiter/lifecycle/shutdown_manager.hpp>
 #include <arbiter/logging/fmt_logger.hpp>
@@ -492,29 +493,6 @@ template <class... T>
 [[nodiscard]] std::tuple<std::decay_t<T>...> instances(T&&... objects) {
   return std::tuple<std::decay_t<T>...>(std::forward<T>(objects)...);
 }
-
-/// A critical readiness check on the service's work in flight (the drain gate's passes): UNHEALTHY above `Max`,
-/// so a replica drowning in work gets no more of it; HEALTHY otherwise, observing the count in `Unit`. List it in
-/// with_checks<...>: the orchestrator builds it with its own gate.
-template <detail::fixed_string Name, std::size_t Max, detail::fixed_string Unit = "requests">
-class in_flight_check {
- public:
-  static constexpr std::string_view name = Name.view();
-  static constexpr probe_set probes = probe_set(probe::readiness);
-
-  explicit in_flight_check(const drain_gate& gate) noexcept : gate_(&gate) {}
-
-  [[nodiscard]] check_result operator()() const {
-    const std::size_t in_flight = gate_->in_flight();
-    if (in_flight > Max) {
-      return check_result::unhealthy(detail::concat(std::to_string(in_flight), " ", Unit.view(), " in flight"));
-    }
-    return check_result::healthy().observe(static_cast<double>(in_flight), std::string(Unit.view()));
-  }
-
- private:
-  const drain_gate* gate_;
-};
 
 template <class... Parts>
 class orchestrator {
