@@ -26,8 +26,7 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/tuple.hpp>
-
+#include <arbiter/config/detail/item_list.hpp>
 #include <arbiter/config/detail/text.hpp>
 #include <arbiter/config/parse.hpp>
 #include <arbiter/config/secret.hpp>
@@ -284,7 +283,7 @@ template <detail::fixed_string Name, class... Items>
 struct field_rule {
   static constexpr auto fixed_name = Name;
   static constexpr std::string_view name = Name.view();
-  boost::hana::tuple<Items...> items;
+  detail::item_list<Items...> items;
 };
 
 /// Declares rules for the field called `Name` in the enclosing section.
@@ -294,13 +293,13 @@ template <detail::fixed_string Name, class... Items>
                   std::is_base_of_v<field_marker, Items>)&&...),
                 "====> arbiter: field<\"name\">(...) takes constraints (range, min, max, min_length, max_length, "
                 "non_empty, one_of, check) and markers (env_name, restart_only, bare_unit).");
-  return field_rule<Name, Items...>{boost::hana::make_tuple(items...)};
+  return field_rule<Name, Items...>{detail::make_item_list(items...)};
 }
 
 /// Collects a section's field rules: `static constexpr auto config_rules = arbiter::rules(field<"x">(...), ...)`.
 template <class... Rules>
 [[nodiscard]] constexpr auto rules(Rules... r) {
-  return boost::hana::make_tuple(r...);
+  return detail::make_item_list(r...);
 }
 
 }  // namespace arbiter::inline v1

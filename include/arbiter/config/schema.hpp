@@ -17,10 +17,8 @@
 #include <vector>
 
 #include <boost/hana/accessors.hpp>
-#include <boost/hana/at.hpp>
 #include <boost/hana/concept/struct.hpp>
 #include <boost/hana/first.hpp>
-#include <boost/hana/for_each.hpp>
 #include <boost/hana/pair.hpp>
 #include <boost/hana/second.hpp>
 #include <boost/hana/string.hpp>
@@ -28,6 +26,7 @@
 #include <boost/hana/unpack.hpp>
 
 #include <arbiter/config/constraints.hpp>
+#include <arbiter/config/detail/item_list.hpp>
 #include <arbiter/config/detail/members.hpp>
 #include <arbiter/config/detail/text.hpp>
 #include <arbiter/config/parse.hpp>
@@ -113,10 +112,12 @@ concept has_config_rules = requires {
 };
 
 /// The field name of every rule of section S, in order (computed once per section).
+template <class... Rule>
+[[nodiscard]] constexpr auto rule_names(const item_list<Rule...>& /*rules*/) noexcept {
+  return std::array<std::string_view, sizeof...(Rule)>{Rule::name...};
+}
 template <class S>
-inline constexpr auto rule_names_of = boost::hana::unpack(S::config_rules, [](const auto&... rule) {
-  return std::array<std::string_view, sizeof...(rule)>{std::remove_cvref_t<decltype(rule)>::name...};
-});
+inline constexpr auto rule_names_of = rule_names(S::config_rules);
 
 /// The positions of the rules of section S that name `field`, and how many there are.
 template <class S>
@@ -135,7 +136,7 @@ template <class S>
 
 template <class S, auto Found, class F, std::size_t... J>
 constexpr void for_each_found_rule_item(F& f, std::index_sequence<J...> /*unused*/) {
-  (boost::hana::for_each(boost::hana::at_c<Found.at[J]>(S::config_rules).items, f), ...);
+  (for_each_item(item_at<Found.at[J]>(S::config_rules).items, f), ...);
 }
 
 /// Calls `f(item)` for every constraint and marker declared for member `Key` of section S. The rules that name
@@ -206,7 +207,7 @@ struct rule_names_a_member {
 template <class S>
 [[nodiscard]] constexpr bool check_rule_names() {
   if constexpr (has_config_rules<S>) {
-    boost::hana::for_each(S::config_rules, [](const auto& rule) {
+    for_each_item(S::config_rules, [](const auto& rule) {
       static_cast<void>(rule_names_a_member<S, std::remove_cvref_t<decltype(rule)>::fixed_name>::value);
     });
   }
