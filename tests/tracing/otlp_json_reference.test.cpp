@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "../detail/utf8_reference.hpp"
+#include "random_spans.hpp"
 
 namespace {
 
@@ -305,188 +306,9 @@ std::string request(const std::vector<arbiter::span_data>& spans, const arbiter:
 
 }  // namespace reference
 
-// ---- Random span data.
+// ---- Random span data: random_spans.hpp.
 
-class span_generator {
- public:
-  explicit span_generator(std::uint64_t seed, bool valid_utf8 = true) : rng_(seed), valid_utf8_(valid_utf8) {}
-
-  std::uint64_t u64() { return rng_(); }
-  std::size_t below(std::size_t n) { return static_cast<std::size_t>(rng_() % n); }
-  bool chance(std::size_t one_in) { return below(one_in) == 0; }
-
-  /// A string mixing plain text, characters JSON must escape, and UTF-8; sometimes empty, sometimes long (past
-  /// the writer's growth step), so that escapes fall at every offset of the 8-byte scan.
-  std::string text() {
-    std::size_t length = below(24);
-    if (chance(8)) length = 0;
-    if (chance(20)) length = 200 + below(5000);
-    static constexpr std::array<std::string_view, 16> pieces{"a",
-                                                             "Z",
-                                                             "0",
-                                                             " ",
-                                                             "/",
-                                                             "\"",
-                                                             "\\",
-                                                             "\n",
-                                                             "\t",
-                                                             "\x01",
-                                                             "\x1f",
-                                                             "\x7f",
-                                                             "\xc3\xa9",
-                                                             "\xe6\x97\xa5",
-                                                             "\xf0\x9f\x98\x80",
-                                                             "plain words"};
-    std::string s;
-    while (s.size() < length) {
-      if (!valid_utf8_ && chance(6)) {
-        s.push_back(static_cast<char>(0x80 + below(128)));  // a stray continuation or lead byte
-      } else if (chance(10)) {
-        s.push_back(static_cast<char>(below(0x20)));  // any control character
-      } else if (chance(3)) {
-        s += pieces[below(pieces.size())];
-      } else {
-        s.push_back(static_cast<char>('a' + below(26)));
-      }
-    }
-    return s;
-  }
-
-  double real() {
-    switch (below(10)) {
-      case 0:
-        return std::numeric_limits<double>::quiet_NaN();
-      case 1:
-        return chance(2) ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
-      case 2:
-        return chance(2) ? 0.0 : -0.0;
-      case 3:
-        return std::numeric_limits<double>::denorm_min() * static_cast<double>(below(1000) + 1);
-      case 4:
-        return chance(2) ? std::numeric_limits<double>::max() : std::numeric_limits<double>::lowest();
-      case 5: {
-        double d;
-        const std::uint64_t bits = u64();
-        std::memcpy(&d, &bits, sizeof d);
-        return std::isfinite(d) ? d : 1.0;
-      }
-      default:
-        return (static_cast<double>(u64() % 2'000'000) - 1'000'000.0) / 1024.0;
-    }
-  }
-
-  std::int64_t integer() {
-    switch (below(5)) {
-      case 0:
-        return std::numeric_limits<std::int64_t>::min();
-      case 1:
-        return std::numeric_limits<std::int64_t>::max();
-      case 2:
-        return static_cast<std::int64_t>(below(100)) - 50;
-      default:
-        return static_cast<std::int64_t>(u64());
-    }
-  }
-
-  arbiter::attribute_value value() {
-    const std::size_t n = below(4);
-    switch (below(8)) {
-      case 0:
-        return text();
-      case 1:
-        return integer();
-      case 2:
-        return real();
-      case 3:
-        return chance(2);
-      case 4: {
-        std::vector<std::string> v;
-        for (std::size_t i = 0; i < n; ++i) v.push_back(text());
-        return v;
-      }
-      case 5: {
-        std::vector<std::int64_t> v;
-        for (std::size_t i = 0; i < n; ++i) v.push_back(integer());
-        return v;
-      }
-      case 6: {
-        std::vector<double> v;
-        for (std::size_t i = 0; i < n; ++i) v.push_back(real());
-        return v;
-      }
-      default: {
-        std::vector<bool> v;
-        for (std::size_t i = 0; i < n; ++i) v.push_back(chance(2));
-        return v;
-      }
-    }
-  }
-
-  arbiter::attribute_list attributes(std::size_t max) {
-    arbiter::attribute_list list;
-    const std::size_t n = below(max + 1);
-    for (std::size_t i = 0; i < n; ++i) list.emplace_back(text(), value());
-    return list;
-  }
-
-  /// Times before the epoch (written as 0), below 2^53 ns (exact as a double), and above it up to INT64_MAX.
-  std::chrono::system_clock::time_point time() {
-    std::int64_t ns = 0;
-    switch (below(5)) {
-      case 0:
-        ns = -static_cast<std::int64_t>(below(1'000'000'000));
-        break;
-      case 1:
-        ns = static_cast<std::int64_t>(u64() % (std::uint64_t{1} << 53));
-        break;
-      case 2:
-        ns = std::numeric_limits<std::int64_t>::max() - static_cast<std::int64_t>(below(10));
-        break;
-      default:
-        ns = 1'700'000'000'000'000'000LL + static_cast<std::int64_t>(u64() % 100'000'000'000'000'000ULL);
-    }
-    return std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(ns)));
-  }
-
-  arbiter::span_context context() {
-    return {arbiter::trace_id{u64(), u64() | 1}, arbiter::span_id{u64() | 1}, static_cast<std::uint8_t>(below(256)),
-            chance(2)};
-  }
-
-  arbiter::span_data span() {
-    arbiter::span_data s;
-    s.name = text();
-    s.context = context();
-    if (!chance(3)) s.parent_span_id = arbiter::span_id{u64() | 1};
-    s.kind = static_cast<arbiter::span_kind>(below(5));
-    s.start_time = time();
-    s.end_time = time();
-    s.attributes = attributes(6);
-    for (std::size_t i = below(3); i > 0; --i) {
-      s.events.push_back({text(), time(), attributes(3), chance(3) ? static_cast<std::uint32_t>(below(5)) : 0});
-    }
-    for (std::size_t i = below(3); i > 0; --i) {
-      s.links.push_back({context(), attributes(2), chance(3) ? static_cast<std::uint32_t>(below(5)) : 0});
-    }
-    s.status = static_cast<arbiter::span_status>(below(3));
-    if (!chance(3)) s.status_description = text();
-    s.dropped_attributes = chance(3) ? static_cast<std::uint32_t>(u64()) : 0;
-    s.dropped_events = chance(3) ? static_cast<std::uint32_t>(below(10)) : 0;
-    s.dropped_links = chance(3) ? std::numeric_limits<std::uint32_t>::max() : 0;
-    return s;
-  }
-
-  std::vector<arbiter::span_data> spans(std::size_t n) {
-    std::vector<arbiter::span_data> out;
-    for (std::size_t i = 0; i < n; ++i) out.push_back(span());
-    return out;
-  }
-
- private:
-  std::mt19937_64 rng_;
-  bool valid_utf8_;
-};
+using arbiter_test::span_generator;
 
 // ---- Field-by-field checks of the parsed JSON against the span data.
 
@@ -623,24 +445,12 @@ void expect_span(const json& j, const arbiter::span_data& s) {
   EXPECT_EQ(j.at("status"), status);
 }
 
-arbiter::otlp_resource random_resource(span_generator& gen) {
-  arbiter::otlp_resource resource;
-  resource.service_name = gen.text();
-  if (gen.chance(2)) resource.service_version = gen.text();
-  if (gen.chance(2)) resource.deployment_environment = gen.text();
-  resource.attributes = gen.attributes(3);
-  if (gen.chance(2)) resource.attributes.emplace_back("service.name", std::string("shadowed"));
-  resource.scope_name = gen.text();
-  if (gen.chance(2)) resource.scope_version = gen.text();
-  return resource;
-}
-
 TEST(otlp_json_reference, random_batches_match_the_reference_bytes_and_parse_back_field_by_field) {
   span_generator gen(0x5eed'0715'2026'0001ULL);
   std::size_t checked = 0;
   std::string body = "left alone";  // encode_otlp_json appends: what was there stays
   for (int round = 0; round < 30; ++round) {
-    const auto resource = random_resource(gen);
+    const auto resource = gen.resource();
     const auto spans = gen.spans(gen.below(20));
     const std::string expected = reference::request(spans, resource);
     body.resize(10);
@@ -680,10 +490,10 @@ TEST(otlp_json_reference, append_otlp_span_matches_the_reference_after_any_prefi
 }
 
 TEST(otlp_json_reference, bytes_that_are_not_utf8_are_replaced_as_the_reference_does_and_the_batch_parses) {
-  span_generator gen(7, /*valid_utf8=*/false);
+  span_generator gen(7, {.valid_utf8 = false});
   for (int round = 0; round < 20; ++round) {
     const auto spans = gen.spans(8);
-    const arbiter::otlp_resource resource = random_resource(gen);
+    const arbiter::otlp_resource resource = gen.resource();
     const std::string body = arbiter::otlp_json(spans, resource);
     ASSERT_EQ(body, reference::request(spans, resource)) << "round " << round;
     json parsed;
@@ -711,7 +521,7 @@ TEST(otlp_json_reference, a_long_string_of_escapes_grows_the_output_six_times) {
 // The word test against the byte test, for every byte at every offset: tests/detail/json_text.test.cpp.
 
 TEST(json_escaping, escaping_matches_the_reference_on_random_text) {
-  span_generator gen(99, /*valid_utf8=*/false);
+  span_generator gen(99, {.valid_utf8 = false});
   for (int i = 0; i < 2000; ++i) {
     const std::string text = gen.text();
     std::string expected = "x";

@@ -27,6 +27,7 @@
 
 #include "../detail/utf8_reference.hpp"
 #include "otlp_trace_test.pb.h"
+#include "random_spans.hpp"
 
 namespace {
 
@@ -437,184 +438,16 @@ void expect_same_as_json(const std::string& body, const std::vector<span_data>& 
   EXPECT_EQ(decoded, written) << "protobuf, in JSON terms:\n" << decoded.dump() << "\nJSON:\n" << written.dump();
 }
 
-// ---- Random span data (as otlp_json_reference.test.cpp makes it, with trace states).
+// ---- Random span data (random_spans.hpp), with what only the protobuf encoding has to get right: long texts
+// (lengths of three varint bytes), trace states, remote parents, lists of 200 items and empty attribute keys.
 
-class span_generator {
- public:
-  explicit span_generator(std::uint64_t seed, bool valid_utf8 = true) : rng_(seed), valid_utf8_(valid_utf8) {}
-
-  std::uint64_t u64() { return rng_(); }
-  std::size_t below(std::size_t n) { return static_cast<std::size_t>(rng_() % n); }
-  bool chance(std::size_t one_in) { return below(one_in) == 0; }
-
-  /// Plain text, control characters, UTF-8 of every length (and with valid_utf8 false, bytes that are not);
-  /// sometimes empty, sometimes long enough that its length takes two varint bytes or more.
-  std::string text() {
-    std::size_t length = below(24);
-    if (chance(8)) length = 0;
-    if (chance(20)) length = 100 + below(20'000);
-    static constexpr std::array<std::string_view, 8> pieces{"a",    " ",        "\"",           "\n",
-                                                            "\x7f", "\xc3\xa9", "\xe6\x97\xa5", "\xf0\x9f\x98\x80"};
-    std::string s;
-    while (s.size() < length) {
-      if (!valid_utf8_ && chance(6)) {
-        s.push_back(static_cast<char>(0x80 + below(128)));
-      } else if (chance(10)) {
-        s.push_back(static_cast<char>(below(0x20)));
-      } else if (chance(3)) {
-        s += pieces[below(pieces.size())];
-      } else {
-        s.push_back(static_cast<char>('a' + below(26)));
-      }
-    }
-    return s;
-  }
-
-  double real() {
-    switch (below(8)) {
-      case 0:
-        return std::numeric_limits<double>::quiet_NaN();
-      case 1:
-        return chance(2) ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
-      case 2:
-        return chance(2) ? 0.0 : -0.0;
-      case 3:
-        return std::numeric_limits<double>::denorm_min() * static_cast<double>(below(1000) + 1);
-      case 4:
-        return chance(2) ? std::numeric_limits<double>::max() : std::numeric_limits<double>::lowest();
-      default:
-        return (static_cast<double>(u64() % 2'000'000) - 1'000'000.0) / 1024.0;
-    }
-  }
-
-  std::int64_t integer() {
-    switch (below(6)) {
-      case 0:
-        return std::numeric_limits<std::int64_t>::min();
-      case 1:
-        return std::numeric_limits<std::int64_t>::max();
-      case 2:
-        return static_cast<std::int64_t>(below(300)) - 150;
-      default:
-        return static_cast<std::int64_t>(u64() >> below(64));  // every varint length
-    }
-  }
-
-  attribute_value value() {
-    const std::size_t n = chance(10) ? 200 : below(4);
-    switch (below(8)) {
-      case 0:
-        return text();
-      case 1:
-        return integer();
-      case 2:
-        return real();
-      case 3:
-        return chance(2);
-      case 4: {
-        std::vector<std::string> v;
-        for (std::size_t i = 0; i < n; ++i) v.push_back(text());
-        return v;
-      }
-      case 5: {
-        std::vector<std::int64_t> v;
-        for (std::size_t i = 0; i < n; ++i) v.push_back(integer());
-        return v;
-      }
-      case 6: {
-        std::vector<double> v;
-        for (std::size_t i = 0; i < n; ++i) v.push_back(real());
-        return v;
-      }
-      default: {
-        std::vector<bool> v;
-        for (std::size_t i = 0; i < n; ++i) v.push_back(chance(2));
-        return v;
-      }
-    }
-  }
-
-  attribute_list attributes(std::size_t max) {
-    attribute_list list;
-    const std::size_t n = below(max + 1);
-    for (std::size_t i = 0; i < n; ++i) list.emplace_back(chance(10) ? std::string() : text(), value());
-    return list;
-  }
-
-  std::chrono::system_clock::time_point time() {
-    std::int64_t ns = 0;
-    switch (below(5)) {
-      case 0:
-        ns = -static_cast<std::int64_t>(below(1'000'000'000));  // before the epoch: left out (0)
-        break;
-      case 1:
-        ns = static_cast<std::int64_t>(u64() % (std::uint64_t{1} << 53));
-        break;
-      case 2:
-        ns = std::numeric_limits<std::int64_t>::max() - static_cast<std::int64_t>(below(10));
-        break;
-      default:
-        ns = 1'700'000'000'000'000'000LL + static_cast<std::int64_t>(u64() % 100'000'000'000'000'000ULL);
-    }
-    return std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(ns)));
-  }
-
-  arbiter::span_context context() {
-    return {arbiter::trace_id{u64(), u64() | 1}, arbiter::span_id{u64() | 1}, static_cast<std::uint8_t>(below(256)),
-            chance(2)};
-  }
-
-  std::string trace_state() { return chance(2) ? std::string() : "vendor" + std::to_string(below(100)) + "=" + text(); }
-
-  span_data span() {
-    span_data s;
-    s.name = text();
-    s.context = context();
-    if (!chance(3)) s.parent_span_id = arbiter::span_id{u64() | 1};
-    s.parent_remote = s.parent_span_id.valid() && chance(2);
-    s.kind = static_cast<arbiter::span_kind>(below(5));
-    s.start_time = time();
-    s.end_time = time();
-    s.attributes = attributes(6);
-    for (std::size_t i = below(3); i > 0; --i) {
-      s.events.push_back({text(), time(), attributes(3), chance(3) ? static_cast<std::uint32_t>(below(5)) : 0});
-    }
-    for (std::size_t i = below(3); i > 0; --i) {
-      s.links.push_back(
-          {context(), attributes(2), chance(3) ? static_cast<std::uint32_t>(below(5)) : 0, trace_state()});
-    }
-    s.status = static_cast<arbiter::span_status>(below(3));
-    if (!chance(3)) s.status_description = text();
-    s.dropped_attributes = chance(3) ? static_cast<std::uint32_t>(u64()) : 0;
-    s.dropped_events = chance(3) ? static_cast<std::uint32_t>(below(10)) : 0;
-    s.dropped_links = chance(3) ? std::numeric_limits<std::uint32_t>::max() : 0;
-    s.trace_state = trace_state();
-    return s;
-  }
-
-  std::vector<span_data> spans(std::size_t n) {
-    std::vector<span_data> out;
-    for (std::size_t i = 0; i < n; ++i) out.push_back(span());
-    return out;
-  }
-
-  arbiter::otlp_resource resource() {
-    arbiter::otlp_resource r;
-    r.service_name = text();
-    if (chance(2)) r.service_version = text();
-    if (chance(2)) r.deployment_environment = text();
-    r.attributes = attributes(3);
-    if (chance(2)) r.attributes.emplace_back("service.name", std::string("shadowed"));
-    r.scope_name = text();
-    if (chance(2)) r.scope_version = text();
-    return r;
-  }
-
- private:
-  std::mt19937_64 rng_;
-  bool valid_utf8_;
-};
+arbiter_test::span_generator protobuf_spans(std::uint64_t seed, bool valid_utf8 = true) {
+  return arbiter_test::span_generator(seed, {.valid_utf8 = valid_utf8,
+                                             .long_text = 20'000,
+                                             .trace_states = true,
+                                             .remote_parents = true,
+                                             .long_lists_and_empty_keys = true});
+}
 
 // ---- Hand-written spans.
 
@@ -843,7 +676,7 @@ TEST(otlp_protobuf, appends_to_what_the_string_holds_and_reads_spans_in_place_al
 }
 
 TEST(otlp_protobuf, random_batches_are_the_canonical_bytes_and_decode_field_by_field) {
-  span_generator gen(0x5eed'0716'2026'0001ULL);
+  auto gen = protobuf_spans(0x5eed'0716'2026'0001ULL);
   std::size_t checked = 0;
   for (int round = 0; round < 40; ++round) {
     const auto resource = gen.resource();
@@ -864,7 +697,7 @@ TEST(otlp_protobuf, random_batches_are_the_canonical_bytes_and_decode_field_by_f
 }
 
 TEST(otlp_protobuf, random_bytes_that_are_not_utf8_are_repaired_as_the_json_encoder_repairs_them) {
-  span_generator gen(7, /*valid_utf8=*/false);
+  auto gen = protobuf_spans(7, /*valid_utf8=*/false);
   for (int round = 0; round < 20; ++round) {
     const auto resource = gen.resource();
     const auto spans = gen.spans(8);
