@@ -174,22 +174,23 @@ void BM_span_batch_discard(benchmark::State& state) { batch_otlp<arbiter::tsc_cl
 
 const arbiter::otlp_resource bench_resource{"bench", "1.0", "bench", {}, "arbiter", "0.1.0"};
 
-/// The exporter's own throughput: spans encoded as OTLP JSON per second, in batches of 512.
-void BM_otlp_encode(benchmark::State& state) {
+/// Encodes the 512 spans of sample_batch() with `encode(body, spans, resource)` each iteration: spans and bytes a
+/// second.
+template <class Encode>
+void encode_batch(benchmark::State& state, Encode encode) {
   const std::vector<arbiter::span_data> spans = arbiter_bench::sample_batch();
   std::string body;
   for (auto _ : state) {
     body.clear();
-    arbiter::encode_otlp_json(body, spans, bench_resource);
+    encode(body, spans, bench_resource);
     benchmark::DoNotOptimize(body.data());
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 512);
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(body.size()));
 }
 
-/// The encoder's floor: copying the finished body of the same 512 spans (what no encoder can beat).
-void BM_otlp_encode_floor_memcpy(benchmark::State& state) {
-  const std::string encoded = arbiter::otlp_json(arbiter_bench::sample_batch(), bench_resource);
+/// An encoder's floor: copying the finished body of the same 512 spans (what no encoder can beat).
+void copy_encoded(benchmark::State& state, const std::string& encoded) {
   std::string body;
   for (auto _ : state) {
     body.assign(encoded);
@@ -197,44 +198,31 @@ void BM_otlp_encode_floor_memcpy(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 512);
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(body.size()));
+}
+
+/// The exporter's own throughput: spans encoded as OTLP JSON per second, in batches of 512.
+void BM_otlp_encode(benchmark::State& state) {
+  encode_batch(state, [](auto&... a) { arbiter::encode_otlp_json(a...); });
+}
+
+/// Its floor: copying the finished body of the same 512 spans.
+void BM_otlp_encode_floor_memcpy(benchmark::State& state) {
+  copy_encoded(state, arbiter::otlp_json(arbiter_bench::sample_batch(), bench_resource));
 }
 
 /// The same 512 spans encoded as OTLP protobuf (the http/protobuf body), in spans per second.
 void BM_otlp_encode_protobuf(benchmark::State& state) {
-  const std::vector<arbiter::span_data> spans = arbiter_bench::sample_batch();
-  std::string body;
-  for (auto _ : state) {
-    body.clear();
-    arbiter::encode_otlp_protobuf(body, spans, bench_resource);
-    benchmark::DoNotOptimize(body.data());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 512);
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(body.size()));
+  encode_batch(state, [](auto&... a) { arbiter::encode_otlp_protobuf(a...); });
 }
 
 /// Its floor: copying the finished protobuf body of the same 512 spans.
 void BM_otlp_encode_protobuf_floor_memcpy(benchmark::State& state) {
-  const std::string encoded = arbiter::otlp_protobuf(arbiter_bench::sample_batch(), bench_resource);
-  std::string body;
-  for (auto _ : state) {
-    body.assign(encoded);
-    benchmark::DoNotOptimize(body.data());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 512);
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(body.size()));
+  copy_encoded(state, arbiter::otlp_protobuf(arbiter_bench::sample_batch(), bench_resource));
 }
 
 /// The Zipkin encoder's throughput on the same 512 spans: spans encoded as Zipkin v2 JSON per second.
 void BM_zipkin_encode(benchmark::State& state) {
-  const std::vector<arbiter::span_data> spans = arbiter_bench::sample_batch();
-  std::string body;
-  for (auto _ : state) {
-    body.clear();
-    arbiter::encode_zipkin_json(body, spans, bench_resource);
-    benchmark::DoNotOptimize(body.data());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 512);
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(body.size()));
+  encode_batch(state, [](auto&... a) { arbiter::encode_zipkin_json(a...); });
 }
 
 }  // namespace
