@@ -9,10 +9,10 @@
 #include <arbiter/tracing/trace.hpp>
 
 #include <gtest/gtest.h>
-#include <sys/socket.h>
 #include <zlib.h>
 #include <nlohmann/json.hpp>
 
+#include "loopback_http_server.hpp"
 #include "otlp_trace_test.pb.h"
 
 #include <atomic>
@@ -41,8 +41,8 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 
-/// A minimal OTLP receiver: one thread, blocking Beast I/O on 127.0.0.1 with an ephemeral port. Each request gets
-/// the status `reply(index)` returns; `hold()` keeps requests waiting until `release()`.
+/// A minimal OTLP receiver on a loopback_http_server. Each request gets the status `reply(index)` returns;
+/// `hold()` keeps requests waiting until `release()`.
 class receiver {
  public:
   struct request_record {
@@ -54,27 +54,19 @@ class receiver {
   };
 
   explicit receiver(std::function<unsigned(std::size_t)> reply = [](std::size_t) { return 200U; })
-      : reply_(std::move(reply)), acceptor_(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0)) {
-    port_ = acceptor_.local_endpoint().port();
-    listen_fd_ = acceptor_.native_handle();
-    thread_ = std::thread([this] { serve(); });
-  }
+      : reply_(std::move(reply)), server_([this](const auto& request) { return handle(request); }) {}
   receiver(const receiver&) = delete;
   receiver& operator=(const receiver&) = delete;
-  ~receiver() {
+  ~receiver() {  // releases a held request; then server_, destroyed first, stops and joins
     {
       const std::lock_guard lock(mutex_);
       stopping_ = true;
       held_ = false;
     }
     cv_.notify_all();
-    ::shutdown(listen_fd_, SHUT_RDWR);  // wakes accept(); a raw syscall, so no race on the Asio objects
-    const int fd = connection_fd_.load();
-    if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
-    thread_.join();
   }
 
-  [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+  [[nodiscard]] std::uint16_t port() const noexcept { return server_.port(); }
 
   void hold() {
     const std::lock_guard lock(mutex_);
@@ -102,10 +94,7 @@ class receiver {
     const std::lock_guard lock(mutex_);
     return requests_;
   }
-  [[nodiscard]] std::size_t connections() const {
-    const std::lock_guard lock(mutex_);
-    return connections_;
-  }
+  [[nodiscard]] std::size_t connections() const { return server_.connections(); }
 
   /// Counts the spans in every request body received with status 2xx, and checks each body parses.
   [[nodiscard]] std::vector<json> accepted_spans() const {
@@ -120,66 +109,38 @@ class receiver {
   }
 
  private:
-  void serve() {
-    while (true) {
-      tcp::socket socket(io_);
-      boost::system::error_code ec;
-      acceptor_.accept(socket, ec);
-      {
-        const std::lock_guard lock(mutex_);
-        if (stopping_ || ec) return;
-        ++connections_;
-      }
-      connection_fd_.store(socket.native_handle());
-      boost::beast::flat_buffer buffer;
-      while (true) {
-        http::request<http::string_body> request;
-        http::read(socket, buffer, request, ec);
-        if (ec) break;
-        unsigned status = 0;
-        {
-          std::unique_lock lock(mutex_);
-          requests_.push_back({std::string(request.target()), std::string(request[http::field::content_type]),
-                               std::string(request["x-tenant"]), request.body(),
-                               std::string(request[http::field::content_encoding])});
-          status = reply_(requests_.size() - 1);
-          statuses_.push_back(status);
-          holding_ = held_;
-          cv_.notify_all();
-          cv_.wait(lock, [&] { return !held_ || stopping_; });
-          holding_ = false;
-          if (stopping_) break;
-        }
-        http::response<http::string_body> response{static_cast<http::status>(status), request.version()};
-        response.set(http::field::content_type, "application/json");
-        if (status == 503) response.set(http::field::retry_after, "0");
-        response.body() = status / 100 == 2 ? "{}" : "{\"message\":\"try later\"}";
-        response.keep_alive(request.keep_alive());
-        response.prepare_payload();
-        http::write(socket, response, ec);
-        if (ec || !request.keep_alive()) break;
-      }
-      connection_fd_.store(-1);
-      socket.shutdown(tcp::socket::shutdown_both, ec);
-      socket.close(ec);
+  std::optional<arbiter_test::loopback_http_server::response> handle(
+      const arbiter_test::loopback_http_server::request& request) {
+    unsigned status = 0;
+    {
+      std::unique_lock lock(mutex_);
+      requests_.push_back({std::string(request.target()), std::string(request[http::field::content_type]),
+                           std::string(request["x-tenant"]), request.body(),
+                           std::string(request[http::field::content_encoding])});
+      status = reply_(requests_.size() - 1);
+      statuses_.push_back(status);
+      holding_ = held_;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return !held_ || stopping_; });
+      holding_ = false;
+      if (stopping_) return std::nullopt;
     }
+    arbiter_test::loopback_http_server::response response{static_cast<http::status>(status), 11};
+    response.set(http::field::content_type, "application/json");
+    if (status == 503) response.set(http::field::retry_after, "0");
+    response.body() = status / 100 == 2 ? "{}" : "{\"message\":\"try later\"}";
+    return response;
   }
 
   std::function<unsigned(std::size_t)> reply_;
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  std::uint16_t port_ = 0;
-  int listen_fd_ = -1;
-  std::atomic<int> connection_fd_{-1};
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   bool stopping_ = false;
   bool held_ = false;
   bool holding_ = false;
-  std::size_t connections_ = 0;
   std::vector<request_record> requests_;
   std::vector<unsigned> statuses_;
-  std::thread thread_;
+  arbiter_test::loopback_http_server server_;  // last: its thread calls handle(), so it stops first
 };
 
 /// Returns a loopback port nobody listens on (bound, then released).

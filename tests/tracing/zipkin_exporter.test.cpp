@@ -9,7 +9,6 @@
 #include <arbiter/tracing/zipkin_exporter.hpp>
 
 #include <gtest/gtest.h>
-#include <sys/socket.h>
 #include <nlohmann/json.hpp>
 
 #include <atomic>
@@ -18,10 +17,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "loopback_http_server.hpp"
 
 // Asio and Beast come from zipkin_exporter.hpp, which includes them under its -Wnull-dereference guard.
 
@@ -39,8 +41,8 @@ struct reply {
   std::string retry_after;
 };
 
-/// A minimal Zipkin receiver: one thread, blocking Beast I/O on 127.0.0.1 with an ephemeral port, answering each
-/// request with `answer(index)` and recording it.
+/// A minimal Zipkin receiver on a loopback_http_server, answering each request with `answer(index)` and
+/// recording it.
 class zipkin_receiver {
  public:
   struct request_record {
@@ -51,23 +53,13 @@ class zipkin_receiver {
   };
 
   explicit zipkin_receiver(std::function<reply(std::size_t)> answer = [](std::size_t) { return reply{}; })
-      : answer_(std::move(answer)), acceptor_(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0)) {
-    port_ = acceptor_.local_endpoint().port();
-    listen_fd_ = acceptor_.native_handle();
-    thread_ = std::thread([this] { serve(); });
-  }
+      : answer_(std::move(answer)), server_([this](const auto& request) { return handle(request); }) {}
   zipkin_receiver(const zipkin_receiver&) = delete;
   zipkin_receiver& operator=(const zipkin_receiver&) = delete;
-  ~zipkin_receiver() {
-    stopping_.store(true);
-    ::shutdown(listen_fd_, SHUT_RDWR);  // wakes accept(); a raw syscall, so no race on the Asio objects
-    const int fd = connection_fd_.load();
-    if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
-    thread_.join();
-  }
+  ~zipkin_receiver() = default;
 
-  [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
-  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/api/v2/spans"; }
+  [[nodiscard]] std::uint16_t port() const noexcept { return server_.port(); }
+  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(port()) + "/api/v2/spans"; }
 
   [[nodiscard]] std::vector<request_record> requests() const {
     const std::lock_guard lock(mutex_);
@@ -75,49 +67,25 @@ class zipkin_receiver {
   }
 
  private:
-  void serve() {
-    while (!stopping_.load()) {
-      tcp::socket socket(io_);
-      boost::system::error_code ec;
-      acceptor_.accept(socket, ec);
-      if (ec || stopping_.load()) return;
-      connection_fd_.store(socket.native_handle());
-      boost::beast::flat_buffer buffer;
-      while (true) {
-        http::request<http::string_body> request;
-        http::read(socket, buffer, request, ec);
-        if (ec) break;
-        reply r;
-        {
-          const std::lock_guard lock(mutex_);
-          requests_.push_back({std::string(request.method_string()), std::string(request.target()),
-                               std::string(request[http::field::content_type]), request.body()});
-          r = answer_(requests_.size() - 1);
-        }
-        http::response<http::string_body> response{static_cast<http::status>(r.status), request.version()};
-        if (!r.retry_after.empty()) response.set(http::field::retry_after, r.retry_after);
-        response.body() = r.status / 100 == 2 ? "" : "bad span";
-        response.keep_alive(request.keep_alive());
-        response.prepare_payload();
-        http::write(socket, response, ec);
-        if (ec || !request.keep_alive()) break;
-      }
-      connection_fd_.store(-1);
-      socket.shutdown(tcp::socket::shutdown_both, ec);
-      socket.close(ec);
+  std::optional<arbiter_test::loopback_http_server::response> handle(
+      const arbiter_test::loopback_http_server::request& request) {
+    reply r;
+    {
+      const std::lock_guard lock(mutex_);
+      requests_.push_back({std::string(request.method_string()), std::string(request.target()),
+                           std::string(request[http::field::content_type]), request.body()});
+      r = answer_(requests_.size() - 1);
     }
+    arbiter_test::loopback_http_server::response response{static_cast<http::status>(r.status), 11};
+    if (!r.retry_after.empty()) response.set(http::field::retry_after, r.retry_after);
+    response.body() = r.status / 100 == 2 ? "" : "bad span";
+    return response;
   }
 
   std::function<reply(std::size_t)> answer_;
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  std::uint16_t port_ = 0;
-  int listen_fd_ = -1;
-  std::atomic<int> connection_fd_{-1};
-  std::atomic<bool> stopping_{false};
   mutable std::mutex mutex_;
   std::vector<request_record> requests_;
-  std::thread thread_;
+  arbiter_test::loopback_http_server server_;  // last: its thread calls handle(), so it stops first
 };
 
 arbiter::zipkin_options options_for(const zipkin_receiver& rx) {
