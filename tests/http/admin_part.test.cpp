@@ -49,7 +49,7 @@ std::optional<test_http::response> await_status(std::uint16_t port, const char* 
 TEST(admin_part, serves_the_service_from_the_admin_section) {
   arbiter::recording_logger logger;
   service svc(arbiter::instances(logger), quiet,
-              arbiter::override_source({"admin.port=0", "health.check_interval=50ms", "health.check_timeout=40ms",
+              arbiter::override_source({"admin.port=0", "health.check_interval=1s", "health.check_timeout=1s",
                                         "observability.service_name=orders", "shutdown.timeout=2s"}));
   const std::uint16_t port = svc.part<arbiter::admin_server_part>().port();
   ASSERT_NE(port, 0);
@@ -70,9 +70,17 @@ TEST(admin_part, serves_the_service_from_the_admin_section) {
   EXPECT_EQ(ready->status, 200);
 
   (void)svc.breaker<"inventory">().execute([] { return 1; });
-  const auto health = fetch(port, "GET", "/health");
-  ASSERT_TRUE(health);
-  const json doc = json::parse(health->body);
+  // The breaker's check runs on the health schedule's own threads: wait for its first result (every check
+  // starts UNHEALTHY until it has run once).
+  json doc;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  do {
+    const auto health = fetch(port, "GET", "/health");
+    ASSERT_TRUE(health);
+    doc = json::parse(health->body);
+    if (doc["checks"]["inventory:circuit_breaker"][0]["status"] == "pass") break;
+    std::this_thread::sleep_for(20ms);
+  } while (std::chrono::steady_clock::now() < deadline);
   EXPECT_EQ(doc["serviceId"], "orders");
   EXPECT_EQ(doc["checks"]["inventory:circuit_breaker"][0]["status"], "pass");
   EXPECT_EQ(doc["checks"]["service:startup"][0]["status"], "pass");
