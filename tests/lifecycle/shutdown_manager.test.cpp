@@ -615,12 +615,13 @@ struct traced_fixture : fixture {
 
 std::string text_of(const arbiter::span_data& span, std::string_view key) {
   const auto value = span.attribute(key);
-  return value && std::holds_alternative<std::string>(*value) ? std::get<std::string>(*value) : "<none>";
+  const std::string* text = value ? value->get_if<std::string>() : nullptr;
+  return text != nullptr ? *text : "<none>";
 }
 
 std::int64_t int_of(const arbiter::span_data& span, std::string_view key) {
   const auto value = span.attribute(key);
-  return value && std::holds_alternative<std::int64_t>(*value) ? std::get<std::int64_t>(*value) : -1;
+  return value && value->type() == arbiter::attribute_type::int64 ? value->as_int64() : -1;
 }
 
 TEST(shutdown_manager, traces_the_sequence_as_one_span_with_a_child_for_every_step) {

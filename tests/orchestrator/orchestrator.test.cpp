@@ -483,7 +483,7 @@ std::vector<std::string> shutdown_steps(const std::vector<arbiter::span_data>& s
   for (const auto& span : spans) {
     if (span.parent_span_id != root->context.span_id) continue;
     const auto step = span.attribute("shutdown.step.name");
-    out.push_back(step ? span.name + " " + std::get<std::string>(*step) : span.name);
+    out.push_back(step ? span.name + " " + std::string(step->as_string()) : span.name);
   }
   return out;
 }

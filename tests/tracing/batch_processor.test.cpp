@@ -585,7 +585,7 @@ TEST(batch_processor, an_in_place_exporter_reads_records_and_recycled_records_ca
       const auto& second = s.spans[100 + i];
       EXPECT_EQ(second.name, "second");
       ASSERT_EQ(second.attributes.size(), 1U) << "nothing left over from the record's previous span";
-      EXPECT_EQ(std::get<std::int64_t>(second.attributes[0].second), 2);
+      EXPECT_EQ(second.attributes[0].second, arbiter::attribute_value(2));
       EXPECT_TRUE(second.events.empty());
       EXPECT_TRUE(second.links.empty());
       EXPECT_EQ(second.status, arbiter::span_status::unset);

@@ -134,36 +134,34 @@ void double_value(std::string& out, double value) {
 void bool_value(std::string& out, bool value) { out += value ? "{\"boolValue\":true}" : "{\"boolValue\":false}"; }
 
 void any_value(std::string& out, const arbiter::attribute_value& value) {
-  std::visit(
-      [&out](const auto& v) {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, std::string>) {
-          string_value(out, v);
-        } else if constexpr (std::is_same_v<T, std::int64_t>) {
-          int_value(out, v);
-        } else if constexpr (std::is_same_v<T, double>) {
-          double_value(out, v);
-        } else if constexpr (std::is_same_v<T, bool>) {
-          bool_value(out, v);
+  value.visit([&out](const auto& v) {
+    using T = std::decay_t<decltype(v)>;
+    if constexpr (std::is_same_v<T, std::string>) {
+      string_value(out, v);
+    } else if constexpr (std::is_same_v<T, std::int64_t>) {
+      int_value(out, v);
+    } else if constexpr (std::is_same_v<T, double>) {
+      double_value(out, v);
+    } else if constexpr (std::is_same_v<T, bool>) {
+      bool_value(out, v);
+    } else {
+      out += "{\"arrayValue\":{\"values\":[";
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i > 0) out += ",";
+        using E = typename T::value_type;
+        if constexpr (std::is_same_v<E, std::string>) {
+          string_value(out, v[i]);
+        } else if constexpr (std::is_same_v<E, std::int64_t>) {
+          int_value(out, v[i]);
+        } else if constexpr (std::is_same_v<E, double>) {
+          double_value(out, v[i]);
         } else {
-          out += "{\"arrayValue\":{\"values\":[";
-          for (std::size_t i = 0; i < v.size(); ++i) {
-            if (i > 0) out += ",";
-            using E = typename T::value_type;
-            if constexpr (std::is_same_v<E, std::string>) {
-              string_value(out, v[i]);
-            } else if constexpr (std::is_same_v<E, std::int64_t>) {
-              int_value(out, v[i]);
-            } else if constexpr (std::is_same_v<E, double>) {
-              double_value(out, v[i]);
-            } else {
-              bool_value(out, static_cast<bool>(v[i]));
-            }
-          }
-          out += "]}}";
+          bool_value(out, static_cast<bool>(v[i]));
         }
-      },
-      value);
+      }
+      out += "]}}";
+    }
+  });
 }
 
 void key_value(std::string& out, std::string_view key, const arbiter::attribute_value& value) {
@@ -338,22 +336,20 @@ void expect_scalar(const json& j, double expected) {
 }
 
 void expect_value(const json& j, const arbiter::attribute_value& value) {
-  std::visit(
-      [&j](const auto& v) {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::int64_t> || std::is_same_v<T, double> ||
-                      std::is_same_v<T, bool>) {
-          expect_scalar(j, v);
-        } else {
-          ASSERT_EQ(j.size(), 1U) << j.dump();
-          const json& values = j.at("arrayValue").at("values");
-          ASSERT_EQ(values.size(), v.size());
-          for (std::size_t i = 0; i < v.size(); ++i) {
-            expect_scalar(values[i], static_cast<typename T::value_type>(v[i]));
-          }
-        }
-      },
-      value);
+  value.visit([&j](const auto& v) {
+    using T = std::decay_t<decltype(v)>;
+    if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::int64_t> || std::is_same_v<T, double> ||
+                  std::is_same_v<T, bool>) {
+      expect_scalar(j, v);
+    } else {
+      ASSERT_EQ(j.size(), 1U) << j.dump();
+      const json& values = j.at("arrayValue").at("values");
+      ASSERT_EQ(values.size(), v.size());
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        expect_scalar(values[i], static_cast<typename T::value_type>(v[i]));
+      }
+    }
+  });
 }
 
 /// Checks an object's "attributes" field: those with a key, absent when there are none (proto3 omits empty

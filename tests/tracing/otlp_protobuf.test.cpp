@@ -91,21 +91,19 @@ void expect_scalar(const pb::AnyValue& v, double expected) {
 }
 
 void expect_value(const pb::AnyValue& v, const attribute_value& value) {
-  std::visit(
-      [&v](const auto& x) {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::int64_t> || std::is_same_v<T, double> ||
-                      std::is_same_v<T, bool>) {
-          expect_scalar(v, x);
-        } else {
-          ASSERT_EQ(v.value_case(), pb::AnyValue::kArrayValue);
-          ASSERT_EQ(static_cast<std::size_t>(v.array_value().values_size()), x.size());
-          for (std::size_t i = 0; i < x.size(); ++i) {
-            expect_scalar(v.array_value().values(static_cast<int>(i)), static_cast<typename T::value_type>(x[i]));
-          }
-        }
-      },
-      value);
+  value.visit([&v](const auto& x) {
+    using T = std::decay_t<decltype(x)>;
+    if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::int64_t> || std::is_same_v<T, double> ||
+                  std::is_same_v<T, bool>) {
+      expect_scalar(v, x);
+    } else {
+      ASSERT_EQ(v.value_case(), pb::AnyValue::kArrayValue);
+      ASSERT_EQ(static_cast<std::size_t>(v.array_value().values_size()), x.size());
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        expect_scalar(v.array_value().values(static_cast<int>(i)), static_cast<typename T::value_type>(x[i]));
+      }
+    }
+  });
 }
 
 /// Checks decoded attributes against `list`: those with a key, in order; returns how many had an empty key.
@@ -213,18 +211,16 @@ void attributes(google::protobuf::RepeatedPtrField<pb::KeyValue>& out, const att
     pb::KeyValue& kv = *out.Add();
     kv.set_key(utf8_reference::repaired(key));
     pb::AnyValue& v = *kv.mutable_value();
-    std::visit(
-        [&v](const auto& x) {
-          using T = std::decay_t<decltype(x)>;
-          if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::int64_t> ||
-                        std::is_same_v<T, double> || std::is_same_v<T, bool>) {
-            any_scalar(v, x);
-          } else {
-            pb::ArrayValue& array = *v.mutable_array_value();
-            for (const auto& e : x) any_scalar(*array.add_values(), static_cast<typename T::value_type>(e));
-          }
-        },
-        value);
+    value.visit([&v](const auto& x) {
+      using T = std::decay_t<decltype(x)>;
+      if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::int64_t> || std::is_same_v<T, double> ||
+                    std::is_same_v<T, bool>) {
+        any_scalar(v, x);
+      } else {
+        pb::ArrayValue& array = *v.mutable_array_value();
+        for (const auto& e : x) any_scalar(*array.add_values(), static_cast<typename T::value_type>(e));
+      }
+    });
   }
 }
 

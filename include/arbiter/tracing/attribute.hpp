@@ -8,11 +8,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <new>
 #include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
-#include <variant>
+#include <utility>
 #include <vector>
 
 #include <arbiter/version.hpp>
@@ -152,12 +153,249 @@ struct attribute {
 /// Makes an attribute: `trace(tracer, "load", fn, attr("user.id", id))`.
 [[nodiscard]] constexpr attribute attr(std::string_view key, attribute_view value) noexcept { return {key, value}; }
 
-/// An owning attribute value, as recorders and exporters store it.
-using attribute_value = std::variant<std::string, std::int64_t, double, bool, std::vector<std::string>,
-                                     std::vector<std::int64_t>, std::vector<double>, std::vector<bool>>;
+/// An owning attribute value, as recorders and exporters store it: one of the eight types of attribute_type.
+///
+/// Read it as the view is read (`type()`, `as_string()`, `as_int64()`, ...), or by the stored type
+/// (`get_if<std::vector<double>>()`, `visit(f)` with `f` taking each of the eight as `const T&`). It is a tagged
+/// union rather than a std::variant: its copy, move and destruction are four plain functions, where a variant of
+/// eight types instantiates its visitation tables for each (about 800 functions in a service that traces).
+class attribute_value {
+ public:
+  /// The eight types it may hold, in the order of attribute_type.
+  template <class T>
+  static constexpr bool holds_type =
+      std::is_same_v<T, std::string> || std::is_same_v<T, std::int64_t> || std::is_same_v<T, double> ||
+      std::is_same_v<T, bool> || std::is_same_v<T, std::vector<std::string>> ||
+      std::is_same_v<T, std::vector<std::int64_t>> || std::is_same_v<T, std::vector<double>> ||
+      std::is_same_v<T, std::vector<bool>>;
 
-/// Copies a view into an owning value. (This and assign_value are templates only so that std::variant's
-/// machinery is instantiated where they are called, not in every translation unit that includes a tracer.)
+  /// An empty string.
+  attribute_value() noexcept : type_(attribute_type::string) { new (&string_) std::string(); }
+
+  attribute_value(std::string text) noexcept : type_(attribute_type::string) {  // NOLINT
+    new (&string_) std::string(std::move(text));
+  }
+  attribute_value(std::string_view text) : attribute_value(std::string(text)) {}          // NOLINT
+  attribute_value(const char* text) : attribute_value(std::string(text)) {}               // NOLINT
+  attribute_value(bool value) noexcept : type_(attribute_type::boolean), bool_(value) {}  // NOLINT
+  /// Integers become int64 (unsigned values above INT64_MAX saturate), as in attribute_view.
+  template <std::integral T>
+  requires(!std::same_as<T, bool> && !std::same_as<T, char>) attribute_value(T value)
+  noexcept  // NOLINT
+      : type_(attribute_type::int64), int_(attribute_view(value).as_int64()) {}
+  template <std::floating_point T>
+  attribute_value(T value) noexcept : type_(attribute_type::float64), double_(static_cast<double>(value)) {}  // NOLINT
+  attribute_value(std::vector<std::string> values) noexcept : type_(attribute_type::string_array) {           // NOLINT
+    new (&strings_) std::vector<std::string>(std::move(values));
+  }
+  attribute_value(std::vector<std::int64_t> values) noexcept : type_(attribute_type::int64_array) {  // NOLINT
+    new (&int64s_) std::vector<std::int64_t>(std::move(values));
+  }
+  attribute_value(std::vector<double> values) noexcept : type_(attribute_type::float64_array) {  // NOLINT
+    new (&doubles_) std::vector<double>(std::move(values));
+  }
+  attribute_value(std::vector<bool> values) noexcept : type_(attribute_type::boolean_array) {  // NOLINT
+    new (&bools_) std::vector<bool>(std::move(values));
+  }
+
+  attribute_value(const attribute_value& other) : type_(other.type_) { construct_from(other); }
+  attribute_value(attribute_value&& other) noexcept : type_(other.type_) { construct_from(std::move(other)); }
+  ~attribute_value() { destroy(); }
+
+  /// Reuses the storage this value owns when both hold the same type.
+  attribute_value& operator=(const attribute_value& other) {
+    if (this == &other) return *this;
+    if (type_ == other.type_) {
+      switch (type_) {
+        case attribute_type::string:
+          string_ = other.string_;
+          return *this;
+        case attribute_type::string_array:
+          strings_ = other.strings_;
+          return *this;
+        case attribute_type::int64_array:
+          int64s_ = other.int64s_;
+          return *this;
+        case attribute_type::float64_array:
+          doubles_ = other.doubles_;
+          return *this;
+        case attribute_type::boolean_array:
+          bools_ = other.bools_;
+          return *this;
+        default:
+          break;
+      }
+    }
+    attribute_value copy(other);  // a throwing copy leaves this value as it was
+    return *this = std::move(copy);
+  }
+  attribute_value& operator=(attribute_value&& other) noexcept {
+    if (this == &other) return *this;
+    destroy();
+    type_ = other.type_;
+    construct_from(std::move(other));
+    return *this;
+  }
+
+  [[nodiscard]] attribute_type type() const noexcept { return type_; }
+
+  /// The stored value as a T (one of the eight types), or nullptr when it holds another type.
+  template <class T>
+  [[nodiscard]] const T* get_if() const noexcept {
+    static_assert(holds_type<T>,
+                  "====> arbiter: an attribute_value holds std::string, std::int64_t, double, bool or a std::vector "
+                  "of one of them; ask for one of those types.");
+    if constexpr (std::is_same_v<T, std::string>) {
+      return type_ == attribute_type::string ? &string_ : nullptr;
+    } else if constexpr (std::is_same_v<T, std::int64_t>) {
+      return type_ == attribute_type::int64 ? &int_ : nullptr;
+    } else if constexpr (std::is_same_v<T, double>) {
+      return type_ == attribute_type::float64 ? &double_ : nullptr;
+    } else if constexpr (std::is_same_v<T, bool>) {
+      return type_ == attribute_type::boolean ? &bool_ : nullptr;
+    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+      return type_ == attribute_type::string_array ? &strings_ : nullptr;
+    } else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) {
+      return type_ == attribute_type::int64_array ? &int64s_ : nullptr;
+    } else if constexpr (std::is_same_v<T, std::vector<double>>) {
+      return type_ == attribute_type::float64_array ? &doubles_ : nullptr;
+    } else {
+      return type_ == attribute_type::boolean_array ? &bools_ : nullptr;
+    }
+  }
+  template <class T>
+  [[nodiscard]] T* get_if() noexcept {
+    return const_cast<T*>(std::as_const(*this).template get_if<T>());
+  }
+
+  /// As in attribute_view: the value when it has that type, else an empty or zero one.
+  [[nodiscard]] std::string_view as_string() const noexcept {
+    return type_ == attribute_type::string ? std::string_view(string_) : std::string_view();
+  }
+  [[nodiscard]] std::int64_t as_int64() const noexcept { return type_ == attribute_type::int64 ? int_ : 0; }
+  [[nodiscard]] double as_double() const noexcept { return type_ == attribute_type::float64 ? double_ : 0.0; }
+  [[nodiscard]] bool as_bool() const noexcept { return type_ == attribute_type::boolean && bool_; }
+
+  /// Calls `f` with the stored value as `const T&`, T its type; `f` returns the same type for all eight.
+  template <class F>
+  decltype(auto) visit(F&& f) const {
+    switch (type_) {
+      case attribute_type::string:
+        return std::forward<F>(f)(string_);
+      case attribute_type::int64:
+        return std::forward<F>(f)(int_);
+      case attribute_type::float64:
+        return std::forward<F>(f)(double_);
+      case attribute_type::boolean:
+        return std::forward<F>(f)(bool_);
+      case attribute_type::string_array:
+        return std::forward<F>(f)(strings_);
+      case attribute_type::int64_array:
+        return std::forward<F>(f)(int64s_);
+      case attribute_type::float64_array:
+        return std::forward<F>(f)(doubles_);
+      case attribute_type::boolean_array:
+        break;
+    }
+    return std::forward<F>(f)(bools_);
+  }
+
+  /// Equal when both hold the same type and equal values (a NaN double is not equal to itself).
+  friend bool operator==(const attribute_value& a, const attribute_value& b) noexcept {
+    if (a.type_ != b.type_) return false;
+    switch (a.type_) {
+      case attribute_type::string:
+        return a.string_ == b.string_;
+      case attribute_type::int64:
+        return a.int_ == b.int_;
+      case attribute_type::float64:
+        return a.double_ == b.double_;
+      case attribute_type::boolean:
+        return a.bool_ == b.bool_;
+      case attribute_type::string_array:
+        return a.strings_ == b.strings_;
+      case attribute_type::int64_array:
+        return a.int64s_ == b.int64s_;
+      case attribute_type::float64_array:
+        return a.doubles_ == b.doubles_;
+      case attribute_type::boolean_array:
+        break;
+    }
+    return a.bools_ == b.bools_;
+  }
+
+ private:
+  // Constructs the member of type_ (already set) from `other`'s, copying or moving.
+  template <class Other>
+  void construct_from(Other&& other) {
+    switch (type_) {
+      case attribute_type::string:
+        new (&string_) std::string(std::forward<Other>(other).string_);
+        return;
+      case attribute_type::int64:
+        int_ = other.int_;
+        return;
+      case attribute_type::float64:
+        double_ = other.double_;
+        return;
+      case attribute_type::boolean:
+        bool_ = other.bool_;
+        return;
+      case attribute_type::string_array:
+        new (&strings_) std::vector<std::string>(std::forward<Other>(other).strings_);
+        return;
+      case attribute_type::int64_array:
+        new (&int64s_) std::vector<std::int64_t>(std::forward<Other>(other).int64s_);
+        return;
+      case attribute_type::float64_array:
+        new (&doubles_) std::vector<double>(std::forward<Other>(other).doubles_);
+        return;
+      case attribute_type::boolean_array:
+        new (&bools_) std::vector<bool>(std::forward<Other>(other).bools_);
+        return;
+    }
+  }
+  void destroy() noexcept {
+    using string = std::string;
+    using strings = std::vector<std::string>;
+    using int64s = std::vector<std::int64_t>;
+    using doubles = std::vector<double>;
+    using bools = std::vector<bool>;
+    switch (type_) {
+      case attribute_type::string:
+        string_.~string();
+        return;
+      case attribute_type::string_array:
+        strings_.~strings();
+        return;
+      case attribute_type::int64_array:
+        int64s_.~int64s();
+        return;
+      case attribute_type::float64_array:
+        doubles_.~doubles();
+        return;
+      case attribute_type::boolean_array:
+        bools_.~bools();
+        return;
+      default:
+        return;
+    }
+  }
+
+  attribute_type type_;
+  union {
+    std::string string_;
+    std::int64_t int_;
+    double double_;
+    bool bool_;
+    std::vector<std::string> strings_;
+    std::vector<std::int64_t> int64s_;
+    std::vector<double> doubles_;
+    std::vector<bool> bools_;
+  };
+};
+
+/// Copies a view into an owning value.
 template <std::convertible_to<attribute_view> View>
 [[nodiscard]] attribute_value to_value(const View& given) {
   const attribute_view view(given);
@@ -192,19 +430,19 @@ void assign_value(attribute_value& slot, const View& given) {
   const attribute_view view(given);
   switch (view.type()) {
     case attribute_type::string:
-      if (auto* text = std::get_if<std::string>(&slot)) {
+      if (auto* text = slot.get_if<std::string>()) {
         text->assign(view.as_string());
         return;
       }
       break;
     case attribute_type::int64:
-      slot.emplace<std::int64_t>(view.as_int64());
+      slot = view.as_int64();
       return;
     case attribute_type::float64:
-      slot.emplace<double>(view.as_double());
+      slot = view.as_double();
       return;
     case attribute_type::boolean:
-      slot.emplace<bool>(view.as_bool());
+      slot = view.as_bool();
       return;
     default:
       break;

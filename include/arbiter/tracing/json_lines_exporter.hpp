@@ -25,7 +25,6 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
-#include <variant>
 
 #include <arbiter/detail/chrono.hpp>
 #include <arbiter/detail/json_text.hpp>
@@ -47,34 +46,32 @@ void append_quoted_decimal(std::string& out, T value) {
 }
 
 inline void append_plain_json_value(std::string& out, const attribute_value& value) {
-  std::visit(
-      [&out](const auto& v) {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, std::string>) {
-          append_json_string(out, v);
-        } else if constexpr (std::is_same_v<T, std::int64_t>) {
-          // A number while every JSON reader holds it exactly, a string beyond (as OTLP/JSON's intValue always is).
-          if (v >= -json_max_safe_integer && v <= json_max_safe_integer) {
-            append_decimal(out, v);
-          } else {
-            append_quoted_decimal(out, v);
-          }
-        } else if constexpr (std::is_same_v<T, double>) {
-          append_json_number(out, v);
-        } else if constexpr (std::is_same_v<T, bool>) {
-          out += v ? "true" : "false";
-        } else {
-          out.push_back('[');
-          bool first = true;
-          for (const auto& element : v) {
-            if (!first) out.push_back(',');
-            first = false;
-            append_plain_json_value(out, attribute_value(static_cast<typename T::value_type>(element)));
-          }
-          out.push_back(']');
-        }
-      },
-      value);
+  value.visit([&out](const auto& v) {
+    using T = std::decay_t<decltype(v)>;
+    if constexpr (std::is_same_v<T, std::string>) {
+      append_json_string(out, v);
+    } else if constexpr (std::is_same_v<T, std::int64_t>) {
+      // A number while every JSON reader holds it exactly, a string beyond (as OTLP/JSON's intValue always is).
+      if (v >= -json_max_safe_integer && v <= json_max_safe_integer) {
+        append_decimal(out, v);
+      } else {
+        append_quoted_decimal(out, v);
+      }
+    } else if constexpr (std::is_same_v<T, double>) {
+      append_json_number(out, v);
+    } else if constexpr (std::is_same_v<T, bool>) {
+      out += v ? "true" : "false";
+    } else {
+      out.push_back('[');
+      bool first = true;
+      for (const auto& element : v) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_plain_json_value(out, attribute_value(static_cast<typename T::value_type>(element)));
+      }
+      out.push_back(']');
+    }
+  });
 }
 
 /// Appends the attributes as one JSON object, leaving out those with an empty key (as the OTLP encoder does);

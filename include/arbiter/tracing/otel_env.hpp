@@ -42,7 +42,6 @@
 #include <string_view>
 #include <system_error>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include <arbiter/detail/ascii.hpp>
@@ -352,7 +351,7 @@ inline void set_resource_attribute(otlp_resource& resource, std::string_view key
     detail::put_attribute(resource.attributes, key, std::move(value));
     return;
   }
-  std::string* text = std::get_if<std::string>(&value);
+  std::string* text = value.get_if<std::string>();
   if (text == nullptr) throw std::invalid_argument("the resource attribute " + std::string(key) + " is not a string");
   *field = std::move(*text);
 }

@@ -22,7 +22,6 @@
 #include <string_view>
 #include <system_error>
 #include <type_traits>
-#include <variant>
 #include <vector>
 
 #include <arbiter/detail/chrono.hpp>
@@ -417,24 +416,24 @@ void write_otlp_array_value(otlp_writer& out, const Vector& values, WriteElement
   out.literal("]}}");
 }
 
-/// Writes an OTLP AnyValue object for `value`. Tests the scalar types in turn rather than std::visit: spans carry
-/// mostly strings and integers, and a chain of index compares beats the visit table for them.
+/// Writes an OTLP AnyValue object for `value`. Tests the scalar types in turn: spans carry mostly strings and
+/// integers.
 inline void write_otlp_any_value(otlp_writer& out, const attribute_value& value) {
-  if (const auto* text = std::get_if<std::string>(&value)) {
+  if (const auto* text = value.get_if<std::string>()) {
     write_otlp_string_value(out, *text);
-  } else if (const auto* integer = std::get_if<std::int64_t>(&value)) {
+  } else if (const auto* integer = value.get_if<std::int64_t>()) {
     write_otlp_int_value(out, *integer);
-  } else if (const auto* boolean = std::get_if<bool>(&value)) {
+  } else if (const auto* boolean = value.get_if<bool>()) {
     write_otlp_bool_value(out, *boolean);
-  } else if (const auto* real = std::get_if<double>(&value)) {
+  } else if (const auto* real = value.get_if<double>()) {
     write_otlp_double_value(out, *real);
-  } else if (const auto* texts = std::get_if<std::vector<std::string>>(&value)) {
+  } else if (const auto* texts = value.get_if<std::vector<std::string>>()) {
     write_otlp_array_value(out, *texts, [](otlp_writer& o, const std::string& e) { write_otlp_string_value(o, e); });
-  } else if (const auto* integers = std::get_if<std::vector<std::int64_t>>(&value)) {
+  } else if (const auto* integers = value.get_if<std::vector<std::int64_t>>()) {
     write_otlp_array_value(out, *integers, [](otlp_writer& o, std::int64_t e) { write_otlp_int_value(o, e); });
-  } else if (const auto* reals = std::get_if<std::vector<double>>(&value)) {
+  } else if (const auto* reals = value.get_if<std::vector<double>>()) {
     write_otlp_array_value(out, *reals, [](otlp_writer& o, double e) { write_otlp_double_value(o, e); });
-  } else if (const auto* booleans = std::get_if<std::vector<bool>>(&value)) {
+  } else if (const auto* booleans = value.get_if<std::vector<bool>>()) {
     write_otlp_array_value(out, *booleans, [](otlp_writer& o, bool e) { write_otlp_bool_value(o, e); });
   }
 }

@@ -19,7 +19,7 @@
 ///
 /// Nested lengths. A length-delimited field's length comes first, so it must be known before its bytes. Two ways
 /// were weighed: a sizing pass (walk each span twice: sizes, then bytes; every string scanned twice, every
-/// attribute's variant tested twice) or a slot back-patched once the message is written. This encoder does both,
+/// attribute's type tested twice) or a slot back-patched once the message is written. This encoder does both,
 /// each where it is cheaper: a KeyValue and its AnyValue are sized first, as their size is arithmetic on string
 /// lengths already at hand (so an attribute makes room once and is written with plain stores), while a Span, an
 /// Event, a Link and the two outer messages get a slot of a guessed width (2 bytes for a span: 128 to 16383 bytes
@@ -37,7 +37,6 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
-#include <variant>
 #include <vector>
 
 #include <arbiter/tracing/detail/protobuf_wire.hpp>
@@ -177,34 +176,32 @@ template <class PutAny>
   out.advance(put_any(p));
 }
 
-/// Writes one KeyValue (an attribute) as field `key_field`. Tests the types in turn rather than std::visit, as
+/// Writes one KeyValue (an attribute) as field `key_field`. Tests the types in turn, as
 /// write_otlp_any_value does: spans carry mostly strings and integers.
 inline void write_pb_attribute(protobuf_writer& out, std::uint8_t key_field, std::string_view key_text,
                                const attribute_value& value) {
   const wire_string key = measure_wire_string(key_text);
-  if (const auto* text = std::get_if<std::string>(&value)) {
+  if (const auto* text = value.get_if<std::string>()) {
     const wire_string measured = measure_wire_string(*text);
     write_pb_key_value(out, key_field, key, pb_any_size(measured),
                        [&](char* p) noexcept { return put_pb_any(p, measured); });
-  } else if (const auto* integer = std::get_if<std::int64_t>(&value)) {
+  } else if (const auto* integer = value.get_if<std::int64_t>()) {
     write_pb_key_value(out, key_field, key, pb_any_size(*integer),
                        [&](char* p) noexcept { return put_pb_any(p, *integer); });
-  } else if (const auto* boolean = std::get_if<bool>(&value)) {
+  } else if (const auto* boolean = value.get_if<bool>()) {
     write_pb_key_value(out, key_field, key, 2, [&](char* p) noexcept { return put_pb_any(p, *boolean); });
-  } else if (const auto* real = std::get_if<double>(&value)) {
+  } else if (const auto* real = value.get_if<double>()) {
     write_pb_key_value(out, key_field, key, 9, [&](char* p) noexcept { return put_pb_any(p, *real); });
   } else {
-    std::visit(
-        [&](const auto& values) {
-          using T = std::decay_t<decltype(values)>;
-          if constexpr (!std::is_same_v<T, std::string> && !std::is_same_v<T, std::int64_t> &&
-                        !std::is_same_v<T, bool> && !std::is_same_v<T, double>) {
-            const std::size_t array_size = pb_array_size(values);
-            write_pb_key_value(out, key_field, key, delimited_size(array_size),
-                               [&](char* p) noexcept { return put_pb_array(p, values, array_size); });
-          }
-        },
-        value);
+    value.visit([&](const auto& values) {
+      using T = std::decay_t<decltype(values)>;
+      if constexpr (!std::is_same_v<T, std::string> && !std::is_same_v<T, std::int64_t> && !std::is_same_v<T, bool> &&
+                    !std::is_same_v<T, double>) {
+        const std::size_t array_size = pb_array_size(values);
+        write_pb_key_value(out, key_field, key, delimited_size(array_size),
+                           [&](char* p) noexcept { return put_pb_array(p, values, array_size); });
+      }
+    });
   }
 }
 

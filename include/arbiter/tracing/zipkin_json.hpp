@@ -47,7 +47,6 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include <arbiter/detail/chrono.hpp>
@@ -74,21 +73,21 @@ inline void append_zipkin_json_value(std::string& out, const attribute_value& va
     out.push_back(']');
   };
   const auto boolean = [&out](bool b) { out.append(b ? "true" : "false"); };
-  if (const auto* text = std::get_if<std::string>(&value)) {
+  if (const auto* text = value.get_if<std::string>()) {
     append_json_string(out, *text);
-  } else if (const auto* integer = std::get_if<std::int64_t>(&value)) {
+  } else if (const auto* integer = value.get_if<std::int64_t>()) {
     append_decimal(out, *integer);
-  } else if (const auto* flag = std::get_if<bool>(&value)) {
+  } else if (const auto* flag = value.get_if<bool>()) {
     boolean(*flag);
-  } else if (const auto* real = std::get_if<double>(&value)) {
+  } else if (const auto* real = value.get_if<double>()) {
     append_json_number(out, *real);
-  } else if (const auto* texts = std::get_if<std::vector<std::string>>(&value)) {
+  } else if (const auto* texts = value.get_if<std::vector<std::string>>()) {
     list(*texts, [&out](const std::string& e) { append_json_string(out, e); });
-  } else if (const auto* integers = std::get_if<std::vector<std::int64_t>>(&value)) {
+  } else if (const auto* integers = value.get_if<std::vector<std::int64_t>>()) {
     list(*integers, [&out](std::int64_t e) { append_decimal(out, e); });
-  } else if (const auto* reals = std::get_if<std::vector<double>>(&value)) {
+  } else if (const auto* reals = value.get_if<std::vector<double>>()) {
     list(*reals, [&out](double e) { append_json_number(out, e); });
-  } else if (const auto* flags = std::get_if<std::vector<bool>>(&value)) {
+  } else if (const auto* flags = value.get_if<std::vector<bool>>()) {
     list(*flags, boolean);
   }
 }
@@ -96,9 +95,9 @@ inline void append_zipkin_json_value(std::string& out, const attribute_value& va
 /// Appends the text of `value` as a Zipkin tag (unquoted, unescaped): strings as they are, numbers in decimal
 /// (non-finite doubles as NaN, Infinity, -Infinity), bools as true / false, arrays as a JSON list.
 inline void append_zipkin_tag_text(std::string& out, const attribute_value& value) {
-  if (const auto* text = std::get_if<std::string>(&value)) {
+  if (const auto* text = value.get_if<std::string>()) {
     out.append(*text);
-  } else if (const auto* real = std::get_if<double>(&value); real != nullptr && !is_finite(*real)) {
+  } else if (const auto* real = value.get_if<double>(); real != nullptr && !is_finite(*real)) {
     const std::string_view quoted = json_non_finite(*real);  // "NaN": the text is inside the quotes
     out.append(quoted.substr(1, quoted.size() - 2));
   } else {
@@ -108,8 +107,8 @@ inline void append_zipkin_tag_text(std::string& out, const attribute_value& valu
 
 /// True for the boolean `error` a span may carry that the specification says to leave out: false or "false".
 [[nodiscard]] inline bool is_false_error(const attribute_value& value) noexcept {
-  if (const auto* flag = std::get_if<bool>(&value)) return !*flag;
-  if (const auto* text = std::get_if<std::string>(&value)) return *text == "false";
+  if (const auto* flag = value.get_if<bool>()) return !*flag;
+  if (const auto* text = value.get_if<std::string>()) return *text == "false";
   return false;
 }
 
@@ -209,19 +208,19 @@ void write_zipkin_count_tag(otlp_writer& out, bool& first, const char (&key_colo
 
 /// Writes the tag value (a JSON string) for `value`.
 inline void write_zipkin_tag_value(otlp_writer& out, const attribute_value& value, std::string& scratch) {
-  if (const auto* text = std::get_if<std::string>(&value)) {
+  if (const auto* text = value.get_if<std::string>()) {
     out.quoted(*text);
-  } else if (const auto* integer = std::get_if<std::int64_t>(&value)) {
+  } else if (const auto* integer = value.get_if<std::int64_t>()) {
     out.character('"');
     out.decimal(*integer);
     out.character('"');
-  } else if (const auto* flag = std::get_if<bool>(&value)) {
+  } else if (const auto* flag = value.get_if<bool>()) {
     if (*flag) {
       out.literal("\"true\"");
     } else {
       out.literal("\"false\"");
     }
-  } else if (const auto* real = std::get_if<double>(&value)) {
+  } else if (const auto* real = value.get_if<double>()) {
     if (is_finite(*real)) {
       out.character('"');
       out.number(*real);
@@ -240,7 +239,7 @@ inline void write_zipkin_tag_value(otlp_writer& out, const attribute_value& valu
 [[nodiscard]] inline std::int64_t port_attribute(const attribute_list& attributes, std::string_view key) noexcept {
   for (auto it = attributes.rbegin(); it != attributes.rend(); ++it) {
     if (it->first != key) continue;
-    const auto* port = std::get_if<std::int64_t>(&it->second);
+    const auto* port = it->second.get_if<std::int64_t>();
     return port != nullptr && *port >= 1 && *port <= 65535 ? *port : 0;
   }
   return 0;
@@ -323,7 +322,7 @@ inline void write_zipkin_remote_endpoint(otlp_writer& out, const span_data& span
   for (const auto& [key, attribute] : span.attributes) {
     const std::size_t rank = zipkin_remote_rank(key);
     if (rank == zipkin_no_rank || rank > best) continue;  // equal: a later value of the same key wins
-    const auto* text = std::get_if<std::string>(&attribute);
+    const auto* text = attribute.get_if<std::string>();
     if (text == nullptr || text->empty()) continue;
     best = rank;
     value = text;
