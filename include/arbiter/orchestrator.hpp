@@ -47,6 +47,7 @@
 #include <arbiter/config/env_source.hpp>
 #include <arbiter/config/orchestrator_config.hpp>
 #include <arbiter/detail/concat.hpp>
+#include <arbiter/detail/precompiled.hpp>
 #include <arbiter/detail/type_list.hpp>
 #include <arbiter/health/check.hpp>
 #include <arbiter/health/health_monitor.hpp>
@@ -1143,5 +1144,10 @@ class orchestrator {
   std::vector<std::function<void(const service_reload&)>> reload_subscribers_;
   [[no_unique_address]] typename metrics_type::callback_type gate_metric_;  // last: it reads shutdown_
 };
+
+#if defined(ARBITER_PRECOMPILED)
+// Compiled once, in the translation unit that includes arbiter/precompiled.hpp.
+ARBITER_DETAIL_PRECOMPILED_CORE(ARBITER_DETAIL_EXTERN_TEMPLATE)
+#endif
 
 }  // namespace arbiter::inline v1

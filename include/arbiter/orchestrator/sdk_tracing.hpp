@@ -30,6 +30,15 @@
 #include <arbiter/tracing/sampler.hpp>
 #include <arbiter/tracing/sdk_tracer.hpp>
 
+#if defined(ARBITER_PRECOMPILED)  // what its list at the end names
+#include <arbiter/clock/clock.hpp>
+#include <arbiter/detail/precompiled.hpp>
+#include <arbiter/lifecycle/exit_policy.hpp>
+#include <arbiter/lifecycle/shutdown_manager.hpp>
+#include <arbiter/logging/fmt_logger.hpp>
+#include <arbiter/resilience/circuit_breaker.hpp>
+#endif
+
 namespace arbiter::inline v1 {
 
 /// A tracing part: the SDK tracer over a batch processor of `Exporter`, built from the tracing settings; the
@@ -106,5 +115,10 @@ class stdout_json_lines_exporter : public json_lines_exporter {
 
 /// Spans as JSON lines on stdout (or the orchestrator's span_stream), built from the config's tracing settings.
 using json_lines_tracing = sdk_tracing<stdout_json_lines_exporter>;
+
+#if defined(ARBITER_PRECOMPILED)
+// Compiled once, in the translation unit that includes arbiter/precompiled.hpp.
+ARBITER_DETAIL_PRECOMPILED_JSON_LINES(ARBITER_DETAIL_EXTERN_TEMPLATE)
+#endif
 
 }  // namespace arbiter::inline v1

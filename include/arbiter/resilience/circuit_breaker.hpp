@@ -321,8 +321,16 @@ class circuit_breaker {
     bool admitted_ = false;
   };
 
-  /// Builds a closed breaker with the seed's defaults.
-  circuit_breaker() : circuit_breaker(std::string("circuit_breaker")) {}
+  /// Builds a closed breaker with the seed's defaults, when every policy can be made without an instance. (A
+  /// template, so that an explicit instantiation of a breaker whose Tracer needs an instance, as
+  /// arbiter/precompiled.hpp makes, leaves it out: clang 14 would instantiate it despite the constraint.)
+  template <class Self = circuit_breaker>
+  requires(
+      std::default_initializable<typename Self::clock_type>&& std::default_initializable<typename Self::timing_type>&&
+          std::default_initializable<typename Self::classifier_type>&& std::default_initializable<
+              typename Self::logger_type>&& std::default_initializable<typename Self::tracer_type>&&
+              std::default_initializable<typename Self::metrics_type>) circuit_breaker()
+      : circuit_breaker(std::string("circuit_breaker")) {}
 
   /// Builds a closed breaker. `options` are validated (the error names `name` and the field); `policies` are
   /// instances of this breaker's stateful policies (a manual_clock, a recording_logger, ...) in any order.

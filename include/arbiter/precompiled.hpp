@@ -1,0 +1,36 @@
+#pragma once
+
+/// \file
+/// Compiles, once for the program, the parts of the orchestrator that do not depend on the service: the shutdown
+/// manager and the circuit breaker with the default policies, and json_lines_tracing's tracer and batch processor.
+///
+/// Include this header in exactly one translation unit of the program, and define ARBITER_PRECOMPILED for every
+/// translation unit (this one included): CMake's `arbiter_precompile_defaults(<target>)` does both. The others
+/// then see explicit instantiation declarations at the end of orchestrator.hpp and orchestrator/sdk_tracing.hpp
+/// and leave those specializations to this one: about 1,300 functions (of some 8,500) fewer to compile in each of
+/// them, 10 to 16% of a service's compile time (docs/orchestrator.md, "Cost").
+///
+/// Everything still works without it: a translation unit without ARBITER_PRECOMPILED instantiates what it uses,
+/// as it always does, and the linker keeps one copy. Compile this one with the same flags as the rest (the same
+/// sanitizers, the same _GLIBCXX_ASSERTIONS), as for any code of the program: the helper adds it to the target
+/// for that reason.
+
+#include <type_traits>
+
+#include <arbiter/detail/precompiled.hpp>
+#include <arbiter/orchestrator.hpp>
+#include <arbiter/orchestrator/sdk_tracing.hpp>
+
+namespace arbiter::inline v1 {
+
+ARBITER_DETAIL_PRECOMPILED_CORE(ARBITER_DETAIL_INSTANTIATE)
+ARBITER_DETAIL_PRECOMPILED_JSON_LINES(ARBITER_DETAIL_INSTANTIATE)
+
+// The lists spell out what the orchestrator's defaults make; if those change, these fail rather than leaving a
+// list that no service uses.
+static_assert(
+    std::is_same_v<json_lines_tracing::tracer_type,
+                   tracer<configured_sampler, batch_processor<stdout_json_lines_exporter, null_metrics>, tsc_clock>>,
+    "====> arbiter: update ARBITER_DETAIL_PRECOMPILED_JSON_LINES to json_lines_tracing's tracer_type.");
+
+}  // namespace arbiter::inline v1
