@@ -56,7 +56,7 @@ constexpr char guard_defaults[] = R"({"resilience": {"retries": {"inventory": {"
   "budget_min_per_second": 1, "budget_max_balance": 5}}, "bulkheads": {"inventory": {"max_concurrent": 4}}}})";
 constexpr char scenario_defaults[] = R"({"observability": {"service_name": "orders"},
   "resilience": {"failure_threshold": 3, "success_threshold": 2, "open_timeout": "400ms", "operation_timeout": "250ms"},
-  "health": {"check_interval": "50ms", "check_timeout": "40ms"}, "shutdown": {"timeout": "5s"}, "admin": {"port": 0}})";
+  "health": {"check_interval": "250ms", "check_timeout": "250ms"}, "shutdown": {"timeout": "5s"}, "admin": {"port": 0}})";
 constexpr char serve_defaults[] = R"({"observability": {"service_name": "orders"},
   "health": {"check_interval": "1s", "check_timeout": "500ms"}})";
 

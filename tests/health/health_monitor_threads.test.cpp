@@ -50,7 +50,7 @@ TEST(health_monitor_threads, checks_run_concurrently) {
   const auto report = monitor.check(probe::readiness);
   const auto elapsed = clock_type::now() - begin;
   EXPECT_EQ(report.status, health_status::healthy);
-  EXPECT_LT(elapsed, 500ms) << "8 checks of 100 ms each must overlap, not take 800 ms";
+  EXPECT_LT(elapsed, 750ms) << "8 checks of 100 ms each must overlap, not take 800 ms (the margin is for a loaded machine)";
   EXPECT_GE(elapsed, 100ms);
   EXPECT_LE(monitor.thread_count(), 8U);
   for (const auto& check : report.checks) EXPECT_GE(check.result.duration, 100ms);

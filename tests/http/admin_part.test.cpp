@@ -122,7 +122,7 @@ TEST(admin_part, readyz_says_503_while_work_drains_then_the_server_stops_at_its_
   arbiter::recording_logger logger;
   service svc(arbiter::instances(logger), quiet,
               arbiter::override_source(
-                  {"admin.port=0", "health.check_interval=50ms", "health.check_timeout=40ms", "shutdown.timeout=6s"}));
+                  {"admin.port=0", "health.check_interval=1s", "health.check_timeout=1s", "shutdown.timeout=6s"}));
   const std::uint16_t port = svc.part<arbiter::admin_server_part>().port();
   svc.start();
   ASSERT_TRUE(await_status(port, "/readyz", 200));

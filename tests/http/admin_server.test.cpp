@@ -42,7 +42,9 @@ struct db_check {
   static constexpr bool critical = true;
   std::shared_ptr<std::atomic<int>> state = std::make_shared<std::atomic<int>>(0);
   std::shared_ptr<std::atomic<int>> sleep_ms = std::make_shared<std::atomic<int>>(0);
+  std::shared_ptr<std::atomic<int>> runs = std::make_shared<std::atomic<int>>(0);  // started so far
   arbiter::check_result operator()() const {
+    runs->fetch_add(1);
     if (const int ms = sleep_ms->load()) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     switch (state->load()) {
       case 0:
@@ -525,7 +527,7 @@ TEST(admin_server, connections_over_the_cap_get_503_and_are_closed) {
   EXPECT_EQ(still->status, 200);
   held.pop_back();
   std::optional<test_http::response> later;
-  for (int attempt = 0; attempt < 50 && !(later && later->status == 200); ++attempt) {
+  for (int attempt = 0; attempt < 200 && !(later && later->status == 200); ++attempt) {
     std::this_thread::sleep_for(50ms);  // the server notices the close asynchronously
     later = fetch(svc.port(), "GET", "/livez");
   }
@@ -556,7 +558,7 @@ TEST(admin_server, several_threads_serve_many_clients_at_once) {
   flipper.join();
   EXPECT_EQ(ok.load(), 200);
   // An answer is counted once its write completes, which can be just after the client has read it.
-  for (int i = 0; i < 100 && svc.server->stats().requests < 200; ++i) std::this_thread::sleep_for(20ms);
+  for (int i = 0; i < 500 && svc.server->stats().requests < 200; ++i) std::this_thread::sleep_for(20ms);
   EXPECT_GE(svc.server->stats().requests, 200U);
 }
 
@@ -566,11 +568,17 @@ TEST(admin_server, stop_finishes_the_request_in_flight_and_stops_accepting) {
   connection idle(svc.port());
   ASSERT_TRUE(idle.request(get_request("/startupz")));
   std::optional<test_http::response> answer;
+  const int runs_before = svc.db.runs->load();
   std::thread client([&] {
     connection c(svc.port());
     answer = c.request(get_request("/readyz"));
   });
-  std::this_thread::sleep_for(200ms);
+  // In flight: the server has read the request and its readiness check has started (and sleeps 600 ms).
+  const auto patience = std::chrono::steady_clock::now() + 10s;
+  while (svc.db.runs->load() == runs_before && std::chrono::steady_clock::now() < patience) {
+    std::this_thread::sleep_for(2ms);
+  }
+  EXPECT_GT(svc.db.runs->load(), runs_before) << "the request never reached the check";
   const auto begin = std::chrono::steady_clock::now();
   svc.server->stop(5s);
   EXPECT_LT(std::chrono::steady_clock::now() - begin, 4s);

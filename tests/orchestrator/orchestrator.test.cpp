@@ -538,7 +538,7 @@ TEST(orchestrator, JsonLinesTracingWritesToTheSpanStreamOfItsOptions) {
                                          arbiter::with_exit<arbiter::recording_exit>>;
     arbiter::orchestrator_options options = quiet;
     options.span_stream = file;
-    traced svc(options, arbiter::override_source({"shutdown.timeout=200ms", "observability.service_name=spans"}));
+    traced svc(options, arbiter::override_source({"shutdown.timeout=2s", "observability.service_name=spans"}));
     svc.start();
     (void)svc.breaker<"inventory">().execute([] { return 1; });
     svc.shutdown().trigger_shutdown("test");
@@ -561,7 +561,7 @@ TEST(orchestrator, RunServesTheBodyThenShutsDownWithTheExitCode) {
         seen = svc.started() ? 1 : 0;
         (void)svc.breaker<"inventory">().execute([] { return 1; });
       },
-      arbiter::override_source({"shutdown.timeout=200ms"}));
+      arbiter::override_source({"shutdown.timeout=2s"}));
   EXPECT_EQ(seen, 1);
   EXPECT_EQ(code, 0);
 }
@@ -575,12 +575,12 @@ TEST(orchestrator, RunTakesThePartsInstancesAndABodyThatReturnsAnExitCode) {
     return svc.shutdown().wait().exit_code == 0 ? 1 : 0;  // the body's own work went wrong
   };
   EXPECT_EQ(
-      logged::run(arbiter::instances(logger), quiet, failing, arbiter::override_source({"shutdown.timeout=200ms"})), 1);
+      logged::run(arbiter::instances(logger), quiet, failing, arbiter::override_source({"shutdown.timeout=2s"})), 1);
   EXPECT_EQ(logger.count("service started"), 1u) << "the instance given is the service's logger";
   EXPECT_EQ(logger.count("shutdown finished"), 1u) << "the body's own shutdown is the only one";
   EXPECT_EQ(logged::run(
                 arbiter::instances(logger), quiet, [](logged& /*svc*/) { return 0; },
-                arbiter::override_source({"shutdown.timeout=200ms"})),
+                arbiter::override_source({"shutdown.timeout=2s"})),
             0);
 }
 

@@ -142,10 +142,12 @@ TEST(timed, ManyThreadsShareTheWatchdog) {
     });
   }
   threads.clear();
-  // The 10 quick calls return at once; only a stall of over 20 ms before their first instruction (a loaded
-  // machine) could get one of them stopped too, and then it is a timeout as well.
+  // The 10 quick calls return at once. A loaded machine can stall one for over 20 ms: before its first
+  // instruction, and it is stopped and a timeout; or after it returned, and it is a timeout that was not asked to
+  // stop. So every stopped call is a timeout, and every call that overran on purpose is one.
   EXPECT_GE(stopped.load(), 10);
-  EXPECT_EQ(breaker.stats().timeouts, static_cast<std::uint64_t>(stopped.load()));
+  EXPECT_GE(breaker.stats().timeouts, static_cast<std::uint64_t>(stopped.load()));
+  EXPECT_LE(breaker.stats().timeouts, 20u);
   EXPECT_EQ(breaker.stats().calls, 20u);
 }
 

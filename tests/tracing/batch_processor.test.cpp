@@ -192,6 +192,7 @@ TEST(batch_processor, retries_are_bounded_and_failed_spans_counted) {
   exporter.with([](auto& s) { return s.retryable_failures = 1000; });
   auto o = fast_options();
   o.max_attempts = 3;
+  o.schedule_delay = 1h;  // one batch, by the flush: a timer firing between the spans would split it
   processor p(exporter, o);
   for (int i = 0; i < 5; ++i) p.on_end(named("a"));
   EXPECT_TRUE(p.force_flush(5s));
