@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -16,6 +18,14 @@ namespace {
 
 using arbiter::attribute_type;
 using arbiter::attribute_value;
+
+/// The value held as a T; throws when it holds another type (so that no test dereferences a null get_if()).
+template <class T, class V>
+auto& held(V& value) {
+  auto* p = value.template get_if<T>();
+  if (p == nullptr) throw std::logic_error("the attribute_value holds another type");
+  return *p;
+}
 
 /// One value of each type, in the order of attribute_type.
 std::vector<attribute_value> one_of_each() {
@@ -73,10 +83,10 @@ TEST(attribute_value, holds_each_type_and_reads_it_back) {
   EXPECT_EQ(values[2].as_double(), 2.5);
   EXPECT_TRUE(values[3].as_bool());
   ASSERT_NE(values[4].get_if<std::vector<std::string>>(), nullptr);
-  EXPECT_EQ(values[4].get_if<std::vector<std::string>>()->at(1), std::string(40, 'b'));
-  EXPECT_EQ(*values[5].get_if<std::vector<std::int64_t>>(), (std::vector<std::int64_t>{1, 2, 3}));
-  EXPECT_EQ(*values[6].get_if<std::vector<double>>(), std::vector<double>{0.5});
-  EXPECT_EQ(*values[7].get_if<std::vector<bool>>(), (std::vector<bool>{true, false}));
+  EXPECT_EQ(held<std::vector<std::string>>(values[4]).at(1), std::string(40, 'b'));
+  EXPECT_EQ(held<std::vector<std::int64_t>>(values[5]), (std::vector<std::int64_t>{1, 2, 3}));
+  EXPECT_EQ(held<std::vector<double>>(values[6]), std::vector<double>{0.5});
+  EXPECT_EQ(held<std::vector<bool>>(values[7]), (std::vector<bool>{true, false}));
 
   // Another type's accessor gives nothing, never a reinterpretation of the bytes.
   EXPECT_EQ(values[1].get_if<double>(), nullptr);
@@ -86,6 +96,20 @@ TEST(attribute_value, holds_each_type_and_reads_it_back) {
   EXPECT_EQ(values[3].as_string(), "");
   EXPECT_EQ(values[5].get_if<std::vector<double>>(), nullptr);
 }
+
+// What must not silently become a bool (a pointer, an enum, a char) or read a null pointer as text.
+enum unscoped_color { red };
+static_assert(!std::is_constructible_v<attribute_value, const int*>);
+static_assert(!std::is_constructible_v<attribute_value, const unsigned char*>);
+static_assert(!std::is_constructible_v<attribute_value, unscoped_color>);
+static_assert(!std::is_constructible_v<attribute_value, char>);
+static_assert(!std::is_constructible_v<attribute_value, std::nullptr_t>);
+static_assert(!std::is_constructible_v<attribute_value, std::vector<int>>);
+static_assert(!std::is_constructible_v<arbiter::attribute_view, const int*>);
+static_assert(!std::is_constructible_v<arbiter::attribute_view, unscoped_color>);
+static_assert(!std::is_constructible_v<arbiter::attribute_view, char>);
+static_assert(!std::is_constructible_v<arbiter::attribute_view, std::nullptr_t>);
+static_assert(std::is_constructible_v<attribute_value, signed char> && std::is_constructible_v<attribute_value, bool>);
 
 TEST(attribute_value, converts_as_the_view_does) {
   EXPECT_EQ(attribute_value().type(), attribute_type::string);
@@ -151,25 +175,26 @@ TEST(attribute_value, assigning_to_itself_keeps_the_value) {
 
 TEST(attribute_value, a_copy_of_the_same_type_reuses_the_storage_it_owns) {
   attribute_value slot = std::string(100, 'x');
-  const char* storage = slot.get_if<std::string>()->data();
-  slot = attribute_value(std::string(50, 'y'));  // move: takes the other's storage
-  storage = slot.get_if<std::string>()->data();
+  attribute_value other = std::string(50, 'y');
+  const char* storage = held<std::string>(other).data();
+  slot = std::move(other);  // move: takes the other's storage
+  EXPECT_EQ(held<std::string>(slot).data(), storage);
   const attribute_value shorter = std::string(30, 'z');
   slot = shorter;  // copy of the same type: assigns into the string it has
   EXPECT_EQ(slot.as_string(), std::string(30, 'z'));
-  EXPECT_EQ(slot.get_if<std::string>()->data(), storage);
+  EXPECT_EQ(held<std::string>(slot).data(), storage);
 
   attribute_value list = std::vector<std::int64_t>(64, 1);
-  const std::int64_t* items = list.get_if<std::vector<std::int64_t>>()->data();
+  const std::int64_t* items = held<std::vector<std::int64_t>>(list).data();
   const attribute_value fewer = std::vector<std::int64_t>{4, 5};
   list = fewer;
-  EXPECT_EQ(*list.get_if<std::vector<std::int64_t>>(), (std::vector<std::int64_t>{4, 5}));
-  EXPECT_EQ(list.get_if<std::vector<std::int64_t>>()->data(), items);
+  EXPECT_EQ(held<std::vector<std::int64_t>>(list), (std::vector<std::int64_t>{4, 5}));
+  EXPECT_EQ(held<std::vector<std::int64_t>>(list).data(), items);
 }
 
 TEST(attribute_value, get_if_gives_a_mutable_value) {
   attribute_value value = std::vector<double>{1.0};
-  value.get_if<std::vector<double>>()->push_back(2.0);
+  held<std::vector<double>>(value).push_back(2.0);
   EXPECT_EQ(value, attribute_value(std::vector<double>{1.0, 2.0}));
   EXPECT_EQ(value.get_if<std::string>(), nullptr);
 }

@@ -22,22 +22,19 @@
 #include <memory>
 #include <utility>
 
-#include <arbiter/metrics/null_metrics.hpp>
-#include <arbiter/orchestrator/parts.hpp>
-#include <arbiter/tracing/batch_processor.hpp>
-#include <arbiter/tracing/json_lines_exporter.hpp>
-#include <arbiter/tracing/otel_env.hpp>
-#include <arbiter/tracing/sampler.hpp>
-#include <arbiter/tracing/sdk_tracer.hpp>
-
-#if defined(ARBITER_PRECOMPILED)  // what its list at the end names
 #include <arbiter/clock/clock.hpp>
 #include <arbiter/detail/precompiled.hpp>
 #include <arbiter/lifecycle/exit_policy.hpp>
 #include <arbiter/lifecycle/shutdown_manager.hpp>
 #include <arbiter/logging/fmt_logger.hpp>
+#include <arbiter/metrics/null_metrics.hpp>
+#include <arbiter/orchestrator/parts.hpp>
 #include <arbiter/resilience/circuit_breaker.hpp>
-#endif
+#include <arbiter/tracing/batch_processor.hpp>
+#include <arbiter/tracing/json_lines_exporter.hpp>
+#include <arbiter/tracing/otel_env.hpp>
+#include <arbiter/tracing/sampler.hpp>
+#include <arbiter/tracing/sdk_tracer.hpp>
 
 namespace arbiter::inline v1 {
 

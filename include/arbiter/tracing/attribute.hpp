@@ -39,7 +39,11 @@ enum class attribute_type : unsigned char {
 /// (`std::vector<std::int64_t>`, `std::array<std::string_view, 3>`, ...), viewed, not copied.
 class attribute_view {
  public:
-  constexpr attribute_view(bool value) noexcept : type_(attribute_type::boolean), bool_(value) {}  // NOLINT
+  /// A bool only: a pointer, an enum or a char does not become one.
+  template <std::same_as<bool> B>
+  constexpr attribute_view(B value) noexcept : type_(attribute_type::boolean), bool_(value) {}  // NOLINT
+  attribute_view(char) = delete;            // a character is not a number: pass a string
+  attribute_view(std::nullptr_t) = delete;  // no text
 
   template <std::integral T>
   requires(!std::same_as<T, bool> && !std::same_as<T, char>) constexpr attribute_view(T value) noexcept
@@ -157,7 +161,7 @@ struct attribute {
 ///
 /// Read it as the view is read (`type()`, `as_string()`, `as_int64()`, ...), or by the stored type
 /// (`get_if<std::vector<double>>()`, `visit(f)` with `f` taking each of the eight as `const T&`). It is a tagged
-/// union rather than a std::variant: its copy, move and destruction are four plain functions, where a variant of
+/// union rather than a std::variant: its copy, move and destruction are five plain functions, where a variant of
 /// eight types instantiates its visitation tables for each (about 800 functions in a service that traces).
 class attribute_value {
  public:
@@ -175,9 +179,13 @@ class attribute_value {
   attribute_value(std::string text) noexcept : type_(attribute_type::string) {  // NOLINT
     new (&string_) std::string(std::move(text));
   }
-  attribute_value(std::string_view text) : attribute_value(std::string(text)) {}          // NOLINT
-  attribute_value(const char* text) : attribute_value(std::string(text)) {}               // NOLINT
-  attribute_value(bool value) noexcept : type_(attribute_type::boolean), bool_(value) {}  // NOLINT
+  attribute_value(std::string_view text) : attribute_value(std::string(text)) {}  // NOLINT
+  attribute_value(const char* text) : attribute_value(std::string(text)) {}       // NOLINT
+  /// A bool only: a pointer, an enum or a char does not become one.
+  template <std::same_as<bool> B>
+  attribute_value(B value) noexcept : type_(attribute_type::boolean), bool_(value) {}  // NOLINT
+  attribute_value(char) = delete;            // a character is not a number: pass a string
+  attribute_value(std::nullptr_t) = delete;  // no text
   /// Integers become int64 (unsigned values above INT64_MAX saturate), as in attribute_view.
   template <std::integral T>
   requires(!std::same_as<T, bool> && !std::same_as<T, char>) attribute_value(T value)
@@ -202,16 +210,14 @@ class attribute_value {
   attribute_value(attribute_value&& other) noexcept : type_(other.type_) { construct_from(std::move(other)); }
   ~attribute_value() { destroy(); }
 
-  /// Reuses the storage this value owns when both hold the same type.
+  /// Reuses the storage this value owns when both hold a string, or both an array of int64 or of double. If the
+  /// copy throws (std::bad_alloc), this value is left as it was.
   attribute_value& operator=(const attribute_value& other) {
     if (this == &other) return *this;
     if (type_ == other.type_) {
-      switch (type_) {
+      switch (type_) {  // assignments that allocate before they change anything
         case attribute_type::string:
           string_ = other.string_;
-          return *this;
-        case attribute_type::string_array:
-          strings_ = other.strings_;
           return *this;
         case attribute_type::int64_array:
           int64s_ = other.int64s_;
@@ -219,14 +225,11 @@ class attribute_value {
         case attribute_type::float64_array:
           doubles_ = other.doubles_;
           return *this;
-        case attribute_type::boolean_array:
-          bools_ = other.bools_;
-          return *this;
-        default:
+        default:  // the others could stop halfway (strings) or free first (std::vector<bool>): copy, then move
           break;
       }
     }
-    attribute_value copy(other);  // a throwing copy leaves this value as it was
+    attribute_value copy(other);
     return *this = std::move(copy);
   }
   attribute_value& operator=(attribute_value&& other) noexcept {
