@@ -138,7 +138,8 @@ TEST(batch_processor, exports_everything_in_bounded_batches_on_flush) {
   auto o = fast_options();
   o.schedule_delay = 1h;  // only the size trigger and the flush export
   processor p(exporter, o);
-  for (int i = 0; i < 200; ++i) p.on_end(named("s" + std::to_string(i)));
+  for (int i = 0; i < 200; ++i)
+    p.on_end(named(std::string("s").append(std::to_string(i))));  // (g++ 12 -O3 warns on "s" + ...)
   EXPECT_TRUE(p.force_flush(5s));
   EXPECT_EQ(exporter.with([](auto& s) { return s.spans; }), 200U);
   EXPECT_LE(exporter.with([](auto& s) { return s.largest_batch; }), 32U);
